@@ -1,0 +1,53 @@
+"""Starts every front end of a ``LocalCloud`` and names their endpoints.
+
+Each front end is a function ``(cloud, host) -> (server, endpoint_info)`` in ``FRONTENDS``; a
+server has ``stop()``. The endpoint map is what ``python -m localcloud`` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from localcloud import openapi, registry
+from localcloud.dns import RunningDns
+from localcloud.httpserver import RunningServer
+
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
+
+
+def _registry(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
+    server = RunningServer(registry.make_handler(lambda: cloud.registry), host)
+    return server, server.address
+
+
+def _dns(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
+    server = RunningDns(lambda: cloud.dns, host)
+    return server, server.address
+
+
+FRONTENDS: dict[str, Callable[[LocalCloud, str], tuple[Any, Any]]] = {
+    "registry": _registry,
+    "dns": _dns,
+}
+
+
+def start_frontends(cloud: LocalCloud, host: str, port: int) -> tuple[list[Any], dict[str, Any]]:
+    """Start the OpenAPI server (on ``port``) and every other front end (ephemeral ports)."""
+    servers: list[Any] = []
+    endpoints: dict[str, Any] = {}
+    try:
+        api = RunningServer(openapi.make_handler(cloud), host, port)
+        servers.append(api)
+        endpoints["openapi"] = api.address
+        for name, start in FRONTENDS.items():
+            server, info = start(cloud, host)
+            servers.append(server)
+            endpoints[name] = info
+    except Exception:
+        for server in reversed(servers):
+            server.stop()
+        raise
+    endpoints["credentials"] = cloud.demo_credentials()
+    return servers, endpoints

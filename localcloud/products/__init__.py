@@ -1,0 +1,1 @@
+"""One module per product; each defines ``SERVICE`` (see ``localcloud.service``)."""

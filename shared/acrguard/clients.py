@@ -1,0 +1,169 @@
+"""The one client factory: every SDK client acrguard uses is built here.
+
+The SDKs have no endpoint override by environment, so the factory takes an endpoint and protocol
+(for the local cloud) and credentials (see ``acrguard.credentials``), and sets the retry policy
+once (``acrguard.retry``). SDK modules are imported lazily, only when a client of that product is
+first asked for, to keep cold starts short.
+
+With an endpoint override the factory also sends ``x-acs-region-id`` so the local cloud knows
+the region of products whose requests carry none (ACR).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from acrguard import credentials as creds
+from acrguard.errors import CloudCallError, TransientCloudError
+from acrguard.redact import redact_text
+from acrguard.retry import RetryPolicy
+
+#: product -> (client module, regional?)
+PRODUCTS: dict[str, tuple[str, bool]] = {
+    "cr": ("alibabacloud_cr20181201.client", True),
+    "vpc": ("alibabacloud_vpc20160428.client", True),
+    "ram": ("alibabacloud_ram20150501.client", False),
+    "sts": ("alibabacloud_sts20150401.client", True),
+    "cbn": ("alibabacloud_cbn20170912.client", False),
+    "fc": ("alibabacloud_fc20230330.client", True),
+}
+
+
+@dataclass(frozen=True)
+class EndpointOverride:
+    """Where to send API calls instead of the public endpoints (the local cloud)."""
+
+    endpoint: str  # host:port, no scheme
+    protocol: str = "http"
+
+    def __post_init__(self) -> None:
+        if "://" in self.endpoint or "/" in self.endpoint:
+            raise ValueError(f"endpoint must be host:port without a scheme or path, got {self.endpoint!r}")
+        if self.protocol not in ("http", "https"):
+            raise ValueError(f"protocol must be http or https, got {self.protocol!r}")
+
+
+class ClientFactory:
+    """Builds (and caches per product and region) SDK clients with one set of settings."""
+
+    def __init__(self, region: str, *, credentials: creds.StaticCredentials | None = None,
+                 override: EndpointOverride | None = None, retry: RetryPolicy | None = None,
+                 connect_timeout_ms: int = 5000, read_timeout_ms: int = 10000) -> None:
+        self.region = region
+        self.credentials = credentials
+        self.override = override
+        self.retry = retry or RetryPolicy()
+        self.connect_timeout_ms = connect_timeout_ms
+        self.read_timeout_ms = read_timeout_ms
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._default_chain: Any = None
+
+    @classmethod
+    def for_invocation(cls, region: str, *, explicit: creds.StaticCredentials | None = None, context: Any = None,
+                       override: EndpointOverride | None = None, retry: RetryPolicy | None = None) -> ClientFactory:
+        """A factory with credentials resolved in the documented order (see ``acrguard.credentials``)."""
+        return cls(region, credentials=creds.resolve(explicit, context=context), override=override, retry=retry)
+
+    # -- building ----------------------------------------------------------------------------
+    def config(self, product: str, region: str | None = None) -> Any:
+        """The ``alibabacloud_tea_openapi`` ``Config`` for a client of ``product`` in ``region``."""
+        from alibabacloud_tea_openapi import utils_models
+
+        region = region or self.region
+        config = utils_models.Config(region_id=region, connect_timeout=self.connect_timeout_ms,
+                                     read_timeout=self.read_timeout_ms,
+                                     retry_options=self.retry.sdk_options(product))
+        if self.credentials is not None:
+            config.access_key_id = self.credentials.access_key_id
+            config.access_key_secret = self.credentials.access_key_secret
+            config.security_token = self.credentials.security_token
+        else:
+            config.credential = self._default_credential_client()
+        if self.override is not None:
+            config.endpoint = self.override.endpoint
+            config.protocol = self.override.protocol
+            config.global_parameters = utils_models.GlobalParameters(headers={"x-acs-region-id": region})
+        elif product == "fc":
+            # fc20230330 derives "<account>.<region>.fc.aliyuncs.com" only with an account id;
+            # the regional "fcv3" endpoint works for every account.
+            config.endpoint = f"fcv3.{region}.aliyuncs.com"
+        return config
+
+    def _default_credential_client(self) -> Any:
+        if self._default_chain is None:
+            from alibabacloud_credentials.client import Client as CredentialClient
+
+            self._default_chain = CredentialClient()
+        return self._default_chain
+
+    def client(self, product: str, region: str | None = None) -> Any:
+        """The SDK client of ``product`` (``cr``, ``vpc``, ``ram``, ``sts``, ``cbn``, ``fc``)."""
+        if product not in PRODUCTS:
+            raise ValueError(f"unknown product {product!r}; known: {sorted(PRODUCTS)}")
+        module_name, regional = PRODUCTS[product]
+        key = (product, (region or self.region) if regional else "")
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                module = importlib.import_module(module_name)
+                client = module.Client(self.config(product, region))
+                self._clients[key] = client
+            return client
+
+    def cr(self, region: str | None = None) -> Any:
+        """Container Registry (cr 2018-12-01)."""
+        return self.client("cr", region)
+
+    def vpc(self, region: str | None = None) -> Any:
+        """VPC (vpc 2016-04-28): route tables, VPN gateways."""
+        return self.client("vpc", region)
+
+    def ram(self) -> Any:
+        """RAM (ram 2015-05-01), a global service."""
+        return self.client("ram")
+
+    def sts(self, region: str | None = None) -> Any:
+        """STS (sts 2015-04-01)."""
+        return self.client("sts", region)
+
+    def cbn(self) -> Any:
+        """CEN (cbn 2017-09-12), a global service."""
+        return self.client("cbn")
+
+    def fc(self, region: str | None = None) -> Any:
+        """Function Compute 3.0 (fc 2023-03-30)."""
+        return self.client("fc", region)
+
+
+def call(product: str, api: str, func: Any, *args: Any, retry: RetryPolicy | None = None, **kwargs: Any) -> Any:
+    """Run one SDK call and return its body; turn every failure into a ``CloudCallError``.
+
+    ACR answers some failures with HTTP 200 and ``IsSuccess: false``; those are errors too.
+    Throttling, 5xx and network failures that survived the client's retries become
+    ``TransientCloudError`` so the invocation fails and FC retries it later.
+    """
+    from Tea.exceptions import TeaException
+
+    policy = retry or RetryPolicy()
+    try:
+        response = func(*args, **kwargs)
+    except TeaException as exc:
+        inner = getattr(exc, "inner_exception", None)
+        code = getattr(exc, "code", None)
+        status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None)
+        message = redact_text(str(getattr(exc, "message", None) or inner or exc))
+        request_id = getattr(exc, "request_id", None)
+        if code is None or policy.is_retryable(product, code) or (isinstance(status, int) and status >= 500):
+            raise TransientCloudError(api, code or "NetworkError", message, request_id, status) from None
+        raise CloudCallError(api, code, message, request_id, status) from None
+    body = getattr(response, "body", response)
+    if getattr(body, "is_success", None) is False:
+        code = getattr(body, "code", None) or "IsSuccessFalse"
+        if policy.is_retryable(product, code):
+            raise TransientCloudError(api, code, "the API answered IsSuccess=false", getattr(body, "request_id", None))
+        raise CloudCallError(api, code, "the API answered IsSuccess=false", getattr(body, "request_id", None))
+    return body
