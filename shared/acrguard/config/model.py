@@ -1,0 +1,67 @@
+"""The root of the config file and the per-instance section."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from acrguard.config.alerts import AlertsConfig
+from acrguard.config.base import RegionId, ResourceId, Strict
+from acrguard.config.cloud import CloudConfig
+from acrguard.config.pullkeys import PullKeysConfig
+from acrguard.config.routes import RoutesConfig
+from acrguard.config.safety import SafetyConfig
+from acrguard.config.state import StateConfig
+from acrguard.config.whitelist import WhitelistConfig
+
+
+class InstanceConfig(Strict):
+    """One ACR Enterprise Edition instance acrguard looks after."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,30}$", description="short label used in markers and alerts")
+    instance_id: ResourceId
+    region: RegionId | None = Field(default=None, description="defaults to cloud.region")
+    oss_bucket: str | None = Field(default=None, description="custom OSS bucket chosen at instance creation")
+    routes: RoutesConfig | None = None
+    whitelist: WhitelistConfig | None = None
+
+    @field_validator("instance_id")
+    @classmethod
+    def _cri(cls, value: str) -> str:
+        if not value.startswith("cri-"):
+            raise ValueError(f"expected an ACR EE instance id starting with cri-, got {value!r}")
+        return value
+
+
+class AcrguardConfig(Strict):
+    """The whole configuration file."""
+
+    version: Literal[1] = 1
+    cloud: CloudConfig = CloudConfig()
+    dry_run: bool = Field(default=False, description="plan and report, never call a mutating API")
+    instances: tuple[InstanceConfig, ...] = ()
+    pull_keys: PullKeysConfig | None = None
+    alerts: AlertsConfig = AlertsConfig()
+    state: StateConfig = StateConfig()
+    safety: SafetyConfig = SafetyConfig()
+
+    @model_validator(mode="after")
+    def _unique_instances(self) -> AcrguardConfig:
+        for attr in ("name", "instance_id"):
+            values = [getattr(i, attr) for i in self.instances]
+            duplicates = sorted({v for v in values if values.count(v) > 1})
+            if duplicates:
+                raise ValueError(f"instances: {attr} must be unique, repeated: {duplicates}")
+        return self
+
+    def region_of(self, instance: InstanceConfig) -> str:
+        """The instance's region (its own, or the cloud default)."""
+        return instance.region or self.cloud.region
+
+    def instance(self, key: str) -> InstanceConfig:
+        """The instance with this name or id (``KeyError`` when none)."""
+        for candidate in self.instances:
+            if key in (candidate.name, candidate.instance_id):
+                return candidate
+        raise KeyError(key)
