@@ -1,0 +1,7 @@
+"""``python -m acrguard``."""
+
+import sys
+
+from acrguard.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The OpenAPI gateway: signatures, credentials, dispatch and error envelopes, through the real SDKs."""
+
+from __future__ import annotations
+
+import pytest
+from alibabacloud_cr20181201 import models as cr_models
+from alibabacloud_sts20150401 import models as sts_models
+from support import ACCOUNT, INSTANCE_ID, ROOT_KEY, make_factory
+
+from acrguard.clients import call
+from acrguard.errors import CloudCallError
+
+
+def test_acs3_signed_call_succeeds_and_is_recorded(cloud, factory):
+    """A call signed with the right secret is answered and shows up in the request log."""
+    body = call("cr", "GetInstance", factory.cr().get_instance, cr_models.GetInstanceRequest(instance_id=INSTANCE_ID))
+    assert body.instance_id == INSTANCE_ID
+    recorded = cloud.requests.filter(product="cr", action="GetInstance")
+    assert len(recorded) == 1
+    assert recorded[0].params == {"InstanceId": INSTANCE_ID}
+    assert recorded[0].account_id == ACCOUNT and recorded[0].region == "cn-hangzhou"
+
+
+def test_wrong_secret_raises_signature_does_not_match(cloud):
+    """The SDK raises SignatureDoesNotMatch when the secret is wrong."""
+    bad = make_factory(cloud, secret="not-the-secret")
+    with pytest.raises(CloudCallError) as caught:
+        call("sts", "GetCallerIdentity", bad.sts().get_caller_identity)
+    assert caught.value.code == "SignatureDoesNotMatch"
+    assert caught.value.status == 400
+
+
+def test_unknown_access_key_is_not_found(cloud):
+    """An AccessKey the cloud does not know gives InvalidAccessKeyId.NotFound (404)."""
+    bad = make_factory(cloud, key_id="LTAI5tNobodyHasThisKey")
+    with pytest.raises(CloudCallError) as caught:
+        call("sts", "GetCallerIdentity", bad.sts().get_caller_identity)
+    assert caught.value.code == "InvalidAccessKeyId.NotFound"
+    assert caught.value.status == 404
+
+
+def test_assumed_role_token_works_then_expires(cloud, factory):
+    """STS credentials authenticate until the clock passes their expiry."""
+    creds = call("sts", "AssumeRole", factory.sts().assume_role, sts_models.AssumeRoleRequest(
+        role_arn=f"acs:ram::{ACCOUNT}:role/acrguard-keeper", role_session_name="test",
+        duration_seconds=900)).credentials
+    temp = make_factory(cloud, creds.access_key_id, creds.access_key_secret, creds.security_token)
+    identity = call("sts", "GetCallerIdentity", temp.sts().get_caller_identity)
+    assert identity.identity_type == "AssumedRoleUser"
+    assert identity.arn == f"acs:ram::{ACCOUNT}:assumed-role/acrguard-keeper/test"
+    cloud.advance(901)
+    with pytest.raises(CloudCallError) as caught:
+        call("sts", "GetCallerIdentity", temp.sts().get_caller_identity)
+    assert caught.value.code == "InvalidSecurityToken.Expired"
+
+
+def test_token_of_another_key_is_a_mismatch(cloud, factory):
+    """A security token sent with a key it was not issued for is rejected."""
+    creds = call("sts", "AssumeRole", factory.sts().assume_role, sts_models.AssumeRoleRequest(
+        role_arn=f"acs:ram::{ACCOUNT}:role/acrguard-keeper", role_session_name="test")).credentials
+    mixed = make_factory(cloud, ROOT_KEY, "test-root-secret-0001", creds.security_token)
+    with pytest.raises(CloudCallError) as caught:
+        call("sts", "GetCallerIdentity", mixed.sts().get_caller_identity)
+    assert caught.value.code == "InvalidSecurityToken.MismatchWithAccessKey"
