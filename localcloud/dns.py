@@ -153,8 +153,10 @@ class RunningDns:
         self.udp = DNSServer(resolver, address=host, port=0, logger=_SilentLogger())
         port = self.udp.server.server_address[1]
         self.tcp = DNSServer(resolver, address=host, port=port, tcp=True, logger=_SilentLogger())
-        self.udp.start_thread()
-        self.tcp.start_thread()
+        self.threads = [threading.Thread(target=s.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                         name="localcloud-dns", daemon=True) for s in (self.udp, self.tcp)]
+        for thread in self.threads:
+            thread.start()
         self.host = host
         self.port = port
 
