@@ -1,0 +1,82 @@
+"""The embedded state backend: one row in a SQLite file, versioned for compare-and-swap writes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from acrguard.errors import StateConflict, StateError
+from acrguard.state.base import Snapshot, StateStore
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS acrguard_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL
+)
+"""
+
+
+class SqliteStateStore(StateStore):
+    """State in a SQLite file (created on first use, with its parent directory)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False,
+                                       isolation_level=None)
+            self._db.execute(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"state file {self.path} is not a usable SQLite database ({exc}); "
+                             "it was left untouched: move it aside to start with empty state") from None
+
+    def load(self) -> Snapshot:
+        """Read the document; a row that is not a JSON object is reported, not replaced."""
+        with self._lock:
+            try:
+                row = self._db.execute("SELECT version, data FROM acrguard_state WHERE id = 1").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"cannot read state from {self.path}: {exc}") from None
+        if row is None:
+            return Snapshot({}, None)
+        version, text = row
+        try:
+            data: Any = json.loads(text)
+        except ValueError as exc:
+            raise StateError(f"state in {self.path} is corrupt (not JSON: {exc}); it was left untouched") from None
+        if not isinstance(data, dict):
+            raise StateError(f"state in {self.path} is corrupt (expected a JSON object); it was left untouched")
+        return Snapshot(data, str(version))
+
+    def save(self, snapshot: Snapshot) -> Snapshot:
+        """Write if the stored version is still ``snapshot.version`` (``StateConflict`` otherwise)."""
+        text = json.dumps(snapshot.data, sort_keys=True, separators=(",", ":"), default=str)
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute("SELECT version FROM acrguard_state WHERE id = 1").fetchone()
+                current = None if row is None else str(row[0])
+                if current != snapshot.version:
+                    self._db.execute("ROLLBACK")
+                    raise StateConflict(f"state in {self.path} is at version {current}, "
+                                        f"not {snapshot.version} as read")
+                new_version = 1 if row is None else int(row[0]) + 1
+                self._db.execute("INSERT OR REPLACE INTO acrguard_state (id, version, data) VALUES (1, ?, ?)",
+                                 (new_version, text))
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StateError(f"cannot write state to {self.path}: {exc}") from None
+        return Snapshot(snapshot.data, str(new_version))
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
