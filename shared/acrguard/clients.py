@@ -14,12 +14,15 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acrguard import credentials as creds
 from acrguard.errors import CloudCallError, TransientCloudError
 from acrguard.redact import redact_text
 from acrguard.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from acrguard.config.model import AcrguardConfig
 
 #: product -> (client module, regional?)
 PRODUCTS: dict[str, tuple[str, bool]] = {
@@ -67,6 +70,24 @@ class ClientFactory:
                        override: EndpointOverride | None = None, retry: RetryPolicy | None = None) -> ClientFactory:
         """A factory with credentials resolved in the documented order (see ``acrguard.credentials``)."""
         return cls(region, credentials=creds.resolve(explicit, context=context), override=override, retry=retry)
+
+    @classmethod
+    def from_config(cls, config: AcrguardConfig, context: Any = None) -> ClientFactory:
+        """A factory from the ``cloud:`` section: region, endpoint override, credentials, retries.
+
+        Credentials: ``cloud.credentials`` if given, else the FC environment, else
+        ``context.credentials``, else the ``alibabacloud-credentials`` default chain.
+        """
+        cloud = config.cloud
+        explicit = None
+        if cloud.credentials is not None:
+            explicit = creds.StaticCredentials(cloud.credentials.access_key_id, cloud.credentials.access_key_secret,
+                                               cloud.credentials.security_token, source="config")
+        override = EndpointOverride(cloud.endpoint, cloud.protocol) if cloud.endpoint else None
+        retry = RetryPolicy(max_attempts=cloud.retry.max_attempts, base_delay_ms=cloud.retry.base_delay_ms,
+                            max_delay_ms=cloud.retry.max_delay_ms, extra_codes=tuple(cloud.retry.extra_codes))
+        return cls(cloud.region, credentials=creds.resolve(explicit, context=context), override=override,
+                   retry=retry, connect_timeout_ms=cloud.connect_timeout_ms, read_timeout_ms=cloud.read_timeout_ms)
 
     # -- building ----------------------------------------------------------------------------
     def config(self, product: str, region: str | None = None) -> Any:
