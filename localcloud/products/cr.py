@@ -4,10 +4,21 @@ Shapes follow the SDK response models (``alibabacloud_cr20181201.models``) and t
 (see ``../shared/reference/acr-network.md`` §2). ACR answers ``Code``/``IsSuccess`` in every
 body. The code and status for an unknown instance (``INSTANCE_NOT_EXIST``, 404) were chosen by
 the emulator, not checked against the real cloud.
+
+Whitelist writes (``CreateInstanceEndpointAclPolicy``, ``DeleteInstanceEndpointAclPolicy``,
+``UpdateInstanceEndpointStatus``): documented behaviour is that enabling the internet endpoint
+adds ``127.0.0.1/32`` and that an empty whitelist leaves the endpoint open to everyone
+(``acr-network.md`` §2 "Whitelist semantics"). The per-API error tables were not retrievable, so
+these are the emulator's own choices, answered ACR-style as HTTP 200 with ``IsSuccess: false``:
+adding an entry that is already there (compared as networks, so ``1.2.3.4`` equals
+``1.2.3.4/32``) gives ``ACL_ENTRY_ALREADY_EXIST``; deleting one that is not there gives
+``ACL_ENTRY_NOT_EXIST``. An entry that is not an IP address or CIDR gives the gateway's
+``InvalidParameter`` (400). Entries are stored as sent.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,3 +210,109 @@ def get_instance_vpc_endpoint(call: Call, backend: CrBackend) -> dict[str, Any]:
     return {**OK, "Enable": instance.vpc_enable, "ModuleName": module, "Domains": [instance.vpc_domain],
             "LinkedVpcs": [{"VpcId": v.vpc_id, "VswitchId": v.vswitch_id, "Ip": v.ip, "Status": v.status,
                             "DefaultAccess": v.default_access, "Issue": v.issue} for v in instance.linked_vpcs]}
+
+
+# -- whitelist writes -----------------------------------------------------------------------------
+
+LOOPBACK_ENTRY = "127.0.0.1/32"
+
+
+def _internet_instance(call: Call, backend: CrBackend) -> Instance:
+    """The instance of a whitelist write, after checking ``EndpointType`` and ``ModuleName``."""
+    instance = backend.get(call.require("InstanceId"))
+    endpoint_type = call.require("EndpointType")
+    _module(call)
+    if endpoint_type.lower() != "internet":
+        raise invalid_parameter("EndpointType", endpoint_type, "only Internet is supported")
+    return instance
+
+
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        raise invalid_parameter("Entry", entry, "expected an IP address or CIDR block") from None
+
+
+def _stored_network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | str:
+    """A stored entry as a network, or its text when a seeded world holds something unparseable."""
+    try:
+        return ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return entry
+
+
+def _requested_entries(call: Call) -> list[AclEntry]:
+    """``Entry`` (+ ``Comment``) and/or ``Entries`` (JSON array of ``{Entry, Comment}``, the SDK's shrink form)."""
+    entries: list[AclEntry] = []
+    if call.get("Entry"):
+        entries.append(AclEntry(call.require("Entry").strip(), call.get("Comment", "") or ""))
+    for index, item in enumerate(call.get_objects("Entries")):
+        if not item.get("Entry"):
+            raise invalid_parameter(f"Entries[{index}].Entry", item, "an entry is required")
+        entries.append(AclEntry(str(item["Entry"]).strip(), str(item.get("Comment") or "")))
+    if not entries:
+        raise CloudError("MissingParameter", 'The input parameter "Entry" that is mandatory for processing '
+                         "this request is not supplied.", 400)
+    for entry in entries:
+        _network(entry.entry)
+    return entries
+
+
+def _failure(code: str) -> dict[str, Any]:
+    return {"Code": code, "IsSuccess": False}
+
+
+@SERVICE.action("CreateInstanceEndpointAclPolicy")
+def create_instance_endpoint_acl_policy(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """Add whitelist entries; all-or-nothing. A duplicate answers ``ACL_ENTRY_ALREADY_EXIST`` (emulator's choice)."""
+    instance = _internet_instance(call, backend)
+    requested = _requested_entries(call)
+    present = {_stored_network(e.entry) for e in instance.acl}
+    seen: set[Any] = set()
+    for entry in requested:
+        network = _network(entry.entry)
+        if network in present or network in seen:
+            return _failure("ACL_ENTRY_ALREADY_EXIST")
+        seen.add(network)
+    instance.acl.extend(requested)
+    instance.modified_time = int(call.cloud.clock.now() * 1000)
+    return dict(OK)
+
+
+@SERVICE.action("DeleteInstanceEndpointAclPolicy")
+def delete_instance_endpoint_acl_policy(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """Remove whitelist entries; all-or-nothing. A missing one answers ``ACL_ENTRY_NOT_EXIST`` (emulator's choice).
+
+    Deleting the last entry is allowed, as on the real cloud: the endpoint is then open to everyone.
+    """
+    instance = _internet_instance(call, backend)
+    targets = {_network(e.entry) for e in _requested_entries(call)}
+    present = {_stored_network(e.entry) for e in instance.acl}
+    if not targets <= present:
+        return _failure("ACL_ENTRY_NOT_EXIST")
+    instance.acl = [e for e in instance.acl if _stored_network(e.entry) not in targets]
+    instance.modified_time = int(call.cloud.clock.now() * 1000)
+    return dict(OK)
+
+
+@SERVICE.action("UpdateInstanceEndpointStatus")
+def update_instance_endpoint_status(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """Enable or disable the internet endpoint.
+
+    Enabling adds ``127.0.0.1/32`` when it is not already listed (documented); the change is
+    immediate here (the emulator's choice: no ``CREATING`` phase). Disabling keeps the entries.
+    """
+    instance = _internet_instance(call, backend)
+    enable = call.get_bool("Enable")
+    if enable is None:
+        raise CloudError("MissingParameter", 'The input parameter "Enable" that is mandatory for processing '
+                         "this request is not supplied.", 400)
+    if enable and not instance.internet_enable:
+        loopback = ipaddress.ip_network(LOOPBACK_ENTRY)
+        if all(_stored_network(e.entry) != loopback for e in instance.acl):
+            instance.acl.append(AclEntry(LOOPBACK_ENTRY, ""))
+        instance.internet_status = "RUNNING"
+    instance.internet_enable = enable
+    instance.modified_time = int(call.cloud.clock.now() * 1000)
+    return dict(OK)

@@ -94,6 +94,8 @@ def describe(error: dict[str, Any], data: Any) -> str:
     kind = error.get("type", "")
     message = str(error.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if not loc:
+        return message  # model-level validators name their own paths
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc)
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""

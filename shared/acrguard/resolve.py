@@ -1,0 +1,233 @@
+"""DNS resolution that never raises: each name ends as ``Resolved``, ``NoSuchName`` or ``Unknown``.
+
+Used by the endpoint keeper (auth and OSS names, the VPC-domain cross-check) and by the whitelist
+guard (hostnames in the declared ACL). Resolvers are built with ``configure=False`` and only the
+configured nameservers (default: the VPC resolvers 100.100.2.136 and 100.100.2.138, see
+``../shared/reference/acr-network.md`` §4.1), so nothing but those servers is ever asked.
+
+A name is queried ``queries_per_name`` times, because a load-balanced name may answer one address
+per query (round robin); the addresses of every successful query are united.
+
+Semantics for callers that delete things (routes, ACL entries):
+
+* only ``Resolved`` is an observation; its ``complete`` flag says whether *every* query answered.
+  A partial answer may add addresses but must not count as "the others are gone";
+* ``NoSuchName`` (NXDOMAIN, or an empty NOERROR answer) is reported as a finding and treated as
+  unknown for removal: a name that vanished is a misconfiguration or an outage to look at, not a
+  reason to withdraw routes;
+* ``Unknown`` (timeout, SERVFAIL, no nameserver answered, an answer for a different name, a CNAME
+  loop) changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from acrguard.config.routes import RoutesConfig
+
+UnknownReason = Literal["timeout", "servfail", "no-nameservers", "wrong-name", "chain-too-long", "invalid-name",
+                        "error"]
+NoSuchNameReason = Literal["nxdomain", "no-data"]
+
+
+@dataclass(frozen=True)
+class ResolverSettings:
+    """Which nameservers to ask, how often per name, and how long to wait."""
+
+    nameservers: tuple[str, ...] = ("100.100.2.136", "100.100.2.138")
+    port: int = 53
+    queries_per_name: int = 3
+    timeout_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.nameservers:
+            raise ValueError("ResolverSettings: at least one nameserver is needed")
+        if self.queries_per_name < 1:
+            raise ValueError("ResolverSettings: queries_per_name must be at least 1")
+        if self.timeout_s <= 0:
+            raise ValueError("ResolverSettings: timeout_s must be positive")
+
+    @classmethod
+    def from_routes(cls, routes: RoutesConfig) -> ResolverSettings:
+        """The settings of an instance's ``routes:`` section."""
+        return cls(tuple(routes.nameservers), routes.dns_port, routes.queries_per_name, routes.dns_timeout_s)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """At least one query answered with A records.
+
+    ``addresses``: the union over all queries; ``cnames``: the alias chain followed from ``name``
+    (empty when ``name`` has A records itself); ``failures``: why the other queries did not answer
+    (empty when every query answered, i.e. ``complete``).
+    """
+
+    name: str
+    addresses: frozenset[str]
+    cnames: tuple[str, ...] = ()
+    queries: int = 1
+    failures: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every query answered, so an address missing from ``addresses`` really was not served."""
+        return not self.failures
+
+    @property
+    def canonical_name(self) -> str:
+        """The name the A records belong to (the end of the CNAME chain)."""
+        return self.cnames[-1] if self.cnames else self.name
+
+
+@dataclass(frozen=True)
+class NoSuchName:
+    """Every query answered, but with NXDOMAIN (``nxdomain``) or no A records (``no-data``)."""
+
+    name: str
+    reason: NoSuchNameReason
+    cnames: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """No usable answer: the name's addresses are not known this time."""
+
+    name: str
+    reason: UnknownReason
+    detail: str = ""
+
+
+Outcome = Resolved | NoSuchName | Unknown
+
+
+@dataclass(frozen=True)
+class _Query:
+    """One query's result before the queries of a name are combined."""
+
+    addresses: frozenset[str] = frozenset()
+    cnames: tuple[str, ...] = ()
+    no_such: NoSuchNameReason | None = None
+    unknown: UnknownReason | None = None
+    detail: str = ""
+
+
+def _text(name: object) -> str:
+    return str(name).rstrip(".").lower()
+
+
+@dataclass
+class DnsResolver:
+    """Resolves A records against the configured nameservers only (``configure=False``)."""
+
+    settings: ResolverSettings = field(default_factory=ResolverSettings)
+
+    def __post_init__(self) -> None:
+        import dns.resolver
+
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = list(self.settings.nameservers)
+        resolver.port = self.settings.port
+        resolver.timeout = self.settings.timeout_s
+        resolver.lifetime = self.settings.timeout_s * len(self.settings.nameservers)
+        resolver.cache = None
+        self._resolver = resolver
+
+    def resolve(self, name: str) -> Outcome:
+        """Query ``name`` ``queries_per_name`` times and combine the answers (never raises).
+
+        Querying stops early after a timeout: a resolver that timed out is not asked again in the
+        same run (the outcome is then at best a partial ``Resolved``).
+        """
+        name = name.strip().rstrip(".").lower()
+        results: list[_Query] = []
+        for _ in range(self.settings.queries_per_name):
+            result = self._query_once(name)
+            results.append(result)
+            if result.unknown in ("timeout", "invalid-name"):
+                break
+        return combine(name, results)
+
+    def resolve_all(self, names: Iterable[str]) -> dict[str, Outcome]:
+        """``resolve`` for several names (each name once, in order)."""
+        return {name: self.resolve(name) for name in dict.fromkeys(names)}
+
+    def _query_once(self, name: str) -> _Query:
+        import dns.exception
+        import dns.name
+        import dns.resolver
+
+        try:
+            qname = dns.name.from_text(name)
+        except (dns.exception.DNSException, ValueError) as exc:
+            return _Query(unknown="invalid-name", detail=str(exc))
+        try:
+            answer = self._resolver.resolve(qname, "A", search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            return _Query(no_such="nxdomain")
+        except dns.exception.Timeout as exc:
+            return _Query(unknown="timeout", detail=str(exc))
+        except dns.resolver.NoNameservers as exc:
+            return _classify_no_nameservers(exc)
+        except dns.exception.DNSException as exc:
+            return _Query(unknown="error", detail=f"{type(exc).__name__}: {exc}")
+        except OSError as exc:  # e.g. network unreachable before any timeout
+            return _Query(unknown="no-nameservers", detail=str(exc))
+        chain = answer.chaining_result
+        cnames = tuple(_text(rd.target) for rrset in chain.cnames for rd in list(rrset)[:1])
+        owners = {_text(qname), *cnames}
+        stray = sorted({_text(rrset.name) for rrset in answer.response.answer} - owners)
+        if stray:
+            return _Query(unknown="wrong-name", detail=f"answer for {', '.join(stray)} instead of {name}")
+        if answer.rrset is None or len(answer.rrset) == 0:
+            return _Query(no_such="no-data", cnames=cnames)
+        return _Query(addresses=frozenset(rd.address for rd in answer.rrset), cnames=cnames)
+
+
+def _classify_no_nameservers(exc: Exception) -> _Query:
+    import dns.message
+
+    errors = (getattr(exc, "kwargs", None) or {}).get("errors") or []
+    problems = [entry[3] if isinstance(entry, tuple) and len(entry) > 3 else entry for entry in errors]
+    if problems and any(isinstance(p, dns.message.ChainTooLong) for p in problems):
+        return _Query(unknown="chain-too-long", detail="CNAME chain too long (a loop?)")
+    if problems and all(str(p) == "SERVFAIL" for p in problems):
+        return _Query(unknown="servfail", detail="SERVFAIL from every nameserver")
+    return _Query(unknown="no-nameservers", detail=str(exc))
+
+
+def combine(name: str, results: list[_Query]) -> Outcome:
+    """One outcome for a name from the results of its queries.
+
+    Any answered query makes it ``Resolved`` (complete only when all answered); otherwise any
+    failure makes it ``Unknown``; only when every query said "no such name" is it ``NoSuchName``.
+    """
+    answered = [r for r in results if r.addresses]
+    if answered:
+        failures = tuple(r.unknown or r.no_such or "" for r in results if not r.addresses)
+        cnames = max((r.cnames for r in answered), key=len)
+        return Resolved(name, frozenset().union(*(r.addresses for r in answered)), cnames, len(results), failures)
+    failed = [r for r in results if r.unknown]
+    if failed or not results:
+        first = failed[0] if failed else _Query(unknown="error", detail="no query was made")
+        details = "; ".join(sorted({f"{r.unknown}: {r.detail}" if r.detail else str(r.unknown) for r in failed}))
+        return Unknown(name, first.unknown or "error", details)
+    reasons = [r.no_such for r in results]
+    reason: NoSuchNameReason = "nxdomain" if "nxdomain" in reasons else "no-data"
+    cnames = max((r.cnames for r in results), key=len)
+    return NoSuchName(name, reason, cnames)
+
+
+def describe(outcome: Outcome) -> str:
+    """A one-line human summary of an outcome (for findings and plans)."""
+    if isinstance(outcome, Resolved):
+        via = f" via {' -> '.join(outcome.cnames)}" if outcome.cnames else ""
+        partial = "" if outcome.complete else f" (partial: {len(outcome.failures)} of {outcome.queries} " \
+                                               f"queries failed: {', '.join(sorted(set(outcome.failures)))})"
+        return f"{outcome.name}{via} -> {', '.join(sorted(outcome.addresses))}{partial}"
+    if isinstance(outcome, NoSuchName):
+        what = "does not exist (NXDOMAIN)" if outcome.reason == "nxdomain" else "has no A records"
+        return f"{outcome.name} {what}"
+    return f"{outcome.name}: unknown ({outcome.reason}{': ' + outcome.detail if outcome.detail else ''})"

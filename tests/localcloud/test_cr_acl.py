@@ -1,0 +1,130 @@
+"""The local cloud's ACR whitelist writes, driven through the real cr20181201 SDK."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from acrguard.clients import call
+from acrguard.errors import CloudCallError
+from alibabacloud_cr20181201 import models as cr_models
+from support import ACCOUNT, INSTANCE_ID, REGION
+
+
+def _endpoint(factory: Any) -> Any:
+    return call("cr", "GetInstanceEndpoint", factory.cr().get_instance_endpoint,
+                cr_models.GetInstanceEndpointRequest(instance_id=INSTANCE_ID, endpoint_type="internet"))
+
+
+def _entries(factory: Any) -> list[tuple[str, str]]:
+    return [(e.entry, e.comment) for e in _endpoint(factory).acl_entries]
+
+
+def _add(factory: Any, entry: str, comment: str | None = None) -> Any:
+    return call("cr", "CreateInstanceEndpointAclPolicy", factory.cr().create_instance_endpoint_acl_policy,
+                cr_models.CreateInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="Internet",
+                                                                 entry=entry, comment=comment))
+
+
+def _delete(factory: Any, entry: str) -> Any:
+    return call("cr", "DeleteInstanceEndpointAclPolicy", factory.cr().delete_instance_endpoint_acl_policy,
+                cr_models.DeleteInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="Internet",
+                                                                 entry=entry))
+
+
+def _set_status(factory: Any, enable: bool) -> Any:
+    return call("cr", "UpdateInstanceEndpointStatus", factory.cr().update_instance_endpoint_status,
+                cr_models.UpdateInstanceEndpointStatusRequest(instance_id=INSTANCE_ID, endpoint_type="Internet",
+                                                              enable=enable))
+
+
+def test_create_adds_the_entry_with_its_comment(cloud, factory):
+    """A created entry appears in GetInstanceEndpoint with its Comment, after the existing ones."""
+    body = _add(factory, "198.51.100.7/32", "acrguard:testreg:idc")
+    assert body.is_success is True and body.code == "success"
+    assert _entries(factory) == [("203.0.113.0/24", "office"), ("198.51.100.7/32", "acrguard:testreg:idc")]
+
+
+def test_create_accepts_the_entries_list_form(cloud, factory):
+    """The SDK's Entries list (sent as a JSON string) adds every entry it names."""
+    request = cr_models.CreateInstanceEndpointAclPolicyRequest(
+        instance_id=INSTANCE_ID, endpoint_type="Internet",
+        entries=[cr_models.AccessControlEntry(entry="198.51.100.1/32", comment="a"),
+                 cr_models.AccessControlEntry(entry="198.51.100.2/32", comment="b")])
+    call("cr", "CreateInstanceEndpointAclPolicy", factory.cr().create_instance_endpoint_acl_policy, request)
+    assert _entries(factory)[1:] == [("198.51.100.1/32", "a"), ("198.51.100.2/32", "b")]
+
+
+def test_duplicate_entry_answers_is_success_false(cloud, factory):
+    """Adding an entry already present (as the same network) fails in the body, and changes nothing."""
+    with pytest.raises(CloudCallError) as caught:
+        _add(factory, "203.0.113.5/24", "again")
+    assert caught.value.code == "ACL_ENTRY_ALREADY_EXIST"
+    assert cloud.requests.filter(action="CreateInstanceEndpointAclPolicy")[0].status == 200
+    assert _entries(factory) == [("203.0.113.0/24", "office")]
+
+
+def test_invalid_entry_is_an_invalid_parameter(cloud, factory):
+    """An entry that is not an address or CIDR is rejected with InvalidParameter (400)."""
+    with pytest.raises(CloudCallError) as caught:
+        _add(factory, "not-a-cidr")
+    assert (caught.value.code, caught.value.status) == ("InvalidParameter", 400)
+
+
+def test_delete_removes_the_entry_even_the_last_one(cloud, factory):
+    """Deleting the last entry is allowed, as on the real cloud (the endpoint is then open)."""
+    _delete(factory, "203.0.113.0/24")
+    endpoint = _endpoint(factory)
+    assert endpoint.enable is True and endpoint.acl_entries == []
+
+
+def test_delete_of_a_missing_entry_answers_is_success_false(cloud, factory):
+    """Deleting an entry that is not there fails in the body with ACL_ENTRY_NOT_EXIST."""
+    with pytest.raises(CloudCallError) as caught:
+        _delete(factory, "192.0.2.1/32")
+    assert caught.value.code == "ACL_ENTRY_NOT_EXIST"
+    assert _entries(factory) == [("203.0.113.0/24", "office")]
+
+
+def test_delete_matches_a_bare_address_to_its_slash_32(cloud, factory):
+    """A bare address and its /32 are the same entry."""
+    _add(factory, "198.51.100.9")
+    _delete(factory, "198.51.100.9/32")
+    assert _entries(factory) == [("203.0.113.0/24", "office")]
+
+
+@pytest.fixture
+def disabled(cloud):
+    """The instance with its internet endpoint disabled and an empty whitelist."""
+    instance = cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID]
+    instance.internet_enable = False
+    instance.acl = []
+    return instance
+
+
+def test_enabling_the_endpoint_adds_loopback(cloud, factory, disabled):
+    """Enabling the internet endpoint adds 127.0.0.1/32 (documented) and starts it."""
+    _set_status(factory, True)
+    endpoint = _endpoint(factory)
+    assert endpoint.enable is True and endpoint.status == "RUNNING"
+    assert [e.entry for e in endpoint.acl_entries] == ["127.0.0.1/32"]
+    recorded = cloud.requests.filter(action="UpdateInstanceEndpointStatus")[0]
+    assert recorded.params["Enable"].lower() == "true"
+
+
+def test_disabling_keeps_the_entries(cloud, factory, disabled):
+    """Disabling the endpoint stops it and leaves the whitelist as it was."""
+    _set_status(factory, True)
+    _set_status(factory, False)
+    endpoint = _endpoint(factory)
+    assert endpoint.enable is False and endpoint.status == "STOPPED"
+    assert [e.entry for e in endpoint.acl_entries] == ["127.0.0.1/32"]
+
+
+def test_vpc_endpoint_type_is_refused_for_acl_writes(cloud, factory):
+    """Only the Internet endpoint type is accepted by the whitelist writes."""
+    with pytest.raises(CloudCallError) as caught:
+        call("cr", "CreateInstanceEndpointAclPolicy", factory.cr().create_instance_endpoint_acl_policy,
+             cr_models.CreateInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="Vpc",
+                                                              entry="198.51.100.7/32"))
+    assert caught.value.code == "InvalidParameter"

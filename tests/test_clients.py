@@ -1,0 +1,132 @@
+"""The client factory: credential order, endpoint override, lazy imports, error conversion."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+from alibabacloud_ram20150501 import models as ram_models
+from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET
+
+from acrguard.clients import ClientFactory, EndpointOverride, call
+from acrguard.credentials import StaticCredentials, from_context, from_environment, resolve
+from acrguard.errors import CloudCallError
+
+ENV = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIenv0000000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "env-secret",
+       "ALIBABA_CLOUD_SECURITY_TOKEN": "env-token"}
+CONTEXT = SimpleNamespace(credentials=SimpleNamespace(access_key_id="STS.ctx0000001", access_key_secret="ctx-secret",
+                                                      security_token="ctx-token"))
+
+
+def test_explicit_credentials_come_first():
+    """Credentials from config win over the FC environment and the context."""
+    explicit = StaticCredentials("LTAIexplicit00001", "s")
+    assert resolve(explicit, environ=ENV, context=CONTEXT) is explicit
+
+
+def test_fc_environment_comes_before_context():
+    """FC's ALIBABA_CLOUD_* variables win over context.credentials."""
+    found = resolve(environ=ENV, context=CONTEXT)
+    assert (found.access_key_id, found.security_token, found.source) == ("LTAIenv0000000001", "env-token",
+                                                                         "environment")
+
+
+def test_context_credentials_when_environment_is_empty():
+    """python3.10's context.credentials is used when the environment has none."""
+    found = resolve(environ={}, context=CONTEXT)
+    assert (found.access_key_id, found.source) == ("STS.ctx0000001", "fc-context")
+
+
+def test_nothing_found_means_default_chain():
+    """With no explicit, environment or context credentials, the default chain is used (None)."""
+    assert resolve(environ={}, context=SimpleNamespace()) is None
+    assert from_environment({"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIonlyid"}) is None
+    assert from_context(SimpleNamespace(credentials=SimpleNamespace(access_key_id="", access_key_secret=""))) is None
+
+
+def test_credentials_never_print_their_secret():
+    """repr/str of credentials mask the id and hide the secret and token."""
+    text = repr(StaticCredentials("LTAI5tAbCdEfGhIjKlMn3x", "top-secret", "tok-secret"))
+    assert "top-secret" not in text and "tok-secret" not in text
+    assert "LTAI****Mn3x" in text
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:80", "127.0.0.1:80/x"])
+def test_endpoint_override_rejects_urls(endpoint):
+    """The override is host:port; a scheme or path is refused."""
+    with pytest.raises(ValueError, match="host:port"):
+        EndpointOverride(endpoint)
+
+
+def test_clients_are_cached_per_product_and_region(cloud, factory):
+    """The same product and region return the same client; another region a new one."""
+    assert factory.cr() is factory.cr()
+    assert factory.cr("cn-shanghai") is not factory.cr()
+    assert factory.ram() is factory.client("ram", "cn-shanghai")  # RAM is global
+
+
+def test_call_converts_errors_and_masks_nothing_secret(cloud):
+    """A failed call becomes CloudCallError with code and request id, without the secret."""
+    factory = ClientFactory(REGION, credentials=StaticCredentials(ROOT_KEY, "wrong-secret-value"),
+                            override=EndpointOverride(cloud.endpoints()["openapi"]))
+    with pytest.raises(CloudCallError) as caught:
+        call("ram", "ListUsers", factory.ram().list_users, ram_models.ListUsersRequest())
+    assert caught.value.code == "SignatureDoesNotMatch" and caught.value.request_id
+    assert "wrong-secret-value" not in str(caught.value)
+
+
+def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+    clean.update(env, ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean, timeout=60)
+
+
+def test_default_chain_reads_a_credentials_uri(cloud):
+    """With nothing configured, the alibabacloud-credentials chain (here a credentials URI) signs the calls."""
+    code = (
+        "import json\n"
+        "from acrguard.clients import ClientFactory, EndpointOverride, call\n"
+        f"f = ClientFactory({REGION!r}, override=EndpointOverride({cloud.endpoints()['openapi']!r}))\n"
+        "b = call('sts', 'GetCallerIdentity', f.sts().get_caller_identity)\n"
+        "print(json.dumps({'type': b.identity_type, 'account': b.account_id}))\n"
+    )
+    uri = f"http://{cloud.endpoints()['openapi']}/_localcloud/credentials-uri"
+    result = _run(code, {"ALIBABA_CLOUD_CREDENTIALS_URI": uri})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"type": "AssumedRoleUser", "account": ACCOUNT}
+
+
+def test_environment_credentials_sign_calls_in_a_fresh_process(cloud):
+    """FC-style environment variables are enough for a handler process to call the cloud."""
+    code = (
+        "from acrguard.clients import ClientFactory, EndpointOverride, call\n"
+        f"f = ClientFactory.for_invocation({REGION!r}, override=EndpointOverride({cloud.endpoints()['openapi']!r}))\n"
+        "print(call('sts', 'GetCallerIdentity', f.sts().get_caller_identity).identity_type)\n"
+    )
+    result = _run(code, {"ALIBABA_CLOUD_ACCESS_KEY_ID": ROOT_KEY, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ROOT_SECRET})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Account"
+
+
+def test_sdk_modules_are_imported_lazily():
+    """Building a CR client imports the CR SDK and not the VPC, RAM or FC SDKs."""
+    code = (
+        "import sys\n"
+        "from acrguard.clients import ClientFactory\n"
+        "from acrguard.credentials import StaticCredentials\n"
+        "before = {m for m in sys.modules if m.startswith('alibabacloud_')}\n"
+        "ClientFactory('cn-hangzhou', credentials=StaticCredentials('LTAIx0000000', 's')).cr()\n"
+        "after = {m.split('.')[0] for m in sys.modules if m.startswith('alibabacloud_')}\n"
+        "print(sorted(before), sorted(after))\n"
+    )
+    result = _run(code, {})
+    assert result.returncode == 0, result.stderr
+    before, after = result.stdout.split("] [")
+    assert before == "["
+    assert "alibabacloud_cr20181201" in after
+    assert not {"alibabacloud_vpc20160428", "alibabacloud_ram20150501", "alibabacloud_fc20230330"} & set(
+        after.strip("[]\n").replace("'", "").split(", "))
