@@ -79,6 +79,9 @@ class RoutesConfig(Strict):
     registry_probe_address: str | None = Field(
         default=None, description="host:port to send the /v2/ probe to instead of the VPC domain (local cloud)")
     registry_probe_scheme: Literal["https", "http"] = "https"
+    registry_probe_timeout_s: float = Field(default=5.0, gt=0, le=60, description="connect and read timeout")
+    linked_vpc_ids: tuple[ResourceId, ...] = Field(
+        default=(), description="route only the VPC endpoint addresses of these linked VPCs (default: all)")
     oss_ranges_file: str | None = Field(default=None, description="override the shipped OSS VIP ranges")
     targets: tuple[RouteTarget, ...] = ()
     exports: tuple[ExportConfig, ...] = ()

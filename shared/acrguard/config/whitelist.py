@@ -7,14 +7,20 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from acrguard.config.base import Cidr, Hostname, Strict
+from acrguard.config.base import Cidr, Hostname, IpAddress, Strict
 
 
 class WhitelistEntry(Strict):
-    """One declared entry: a CIDR, or a hostname re-resolved every run."""
+    """One declared entry: a CIDR, or a hostname re-resolved every run.
+
+    ``label`` names the entry in its ownership marker (``acrguard:<instance>:<label>``); it
+    defaults to the hostname, or to the CIDR with ``/`` written as ``_``.
+    """
 
     cidr: Cidr | None = None
     host: Hostname | None = None
+    label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
+                              description="marker label; letters, digits, '.', '_' and '-'")
     comment: str = Field(default="", max_length=200)
 
     @model_validator(mode="after")
@@ -22,6 +28,13 @@ class WhitelistEntry(Strict):
         if (self.cidr is None) == (self.host is None):
             raise ValueError("give exactly one of 'cidr' or 'host'")
         return self
+
+    @property
+    def key(self) -> str:
+        """The label used in the ownership marker."""
+        if self.label:
+            return self.label
+        return self.host if self.host is not None else str(self.cidr).replace("/", "_")
 
 
 class WhitelistConfig(Strict):
@@ -38,7 +51,11 @@ class WhitelistConfig(Strict):
     public_endpoint: Literal["enabled", "disabled", "any"] = Field(
         default="any", description="declared state of the internet endpoint")
     manage_endpoint_status: bool = Field(default=False, description="allow UpdateInstanceEndpointStatus")
-    nameservers: tuple[str, ...] = ()
+    nameservers: tuple[IpAddress, ...] = Field(default=(), description="for hostname entries; default: the "
+                                               "instance's routes.nameservers, else the VPC resolvers")
+    dns_port: int | None = Field(default=None, ge=1, le=65535)
+    queries_per_name: int = Field(default=3, ge=1, le=20, description="catch round-robin answers")
+    dns_timeout_s: float = Field(default=2.0, gt=0, le=30)
 
     @field_validator("entries")
     @classmethod
@@ -57,3 +74,21 @@ class WhitelistConfig(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return entries
+
+    @field_validator("allowed_unmanaged")
+    @classmethod
+    def _no_open_allowance(cls, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        opened = [cidr for cidr in allowed if ipaddress.ip_network(cidr).prefixlen == 0]
+        if opened:
+            raise ValueError(f"{opened[0]} opens the registry to the whole internet and cannot be allowed")
+        return allowed
+
+    @model_validator(mode="after")
+    def _unique_entries(self) -> WhitelistConfig:
+        for what, values in (("label", [e.key for e in self.entries]),
+                             ("cidr", [e.cidr for e in self.entries if e.cidr is not None]),
+                             ("host", [e.host for e in self.entries if e.host is not None])):
+            duplicates = sorted({v for v in values if values.count(v) > 1})
+            if duplicates:
+                raise ValueError(f"entries: each {what} may appear once, repeated: {duplicates}")
+        return self
