@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from localcloud import openapi, registry
+from localcloud import openapi, oss, registry
 from localcloud.dns import RunningDns
 from localcloud.httpserver import RunningServer
 
@@ -22,6 +22,11 @@ def _registry(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
     return server, server.address
 
 
+def _oss(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
+    server = oss.start(cloud, host)
+    return server, server.address
+
+
 def _dns(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
     server = RunningDns(lambda: cloud.dns, host)
     return server, server.address
@@ -30,6 +35,7 @@ def _dns(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
 FRONTENDS: dict[str, Callable[[LocalCloud, str], tuple[Any, Any]]] = {
     "registry": _registry,
     "dns": _dns,
+    "oss": _oss,
 }
 
 

@@ -205,3 +205,35 @@ def page_by_token(items: Sequence[T], token: str | None, max_results: int) -> tu
     """VPC/CEN-style paging with ``NextToken`` (empty when done)."""
     page, marker = page_by_marker(items, token, max_results)
     return page, marker
+
+
+class ClientTokens:
+    """``ClientToken`` idempotency shared by the products that document it (VPC, CEN).
+
+    A request repeated with the same token and the same parameters gets the first answer again
+    without acting twice; the same token with other parameters is ``IdempotentParameterMismatch``
+    (the common Alibaba Cloud code). Only successful answers are remembered, so a request that
+    failed may be retried with its token. Tokens never expire here (the emulator's choice).
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[str, str], tuple[tuple[tuple[str, str], ...], Any]] = {}
+
+    def run(self, call: Call, handler: Callable[[], T]) -> T:
+        """Answer ``call`` through ``handler`` unless its token was already answered."""
+        import copy
+
+        token = call.get("ClientToken")
+        if token is None:
+            return handler()
+        key = (call.action, token)
+        fingerprint = tuple(sorted((k, v) for k, v in call.params.items() if k != "ClientToken"))
+        if key in self._answers:
+            seen, answer = self._answers[key]
+            if seen != fingerprint:
+                raise CloudError("IdempotentParameterMismatch", "The request uses the same client token as a "
+                                 "previous, but non-identical request.", 400)
+            return copy.deepcopy(answer)
+        answer = handler()
+        self._answers[key] = (fingerprint, copy.deepcopy(answer))
+        return answer

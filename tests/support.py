@@ -69,5 +69,6 @@ def make_factory(cloud: LocalCloud, key_id: str = ROOT_KEY, secret: str = ROOT_S
                  retry: RetryPolicy = FAST_RETRY, region: str = REGION) -> ClientFactory:
     """A client factory pointed at the local cloud."""
     return ClientFactory(region, credentials=StaticCredentials(key_id, secret, token),
-                         override=EndpointOverride(cloud.endpoints()["openapi"]), retry=retry,
+                         override=EndpointOverride(cloud.endpoints()["openapi"],
+                                                   oss_endpoint=cloud.endpoints()["oss"]), retry=retry,
                          read_timeout_ms=3000, connect_timeout_ms=1000)

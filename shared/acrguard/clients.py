@@ -41,10 +41,12 @@ class EndpointOverride:
 
     endpoint: str  # host:port, no scheme
     protocol: str = "http"
+    oss_endpoint: str | None = None  # host:port of the OSS front end (path-style addressing)
 
     def __post_init__(self) -> None:
-        if "://" in self.endpoint or "/" in self.endpoint:
-            raise ValueError(f"endpoint must be host:port without a scheme or path, got {self.endpoint!r}")
+        for name, value in (("endpoint", self.endpoint), ("oss_endpoint", self.oss_endpoint or "")):
+            if "://" in value or "/" in value:
+                raise ValueError(f"{name} must be host:port without a scheme or path, got {value!r}")
         if self.protocol not in ("http", "https"):
             raise ValueError(f"protocol must be http or https, got {self.protocol!r}")
 
@@ -159,6 +161,62 @@ class ClientFactory:
         """Function Compute 3.0 (fc 2023-03-30)."""
         return self.client("fc", region)
 
+    def oss(self, region: str | None = None, *, endpoint: str | None = None) -> Any:
+        """Object Storage Service (``alibabacloud_oss_v2.Client``), V4-signed, with the factory's retry bounds.
+
+        ``endpoint`` (host[:port]) overrides the regional public endpoint; with an endpoint override
+        the local cloud's OSS front end is used, over its protocol, with path-style addressing.
+        """
+        region = region or self.region
+        if endpoint is None and self.override is not None:
+            endpoint = self.override.oss_endpoint
+            if not endpoint:
+                raise ValueError("the endpoint override names no OSS endpoint (EndpointOverride.oss_endpoint)")
+        key = ("oss", f"{region}|{endpoint or ''}")
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._build_oss(region, endpoint)
+                self._clients[key] = client
+            return client
+
+    def _build_oss(self, region: str, endpoint: str | None) -> Any:
+        import alibabacloud_oss_v2 as oss
+
+        config = oss.config.load_default()
+        config.region = region
+        config.connect_timeout = self.connect_timeout_ms / 1000
+        config.readwrite_timeout = self.read_timeout_ms / 1000
+        config.credentials_provider = self._oss_credentials()
+        if self.retry.max_attempts <= 1:
+            config.retryer = oss.retry.NopRetryer()
+        else:
+            config.retryer = oss.retry.StandardRetryer(max_attempts=self.retry.max_attempts,
+                                                       base_delay=self.retry.base_delay_ms / 1000,
+                                                       max_backoff=self.retry.max_delay_ms / 1000)
+        if endpoint:
+            config.endpoint = endpoint
+            if self.override is not None:
+                config.disable_ssl = self.override.protocol == "http"
+                config.use_path_style = True
+        return oss.Client(config)
+
+    def _oss_credentials(self) -> Any:
+        from alibabacloud_oss_v2 import credentials as oss_credentials
+        from alibabacloud_oss_v2.types import Credentials
+
+        if self.credentials is not None:
+            return oss_credentials.StaticCredentialsProvider(self.credentials.access_key_id,
+                                                             self.credentials.access_key_secret,
+                                                             self.credentials.security_token)
+        chain = self._default_credential_client()
+
+        def current() -> Credentials:
+            found = chain.get_credential()
+            return Credentials(found.access_key_id, found.access_key_secret, found.security_token or None)
+
+        return oss_credentials.CredentialsProviderFunc(current)
+
 
 def call(product: str, api: str, func: Any, *args: Any, retry: RetryPolicy | None = None, **kwargs: Any) -> Any:
     """Run one SDK call and return its body; turn every failure into a ``CloudCallError``.
@@ -188,3 +246,32 @@ def call(product: str, api: str, func: Any, *args: Any, retry: RetryPolicy | Non
             raise TransientCloudError(api, code, "the API answered IsSuccess=false", getattr(body, "request_id", None))
         raise CloudCallError(api, code, "the API answered IsSuccess=false", getattr(body, "request_id", None))
     return body
+
+
+def call_oss(api: str, func: Any, *args: Any, retry: RetryPolicy | None = None, **kwargs: Any) -> Any:
+    """Run one OSS SDK call and return its result; turn every failure into a ``CloudCallError``.
+
+    The OSS SDK wraps errors in ``OperationError``; the service's answer (code, status, request
+    id) is inside. 5xx, throttling codes and network failures that survived the client's retries
+    become ``TransientCloudError``.
+    """
+    from alibabacloud_oss_v2 import exceptions as oss_errors
+
+    policy = retry or RetryPolicy()
+    try:
+        return func(*args, **kwargs)
+    except oss_errors.BaseError as exc:
+        inner: Any = exc
+        while isinstance(inner, oss_errors.OperationError) and inner.unwrap() is not None:
+            inner = inner.unwrap()
+        if isinstance(inner, oss_errors.ServiceError):
+            code, status = inner.code or None, inner.status_code
+            message = redact_text(inner.message or str(code))
+            if policy.is_retryable("oss", code) or (isinstance(status, int) and status >= 500):
+                raise TransientCloudError(api, code, message, inner.request_id or None, status) from None
+            raise CloudCallError(api, code, message, inner.request_id or None, status) from None
+        transient = (oss_errors.RequestError, oss_errors.ResponseError, oss_errors.InconsistentError,
+                     oss_errors.CredentialsFetchError)
+        if isinstance(inner, transient):
+            raise TransientCloudError(api, "NetworkError", redact_text(str(inner)), None, None) from None
+        raise CloudCallError(api, type(inner).__name__, redact_text(str(inner))) from None

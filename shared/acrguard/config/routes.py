@@ -15,6 +15,10 @@ ALL_FAMILIES: tuple[Family, ...] = ("vpc_endpoint", "auth", "oss")
 class _Target(Strict):
     name: str | None = Field(default=None, description="label used in plans and alerts")
     families: tuple[Family, ...] = ALL_FAMILIES
+    quota: int | None = Field(
+        default=None, ge=1,
+        description="entries this target may hold; default: the documented limit where one is known "
+                    "(200 custom routes per VPC/VBR route table), otherwise not checked before writing")
 
 
 class RouteTableTarget(_Target):

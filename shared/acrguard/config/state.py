@@ -18,6 +18,8 @@ class StateConfig(Strict):
     key: str = Field(default="acrguard/state.json", description="OSS object key (backend oss)")
     region: RegionId | None = None
     endpoint: str | None = Field(default=None, description="OSS endpoint override host:port (local cloud)")
+    lock_ttl_seconds: int = Field(default=120, ge=10, le=3600,
+                                  description="OSS write lock: age after which a crashed writer's lock is broken")
 
     @model_validator(mode="after")
     def _oss_needs_bucket(self) -> StateConfig:

@@ -1,0 +1,581 @@
+"""The OSS front end: an Object Storage Service endpoint for the ``alibabacloud-oss-v2`` SDK.
+
+Served on its own 127.0.0.1 port (``cloud.endpoints()["oss"]``), path-style only
+(``http://127.0.0.1:PORT/<bucket>/<key>``; the SDK switches to path style by itself for an IP
+endpoint). It answers ``PutObject``, ``GetObject``, ``HeadObject`` and ``DeleteObject``; every
+other operation gets ``501 NotImplemented`` (the emulator's choice of code).
+
+World format (a top-level ``oss:`` section, because OSS bucket names are global rather than
+per region; each bucket belongs to one account and lives in one region)::
+
+    oss:
+      buckets:
+        - name: acrguard-state          # 3-63 of a-z, 0-9 and "-", starting and ending alphanumeric
+          account: "1234567890123456"   # the owning account (must be declared under accounts:)
+          region: cn-hangzhou           # optional: the account's default region
+          objects:                      # optional: key -> text content (UTF-8)
+            acrguard/state.json: '{"schema": 1}'
+
+Objects live in a per-account backend (``cloud.backend("oss", account, None)``, registered when
+the front end starts), so ``load_world``/the admin reset restores the seeded buckets.
+
+Behaviour and where it comes from (OSS API reference: PutObject, GetObject, HeadObject,
+DeleteObject, "Common error codes", and the error-code pages ``0002-*``, ``0026-*``):
+
+* Authentication: V4 header signatures (``OSS4-HMAC-SHA256``), verified independently from the
+  published algorithm (canonical request -> string to sign -> HMAC-SHA256 with the key derived
+  from ``"aliyun_v4" + secret``, date, region, ``oss``, ``aliyun_v4_request``); cross-checked
+  against ``alibabacloud_oss_v2/signer/v4.py``. The query string is canonicalized as it arrives
+  on the wire (encoded pairs, sorted), which is what the SDK signs. Unknown/disabled keys and
+  STS tokens that are missing, mismatched or unknown -> ``403 InvalidAccessKeyId``; expired STS
+  tokens -> ``403 SecurityTokenExpired``; wrong signature -> ``403 SignatureDoesNotMatch`` (with
+  ``StringToSign`` and ``CanonicalRequest`` in the body); malformed ``Authorization`` -> ``400
+  InvalidArgument``; ``x-oss-date`` more than 15 minutes from the machine's clock -> ``403
+  RequestTimeTooSkewed`` (the SDK signs with the machine's clock, so the local cloud's movable
+  clock is not used here); no ``Authorization`` -> ``403 AccessDenied`` (every bucket is private).
+  V1 signatures and presigned URLs are not supported (``400 InvalidArgument``, emulator's choice).
+  A signing region other than the bucket's -> ``400 InvalidArgument`` (the docs name the case,
+  ``0002-00000228``, not the code: the emulator's choice). Any principal of the owning account
+  may use its buckets (RAM policies are not evaluated); other accounts get ``403 AccessDenied``.
+* ``PutObject``: ETag is the quoted upper-case MD5 hex of the body; ``Content-MD5`` is checked when
+  sent (``400 InvalidDigest``); ``x-oss-forbid-overwrite: true`` on an existing key -> ``409
+  FileAlreadyExists``; values other than true/false -> ``400 InvalidArgument``. The response carries
+  ``ETag``, ``Content-MD5`` and ``x-oss-hash-crc64ecma`` (the SDK checks the CRC-64 by default).
+* ``GetObject``/``HeadObject``: ``If-Match`` that fails -> ``412 PreconditionFailed``;
+  ``If-None-Match`` that matches -> ``304`` (``*`` matches any object). ETags compare as strings
+  once the surrounding quotes are dropped.
+* ``DeleteObject``: ``204`` whether or not the key existed.
+* Errors are the OSS XML body (``Code``, ``Message``, ``RequestId``, ``HostId`` and extra fields
+  such as ``Key``/``BucketName``), ``Content-Type: application/xml``; answers to ``HEAD`` carry no
+  body, so the XML is also sent base64-encoded in ``x-oss-err`` as OSS does (the SDK reads it).
+* ``Date`` and ``Last-Modified`` come from the local cloud's clock, so ``cloud.advance`` ages objects.
+
+Every request is recorded in ``cloud.requests`` (product ``oss``, the operation as action,
+``params`` ``{"Bucket", "Key"}``) and fault rules are applied as the OpenAPI gateway does
+(``cloud.faults.pick("oss", action)``); an injected error is answered as an OSS XML error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+from xml.sax.saxutils import escape
+
+from localcloud.errors import CloudError
+from localcloud.httpserver import QuietHandler, RunningServer
+from localcloud.service import Service
+
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud, Principal
+
+ALGORITHM = "OSS4-HMAC-SHA256"
+MAX_SKEW_SECONDS = 15 * 60
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+BUCKET_KEYS = {"name", "account", "region", "objects"}
+
+
+# -- state ----------------------------------------------------------------------------------------
+
+@dataclass
+class OssObject:
+    """One stored object."""
+
+    data: bytes
+    content_type: str
+    last_modified: float
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def md5(self) -> bytes:
+        """The raw MD5 digest of the content."""
+        return hashlib.md5(self.data).digest()
+
+    @property
+    def etag(self) -> str:
+        """The ETag OSS gives a simple upload: quoted upper-case MD5 hex."""
+        return '"' + self.md5.hex().upper() + '"'
+
+    @property
+    def crc64(self) -> str:
+        """``x-oss-hash-crc64ecma``: CRC-64/XZ (ECMA-182, reflected) as a decimal string."""
+        return str(crc64_ecma(self.data))
+
+
+@dataclass
+class Bucket:
+    """A bucket and its objects."""
+
+    name: str
+    account_id: str
+    region: str
+    objects: dict[str, OssObject] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """A bucket as declared in the world's ``oss:`` section."""
+
+    name: str
+    account_id: str
+    region: str
+    objects: dict[str, str]
+
+
+def bucket_specs(cloud: LocalCloud) -> dict[str, BucketSpec]:
+    """Every bucket of the world, by name; ``ValueError`` naming the path of a bad entry."""
+    section = cloud.world.get("oss") or {}
+    if not isinstance(section, dict) or set(section) - {"buckets"}:
+        raise ValueError("world: oss: expected a mapping with only 'buckets'")
+    buckets = section.get("buckets") or []
+    if not isinstance(buckets, list):
+        raise ValueError("world: oss.buckets: expected a list of buckets")
+    specs: dict[str, BucketSpec] = {}
+    for index, entry in enumerate(buckets):
+        where = f"world: oss.buckets[{index}]"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: expected a mapping with name and account")
+        unknown = set(entry) - BUCKET_KEYS
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(BUCKET_KEYS)}")
+        name = str(entry.get("name") or "")
+        if not BUCKET_NAME.match(name):
+            raise ValueError(f"{where}.name: {name!r} is not a valid bucket name (3-63 of a-z, 0-9, '-', "
+                             "starting and ending with a letter or digit)")
+        if name in specs:
+            raise ValueError(f"{where}.name: bucket {name!r} is declared twice (bucket names are global)")
+        account_id = str(entry.get("account") or "")
+        if account_id not in cloud.accounts:
+            raise ValueError(f"{where}.account: {account_id!r} is not an account of the world")
+        region = str(entry.get("region") or cloud.default_region(account_id))
+        objects = entry.get("objects") or {}
+        if not isinstance(objects, dict) or not all(isinstance(v, str) for v in objects.values()):
+            raise ValueError(f"{where}.objects: expected a mapping of object key to text content")
+        specs[name] = BucketSpec(name, account_id, region, {str(k): v for k, v in objects.items()})
+    return specs
+
+
+class OssBackend:
+    """The buckets of one account (OSS is addressed globally; each bucket has its region)."""
+
+    def __init__(self, cloud: LocalCloud, account_id: str, region: str) -> None:
+        self.cloud = cloud
+        self.account_id = account_id
+        self.buckets: dict[str, Bucket] = {}
+        for spec in bucket_specs(cloud).values():
+            if spec.account_id != account_id:
+                continue
+            bucket = Bucket(spec.name, account_id, spec.region)
+            for key, text in spec.objects.items():
+                bucket.objects[key] = OssObject(text.encode("utf-8"), "application/octet-stream", cloud.clock.now())
+            self.buckets[spec.name] = bucket
+
+    def seed(self, data: dict[str, Any]) -> None:
+        """OSS buckets are not seeded per account/region."""
+        raise ValueError("declare OSS buckets in the world's top-level 'oss: {buckets: [...]}' section")
+
+
+#: Registered with the cloud when the front end starts (OSS is not an OpenAPI product).
+SERVICE = Service("oss", "oss", OssBackend, regional=False)
+
+
+def find_bucket(cloud: LocalCloud, name: str) -> Bucket | None:
+    """The bucket called ``name``, in whichever account owns it."""
+    spec = bucket_specs(cloud).get(name)
+    if spec is None:
+        return None
+    return cloud.backend("oss", spec.account_id, None).buckets.get(name)
+
+
+# -- CRC-64 ----------------------------------------------------------------------------------------
+
+def _crc64_table() -> list[int]:
+    poly = 0xC96C5795D7870F42  # 0x42F0E1EBA9EA3693 reflected
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC64_TABLE = _crc64_table()
+
+
+def crc64_ecma(data: bytes) -> int:
+    """CRC-64/XZ of ``data`` (init and xorout all ones), the value OSS reports."""
+    crc = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        crc = _CRC64_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFFFFFFFFFF
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+class OssError(CloudError):
+    """An OSS error; ``fields`` are extra XML elements (``Key``, ``BucketName``, ...)."""
+
+    def __init__(self, code: str, message: str, status: int, **fields: str) -> None:
+        super().__init__(code, message, status)
+        self.fields = fields
+
+
+def no_such_bucket(name: str) -> OssError:
+    """404 for a bucket nobody declared."""
+    return OssError("NoSuchBucket", "The specified bucket does not exist.", 404, BucketName=name)
+
+
+def no_such_key(key: str) -> OssError:
+    """404 for a missing object."""
+    return OssError("NoSuchKey", "The specified key does not exist.", 404, Key=key)
+
+
+def error_xml(err: OssError, request_id: str, host_id: str) -> bytes:
+    """The XML error body OSS answers with."""
+    parts = [f"<Code>{escape(err.code)}</Code>", f"<Message>{escape(err.message)}</Message>",
+             f"<RequestId>{request_id}</RequestId>", f"<HostId>{escape(host_id)}</HostId>"]
+    parts += [f"<{name}>{escape(value)}</{name}>" for name, value in err.fields.items()]
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  ' + "\n  ".join(parts) + "\n</Error>\n").encode()
+
+
+# -- V4 signature ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class V4Authorization:
+    """The parts of an ``Authorization: OSS4-HMAC-SHA256 ...`` header."""
+
+    access_key_id: str
+    date: str
+    region: str
+    product: str
+    additional_headers: tuple[str, ...]
+    signature: str
+
+    @property
+    def scope(self) -> str:
+        """``<date>/<region>/<product>/aliyun_v4_request``."""
+        return f"{self.date}/{self.region}/{self.product}/aliyun_v4_request"
+
+
+def parse_v4_authorization(header: str) -> V4Authorization:
+    """Split a V4 ``Authorization`` header or raise ``400 InvalidArgument``."""
+    if not header.startswith(ALGORITHM + " "):
+        raise OssError("InvalidArgument", "Authorization header is invalid: the local cloud accepts only "
+                       f"{ALGORITHM} header signatures.", 400)
+    fields: dict[str, str] = {}
+    for part in header[len(ALGORITHM) + 1:].split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            fields[name] = value
+    credential = fields.get("Credential", "").split("/")
+    if len(credential) != 5 or not fields.get("Signature"):
+        raise OssError("InvalidArgument", "Authorization header is invalid: expected Credential="
+                       "<AccessKeyId>/<date>/<region>/oss/aliyun_v4_request and Signature.", 400)
+    access_key_id, date, region, product, terminator = credential
+    if not re.fullmatch(r"\d{8}", date) or product != "oss" or terminator != "aliyun_v4_request" or not region:
+        raise OssError("InvalidArgument", "Authorization header is invalid: the Credential scope must be "
+                       "<date YYYYMMDD>/<region>/oss/aliyun_v4_request.", 400)
+    additional = tuple(h for h in fields.get("AdditionalHeaders", "").split(";") if h)
+    return V4Authorization(access_key_id, date, region, product, additional, fields["Signature"])
+
+
+def _signed_header(name: str, additional: tuple[str, ...]) -> bool:
+    return name.startswith("x-oss-") or name in ("content-type", "content-md5") or name in additional
+
+
+def v4_canonical_request(method: str, path: str, raw_query: str, headers: dict[str, str],
+                         additional: tuple[str, ...]) -> str:
+    """Method, URI (``/bucket/key``), sorted query, signed headers, additional headers, payload hash."""
+    canonical_uri = quote(unquote(path) or "/", safe="/")
+    pairs = sorted(tuple(pair.partition("=")[::2]) for pair in raw_query.split("&") if pair)
+    canonical_query = "&".join(f"{k}={v}" if v else k for k, v in pairs)
+    canonical_headers = "".join(f"{name}:{headers[name].strip()}\n"
+                                for name in sorted(headers) if _signed_header(name, additional))
+    payload = headers.get("x-oss-content-sha256", "UNSIGNED-PAYLOAD")
+    return f"{method}\n{canonical_uri}\n{canonical_query}\n{canonical_headers}\n{';'.join(additional)}\n{payload}"
+
+
+def v4_string_to_sign(timestamp: str, scope: str, canonical_request: str) -> str:
+    """``OSS4-HMAC-SHA256``, the ``x-oss-date`` time stamp, the scope, the canonical request's hash."""
+    digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+    return f"{ALGORITHM}\n{timestamp}\n{scope}\n{digest}"
+
+
+def v4_signature(secret: str, auth: V4Authorization, string_to_sign: str) -> str:
+    """Hex HMAC-SHA256 with the key derived from the secret, date, region and product."""
+    key = ("aliyun_v4" + secret).encode("utf-8")
+    for part in (auth.date, auth.region, auth.product, "aliyun_v4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _credential_error(err: CloudError, access_key_id: str) -> OssError:
+    """The OSS answer to a credential the cloud refused (see the module docstring)."""
+    if err.code == "InvalidSecurityToken.Expired":
+        return OssError("SecurityTokenExpired", "The security token you provided has expired.", 403)
+    message = ("The OSS Access Key Id you provided is disabled." if err.code == "InvalidAccessKeyId.Inactive"
+               else "The OSS Access Key Id you provided does not exist in our records.")
+    return OssError("InvalidAccessKeyId", message, 403, OSSAccessKeyId=access_key_id)
+
+
+def authenticate(cloud: LocalCloud, method: str, path: str, raw_query: str, headers: dict[str, str],
+                 body: bytes) -> tuple[Principal, V4Authorization]:
+    """Verify the V4 header signature of a request; the principal and the parsed authorization."""
+    header = headers.get("authorization", "")
+    if not header:
+        raise OssError("AccessDenied", "You have no right to access this object because of bucket acl.", 403)
+    auth = parse_v4_authorization(header)
+    timestamp = headers.get("x-oss-date", "")
+    try:
+        signed_at = datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        raise OssError("AccessDenied", "x-oss-date is missing or not in the format YYYYMMDDTHHMMSSZ.", 403) \
+            from None
+    if timestamp[:8] != auth.date:
+        raise OssError("InvalidArgument", "The date in the Credential scope does not match x-oss-date.", 400)
+    if abs(time.time() - signed_at) > MAX_SKEW_SECONDS:
+        raise OssError("RequestTimeTooSkewed", "The difference between the request time and the current time "
+                       "is too large.", 403, RequestTime=timestamp,
+                       ServerTime=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    payload = headers.get("x-oss-content-sha256")
+    if payload is None:
+        raise OssError("InvalidArgument", "x-oss-content-sha256 is required with a V4 signature.", 400)
+    if payload != "UNSIGNED-PAYLOAD" and payload != hashlib.sha256(body).hexdigest():
+        raise OssError("InvalidArgument", "x-oss-content-sha256 does not match the request body.", 400)
+    missing = [name for name in auth.additional_headers if name not in headers]
+    if missing:
+        raise OssError("InvalidArgument", f"AdditionalHeaders names headers the request lacks: {missing}.", 400)
+    try:
+        principal, secret = cloud.authenticate(auth.access_key_id, headers.get("x-oss-security-token"))
+    except CloudError as err:
+        raise _credential_error(err, auth.access_key_id) from None
+    canonical = v4_canonical_request(method, path, raw_query, headers, auth.additional_headers)
+    string_to_sign = v4_string_to_sign(timestamp, auth.scope, canonical)
+    expected = v4_signature(secret, auth, string_to_sign)
+    if not hmac.compare_digest(expected.encode(), auth.signature.encode()):
+        raise OssError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature "
+                       "you provided. Check your key and signing method.", 403,
+                       OSSAccessKeyId=auth.access_key_id, SignatureProvided=auth.signature,
+                       StringToSign=string_to_sign, CanonicalRequest=canonical)
+    return principal, auth
+
+
+# -- operations ------------------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    """A successful answer: status, headers and body."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def operation(method: str, key: str | None, raw_query: str) -> str | None:
+    """The operation a path-style request names (None: not one the local cloud serves)."""
+    params = [pair.partition("=")[0] for pair in raw_query.split("&") if pair]
+    if key is None or any(not p.startswith("response-") for p in params):
+        return None
+    return {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(method)
+
+
+def _http_date(moment: float) -> str:
+    return formatdate(moment, usegmt=True)
+
+
+def _etag_list_matches(header: str, etag: str) -> bool:
+    wanted = etag.strip('"')
+    for item in header.split(","):
+        item = item.strip()
+        if item == "*" or item.removeprefix("W/").strip('"') == wanted:
+            return True
+    return False
+
+
+def put_object(bucket: Bucket, key: str, headers: dict[str, str], body: bytes, now: float) -> Reply:
+    """Store an object (Content-MD5 check, forbid-overwrite)."""
+    if not 1 <= len(key.encode("utf-8")) <= 1023 or key.startswith(("/", "\\")):
+        raise OssError("InvalidObjectName", "The specified object is not valid.", 400, ObjectName=key)
+    forbid = headers.get("x-oss-forbid-overwrite")
+    if forbid is not None and forbid.lower() not in ("true", "false"):
+        raise OssError("InvalidArgument", "x-oss-forbid-overwrite must be true or false.", 400,
+                       ArgumentName="x-oss-forbid-overwrite", ArgumentValue=forbid)
+    digest = hashlib.md5(body).digest()
+    sent_md5 = headers.get("content-md5")
+    if sent_md5 is not None:
+        try:
+            claimed = base64.b64decode(sent_md5, validate=True)
+        except (binascii.Error, ValueError):
+            claimed = b""
+        if len(claimed) != 16:
+            raise OssError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400)
+        if claimed != digest:
+            raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what we received.", 400)
+    if False:
+        raise OssError("FileAlreadyExists", "The object you specified already exists and can not be overwritten.",
+                       409, Key=key)
+    meta = {name[len("x-oss-meta-"):]: value for name, value in headers.items() if name.startswith("x-oss-meta-")}
+    obj = OssObject(body, headers.get("content-type") or "application/octet-stream", now, meta)
+    bucket.objects[key] = obj
+    return Reply(200, {"ETag": obj.etag, "Content-MD5": base64.b64encode(digest).decode(),
+                       "x-oss-hash-crc64ecma": obj.crc64})
+
+
+def get_object(bucket: Bucket, key: str, headers: dict[str, str]) -> Reply:
+    """Read an object, honouring If-Match / If-None-Match (``HEAD`` sends the same reply without the body)."""
+    obj = bucket.objects.get(key)
+    if obj is None:
+        raise no_such_key(key)
+    if_match = headers.get("if-match")
+    if if_match is not None and not _etag_list_matches(if_match, obj.etag):
+        raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.", 412,
+                       Condition="If-Match")
+    described = {"ETag": obj.etag, "Last-Modified": _http_date(obj.last_modified),
+                 "Content-MD5": base64.b64encode(obj.md5).decode(), "x-oss-hash-crc64ecma": obj.crc64,
+                 "x-oss-object-type": "Normal", "x-oss-storage-class": "Standard", "Accept-Ranges": "bytes",
+                 **{f"x-oss-meta-{name}": value for name, value in obj.metadata.items()}}
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None and _etag_list_matches(if_none_match, obj.etag):
+        return Reply(304, {"ETag": obj.etag, "Last-Modified": described["Last-Modified"]})
+    return Reply(200, {"Content-Type": obj.content_type, **described}, obj.data)
+
+
+# -- the HTTP front end ----------------------------------------------------------------------------
+
+def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
+    """Build the request handler class bound to ``cloud``."""
+
+    class OssHandler(QuietHandler):
+        server_version = "AliyunOSS"
+        sys_version = ""
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """``Date`` on the local cloud's clock (objects age with ``cloud.advance``)."""
+            return _http_date(cloud.clock.now() if timestamp is None else timestamp)
+
+        def do_GET(self) -> None:
+            self._handle()
+
+        def do_HEAD(self) -> None:
+            self._handle()
+
+        def do_PUT(self) -> None:
+            self._handle()
+
+        def do_DELETE(self) -> None:
+            self._handle()
+
+        def do_POST(self) -> None:
+            self._handle()
+
+        def _read_request_body(self) -> bytes:
+            if "chunked" not in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self.read_body()
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+
+        def _handle(self) -> None:
+            request_id = secrets.token_hex(12).upper()
+            raw_path, _, raw_query = self.path.partition("?")
+            body = self._read_request_body()
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            segments = raw_path.lstrip("/").split("/", 1)
+            bucket_name = unquote(segments[0]) or None
+            key = unquote(segments[1]) if len(segments) > 1 and segments[1] else None
+            action = operation(self.command, key, raw_query) or "Unsupported"
+            principal: Principal | None = None
+            region: str | None = None
+            try:
+                principal, auth = authenticate(cloud, self.command, raw_path, raw_query, headers, body)
+                region = auth.region
+                fault = cloud.faults.pick("oss", action)
+                if fault is not None:
+                    if fault.latency_ms:
+                        time.sleep(fault.latency_ms / 1000)
+                    if fault.drop:
+                        self._record(action, principal, region, bucket_name, key, 0, "ConnectionDropped", True)
+                        self.close_connection = True
+                        return
+                    if fault.code:
+                        raise _Injected(fault.code, fault.message or f"Injected fault: {fault.code}.", fault.status)
+                if action == "Unsupported":
+                    raise OssError("NotImplemented", "The local cloud does not implement this OSS operation: "
+                                   f"{self.command} {raw_path}{'?' + raw_query if raw_query else ''}", 501)
+                reply = self._dispatch(action, principal, region, bucket_name or "", key or "", headers, body)
+            except OssError as err:
+                self._record(action, principal, region, bucket_name, key, err.status, err.code,
+                             isinstance(err, _Injected))
+                self._send_error(err, request_id, bucket_name)
+                return
+            self._record(action, principal, region, bucket_name, key, reply.status, None, False)
+            self.send_bytes(reply.status, reply.body,
+                            content_type=reply.headers.pop("Content-Type", "application/octet-stream"),
+                            headers={"x-oss-request-id": request_id, **reply.headers})
+
+        def _dispatch(self, action: str, principal: Principal, region: str, bucket_name: str, key: str,
+                      headers: dict[str, str], body: bytes) -> Reply:
+            with cloud.lock:
+                bucket = find_bucket(cloud, bucket_name)
+                if bucket is None:
+                    raise no_such_bucket(bucket_name)
+                if bucket.account_id != principal.account_id:
+                    raise OssError("AccessDenied", "You have no right to access this bucket.", 403,
+                                   BucketName=bucket_name)
+                if region != bucket.region:
+                    raise OssError("InvalidArgument", f"Invalid signing region in Authorization header: the "
+                                   f"bucket is in {bucket.region}, the request was signed for {region}.", 400)
+                if action == "PutObject":
+                    return put_object(bucket, key, headers, body, cloud.clock.now())
+                if action == "DeleteObject":
+                    bucket.objects.pop(key, None)
+                    return Reply(204)
+                return get_object(bucket, key, headers)
+
+        def _send_error(self, err: OssError, request_id: str, bucket_name: str | None) -> None:
+            host = self.headers.get("Host", "")
+            xml = error_xml(err, request_id, f"{bucket_name}.{host}" if bucket_name else host)
+            headers = {"x-oss-request-id": request_id}
+            if self.command == "HEAD":
+                headers["x-oss-err"] = base64.b64encode(xml).decode()
+            self.send_bytes(err.status, xml, content_type="application/xml", headers=headers)
+
+        def _record(self, action: str, principal: Principal | None, region: str | None, bucket: str | None,
+                    key: str | None, status: int, error: str | None, fault: bool) -> None:
+            params = {name: value for name, value in (("Bucket", bucket), ("Key", key)) if value is not None}
+            cloud.requests.append(time=time.time(), product="oss", action=action, version="",
+                                  account_id=principal.account_id if principal else None, region=region,
+                                  access_key_id=principal.access_key_id if principal else None,
+                                  params=params, status=status, error_code=error, fault=fault)
+
+    return OssHandler
+
+
+class _Injected(OssError):
+    """An error produced by a fault rule rather than by an operation."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(code, message, status)
+
+
+def start(cloud: LocalCloud, host: str = "127.0.0.1") -> RunningServer:
+    """Register OSS with the cloud, check the world's ``oss:`` section, and serve on an ephemeral port."""
+    cloud.register(SERVICE)
+    bucket_specs(cloud)
+    return RunningServer(make_handler(cloud), host)

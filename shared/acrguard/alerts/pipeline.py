@@ -1,0 +1,119 @@
+"""``AlertPipeline``: from a job's findings to chat messages, deduplicated across invocations.
+
+How a job uses it::
+
+    pipeline = AlertPipeline(config.alerts, store)          # transport and clock have defaults
+    report = pipeline.process("whitelist", findings, scopes_observed={"cri-abc"})
+
+``findings`` must be the *complete* current set of the job's findings in ``scopes_observed``
+(the ``Finding.scope`` values the job looked at successfully this run): a finding of that job
+and scope that is absent now is resolved. A scope the job could not observe (an API error, a
+timeout) must be left out of ``scopes_observed``; its findings stay as they were (unknown is not
+absent). A finding whose scope is not in ``scopes_observed`` is a programming error.
+
+Each run then looks at every group in the state store (of every job) and sends what is due
+(``decide``), within each channel's rate limit (``delivery``); delivery failures do not raise:
+they stay pending and are retried by the next run of any job, or by ``flush()``. The state store
+holds everything between runs (section ``alerts``, see ``alerts.state``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from acrguard.alerts import state
+from acrguard.alerts.clock import Clock, SystemClock
+from acrguard.alerts.decide import Hold, plan_notifications
+from acrguard.alerts.delivery import Delivery, DeliveryRecord
+from acrguard.alerts.transport import HttpClientTransport, Transport
+from acrguard.config.alerts import AlertsConfig
+from acrguard.findings import Finding
+from acrguard.state.base import StateStore
+
+log = logging.getLogger("acrguard.alerts")
+
+
+@dataclass
+class AlertRunReport:
+    """What one run observed and sent."""
+
+    job: str | None = None
+    new: tuple[str, ...] = ()
+    resolved: tuple[str, ...] = ()
+    still_firing: int = 0
+    deliveries: list[DeliveryRecord] = field(default_factory=list)
+    held: list[tuple[str, str, Hold]] = field(default_factory=list)
+    quiet_resolutions: int = 0
+    silenced: int = 0
+
+    @property
+    def pending(self) -> list[DeliveryRecord]:
+        """Messages or groups that did not reach their channel this run (they stay pending)."""
+        return [d for d in self.deliveries if not d.delivered]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for logs and function results (no URLs, no finding text)."""
+        return {
+            "job": self.job, "new": len(self.new), "resolved": len(self.resolved), "still_firing": self.still_firing,
+            "messages_sent": sum(1 for d in self.deliveries if d.delivered),
+            "groups_pending": sum(len(d.groups) for d in self.pending), "held": len(self.held),
+            "silenced": self.silenced,
+        }
+
+
+class AlertPipeline:
+    """Groups, deduplicates, silences and delivers findings (see the module docstring)."""
+
+    def __init__(self, config: AlertsConfig, store: StateStore, transport: Transport | None = None,
+                 clock: Clock | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.delivery = Delivery(config, store, transport or HttpClientTransport(), self.clock)
+
+    def process(self, job: str, findings: Iterable[Finding], scopes_observed: Iterable[str]) -> AlertRunReport:
+        """Record ``job``'s complete findings for ``scopes_observed``, then send what is due."""
+        if not job:
+            raise ValueError("process() needs the job's name")
+        scopes = set(scopes_observed)
+        current = list(findings)
+        for finding in current:
+            if finding.job and finding.job != job:
+                raise ValueError(f"finding {finding.rule} on {finding.resource} belongs to job {finding.job!r}, "
+                                 f"not {job!r}")
+            if finding.scope not in scopes:
+                raise ValueError(f"finding {finding.rule} on {finding.resource} has scope {finding.scope!r}, which "
+                                 f"is not in scopes_observed {sorted(scopes)}; a job reports findings only for "
+                                 "scopes it observed")
+        now = self.clock.now()
+        summary = self.store.update(lambda doc: state.observe(state.section(doc), job, current, scopes, now))
+        report = AlertRunReport(job=job, new=summary.new, resolved=summary.resolved,
+                                still_firing=summary.still_firing)
+        return self._flush(report)
+
+    def flush(self) -> AlertRunReport:
+        """Send what is due without new observations (retries, repeats, held groups)."""
+        return self._flush(AlertRunReport())
+
+    def _flush(self, report: AlertRunReport) -> AlertRunReport:
+        now = self.clock.now()
+        alerts = state.section({state.SECTION: self.store.section(state.SECTION)})
+        plan = plan_notifications(alerts, self.config, now)
+        report.held = plan.held
+        report.silenced = plan.silenced
+        if plan.quiet:
+            def settle(doc: dict[str, Any]) -> None:
+                section = state.section(doc)
+                for due in plan.quiet:
+                    state.record_sent(section, due.group_key, due.channel, (), now)
+
+            self.store.update(settle)
+            report.quiet_resolutions = len(plan.quiet)
+        report.deliveries = self.delivery.deliver(plan)
+        names = [c.name for c in self.config.channels]
+        self.store.update(lambda doc: state.collect_garbage(state.section(doc), names, self.clock.now()))
+        log.info("alerts: run finished %s", report.summary())
+        return report

@@ -1,0 +1,299 @@
+"""Turn a message into text a person acts on, in each chat platform's markup, within its size limit.
+
+A group message reads: a headline with the severity and the resource, one block per finding
+(who did it when known from the ActionTrail record, what changed, the fix), and a footer naming
+the group. A digest counts every group and finding (by severity and by rule) and lists as many
+groups as fit. Whatever does not fit is dropped from the end and counted ("… and 12 more
+findings not shown"), as Alertmanager's ``TruncateInBytes`` and ``truncatedAlerts`` do.
+
+Every piece of finding text is scrubbed with ``acrguard.redact.redact_text`` (AccessKey ids
+masked, token parameters removed) and collapsed to single lines of bounded length; characters a
+platform would read as markup or mentions (``<``, ``>``) are neutralized.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from acrguard.alerts.message import DigestMessage, GroupMessage, Message
+from acrguard.findings import Finding, Severity
+from acrguard.redact import mask_access_key_id, redact_text
+
+BADGE = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "🔵",
+         Severity.INFO: "⚪"}
+RESOLVED_BADGE = "✅"
+#: Length caps (characters) of single fields, so one long value cannot crowd out the rest.
+FIELD_CHARS = {"title": 200, "resource": 200, "actor": 160, "agent": 120, "detail_line": 160, "fix": 500}
+MAX_DETAIL_LINES = 8
+MAX_RULES_IN_DIGEST = 15
+
+
+def _neutralize(text: str) -> str:
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one platform marks up headings, bold text and line breaks, and what it must escape."""
+
+    name: str
+    heading: Callable[[str], str]
+    bold: Callable[[str], str]
+    escape: Callable[[str], str]
+    line_break: str = "\n"
+    block_break: str = "\n\n"
+    bullet: str = "- "
+
+
+DINGTALK = Dialect("dingtalk", heading=lambda s: f"### {s}", bold=lambda s: f"**{s}**", escape=_neutralize,
+                   line_break="  \n")
+WECOM = Dialect("wecom", heading=lambda s: f"### {s}", bold=lambda s: f"**{s}**", escape=_neutralize)
+FEISHU = Dialect("feishu", heading=lambda s: f"**{s}**", bold=lambda s: f"**{s}**", escape=_neutralize)
+SLACK = Dialect("slack", heading=lambda s: f"*{s}*", bold=lambda s: f"*{s}*", escape=_slack_escape)
+PLAIN = Dialect("plain", heading=lambda s: f"## {s}", bold=lambda s: f"**{s}**", escape=lambda s: s)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message laid out for one dialect: a plain-text ``title`` and the parts of the body."""
+
+    title: str
+    head: str
+    blocks: tuple[str, ...]
+    note: str
+    footer: str
+    shown: int
+    omitted: int
+    block_break: str = "\n\n"
+
+    @property
+    def text(self) -> str:
+        """The whole body: head, blocks, the omission note and the footer."""
+        return self.block_break.join(part for part in (self.head, *self.blocks, self.note, self.footer) if part)
+
+
+# -- small text helpers ------------------------------------------------------------------------
+def size(text: str) -> int:
+    """UTF-8 length in bytes (the unit the platforms limit)."""
+    return len(text.encode("utf-8"))
+
+
+def truncate_bytes(text: str, max_bytes: int, marker: str = "…") -> str:
+    """``text`` cut to at most ``max_bytes`` UTF-8 bytes (ending in ``marker`` when cut)."""
+    if size(text) <= max_bytes:
+        return text
+    budget = max(0, max_bytes - size(marker))
+    cut = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    return cut + marker if max_bytes >= size(marker) else ""
+
+
+def clean(text: str | None, limit: int) -> str:
+    """One line: secrets redacted, control characters and runs of blanks collapsed, at most ``limit`` chars."""
+    if not text:
+        return ""
+    flat = " ".join(redact_text(str(text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def when(epoch: float) -> str:
+    """``2026-01-31 18:00:00 UTC``."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 finding`` / ``3 findings``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# -- pieces of a group message -----------------------------------------------------------------
+def headline(message: GroupMessage) -> str:
+    """The first line: severity, what and where (plain text)."""
+    count = len(message.findings)
+    first = message.findings[0] if message.findings else None
+    if message.status == "resolved":
+        what = clean(first.title, FIELD_CHARS["title"]) if count == 1 and first else \
+            f"{message.rule}: {plural(count, 'finding')}"
+        return f"{RESOLVED_BADGE} [RESOLVED] {what} — {clean(message.scope, FIELD_CHARS['resource'])}"
+    severity = message.severity
+    if count == 1 and first is not None:
+        return (f"{BADGE[severity]} [{severity.value.upper()}] {clean(first.title, FIELD_CHARS['title'])} — "
+                f"{clean(first.resource, FIELD_CHARS['resource'])}")
+    return (f"{BADGE[severity]} [{severity.value.upper()}] {message.rule}: {plural(count, 'finding')} in "
+            f"{clean(message.scope, FIELD_CHARS['resource'])}")
+
+
+def actor_line(finding: Finding) -> str:
+    """``alice from 198.51.100.7 (aliyun-cli/3.0) with AccessKey LTAI****Ab3x, AuthorizeSecurityGroup at …``."""
+    actor = finding.actor
+    if actor is None:
+        return ""
+    parts = [clean(actor.identity, FIELD_CHARS["actor"]) or "unknown identity"]
+    if actor.source_ip:
+        parts.append(f"from {clean(actor.source_ip, 64)}")
+    if actor.user_agent:
+        parts.append(f"({clean(actor.user_agent, FIELD_CHARS['agent'])})")
+    if actor.access_key_id:
+        parts.append(f"with AccessKey {mask_access_key_id(actor.access_key_id)}")
+    text = " ".join(parts)
+    if actor.event_name:
+        text += f", {clean(actor.event_name, 80)}"
+    if actor.event_time:
+        text += f" at {clean(actor.event_time, 40)}"
+    return text
+
+
+def finding_block(finding: Finding, dialect: Dialect, resolved: bool = False) -> str:
+    """One finding: title and severity, resource, who, what changed, the fix."""
+    esc = dialect.escape
+    badge = RESOLVED_BADGE if resolved else BADGE[finding.severity]
+    lines = [f"{badge} {dialect.bold(esc(clean(finding.title, FIELD_CHARS['title'])))} · "
+             f"{finding.severity.value.upper()}",
+             f"Resource: {esc(clean(finding.resource, FIELD_CHARS['resource']))}"]
+    who = actor_line(finding)
+    if who:
+        lines.append(f"Who: {esc(who)}")
+    if not resolved:
+        detail_lines = [clean(line, FIELD_CHARS["detail_line"]) for line in (finding.details or "").splitlines()]
+        detail_lines = [line for line in detail_lines if line]
+        if detail_lines:
+            lines.append(f"What changed: {esc(detail_lines[0])}")
+            lines.extend(f"  {esc(line)}" for line in detail_lines[1:MAX_DETAIL_LINES])
+            if len(detail_lines) > MAX_DETAIL_LINES:
+                lines.append(f"  … ({plural(len(detail_lines) - MAX_DETAIL_LINES, 'more line')})")
+        if finding.fix:
+            lines.append(f"Fix: {esc(clean(finding.fix, FIELD_CHARS['fix']))}")
+    return dialect.line_break.join(lines)
+
+
+def _group_head(message: GroupMessage, dialect: Dialect) -> str:
+    esc = dialect.escape
+    summary = (f"Rule {esc(message.rule)} · scope {esc(clean(message.scope, FIELD_CHARS['resource']))} · "
+               f"{plural(len(message.findings), 'finding')} · firing since {when(message.since)}")
+    if message.status == "resolved":
+        summary = (f"Rule {esc(message.rule)} · scope {esc(clean(message.scope, FIELD_CHARS['resource']))}: "
+                   f"{plural(len(message.findings), 'finding')} no longer reported (first seen {when(message.since)})")
+    parts = [dialect.heading(esc(headline(message))), summary]
+    if message.resolved_since:
+        names = "; ".join(clean(f"{f.title} — {f.resource}", 120) for f in message.resolved_since[:5])
+        more = len(message.resolved_since) - 5
+        parts.append(f"Resolved since the last message: {esc(names)}" + (f" and {more} more" if more > 0 else ""))
+    return dialect.line_break.join(parts)
+
+
+def _footer(job: str, group: str, reason: str, keywords: tuple[str, ...], text_so_far: str) -> str:
+    footer = f"acrguard · {job or 'alerts'} · {group} · {reason}"
+    if keywords and not any(k in text_so_far or k in footer for k in keywords):
+        footer += f" · {keywords[0]}"
+    return footer
+
+
+# -- fitting ---------------------------------------------------------------------------------
+def _fit(head: str, blocks: list[str], footer: str, total: int, describe_omitted: Callable[[int], str],
+         dialect: Dialect, max_bytes: int, title: str, max_block_bytes: int | None) -> Rendered:
+    """Keep as many ``blocks`` as fit in ``max_bytes`` with head, footer and a note counting the rest.
+
+    ``describe_omitted(n)`` words the note for ``n`` left-out items; it must not grow as ``n`` shrinks.
+    """
+    sep = size(dialect.block_break)
+    worst_note = describe_omitted(total)
+    available = max_bytes - size(head) - size(footer) - size(worst_note) - 3 * sep
+    shown: list[str] = []
+    for block in blocks:
+        if max_block_bytes is not None:
+            block = truncate_bytes(block, max_block_bytes)
+        cost = size(block) + sep
+        if cost > available:
+            if not shown and available > 200:  # one oversize block: show its start rather than nothing
+                shown.append(truncate_bytes(block, available - sep))
+            break
+        shown.append(block)
+        available -= cost
+    omitted = total - len(shown)
+    note = describe_omitted(omitted) if omitted > 0 else ""
+    rendered = Rendered(title=title, head=head, blocks=tuple(shown), note=note, footer=footer, shown=len(shown),
+                        omitted=omitted, block_break=dialect.block_break)
+    if size(rendered.text) > max_bytes:  # only when head and footer alone are too long
+        head = truncate_bytes(head, max(0, max_bytes - size(footer) - size(note) - 3 * sep))
+        rendered = Rendered(title, head, (), describe_omitted(total), footer, 0, total, dialect.block_break)
+    return rendered
+
+
+def render_group(message: GroupMessage, dialect: Dialect, *, max_bytes: int, max_items: int,
+                 keywords: tuple[str, ...] = (), max_block_bytes: int | None = None) -> Rendered:
+    """A group message within ``max_bytes``, at most ``max_items`` findings listed, the rest counted."""
+    resolved = message.status == "resolved"
+    head = _group_head(message, dialect)
+    blocks = [finding_block(f, dialect, resolved) for f in message.findings[:max_items]]
+    footer = _footer(message.job, f"group {message.group_hash}", message.reason, keywords, head + "".join(blocks))
+    total = len(message.findings)
+    return _fit(head, blocks, footer, total, lambda n: f"… and {plural(n, 'more finding')} not shown", dialect,
+                max_bytes, truncate_bytes(headline(message), 256), max_block_bytes)
+
+
+def _digest_head(message: DigestMessage, dialect: Dialect) -> tuple[str, str]:
+    esc = dialect.escape
+    firing = [g for g in message.groups if g.status == "firing"]
+    resolved = [g for g in message.groups if g.status == "resolved"]
+    badge = BADGE[message.severity] if firing else RESOLVED_BADGE
+    title = (f"{badge} acrguard digest: {plural(len(message.groups), 'alert group')}, "
+             f"{plural(message.finding_count, 'finding')}")
+    lines = [dialect.heading(esc(title)), f"Sent as one message: {esc(message.reason)}"]
+    if firing:
+        by_severity = Counter(f.severity for g in firing for f in g.findings)
+        counts = " · ".join(f"{BADGE[s]} {s.value} {by_severity[s]}" for s in Severity if by_severity[s])
+        lines.append(f"Firing: {plural(len(firing), 'group')}, "
+                     f"{plural(sum(len(g.findings) for g in firing), 'finding')} ({counts})")
+    if resolved:
+        lines.append(f"Resolved: {plural(len(resolved), 'group')}, "
+                     f"{plural(sum(len(g.findings) for g in resolved), 'finding')}")
+    by_rule: dict[str, list[int]] = {}
+    for group in message.groups:
+        entry = by_rule.setdefault(group.rule, [0, 0])
+        entry[0] += len(group.findings)
+        entry[1] += 1
+    ranked = sorted(by_rule.items(), key=lambda item: (-item[1][0], item[0]))
+    lines.append("By rule:")
+    lines.extend(f"{dialect.bullet}{esc(rule)}: {plural(f, 'finding')} in {plural(g, 'group')}"
+                 for rule, (f, g) in ranked[:MAX_RULES_IN_DIGEST])
+    if len(ranked) > MAX_RULES_IN_DIGEST:
+        rest = ranked[MAX_RULES_IN_DIGEST:]
+        lines.append(f"{dialect.bullet}… and {plural(len(rest), 'more rule')} with "
+                     f"{plural(sum(f for _, (f, _g) in rest), 'finding')}")
+    return title, dialect.line_break.join(lines)
+
+
+def render_digest(message: DigestMessage, dialect: Dialect, *, max_bytes: int, keywords: tuple[str, ...] = (),
+                  max_block_bytes: int | None = None) -> Rendered:
+    """A digest within ``max_bytes``: every group counted, as many listed (one line each) as fit."""
+    title, head = _digest_head(message, dialect)
+    blocks = [f"{dialect.bullet}{dialect.escape(headline(g))} ({plural(len(g.findings), 'finding')})"
+              for g in message.groups]
+    jobs = sorted({g.job for g in message.groups if g.job})
+    footer = _footer(",".join(jobs), "digest", "rate limit", keywords, head + "".join(blocks))
+    sizes = [len(g.findings) for g in message.groups]
+    total_findings = sum(sizes)
+
+    def omitted(n: int) -> str:
+        hidden = sum(sizes[len(sizes) - n:]) if n else 0
+        return (f"… and {plural(n, 'more group')} ({plural(hidden, 'finding')}) not listed; "
+                f"all {plural(total_findings, 'finding')} are counted above")
+
+    return _fit(head, blocks, footer, len(message.groups), omitted, dialect, max_bytes, truncate_bytes(title, 256),
+                max_block_bytes)
+
+
+def render(message: Message, dialect: Dialect, *, max_bytes: int, max_items: int, keywords: tuple[str, ...] = (),
+           max_block_bytes: int | None = None) -> Rendered:
+    """Render a group message or a digest (see ``render_group`` and ``render_digest``)."""
+    if isinstance(message, DigestMessage):
+        return render_digest(message, dialect, max_bytes=max_bytes, keywords=keywords,
+                             max_block_bytes=max_block_bytes)
+    return render_group(message, dialect, max_bytes=max_bytes, max_items=max_items, keywords=keywords,
+                        max_block_bytes=max_block_bytes)

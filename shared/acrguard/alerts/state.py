@@ -1,0 +1,194 @@
+"""The ``alerts`` section of the state document: groups, the notification log, and send logs.
+
+Layout (all times are epoch seconds)::
+
+    alerts:
+      groups:
+        "<rule>|<scope>":
+          rule, scope, job, first_seen
+          findings:                       # what the jobs last observed, by fingerprint
+            "<fingerprint>": {finding: {...}, job, scope, firing: bool, since, last_seen, resolved_at}
+          notified:                       # Alertmanager's nflog, one entry per (group, channel)
+            "<channel name>": {firing: [fingerprints last sent], at: <when>,
+                               pending: {firing: [...], since, attempts, reason, error}}
+      robots:                             # per webhook URL (hash): shared by channels on one robot
+        "<url hash>": {sent: [times of accepted messages], blocked_until}
+      channels:
+        "<channel name>": {rejected: {config: <config hash>, at, error}}
+
+``pending`` holds what a channel should have been told but was not (failed or deferred); it stays
+until a message reaches the channel, so nothing is lost between runs. Resolved findings are kept
+while some channel's log still refers to them (to name them in the "resolved" message).
+
+Every function here takes the ``alerts`` dict (from ``section(doc)``) and is meant to run inside
+``StateStore.update``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from acrguard.alerts.records import finding_to_record
+from acrguard.config.alerts import ChannelConfig
+from acrguard.findings import Finding
+
+SECTION = "alerts"
+#: Send times older than this are dropped from the robot logs (longer than every rate window).
+SEND_LOG_HORIZON_S = 120.0
+
+
+def section(doc: dict[str, Any]) -> dict[str, Any]:
+    """The ``alerts`` section of a state document, created with its three maps when absent."""
+    alerts = doc.setdefault(SECTION, {})
+    for key in ("groups", "robots", "channels"):
+        alerts.setdefault(key, {})
+    return alerts
+
+
+def robot_id(channel: ChannelConfig) -> str:
+    """A stable id of the robot behind a channel (hash of its URL; the URL itself is a secret)."""
+    return hashlib.sha256(channel.url.encode("utf-8")).hexdigest()[:16]
+
+
+def config_hash(channel: ChannelConfig) -> str:
+    """A hash of what decides whether a channel accepts messages (URL, secret, keywords, type)."""
+    data = json.dumps([channel.type, channel.url, channel.secret, list(channel.keywords)])
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ObservationSummary:
+    """What one job's observation changed: fingerprints that started firing and that resolved."""
+
+    new: tuple[str, ...]
+    resolved: tuple[str, ...]
+    still_firing: int
+
+
+def observe(alerts: dict[str, Any], job: str, findings: Iterable[Finding], scopes: set[str],
+            now: float) -> ObservationSummary:
+    """Record the complete set of ``job``'s findings in ``scopes``: absent ones resolve, others fire.
+
+    Findings of other jobs, and of scopes this job did not observe, are left as they were.
+    """
+    groups: dict[str, Any] = alerts["groups"]
+    current = {f.fingerprint: f for f in findings}
+    resolved: list[str] = []
+    for group in groups.values():
+        for fp, record in group["findings"].items():
+            if record["job"] == job and record["scope"] in scopes and record["firing"] and fp not in current:
+                record["firing"] = False
+                record["resolved_at"] = now
+                resolved.append(fp)
+    new: list[str] = []
+    still = 0
+    for fp, finding in current.items():
+        group = groups.get(finding.group_key)
+        if group is None:
+            group = groups[finding.group_key] = {"rule": finding.rule, "scope": finding.scope or finding.resource,
+                                                 "job": job, "first_seen": now, "findings": {}, "notified": {}}
+        elif not any(r["firing"] for r in group["findings"].values()):
+            group["first_seen"] = now
+        previous = group["findings"].get(fp)
+        firing_before = previous is not None and previous["firing"]
+        if firing_before:
+            still += 1
+        else:
+            new.append(fp)
+        group["findings"][fp] = {
+            "finding": finding_to_record(finding), "job": job, "scope": finding.scope, "firing": True,
+            "since": previous["since"] if firing_before else now, "last_seen": now, "resolved_at": None,
+        }
+    return ObservationSummary(tuple(new), tuple(resolved), still)
+
+
+def record_sent(alerts: dict[str, Any], group_key: str, channel: str, firing: Iterable[str], now: float) -> None:
+    """A message about ``group_key`` reached ``channel``: it now knows exactly ``firing``."""
+    group = alerts["groups"].get(group_key)
+    if group is not None:
+        group["notified"][channel] = {"firing": sorted(firing), "at": now}
+
+
+def record_pending(alerts: dict[str, Any], group_key: str, channel: str, firing: Iterable[str], *,
+                   reason: str, error: str, attempted: bool, now: float) -> None:
+    """A message about ``group_key`` did not reach ``channel``; remember what it still has to learn."""
+    group = alerts["groups"].get(group_key)
+    if group is None:
+        return
+    entry = group["notified"].setdefault(channel, {"firing": [], "at": None})
+    pending = entry.get("pending") or {"firing": [], "since": now, "attempts": 0}
+    pending["firing"] = sorted(set(pending["firing"]) | set(firing))
+    pending["attempts"] = int(pending.get("attempts", 0)) + (1 if attempted else 0)
+    pending["reason"] = reason
+    pending["error"] = error
+    entry["pending"] = pending
+
+
+def record_robot_send(alerts: dict[str, Any], robot: str, now: float) -> None:
+    """One more message accepted by ``robot`` at ``now`` (for the rate limit across invocations)."""
+    log = alerts["robots"].setdefault(robot, {"sent": [], "blocked_until": 0.0})
+    log["sent"] = [t for t in log["sent"] if t > now - SEND_LOG_HORIZON_S] + [now]
+
+
+def block_robot(alerts: dict[str, Any], robot: str, until: float) -> None:
+    """The platform said "too fast": send nothing to ``robot`` before ``until``."""
+    log = alerts["robots"].setdefault(robot, {"sent": [], "blocked_until": 0.0})
+    log["blocked_until"] = max(float(log.get("blocked_until") or 0.0), until)
+
+
+def robot_log(alerts: dict[str, Any], robot: str) -> tuple[list[float], float]:
+    """The accepted-send times and the blocked-until time of ``robot``."""
+    log = alerts["robots"].get(robot) or {}
+    return list(log.get("sent") or []), float(log.get("blocked_until") or 0.0)
+
+
+def mark_rejected(alerts: dict[str, Any], channel: ChannelConfig, error: str, now: float) -> None:
+    """The channel refused a message in a way a retry will not fix (signature, keyword, token)."""
+    alerts["channels"].setdefault(channel.name, {})["rejected"] = {"config": config_hash(channel), "at": now,
+                                                                  "error": error}
+
+
+def clear_rejected(alerts: dict[str, Any], channel: str) -> None:
+    """The channel accepted a message again."""
+    alerts["channels"].get(channel, {}).pop("rejected", None)
+
+
+def rejected(alerts: dict[str, Any], channel: ChannelConfig) -> dict[str, Any] | None:
+    """The recorded rejection of ``channel`` while its configuration is unchanged, else None."""
+    record = (alerts["channels"].get(channel.name) or {}).get("rejected")
+    if record and record.get("config") == config_hash(channel):
+        return dict(record)
+    return None
+
+
+def collect_garbage(alerts: dict[str, Any], channels: Iterable[str], now: float) -> None:
+    """Drop what no longer matters: logs of removed channels, settled entries, forgotten findings."""
+    known = set(channels)
+    for key in list(alerts["groups"]):
+        group = alerts["groups"][key]
+        notified = group["notified"]
+        for name in list(notified):
+            entry = notified[name]
+            if name not in known or (not entry.get("firing") and not entry.get("pending")):
+                del notified[name]
+        referenced: set[str] = set()
+        for entry in notified.values():
+            referenced.update(entry.get("firing") or [])
+            referenced.update((entry.get("pending") or {}).get("firing") or [])
+        for fp in list(group["findings"]):
+            if not group["findings"][fp]["firing"] and fp not in referenced:
+                del group["findings"][fp]
+        if not group["findings"] and not notified:
+            del alerts["groups"][key]
+    for robot in list(alerts["robots"]):
+        log = alerts["robots"][robot]
+        log["sent"] = [t for t in log.get("sent") or [] if t > now - SEND_LOG_HORIZON_S]
+        if not log["sent"] and float(log.get("blocked_until") or 0.0) <= now:
+            del alerts["robots"][robot]
+    for name in list(alerts["channels"]):
+        if name not in known or not alerts["channels"][name]:
+            del alerts["channels"][name]

@@ -1,0 +1,7 @@
+"""Pull-key auditor: find the AccessKeys clusters pull images with and prove they can only pull.
+
+Modules: ``configmap`` (parse and lint ``acr-configuration``), ``identity`` (a RAM user's effective
+policy documents through the RAM API, cached per run), ``keys`` (AccessKey and console hygiene),
+``sources`` (where pull keys come from: config, ConfigMaps, discovery) and ``audit`` (full and
+event-driven audits that feed the policy engine in ``acrguard.policy``).
+"""

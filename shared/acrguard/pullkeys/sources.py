@@ -1,0 +1,269 @@
+"""Where pull keys come from: configured users, ``acr-configuration`` ConfigMaps, and discovery.
+
+1. **Configured users** (``pull_keys.users``) are pull users by declaration.
+2. **ConfigMaps** given as files or OSS objects (``pull_keys.configmaps``) are parsed with
+   ``acrguard.pullkeys.configmap``; each ``customAccessKey`` is mapped to the user that owns it.
+   RAM 2015-05-01 has no reverse lookup from a key to its user, so users are listed
+   (``ListUsers``) and their keys read (``ListAccessKeys``) until every key is found
+   (``../shared/reference/ram-audit.md`` §4). A key no user owns is reported, not ignored.
+3. **Discovery** (``pull_keys.discover``): users with an active AccessKey whose policies grant
+   ``cr:PullRepository`` or ``cr:GetAuthorizationToken``. Whether policies grant those actions is
+   the policy engine's answer, handed in as ``grants_pull``.
+
+All reads share one ``KeyDirectory`` and one ``IdentityResolver`` per run, so a user's keys and a
+policy's document are each read once however many sources mention them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acrguard.clients import ClientFactory, call_oss
+from acrguard.errors import BadInputError, CloudCallError, TransientCloudError
+from acrguard.pullkeys.configmap import ConfigMapReport, lint_text
+from acrguard.pullkeys.identity import Identity, IdentityResolver, OnceCache
+from acrguard.pullkeys.ramapi import AccessKeyRecord, RamReader
+from acrguard.redact import mask_access_key_id
+
+#: Callback reporting progress: ``(phase, done, total)``.
+Progress = Callable[[str, int, int], None]
+
+ORIGIN_CONFIG = "config"
+ORIGIN_DISCOVERY = "discovery"
+
+
+@dataclass(frozen=True)
+class ConfigMapKey:
+    """A ``customAccessKey`` found in a ConfigMap, and where."""
+
+    access_key_id: str = field(repr=False)
+    source: str
+    cluster: str | None = None
+    index: int | None = None  # entry index inside acr-registry-info (None: found by the raw-text search)
+    instance_id: str | None = None
+    region_id: str | None = None
+    parsed: bool = True
+
+    @property
+    def masked(self) -> str:
+        """``LTAI****Mn3x``."""
+        return mask_access_key_id(self.access_key_id)
+
+    @property
+    def origin(self) -> str:
+        """``configmap:<source>#<index>``."""
+        return f"configmap:{self.cluster or self.source}" + (f"#{self.index}" if self.index is not None else "")
+
+
+@dataclass
+class PullUser:
+    """A user found to hold a pull key, with every reason it was found."""
+
+    user_name: str
+    origins: list[str] = field(default_factory=list)
+    configmap_keys: list[ConfigMapKey] = field(default_factory=list)
+
+    def add_origin(self, origin: str) -> None:
+        """Record one more reason (kept in first-seen order, without repeats)."""
+        if origin not in self.origins:
+            self.origins.append(origin)
+
+
+@dataclass
+class PullKeySearch:
+    """What the sources yielded: pull users, ConfigMap reports and keys nobody owns."""
+
+    users: dict[str, PullUser] = field(default_factory=dict)
+    configmaps: list[tuple[str, str | None, ConfigMapReport | None, str | None]] = field(default_factory=list)
+    unowned_keys: list[ConfigMapKey] = field(default_factory=list)
+    missing_users: list[str] = field(default_factory=list)
+
+    def user(self, name: str) -> PullUser:
+        """The entry for ``name``, created on first use."""
+        if name not in self.users:
+            self.users[name] = PullUser(name)
+        return self.users[name]
+
+
+class KeyDirectory:
+    """Users and their AccessKeys, read at most once per run and concurrently under a bound."""
+
+    def __init__(self, reader: RamReader, *, workers: int = 4) -> None:
+        self.reader = reader
+        self.workers = max(1, workers)
+        self._keys = OnceCache()
+        self._users: list[str] | None = None
+        self._lock = threading.Lock()
+
+    def users(self) -> list[str]:
+        """Every user name (``ListUsers`` pages, once)."""
+        with self._lock:
+            if self._users is None:
+                self._users = list(self.reader.users())
+            return list(self._users)
+
+    def keys_of(self, user: str) -> list[AccessKeyRecord]:
+        """``user``'s AccessKeys (``ListAccessKeys``, once)."""
+        return self._keys.get(user, lambda: self.reader.access_keys(user))
+
+    def known(self, user: str) -> bool:
+        """Whether ``user``'s keys were already read."""
+        return user in self._keys
+
+    def scan(self, users: Iterable[str], *, stop: Callable[[], bool] = lambda: False,
+             progress: Progress | None = None, phase: str = "keys") -> dict[str, list[AccessKeyRecord] | Exception]:
+        """Read the keys of ``users`` concurrently; stop submitting once ``stop()`` is true.
+
+        A permanent error for one user is returned in place of its keys; a transient one is raised.
+        """
+        names = list(users)
+        out: dict[str, list[AccessKeyRecord] | Exception] = {}
+        batch = self.workers * 8
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="acrguard-keys") as pool:
+            for start in range(0, len(names), batch):
+                if stop():
+                    break
+                chunk = names[start:start + batch]
+                for name, future in [(n, pool.submit(self.keys_of, n)) for n in chunk]:
+                    try:
+                        out[name] = future.result()
+                    except TransientCloudError:
+                        raise
+                    except CloudCallError as exc:
+                        out[name] = exc
+                if progress:
+                    progress(phase, min(start + batch, len(names)), len(names))
+        return out
+
+    def owners(self, key_ids: set[str], progress: Progress | None = None) -> dict[str, str]:
+        """``{key id: user}`` for the keys found, listing users until every key is found."""
+        wanted = set(key_ids)
+        found: dict[str, str] = {}
+
+        def note(user: str, keys: list[AccessKeyRecord]) -> None:
+            for key in keys:
+                if key.access_key_id in wanted:
+                    found[key.access_key_id] = user
+
+        for user in self.users():  # keys already read cost nothing
+            if self.known(user):
+                with contextlib.suppress(CloudCallError):
+                    note(user, self.keys_of(user))
+        if wanted <= set(found):
+            return found
+        remaining = [u for u in self.users() if not self.known(u)]
+        for user, keys in self.scan(remaining, stop=lambda: wanted <= set(found), progress=progress,
+                                    phase="owners").items():
+            if not isinstance(keys, Exception):
+                note(user, keys)
+        return found
+
+
+def read_configmap(source: str, *, factory: ClientFactory | None = None, region: str | None = None) -> str:
+    """The text of a ConfigMap from a local path or ``oss://bucket/key`` (``GetObject``)."""
+    if not source.startswith("oss://"):
+        return Path(source).read_text(encoding="utf-8")
+    if factory is None:
+        raise BadInputError(f"{source}: reading a ConfigMap from OSS needs cloud credentials")
+    import alibabacloud_oss_v2 as oss
+
+    bucket, _, key = source[len("oss://"):].partition("/")
+    if not bucket or not key:
+        raise BadInputError(f"{source}: expected oss://bucket/key")
+    result = call_oss("GetObject", factory.oss(region).get_object, oss.GetObjectRequest(bucket=bucket, key=key),
+                      retry=factory.retry)
+    try:
+        raw = result.body.read()
+    finally:
+        result.body.close()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"{source}: not UTF-8 text ({exc.reason})") from None
+
+
+def configmap_keys(report: ConfigMapReport, cluster: str | None) -> list[ConfigMapKey]:
+    """The ``customAccessKey`` ids of a linted ConfigMap, with their entries (raw-text finds as well)."""
+    keys = [ConfigMapKey(e.access_key_id, report.source, cluster, e.index, e.instance_id, e.region_id, report.parsed)
+            for e in report.entries if e.access_key_id]
+    seen = {k.access_key_id for k in keys}
+    keys.extend(ConfigMapKey(key_id, report.source, cluster, None, None, None, False)
+                for key_id in report.access_key_ids if key_id not in seen)
+    return keys
+
+
+class PullKeyFinder:
+    """Runs the three sources against one account."""
+
+    def __init__(self, directory: KeyDirectory, resolver: IdentityResolver, *,
+                 identities: OnceCache | None = None) -> None:
+        self.directory = directory
+        self.resolver = resolver
+        self.identities = identities or OnceCache()
+
+    def identity(self, user: str) -> Identity:
+        """The user's resolved policies, once per run."""
+        return self.identities.get(user, lambda: self.resolver.resolve(user))
+
+    def find(self, *, users: Iterable[str] = (), configmaps: Iterable[tuple[str, str | None]] = (),
+             discover: bool = False, grants_pull: Callable[[Identity], bool] | None = None,
+             factory: ClientFactory | None = None, region: str | None = None,
+             progress: Progress | None = None) -> PullKeySearch:
+        """Pull users from configured names, ConfigMaps ``(source, cluster)`` and (optionally) discovery."""
+        search = PullKeySearch()
+        for name in users:
+            search.user(name).add_origin(ORIGIN_CONFIG)
+        wanted: list[ConfigMapKey] = []
+        for source, cluster in configmaps:
+            try:
+                text = read_configmap(source, factory=factory, region=region)
+            except TransientCloudError:
+                raise
+            except (OSError, UnicodeDecodeError, BadInputError, CloudCallError) as exc:
+                search.configmaps.append((source, cluster, None, str(exc)))
+                continue
+            report = lint_text(text, source)
+            search.configmaps.append((source, cluster, report, None))
+            wanted.extend(configmap_keys(report, cluster))
+        if discover:
+            if grants_pull is None:
+                raise ValueError("discovery needs grants_pull (the policy engine's answer)")
+            self._discover(search, grants_pull, progress)
+        if wanted:
+            owners = self.directory.owners({k.access_key_id for k in wanted}, progress)
+            for key in wanted:
+                owner = owners.get(key.access_key_id)
+                if owner is None:
+                    search.unowned_keys.append(key)
+                    continue
+                entry = search.user(owner)
+                entry.add_origin(key.origin)
+                entry.configmap_keys.append(key)
+        return search
+
+    def _discover(self, search: PullKeySearch, grants_pull: Callable[[Identity], bool],
+                  progress: Progress | None) -> None:
+        users = self.directory.users()
+        listing = self.directory.scan(users, progress=progress, phase="discover")
+        holders = [u for u in users if not isinstance(listing.get(u), Exception)
+                   and any(k.status == "Active" for k in listing[u])]  # type: ignore[union-attr]
+        resolved = 0
+        with ThreadPoolExecutor(max_workers=self.directory.workers, thread_name_prefix="acrguard-id") as pool:
+            futures = [(u, pool.submit(self.identity, u)) for u in holders]
+            for user, future in futures:
+                try:
+                    identity = future.result()
+                except TransientCloudError:
+                    raise
+                except CloudCallError:
+                    continue  # reported when the user is audited, if it is a pull user by another source
+                if grants_pull(identity):
+                    search.user(user).add_origin(ORIGIN_DISCOVERY)
+                resolved += 1
+                if progress and (resolved % 50 == 0 or resolved == len(holders)):
+                    progress("policies", resolved, len(holders))

@@ -1,0 +1,213 @@
+"""An IPsec-VPN connection in protected-data-flow mode: our prefixes in its ``LocalSubnet``.
+
+``LocalSubnet`` is one comma-separated list that ``ModifyVpnConnectionAttribute`` replaces whole, and
+changing it renegotiates phase 2 of the tunnel (``acr-network.md`` §3.2). Its items carry no name
+or description, so ownership cannot be marked on the entry. Instead:
+
+Ownership ledger
+    The caller passes ``owned``: the prefixes acrguard itself added to this connection (prefix ->
+    family), kept in the state store under the target's ``key``. A prefix in ``LocalSubnet`` is
+    managed only when it is in the ledger; every other item is foreign and is never removed. With no
+    ledger (None) nothing is owned, so nothing is ever removed ("unknown is not absent").
+    A desired prefix that is already listed but not in the ledger stays foreign (refusal ``foreign``):
+    acrguard did not add it, so it must never take it away later.
+Keeping the ledger right
+    ``plan.owned_after`` is the ledger once the plan is applied; ``result.owned_after`` is the ledger
+    as actually observed after ``apply`` (ledger prefixes no longer listed are dropped, because someone
+    removed them). Save ``owned ∪ {adds}`` before ``apply`` and ``result.owned_after`` after it: a crash
+    in between then leaves at worst a ledger entry for a prefix that is not listed, which the next
+    read drops, rather than an added prefix nobody remembers owning.
+Applying
+    ``apply`` re-reads ``LocalSubnet`` and writes ``current - removes + adds`` (read-modify-write, so
+    items changed by others since the plan are kept), never an empty list, and nothing at all when the
+    list already has the planned shape. Every write sets ``renegotiates_tunnel`` so the alert says so.
+    A gateway still configuring from an earlier change (``VpnGateway.Configuring``) is waited for.
+A connection in destination-routing mode (``0.0.0.0/0`` on both sides) is not edited: every desired
+prefix is refused as ``unsupported`` (use VPN route entries there).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from acrguard.clients import ClientFactory, call
+from acrguard.config.routes import Family, VpnConnectionTarget
+from acrguard.errors import CloudCallError, TransientCloudError
+from acrguard.routes.targets.base import (
+    ApplyResult,
+    CurrentRoutes,
+    Failure,
+    ForeignRoute,
+    ManagedRoute,
+    Refusal,
+    RouteChange,
+    TargetPlan,
+    client_token,
+    desired_by_prefix,
+    normalize_prefix,
+    sort_key,
+)
+from acrguard.routes.targets.waiting import Waiter
+
+ANY = "0.0.0.0/0"
+
+
+def _split(value: str | None) -> list[str]:
+    out: list[str] = []
+    for item in (value or "").split(","):
+        if item.strip():
+            prefix = normalize_prefix(item)
+            if prefix not in out:
+                out.append(prefix)
+    return out
+
+
+class VpnConnectionSubnets:
+    """The ``LocalSubnet`` items of one IPsec connection that acrguard added (see the module docstring)."""
+
+    busy_codes = frozenset({"VpnGateway.Configuring", "VpnTask.CONFLICT", "TaskConflict"})
+
+    def __init__(self, config: VpnConnectionTarget, factory: ClientFactory, *,
+                 owned: Mapping[str, Family] | None = None, waiter: Waiter | None = None) -> None:
+        self.config = config
+        self.factory = factory
+        self.waiter = waiter or Waiter()
+        self.region = config.region or factory.region
+        self.key = f"{config.type}:{config.vpn_connection_id}"
+        self.target_type = config.type
+        self.label = config.name or self.key
+        self.families = config.families
+        self.owned = {normalize_prefix(p): f for p, f in (owned or {}).items()}
+
+    def _read(self) -> Any:
+        from alibabacloud_vpc20160428 import models
+
+        client = self.factory.vpc(self.region)
+        return call("vpc", "DescribeVpnConnection", client.describe_vpn_connection,
+                    models.DescribeVpnConnectionRequest(region_id=self.region,
+                                                        vpn_connection_id=self.config.vpn_connection_id))
+
+    def read_managed(self, marker_prefix: str) -> CurrentRoutes:
+        """``LocalSubnet`` split into ledger prefixes (managed) and the rest (foreign)."""
+        body = self._read()
+        local, remote = _split(body.local_subnet), _split(body.remote_subnet)
+        managed = tuple(ManagedRoute(p, self.owned[p], p, p, "Available") for p in local if p in self.owned)
+        foreign = tuple(ForeignRoute(p, p, p, "a LocalSubnet item acrguard did not add") for p in local
+                        if p not in self.owned)
+        return CurrentRoutes(self.key, marker_prefix, managed, foreign, used=len(local), quota=self.config.quota,
+                             extra={"local_subnet": tuple(local), "remote_subnet": tuple(remote)})
+
+    def plan(self, desired: Iterable[tuple[str, Family]], current: CurrentRoutes) -> TargetPlan:
+        """The new ``LocalSubnet``: only ledger prefixes removed, only missing desired prefixes added."""
+        if current.target_key != self.key:
+            raise ValueError(f"routes read from {current.target_key} cannot plan {self.key}")
+        wanted = desired_by_prefix(desired, self.families)
+        local = list(current.extra.get("local_subnet", ()))
+        managed = {m.prefix: m for m in current.managed}
+        order = sorted(wanted.items(), key=lambda item: sort_key(*item))
+        if ANY in local:
+            refusals = tuple(Refusal(p, f, "unsupported", "the connection routes 0.0.0.0/0 (destination-routing "
+                                     "mode); LocalSubnet is not edited") for p, f in order)
+            return self._plan(current, refusals=refusals, owned_after=dict(self._kept(current)))
+        refusals: list[Refusal] = []
+        adds: list[RouteChange] = []
+        for prefix, family in order:
+            if prefix in managed:
+                continue
+            if prefix in local:
+                refusals.append(Refusal(prefix, family, "foreign", "already in LocalSubnet but not added by "
+                                        "acrguard; left as it is"))
+                continue
+            adds.append(RouteChange(prefix, family, prefix, current.marker_prefix + family, reason="desired"))
+        if current.quota is not None and len(local) + len(adds) > current.quota:
+            free = max(current.quota - len(local), 0)
+            refusals += [Refusal(c.prefix, c.family, "quota", f"LocalSubnet holds {len(local)} of {current.quota} "
+                                 "prefixes; this one would not fit") for c in adds[free:]]
+            adds = adds[:free]
+        removes = [RouteChange(m.prefix, m.family, m.prefix, current.marker_prefix + m.family, entry_id=m.prefix,
+                               reason="no longer desired") for p, m in managed.items() if p not in wanted]
+        removing = {c.prefix for c in removes}
+        if removes and not adds and all(p in removing for p in local):
+            refusals += [Refusal(c.prefix, c.family, "unsupported", "LocalSubnet cannot be empty; the last prefix "
+                                 "stays until another one is added") for c in removes]
+            removes = []
+        kept = {p: f for p, f in self._kept(current).items() if p not in {c.prefix for c in removes}}
+        return self._plan(current, adds=tuple(adds), removes=tuple(removes), refusals=tuple(refusals),
+                          owned_after={**kept, **{c.prefix: c.family for c in adds}},
+                          unchanged=tuple(m for p, m in managed.items() if p in wanted))
+
+    @staticmethod
+    def _kept(current: CurrentRoutes) -> dict[str, Family]:
+        return {m.prefix: m.family for m in current.managed}
+
+    def _plan(self, current: CurrentRoutes, **fields: Any) -> TargetPlan:
+        plan = TargetPlan(target_key=self.key, target_type=self.target_type, label=self.label,
+                          marker_prefix=current.marker_prefix, **fields)
+        return dataclasses.replace(plan, renegotiates_tunnel=not plan.empty,
+                                   extra={"local_subnet": tuple(current.extra.get("local_subnet", ()))})
+
+    def apply(self, plan: TargetPlan) -> ApplyResult:
+        """Read-modify-write ``LocalSubnet`` with exactly the planned additions and removals."""
+        if plan.target_key != self.key:
+            raise ValueError(f"a plan for {plan.target_key} cannot be applied to {self.key}")
+        result = ApplyResult(self.key, owned_after=dict(plan.owned_after or {}))
+        if plan.empty:
+            return result
+        try:
+            local = _split(self._read().local_subnet)
+            removing = {c.prefix for c in plan.removes}
+            after = [p for p in local if p not in removing] + [c.prefix for c in plan.adds if c.prefix not in local]
+            result.already_present = [c.prefix for c in plan.adds if c.prefix in local]
+            result.already_gone = [c.prefix for c in plan.removes if c.prefix not in local]
+            if after != local and after:
+                self._modify(local, after, result)
+            elif not after:
+                result.skipped = sorted(removing)
+                result.failures.append(Failure("*", "modify", "EmptyLocalSubnet",
+                                               "LocalSubnet would become empty; nothing was written", False))
+                return result
+            final = _split(self._read().local_subnet)
+        except TransientCloudError as exc:
+            result.failures.append(Failure("*", "modify", exc.code or "Transient", str(exc), True))
+            return result
+        except CloudCallError as exc:
+            result.failures.append(Failure("*", "modify", exc.code or "Error", str(exc), False))
+            return result
+        result.created = [c.prefix for c in plan.adds if c.prefix in final and c.prefix not in result.already_present]
+        result.deleted = [c.prefix for c in plan.removes if c.prefix not in final and c.prefix not in result.already_gone]
+        missing = [c.prefix for c in plan.adds if c.prefix not in final] + \
+                  [c.prefix for c in plan.removes if c.prefix in final]
+        for prefix in missing:
+            result.failures.append(Failure(prefix, "verify", "NotApplied", "LocalSubnet read back without the change",
+                                           False))
+        result.owned_after = {p: f for p, f in (plan.owned_after or {}).items() if p in final}
+        return result
+
+    def _modify(self, before: list[str], after: list[str], result: ApplyResult) -> None:
+        """Write ``after``; the token is derived from the change, so a retried write is deduplicated.
+
+        The same change made again later (A -> B, back to A, then A -> B) repeats the token, and the
+        API would answer from its memory without writing: when the list reads back unchanged, the
+        write is repeated once with a fresh token.
+        """
+        from alibabacloud_vpc20160428 import models
+
+        client = self.factory.vpc(self.region)
+        value = ",".join(after)
+        token = client_token(self.key, ",".join(before), value)
+        for attempt_token in (token, client_token(token, "fresh", str(time.time_ns()))):
+            request = models.ModifyVpnConnectionAttributeRequest(
+                region_id=self.region, vpn_connection_id=self.config.vpn_connection_id, local_subnet=value,
+                client_token=attempt_token)
+
+            def attempt(request: Any = request) -> Any:
+                result.write_calls += 1
+                return call("vpc", "ModifyVpnConnectionAttribute", client.modify_vpn_connection_attribute, request)
+
+            self.waiter.retrying(attempt, self.busy_codes)
+            result.renegotiates_tunnel = True
+            if _split(self._read().local_subnet) != before:
+                return

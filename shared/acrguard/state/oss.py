@@ -1,0 +1,271 @@
+"""The cloud state backend: one JSON object in an OSS bucket, written with compare-and-swap.
+
+The document is ``oss://<bucket>/<key>``; its version is the object's ETag. ``load`` is one
+``GetObject`` (a missing object is an empty snapshot; one that is not a JSON object is a
+``StateError`` naming the object, and is never overwritten).
+
+OSS ``PutObject`` has no ``If-Match``, so ``save`` builds compare-and-swap from the one atomic
+primitive OSS offers, ``x-oss-forbid-overwrite: true`` (create-if-absent, ``409 FileAlreadyExists``):
+
+1. **Lock.** Create ``<key>.lock`` with forbid-overwrite. Its body names the holder (a random
+   token, host, pid). Only one writer can create it; the others wait (briefly, bounded by
+   ``lock_wait_seconds``) and give up with ``StateConflict`` if the document changed meanwhile
+   or the lock stays held. A 409 on a lock whose token is ours is our own retried request.
+2. **Check.** ``HeadObject`` the document: if its ETag is not the version the caller read
+   (or the document appeared when the caller read none), release and raise ``StateConflict``.
+   No one else can write between this check and step 3, because every writer holds the lock.
+3. **Write.** ``PutObject`` the document with ``Content-MD5`` (and forbid-overwrite when the
+   caller read no document, which is a true compare-and-swap on its own). The new ETag is the
+   new version.
+4. **Release.** ``DeleteObject`` the lock (best effort: a lock left behind only expires).
+
+Stale locks (a writer that crashed between 1 and 4) expire ``lock_ttl_seconds`` after they were
+written, measured on the server's clock (the lock's ``Last-Modified`` against the response's
+``Date``), so client clock skew does not matter. Breaking a stale lock must itself be exclusive,
+or two breakers could each delete the other's fresh lock: a breaker first creates the tombstone
+``<key>.lock-broken/<ETag of the stale lock>`` with forbid-overwrite, and only the one that
+created it deletes the lock (the ETag is unique per lock because each body holds a new token).
+Tombstones are tiny, one per crash, and kept so that a slow second breaker cannot reuse one.
+
+The remaining assumption is the usual one for leases: a live holder finishes within the TTL. A
+holder that finds it has held the lock for half the TTL neither writes nor deletes the lock
+(``StateError``), so a holder is never still acting once its lock may be broken, as long as one
+request takes less than half the TTL (the client's timeouts and retries keep it far shorter).
+Writers are serialized by FC reserved concurrency 1 in the first place; this is the second line.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from acrguard.clients import call_oss
+from acrguard.errors import CloudCallError, StateConflict, StateError, TransientCloudError
+from acrguard.state.base import Snapshot, StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Lock:
+    """A lock we created: its token and when (monotonic) we started creating it."""
+
+    token: str
+    since: float
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """The current lock object as read back: who holds it and how old it is on the server's clock."""
+
+    token: str | None
+    description: str
+    etag: str
+    age_seconds: float
+
+
+class OssStateStore(StateStore):
+    """State as one JSON object in OSS (see the module docstring for the compare-and-swap)."""
+
+    def __init__(self, client: Any, bucket: str, key: str, *, lock_ttl_seconds: float = 120.0,
+                 lock_wait_seconds: float = 10.0) -> None:
+        if not bucket or not key:
+            raise ValueError("the OSS state store needs a bucket and an object key")
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self.lock_key = f"{key}.lock"
+        self.lock_ttl_seconds = lock_ttl_seconds
+        self.lock_wait_seconds = lock_wait_seconds
+
+    @property
+    def location(self) -> str:
+        """``oss://bucket/key``, for messages."""
+        return f"oss://{self.bucket}/{self.key}"
+
+    # -- reading ---------------------------------------------------------------------------------
+    def load(self) -> Snapshot:
+        """Read the document; a missing one is empty, an unparsable one is reported and left alone."""
+        import alibabacloud_oss_v2 as oss
+
+        try:
+            result = self._call("GetObject", self.client.get_object,
+                                oss.GetObjectRequest(bucket=self.bucket, key=self.key))
+        except CloudCallError as err:
+            if err.code == "NoSuchKey":
+                return Snapshot({}, None)
+            raise self._failure("read", err) from None
+        try:
+            raw = result.body.read()
+        finally:
+            result.body.close()
+        try:
+            data: Any = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise StateError(f"state in {self.location} is corrupt (not UTF-8 JSON: {exc}); it was left "
+                             "untouched: fix or remove the object to start again") from None
+        if not isinstance(data, dict):
+            raise StateError(f"state in {self.location} is corrupt (expected a JSON object, found "
+                             f"{type(data).__name__}); it was left untouched")
+        return Snapshot(data, result.etag)
+
+    def _current_version(self) -> str | None:
+        """The document's ETag now (None when it does not exist)."""
+        import alibabacloud_oss_v2 as oss
+
+        try:
+            return self._call("HeadObject", self.client.head_object,
+                              oss.HeadObjectRequest(bucket=self.bucket, key=self.key)).etag
+        except CloudCallError as err:
+            if err.code == "NoSuchKey":
+                return None
+            raise self._failure("check", err) from None
+
+    # -- writing ---------------------------------------------------------------------------------
+    def save(self, snapshot: Snapshot) -> Snapshot:
+        """Write if the stored version is still ``snapshot.version`` (``StateConflict`` otherwise)."""
+        body = json.dumps(snapshot.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          default=str).encode("utf-8")
+        lock = self._acquire(snapshot.version)
+        try:
+            current = self._current_version()
+            if current != snapshot.version:
+                raise StateConflict(f"state in {self.location} is at version {current}, not {snapshot.version} "
+                                    "as read")
+            self._check_lease(lock)
+            try:
+                result = self._put(self.key, body, forbid_overwrite=snapshot.version is None,
+                                   content_type="application/json; charset=utf-8")
+            except CloudCallError as err:
+                if err.code == "FileAlreadyExists":
+                    raise StateConflict(f"state in {self.location} was created by another writer") from None
+                raise self._failure("write", err) from None
+        finally:
+            self._release(lock)
+        return Snapshot(snapshot.data, result.etag)
+
+    def _put(self, key: str, body: bytes, *, forbid_overwrite: bool, content_type: str) -> Any:
+        import alibabacloud_oss_v2 as oss
+
+        md5 = base64.b64encode(hashlib.md5(body).digest()).decode("ascii")
+        request = oss.PutObjectRequest(bucket=self.bucket, key=key, body=body, content_md5=md5,
+                                       content_type=content_type, forbid_overwrite=forbid_overwrite)
+        return self._call("PutObject", self.client.put_object, request)
+
+    # -- the lock --------------------------------------------------------------------------------
+    def _acquire(self, expected_version: str | None) -> _Lock:
+        """Create the lock object, waiting a bounded time for a live holder; break a stale one."""
+        token = uuid.uuid4().hex
+        body = json.dumps({"token": token, "host": socket.gethostname(), "pid": os.getpid(),
+                           "ttl_seconds": self.lock_ttl_seconds}).encode("utf-8")
+        deadline = time.monotonic() + self.lock_wait_seconds
+        delay = 0.02
+        holder = _Holder(None, "another writer", "", 0.0)
+        while True:
+            since = time.monotonic()
+            try:
+                self._put(self.lock_key, body, forbid_overwrite=True, content_type="application/json")
+                return _Lock(token, since)
+            except CloudCallError as err:
+                if err.code != "FileAlreadyExists":
+                    raise self._failure("lock", err) from None
+            holder = self._read_lock() or holder
+            if holder.token == token:
+                return _Lock(token, since)  # our own request was retried after it had succeeded
+            if holder.etag and holder.age_seconds >= self.lock_ttl_seconds:
+                self._break(holder)
+            elif self._current_version() != expected_version:
+                raise StateConflict(f"state in {self.location} changed while {holder.description} held its lock")
+            if time.monotonic() >= deadline:
+                raise StateConflict(f"state in {self.location} is locked by {holder.description} (for "
+                                    f"{holder.age_seconds:.0f}s; it expires after {self.lock_ttl_seconds:.0f}s)")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def _read_lock(self) -> _Holder | None:
+        """The lock object's holder and age, or None if there is no lock."""
+        import alibabacloud_oss_v2 as oss
+
+        try:
+            result = self._call("GetObject", self.client.get_object,
+                                oss.GetObjectRequest(bucket=self.bucket, key=self.lock_key))
+        except CloudCallError as err:
+            if err.code == "NoSuchKey":
+                return None
+            raise self._failure("lock", err) from None
+        try:
+            raw = result.body.read()
+        finally:
+            result.body.close()
+        try:
+            info = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            info = {}
+        if not isinstance(info, dict):
+            info = {}
+        description = f"writer {info.get('host', '?')}/{info.get('pid', '?')}"
+        server_now = parsedate_to_datetime(result.headers.get("Date")) if result.headers.get("Date") else None
+        age = (server_now - result.last_modified).total_seconds() if server_now and result.last_modified else 0.0
+        token = info.get("token") if isinstance(info.get("token"), str) else None
+        return _Holder(token, description, result.etag, age)
+
+    def _break(self, holder: _Holder) -> None:
+        """Remove a stale lock, exclusively: only the breaker that creates its tombstone deletes it."""
+        import alibabacloud_oss_v2 as oss
+
+        tombstone = f"{self.key}.lock-broken/{holder.etag.strip(chr(34))}"
+        record = json.dumps({"broken_by": {"host": socket.gethostname(), "pid": os.getpid()},
+                             "holder": holder.description, "age_seconds": holder.age_seconds}).encode("utf-8")
+        try:
+            self._put(tombstone, record, forbid_overwrite=True, content_type="application/json")
+        except CloudCallError as err:
+            if err.code == "FileAlreadyExists":
+                return  # another writer broke it first
+            raise self._failure("lock", err) from None
+        log.warning("breaking the stale state lock of %s on %s (%.0fs old, TTL %.0fs)", holder.description,
+                    self.location, holder.age_seconds, self.lock_ttl_seconds)
+        try:
+            self._call("DeleteObject", self.client.delete_object,
+                       oss.DeleteObjectRequest(bucket=self.bucket, key=self.lock_key))
+        except CloudCallError as err:
+            raise self._failure("lock", err) from None
+
+    def _check_lease(self, lock: _Lock) -> None:
+        held = time.monotonic() - lock.since
+        if held >= self.lock_ttl_seconds / 2:
+            raise StateError(f"held the state lock on {self.location} for {held:.0f}s, over half its "
+                             f"{self.lock_ttl_seconds:.0f}s TTL; not writing, since another writer may break it")
+
+    def _release(self, lock: _Lock) -> None:
+        """Delete our lock (best effort; one left behind expires after the TTL)."""
+        import alibabacloud_oss_v2 as oss
+
+        if time.monotonic() - lock.since >= self.lock_ttl_seconds / 2:
+            log.warning("leaving the state lock on %s to expire: held for over half its TTL", self.location)
+            return
+        try:
+            self._call("DeleteObject", self.client.delete_object,
+                       oss.DeleteObjectRequest(bucket=self.bucket, key=self.lock_key))
+        except CloudCallError as err:
+            log.warning("could not release the state lock on %s (%s); it expires after %.0fs", self.location,
+                        err, self.lock_ttl_seconds)
+
+    # -- errors ----------------------------------------------------------------------------------
+    @staticmethod
+    def _call(api: str, func: Any, request: Any) -> Any:
+        return call_oss(api, func, request)
+
+    def _failure(self, what: str, err: CloudCallError) -> Exception:
+        """Transient failures stay transient (FC retries the run); the rest become ``StateError``."""
+        if isinstance(err, TransientCloudError):
+            return err
+        return StateError(f"cannot {what} state in {self.location}: {err}")

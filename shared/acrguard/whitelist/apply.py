@@ -1,0 +1,135 @@
+"""Carry out a whitelist plan with the cr20181201 SDK, in plan order, never emptying an open endpoint.
+
+``CreateInstanceEndpointAclPolicy`` / ``DeleteInstanceEndpointAclPolicy`` per entry and
+``UpdateInstanceEndpointStatus`` for the endpoint switch (``acr-network.md`` §2). The plan puts
+restores and adds before removals; apply adds two guards of its own:
+
+* when any add or switch fails, every removal of the run is skipped: the whitelist keeps what it
+  has and the next run (which observes again) converges;
+* a removal is skipped when, by what this run has written so far, it would leave the whitelist of
+  an enabled endpoint empty; after a failed removal the rest are skipped too.
+
+Dry run calls no mutating API. Failures are returned, not raised, so one instance's trouble does
+not hide another's; the caller decides whether a transient failure should fail the invocation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from acrguard.clients import ClientFactory, call
+from acrguard.errors import CloudCallError, TransientCloudError
+from acrguard.whitelist.model import LOOPBACK, AclEntry
+from acrguard.whitelist.plan import Operation, WhitelistPlan
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+Outcome = Literal["done", "failed", "skipped", "dry-run"]
+
+ACTIONS = {"add": "CreateInstanceEndpointAclPolicy", "remove": "DeleteInstanceEndpointAclPolicy",
+           "enable": "UpdateInstanceEndpointStatus", "disable": "UpdateInstanceEndpointStatus"}
+#: every mutating action the guard may call (tests count them in the request log)
+WRITE_ACTIONS = frozenset(ACTIONS.values())
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """What happened to one operation."""
+
+    operation: Operation
+    outcome: Outcome
+    detail: str = ""
+    code: str | None = None
+    transient: bool = False
+
+    @property
+    def action(self) -> str:
+        """The API the operation calls."""
+        return ACTIONS[self.operation.kind]
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping."""
+        return {**self.operation.to_dict(), "action": self.action, "outcome": self.outcome, "detail": self.detail,
+                "code": self.code, "transient": self.transient}
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """The results of one plan's operations, in order."""
+
+    instance_id: str
+    results: tuple[OperationResult, ...] = ()
+
+    def with_outcome(self, outcome: Outcome) -> tuple[OperationResult, ...]:
+        """Results with this outcome."""
+        return tuple(r for r in self.results if r.outcome == outcome)
+
+    @property
+    def failed(self) -> tuple[OperationResult, ...]:
+        """Operations the cloud refused or that did not get an answer."""
+        return self.with_outcome("failed")
+
+    @property
+    def transient(self) -> bool:
+        """Whether a failure is worth retrying the whole invocation for."""
+        return any(r.transient for r in self.failed)
+
+
+def apply_plan(plan: WhitelistPlan, factory: ClientFactory, *, dry_run: bool) -> ApplyResult:
+    """Run ``plan.operations`` in order (none when ``dry_run``) and say what happened to each."""
+    if dry_run:
+        return ApplyResult(plan.instance_id, tuple(OperationResult(op, "dry-run", "dry_run is set; nothing written")
+                                                   for op in plan.operations))
+    expected = set(plan.before)
+    enabled = plan.enabled
+    blocked = ""
+    results: list[OperationResult] = []
+    for op in plan.operations:
+        if op.kind == "remove":
+            remaining = expected - {AclEntry(op.entry).cidr}
+            if blocked:
+                results.append(OperationResult(op, "skipped", blocked))
+                continue
+            if enabled and not remaining:
+                results.append(OperationResult(op, "skipped", "would leave the whitelist of an enabled endpoint "
+                                                              "empty"))
+                continue
+        try:
+            _run(factory, plan, op)
+        except CloudCallError as exc:
+            results.append(OperationResult(op, "failed", str(exc), exc.code, isinstance(exc, TransientCloudError)))
+            blocked = (f"skipped: {ACTIONS[op.kind]} of {op.entry or 'the endpoint'} failed earlier in this run; "
+                       "the next run converges")
+            continue
+        results.append(OperationResult(op, "done"))
+        if op.kind == "add":
+            expected.add(AclEntry(op.entry).cidr)
+        elif op.kind == "remove":
+            expected.discard(AclEntry(op.entry).cidr)
+        elif op.kind == "enable":
+            enabled = True
+            expected.add(str(LOOPBACK))
+        else:
+            enabled = False
+    return ApplyResult(plan.instance_id, tuple(results))
+
+
+def _run(factory: ClientFactory, plan: WhitelistPlan, op: Operation) -> None:
+    from alibabacloud_cr20181201 import models as cr_models
+
+    client = factory.cr(plan.region)
+    common = {"instance_id": plan.instance_id, "endpoint_type": "internet", "module_name": "Registry"}
+    func: Callable[..., object]
+    if op.kind == "add":
+        func = client.create_instance_endpoint_acl_policy
+        request: object = cr_models.CreateInstanceEndpointAclPolicyRequest(entry=op.entry, comment=op.comment,
+                                                                           **common)
+    elif op.kind == "remove":
+        func = client.delete_instance_endpoint_acl_policy
+        request = cr_models.DeleteInstanceEndpointAclPolicyRequest(entry=op.entry, **common)
+    else:
+        func = client.update_instance_endpoint_status
+        request = cr_models.UpdateInstanceEndpointStatusRequest(enable=op.kind == "enable", **common)
+    call("cr", ACTIONS[op.kind], func, request)

@@ -1,0 +1,250 @@
+"""The whitelist guard's entry points: a full sweep (timer, CLI) and the re-check of one instance (event).
+
+Per instance with a ``whitelist:`` section: observe the internet endpoint -> desired entries
+(hostnames resolved, hysteresis) -> invariant findings -> plan -> apply (unless previewing, dry
+run, or policy ``report``) -> findings about what was written, refused or failed.
+
+``handle_event`` takes facts already extracted from an ActionTrail record (instance id, event
+name, ``Actor``) and re-checks only that instance; it never trusts the event for the state. The
+findings about the live ACL carry the actor (who, source IP, user agent, when); when the actor is
+acrguard itself (``identity``), drift findings are dropped, since they describe its own writes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from acrguard.errors import CloudCallError, StateError, TransientCloudError
+from acrguard.findings import Actor, Finding, Severity
+from acrguard.hysteresis import HoldPolicy, HysteresisTracker
+from acrguard.redact import mask_access_key_id, redact_text
+from acrguard.whitelist import invariants
+from acrguard.whitelist.apply import ApplyResult, apply_plan
+from acrguard.whitelist.desired import compute_desired, resolve_hosts
+from acrguard.whitelist.identity import OwnIdentity, caller_identity, is_own
+from acrguard.whitelist.observe import observe_endpoint
+from acrguard.whitelist.plan import WhitelistPlan, build_plan
+
+if TYPE_CHECKING:
+    from acrguard.clients import ClientFactory
+    from acrguard.config.model import AcrguardConfig, InstanceConfig
+    from acrguard.resolve import DnsResolver
+    from acrguard.state.base import StateStore
+
+JOB = "whitelist"
+#: ActionTrail event names that change an instance's internet endpoint or its whitelist
+RELEVANT_EVENTS = frozenset(name.lower() for name in (
+    "CreateInstanceEndpointAclPolicy", "DeleteInstanceEndpointAclPolicy", "UpdateInstanceEndpointStatus",
+    "UpdateInstanceEndpointAclService"))
+#: findings about the live ACL, which an event's actor may have caused
+_ACTOR_RULES = frozenset({
+    "whitelist.open-to-internet", "whitelist.acl-disabled", "whitelist.any-address", "whitelist.too-broad",
+    "whitelist.endpoint-undeclared", "whitelist.endpoint-disabled", "whitelist.unmanaged",
+    "whitelist.unparseable-entry", "whitelist.drift-missing", "whitelist.drift-stale", "whitelist.changed"})
+
+
+@dataclass(frozen=True)
+class InstanceRun:
+    """What the guard did for one instance: its plan, what was applied, the findings, or why it stopped."""
+
+    instance_id: str
+    instance_name: str
+    region: str
+    plan: WhitelistPlan | None = None
+    applied: ApplyResult | None = None
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    transient: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """The instance could not be checked, or a write failed."""
+        return self.error is not None or bool(self.applied and self.applied.failed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {"instance_id": self.instance_id, "instance": self.instance_name, "region": self.region,
+                "plan": self.plan.to_dict() if self.plan else None,
+                "applied": [r.to_dict() for r in self.applied.results] if self.applied else [],
+                "findings": [finding_dict(f) for f in self.findings], "error": self.error,
+                "transient": self.transient}
+
+
+@dataclass(frozen=True)
+class WhitelistResult:
+    """The outcome of a sweep or an event: one ``InstanceRun`` per instance checked."""
+
+    runs: tuple[InstanceRun, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding of every instance."""
+        return tuple(f for run in self.runs for f in run.findings)
+
+    @property
+    def plans(self) -> tuple[WhitelistPlan, ...]:
+        """Every plan that was made."""
+        return tuple(run.plan for run in self.runs if run.plan is not None)
+
+    @property
+    def failed(self) -> bool:
+        """Some instance could not be checked or some write failed."""
+        return any(run.failed for run in self.runs)
+
+    @property
+    def transient(self) -> bool:
+        """A failure that a retry of the invocation may fix (throttling, 5xx, network)."""
+        return any(run.transient or (run.applied is not None and run.applied.transient) for run in self.runs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (``--json``)."""
+        return {"dry_run": self.dry_run, "failed": self.failed, "transient": self.transient,
+                "instances": [run.to_dict() for run in self.runs]}
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """A finding as JSON-ready data (the actor's AccessKey id masked)."""
+    actor = None
+    if finding.actor is not None:
+        a = finding.actor
+        actor = {"identity": a.identity, "source_ip": a.source_ip, "user_agent": a.user_agent,
+                 "access_key_id": mask_access_key_id(a.access_key_id) if a.access_key_id else None,
+                 "event_time": a.event_time, "event_name": a.event_name, "event_id": a.event_id}
+    return {"rule": finding.rule, "severity": finding.severity.value, "resource": finding.resource,
+            "scope": finding.scope, "title": finding.title, "details": finding.details, "fix": finding.fix,
+            "labels": dict(finding.labels), "evidence": dict(finding.evidence), "actor": actor,
+            "fingerprint": finding.fingerprint}
+
+
+def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,
+              now: float | None = None, resolver: DnsResolver | None = None) -> WhitelistResult:
+    """Check every instance with a ``whitelist:`` section; ``apply`` False previews (writes neither cloud nor state)."""
+    moment = time.time() if now is None else now
+    runs = tuple(check_instance(config, instance, factory, store, apply=apply, now=moment, resolver=resolver)
+                 for instance in config.instances if instance.whitelist is not None)
+    return WhitelistResult(runs, config.dry_run)
+
+
+def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateStore, instance_id: str,
+                 event_name: str, actor: Actor | None, *, own_identity: OwnIdentity | None = None,
+                 now: float | None = None, resolver: DnsResolver | None = None) -> WhitelistResult:
+    """Re-check (and, per policy, repair) the one instance an ActionTrail event touched.
+
+    Events of other names, and instances without a ``whitelist:`` section, cost nothing. The
+    findings about the live ACL carry ``actor``; when ``actor`` is acrguard, drift is not reported
+    and no "changed" finding is made.
+    """
+    if event_name.lower() not in RELEVANT_EVENTS:
+        return WhitelistResult((), config.dry_run)
+    instance = next((i for i in config.instances if i.instance_id == instance_id), None)
+    if instance is None or instance.whitelist is None:
+        return WhitelistResult((), config.dry_run)
+    moment = time.time() if now is None else now
+    run = check_instance(config, instance, factory, store, apply=True, now=moment, resolver=resolver)
+    own = own_identity
+    if own is None and actor is not None:
+        try:
+            own = caller_identity(factory)
+        except CloudCallError:
+            own = None  # cannot tell: report the change rather than hide it
+    mine = is_own(actor, own)
+    findings = list(run.findings)
+    if mine:
+        findings = [f for f in findings if not f.rule.startswith("whitelist.drift")]
+    elif actor is not None:
+        if not any(f.rule in _ACTOR_RULES for f in findings) and run.error is None:
+            findings.append(_changed_finding(instance, event_name, actor))
+        findings = [replace(f, actor=actor) if f.rule in _ACTOR_RULES else f for f in findings]
+    return WhitelistResult((replace(run, findings=tuple(findings)),), config.dry_run)
+
+
+def check_instance(config: AcrguardConfig, instance: InstanceConfig, factory: ClientFactory, store: StateStore, *,
+                   apply: bool, now: float, resolver: DnsResolver | None = None) -> InstanceRun:
+    """Observe, decide and (when ``apply``) write for one instance; never raises for cloud or state trouble."""
+    whitelist = instance.whitelist
+    assert whitelist is not None
+    region = config.region_of(instance)
+    base = InstanceRun(instance.instance_id, instance.name, region)
+    try:
+        endpoint = observe_endpoint(factory, instance.instance_id, region)
+    except CloudCallError as exc:
+        return replace(base, error=str(exc), transient=isinstance(exc, TransientCloudError),
+                       findings=(_trouble(instance, "whitelist.observe-failed", "cannot read the internet endpoint",
+                                          str(exc), isinstance(exc, TransientCloudError)),))
+    tracker = HysteresisTracker(store, HoldPolicy.from_safety(config.safety), clock=lambda: now)
+    try:
+        outcomes = resolve_hosts(instance, whitelist, resolver)
+        desired = compute_desired(instance, whitelist, endpoint, outcomes, tracker, now=now, commit=apply)
+    except StateError as exc:
+        return replace(base, error=str(exc), findings=(_trouble(instance, "whitelist.state-unreadable",
+                                                                "the hysteresis state cannot be used", str(exc),
+                                                                False),))
+    findings = invariants.check(instance, whitelist, endpoint, desired)
+    plan = build_plan(instance, whitelist, config.safety, region, endpoint, desired)
+    findings += _plan_findings(instance, plan)
+    applied = None
+    if apply and plan.operations:
+        applied = apply_plan(plan, factory, dry_run=config.dry_run)
+        findings += _apply_findings(instance, applied)
+    return replace(base, plan=plan, applied=applied, findings=tuple(findings))
+
+
+def _plan_findings(instance: InstanceConfig, plan: WhitelistPlan) -> list[Finding]:
+    out: list[Finding] = []
+    if plan.stopped:
+        out.append(Finding(rule="whitelist.blast-radius", severity=Severity.HIGH, resource=instance.instance_id,
+                           scope=instance.instance_id, job=JOB, title=f"Whitelist removals stopped for {instance.name}",
+                           details=plan.stopped, fix="Check the plan (acrguard whitelist plan); if the removals are "
+                           "intended, raise safety.max_delete_share or remove the entries by hand.",
+                           evidence={"refused": [r.entry for r in plan.refusals if r.kind == "remove"]}))
+    emptying = [r.entry for r in plan.refusals if r.kind == "remove" and "empty" in r.reason]
+    if emptying:
+        out.append(Finding(rule="whitelist.refused-empty", severity=Severity.HIGH, resource=instance.instance_id,
+                           scope=instance.instance_id, job=JOB,
+                           title=f"Refused to empty the whitelist of {instance.name}",
+                           details=f"Removing {', '.join(emptying)} would leave the enabled internet endpoint open "
+                                   "to everyone.",
+                           fix="Declare at least one entry, or disable the internet endpoint.",
+                           evidence={"entries": emptying}))
+    return out
+
+
+def _apply_findings(instance: InstanceConfig, applied: ApplyResult) -> list[Finding]:
+    out: list[Finding] = []
+    for result in applied.failed:
+        op = result.operation
+        out.append(Finding(
+            rule="whitelist.apply-failed", severity=Severity.HIGH, resource=instance.instance_id,
+            scope=instance.instance_id, job=JOB, labels={"action": result.action, "entry": op.entry or "endpoint"},
+            title=f"{result.action} {op.entry or ''} failed on {instance.name}".replace("  ", " "),
+            details=redact_text(result.detail) + ("; it will be retried" if result.transient else ""),
+            fix="The next run retries; if it keeps failing, check acrguard's RAM permissions (cr:"
+                f"{result.action}) and the instance.", evidence={"code": result.code}))
+    done = applied.with_outcome("done")
+    if done:
+        out.append(Finding(
+            rule="whitelist.applied", severity=Severity.INFO, resource=instance.instance_id,
+            scope=instance.instance_id, job=JOB, title=f"acrguard changed the whitelist of {instance.name}",
+            details="; ".join(f"{r.operation.kind} {r.operation.entry}".strip() + f" ({r.operation.reason})"
+                              for r in done),
+            evidence={"operations": [r.to_dict() for r in done]}))
+    return out
+
+
+def _changed_finding(instance: InstanceConfig, event_name: str, actor: Actor) -> Finding:
+    return Finding(rule="whitelist.changed", severity=Severity.LOW, resource=instance.instance_id,
+                   scope=instance.instance_id, job=JOB, labels={"event": event_name},
+                   title=f"{actor.identity} called {event_name} on {instance.name}",
+                   details="The whitelist was re-checked after the change and matches its declaration.",
+                   evidence={"event_id": actor.event_id})
+
+
+def _trouble(instance: InstanceConfig, rule: str, what: str, detail: str, transient: bool) -> Finding:
+    return Finding(rule=rule, severity=Severity.HIGH, resource=instance.instance_id, scope=instance.instance_id,
+                   job=JOB, title=f"Whitelist of {instance.name}: {what}", details=redact_text(detail),
+                   fix="Nothing was changed. " + ("The invocation is retried." if transient else
+                                                  "Check the instance id, region and acrguard's permissions."),
+                   evidence={"transient": transient})

@@ -1,0 +1,268 @@
+"""The OSS front end, driven through the real alibabacloud-oss-v2 SDK (V4 signatures, XML errors)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import alibabacloud_oss_v2 as oss
+import pytest
+import requests
+from alibabacloud_oss_v2 import exceptions as oss_errors
+from alibabacloud_sts20150401 import models as sts_models
+from support import ACCOUNT, REGION, base_world, make_factory
+
+from acrguard.clients import call
+from localcloud import LocalCloud
+from localcloud.oss import crc64_ecma
+
+BUCKET = "acrguard-state"
+OTHER_ACCOUNT = "9999888877776666"
+OTHER_KEY, OTHER_SECRET = "LTAI5tOtherAccountKey01", "other-secret-0001"
+
+
+@pytest.fixture
+def world():
+    """The base world plus a bucket with a seeded object, and a second account owning its own bucket."""
+    data = base_world()
+    data["accounts"][OTHER_ACCOUNT] = {"access_keys": [{"id": OTHER_KEY, "secret": OTHER_SECRET}]}
+    data["oss"] = {"buckets": [
+        {"name": BUCKET, "account": ACCOUNT, "region": REGION, "objects": {"seeded.txt": "hello"}},
+        {"name": "other-bucket", "account": OTHER_ACCOUNT},
+    ]}
+    return data
+
+
+@pytest.fixture
+def client(factory):
+    """The factory's OSS client, pointed at the local OSS front end."""
+    return factory.oss()
+
+
+def _service_error(excinfo) -> oss_errors.ServiceError:
+    error = excinfo.value
+    while isinstance(error, oss_errors.OperationError):
+        error = error.unwrap()
+    assert isinstance(error, oss_errors.ServiceError), error
+    return error
+
+
+def _put(client, key, body, **extra):
+    return client.put_object(oss.PutObjectRequest(bucket=BUCKET, key=key, body=body, **extra))
+
+
+def _get(client, key, **extra):
+    return client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key, **extra))
+
+
+def test_put_then_get_returns_the_body_with_an_uppercase_md5_etag(cloud, client):
+    """PutObject answers the quoted upper-case MD5 as ETag; GetObject and HeadObject return the same."""
+    body = b'{"state": 1}'
+    put = _put(client, "dir/state.json", body)
+    expected = '"' + hashlib.md5(body).hexdigest().upper() + '"'
+    assert put.etag == expected
+    assert put.hash_crc64 == str(crc64_ecma(body))
+    got = _get(client, "dir/state.json")
+    assert got.body.read() == body and got.etag == expected
+    head = client.head_object(oss.HeadObjectRequest(bucket=BUCKET, key="dir/state.json"))
+    assert head.etag == expected and head.content_length == len(body)
+    recorded = cloud.requests.filter(product="oss")
+    assert [r.action for r in recorded] == ["PutObject", "GetObject", "HeadObject"]
+    assert recorded[0].params == {"Bucket": BUCKET, "Key": "dir/state.json"}
+    assert recorded[0].account_id == ACCOUNT and recorded[0].region == REGION
+
+
+def test_crc64_is_the_value_the_sdk_computes():
+    """The emulator's CRC-64 equals the SDK's own CRC-64 (the check value of CRC-64/XZ too)."""
+    from alibabacloud_oss_v2.crc import Crc64
+
+    sdk = Crc64(0)
+    sdk.update(b"123456789")
+    assert crc64_ecma(b"123456789") == sdk.sum64() == 0x995DC9BBDF1939FA
+
+
+def test_objects_seeded_from_the_world_are_readable(client):
+    """An object declared under oss.buckets[].objects can be read."""
+    assert _get(client, "seeded.txt").body.read() == b"hello"
+
+
+def test_forbid_overwrite_refuses_an_existing_key_with_409(client):
+    """x-oss-forbid-overwrite: true creates a new key but answers 409 FileAlreadyExists for an existing one."""
+    _put(client, "once.txt", b"first", forbid_overwrite=True)
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _put(client, "once.txt", b"second", forbid_overwrite=True)
+    error = _service_error(caught)
+    assert (error.status_code, error.code) == (409, "FileAlreadyExists")
+    assert _get(client, "once.txt").body.read() == b"first"
+    _put(client, "once.txt", b"third", forbid_overwrite=False)
+    assert _get(client, "once.txt").body.read() == b"third"
+
+
+def test_content_md5_is_checked_when_sent(client):
+    """A Content-MD5 that matches is accepted; one that does not is 400 InvalidDigest and stores nothing."""
+    good = base64.b64encode(hashlib.md5(b"abc").digest()).decode()
+    _put(client, "md5.txt", b"abc", content_md5=good)
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _put(client, "md5.txt", b"abd", content_md5=good)
+    error = _service_error(caught)
+    assert (error.status_code, error.code) == (400, "InvalidDigest")
+    assert _get(client, "md5.txt").body.read() == b"abc"
+
+
+def test_missing_key_is_404_nosuchkey_with_the_oss_error_body(client):
+    """GetObject of a missing key answers the XML error: Code, Message, RequestId, HostId and Key."""
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(client, "absent.json")
+    error = _service_error(caught)
+    assert (error.status_code, error.code) == (404, "NoSuchKey")
+    assert error.error_fileds["Key"] == "absent.json"
+    assert error.error_fileds["Message"] == "The specified key does not exist."
+    assert len(error.request_id) == 24 and error.error_fileds["HostId"].startswith(BUCKET + ".")
+
+
+def test_head_of_a_missing_key_carries_the_error_in_x_oss_err(client):
+    """HEAD has no body, so the SDK reads the error from x-oss-err and still sees NoSuchKey."""
+    with pytest.raises(oss_errors.OperationError) as caught:
+        client.head_object(oss.HeadObjectRequest(bucket=BUCKET, key="absent.json"))
+    error = _service_error(caught)
+    assert (error.status_code, error.code) == (404, "NoSuchKey")
+    assert error.error_fileds["Key"] == "absent.json"
+
+
+def test_missing_bucket_is_404_nosuchbucket(client):
+    """A bucket nobody declared answers NoSuchBucket naming it."""
+    with pytest.raises(oss_errors.OperationError) as caught:
+        client.get_object(oss.GetObjectRequest(bucket="no-such-bucket", key="x"))
+    error = _service_error(caught)
+    assert (error.status_code, error.code) == (404, "NoSuchBucket")
+    assert error.error_fileds["BucketName"] == "no-such-bucket"
+
+
+def test_if_match_and_if_none_match_on_get_and_head(client):
+    """If-Match that fails is 412 PreconditionFailed; If-None-Match that matches is 304."""
+    etag = _put(client, "cond.txt", b"v1").etag
+    assert _get(client, "cond.txt", if_match=etag).body.read() == b"v1"
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(client, "cond.txt", if_match='"0123456789ABCDEF0123456789ABCDEF"')
+    assert (_service_error(caught).status_code, _service_error(caught).code) == (412, "PreconditionFailed")
+    with pytest.raises(oss_errors.OperationError) as caught:
+        client.head_object(oss.HeadObjectRequest(bucket=BUCKET, key="cond.txt", if_match='"00"'))
+    assert _service_error(caught).code == "PreconditionFailed"
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(client, "cond.txt", if_none_match=etag)
+    assert _service_error(caught).status_code == 304
+    assert _get(client, "cond.txt", if_none_match='"00"').body.read() == b"v1"
+
+
+def test_delete_removes_the_object_and_is_204_even_when_absent(client):
+    """DeleteObject answers 204; the object is gone; deleting again is still 204."""
+    _put(client, "gone.txt", b"x")
+    assert client.delete_object(oss.DeleteObjectRequest(bucket=BUCKET, key="gone.txt")).status_code == 204
+    with pytest.raises(oss_errors.OperationError):
+        _get(client, "gone.txt")
+    assert client.delete_object(oss.DeleteObjectRequest(bucket=BUCKET, key="gone.txt")).status_code == 204
+
+
+def test_wrong_secret_is_signature_does_not_match(cloud):
+    """A request signed with the wrong secret is 403 SignatureDoesNotMatch, with the server's string to sign."""
+    bad = make_factory(cloud, secret="not-the-secret").oss()
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(bad, "seeded.txt")
+    error = _service_error(caught)
+    assert (error.status_code, error.code) == (403, "SignatureDoesNotMatch")
+    assert error.error_fileds["StringToSign"].startswith("OSS4-HMAC-SHA256\n")
+    assert f"/{REGION}/oss/aliyun_v4_request" in error.error_fileds["StringToSign"]
+
+
+def test_unknown_access_key_is_invalid_access_key_id(cloud):
+    """An AccessKey the cloud does not know is 403 InvalidAccessKeyId."""
+    bad = make_factory(cloud, key_id="LTAI5tNobodyHasThisKey").oss()
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(bad, "seeded.txt")
+    error = _service_error(caught)
+    assert (error.status_code, error.code) == (403, "InvalidAccessKeyId")
+    assert error.error_fileds["OSSAccessKeyId"] == "LTAI5tNobodyHasThisKey"
+
+
+def test_unsigned_request_is_access_denied(cloud):
+    """A request without Authorization is refused: every bucket is private."""
+    response = requests.get(f"http://{cloud.endpoints()['oss']}/{BUCKET}/seeded.txt", timeout=5)
+    assert response.status_code == 403
+    assert "<Code>AccessDenied</Code>" in response.text
+    assert response.headers["Content-Type"] == "application/xml"
+
+
+def test_sts_credentials_work_until_they_expire(cloud, factory):
+    """Temporary credentials sign OSS requests until the cloud's clock passes their expiry."""
+    creds = call("sts", "AssumeRole", factory.sts().assume_role, sts_models.AssumeRoleRequest(
+        role_arn=f"acs:ram::{ACCOUNT}:role/acrguard-keeper", role_session_name="oss-test",
+        duration_seconds=900)).credentials
+    temp = make_factory(cloud, creds.access_key_id, creds.access_key_secret, creds.security_token).oss()
+    assert _get(temp, "seeded.txt").body.read() == b"hello"
+    cloud.advance(901)
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(temp, "seeded.txt")
+    assert (_service_error(caught).status_code, _service_error(caught).code) == (403, "SecurityTokenExpired")
+
+
+def test_another_accounts_bucket_is_access_denied(cloud):
+    """A valid key of another account cannot read the bucket."""
+    other = make_factory(cloud, key_id=OTHER_KEY, secret=OTHER_SECRET).oss()
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(other, "seeded.txt")
+    assert (_service_error(caught).status_code, _service_error(caught).code) == (403, "AccessDenied")
+
+
+def test_signing_for_another_region_is_refused(factory):
+    """A request signed for a region other than the bucket's is rejected."""
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(factory.oss(region="cn-shanghai"), "seeded.txt")
+    assert (_service_error(caught).status_code, _service_error(caught).code) == (400, "InvalidArgument")
+
+
+def test_injected_fault_is_answered_as_oss_error_and_recorded(cloud, client):
+    """A 503 rule on PutObject fires once; the SDK retries and succeeds; the log marks the fault."""
+    rule = cloud.inject(product="oss", action="PutObject", code="ServiceUnavailable", status=503, times=1)
+    _put(client, "retried.txt", b"x")
+    attempts = cloud.requests.filter(product="oss", action="PutObject")
+    assert [(a.status, a.error_code, a.fault) for a in attempts] == [(503, "ServiceUnavailable", True),
+                                                                      (200, None, False)]
+    assert rule.fired == 1
+
+
+def test_persistent_fault_surfaces_as_the_injected_error(cloud, client):
+    """A 503 on every attempt reaches the caller with the injected code."""
+    cloud.inject(product="oss", action="GetObject", code="ServiceUnavailable", status=503)
+    with pytest.raises(oss_errors.OperationError) as caught:
+        _get(client, "seeded.txt")
+    assert (_service_error(caught).status_code, _service_error(caught).code) == (503, "ServiceUnavailable")
+    assert cloud.requests.count(product="oss", action="GetObject") == 3  # FAST_RETRY.max_attempts
+
+
+def test_unsupported_operations_are_not_implemented(client):
+    """Operations the local cloud does not serve answer 501 NotImplemented, not a crash."""
+    with pytest.raises(oss_errors.OperationError) as caught:
+        client.list_objects_v2(oss.ListObjectsV2Request(bucket=BUCKET))
+    assert (_service_error(caught).status_code, _service_error(caught).code) == (501, "NotImplemented")
+
+
+def test_world_reload_restores_the_seeded_buckets(cloud, client):
+    """Reloading the world forgets written objects and brings back the seeded ones."""
+    _put(client, "seeded.txt", b"changed")
+    cloud.load_world(cloud.world)
+    assert _get(client, "seeded.txt").body.read() == b"hello"
+
+
+@pytest.mark.parametrize(("bucket", "expected"), [
+    ({"name": "Bad_Name", "account": ACCOUNT}, "oss.buckets[0].name"),
+    ({"name": "fine-name", "account": "404"}, "oss.buckets[0].account"),
+    ({"name": "fine-name", "account": ACCOUNT, "acl": "public"}, "unknown keys"),
+])
+def test_bad_oss_world_section_names_the_path(bucket, expected):
+    """A bad bucket declaration fails at start with the path of the problem."""
+    data = base_world()
+    data["oss"] = {"buckets": [bucket]}
+    cloud = LocalCloud(data)
+    with pytest.raises(ValueError, match=expected.replace("[", r"\[").replace("]", r"\]")):
+        cloud.start()
+    cloud.stop()

@@ -1,0 +1,347 @@
+"""Desired prefixes per family: discovery + resolution + hysteresis, pure and against the local cloud."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support import ACCOUNT, INSTANCE_ID, INSTANCE_NAME, REGION, base_world
+
+from acrguard.config import load_config_data
+from acrguard.findings import Severity
+from acrguard.hysteresis import HoldPolicy, HysteresisTracker, Observation, Tracked
+from acrguard.resolve import NoSuchName, Resolved, Unknown
+from acrguard.routes.desired import (
+    InstanceObservations,
+    desire,
+    desired_prefixes,
+    hysteresis_scope,
+    observe_instance,
+    outcome_observation,
+    routable,
+)
+from acrguard.routes.oss_ranges import load_oss_ranges
+from acrguard.state.sqlite import SqliteStateStore
+
+H = 3600.0
+POLICY = HoldPolicy(runs=3, hours=24)
+HANGZHOU = load_oss_ranges().for_region("cn-hangzhou")
+HANGZHOU_RANGES = {"100.118.28.0/24", "100.114.102.0/24", "100.98.170.0/24", "100.118.31.0/24"}
+AUTH_HOST = f"dockerauth-ee-vpc.{REGION}.aliyuncs.com"
+AUTH_IPS = {"100.103.9.188", "100.103.7.181"}
+OSS_DOMAIN = f"{INSTANCE_ID}-registry.oss-{REGION}-internal.aliyuncs.com"
+ENI = "192.168.10.21"
+
+
+# -- pure ----------------------------------------------------------------------------------------
+
+def observed(vpc=Observation.success({ENI}), auth=Observation.success(AUTH_IPS),
+             oss=Observation.success({"100.118.28.7"}), ranges=HANGZHOU, findings=()) -> InstanceObservations:
+    """Observations of one run for the test instance."""
+    return InstanceObservations("testreg", INSTANCE_ID, REGION, {"vpc_endpoint": vpc, "auth": auth, "oss": oss},
+                                ranges, OSS_DOMAIN, tuple(findings))
+
+
+def test_first_run_adds_every_family():
+    """Host routes for the endpoint and auth addresses, the region's ranges for OSS; all certain."""
+    desired, state = desire(observed(), {}, 0.0, POLICY)
+    assert desired.prefixes == {"vpc_endpoint": {f"{ENI}/32"}, "auth": {f"{a}/32" for a in AUTH_IPS},
+                                "oss": HANGZHOU_RANGES}
+    assert desired.certain == {"vpc_endpoint", "auth", "oss"}
+    assert desired.held == () and desired.released == () and desired.findings == ()
+    assert set(state["auth"]) == AUTH_IPS
+    assert desired.all_prefixes() == {f"{ENI}/32", *(f"{a}/32" for a in AUTH_IPS), *HANGZHOU_RANGES}
+
+
+def test_missing_address_is_held_with_the_reason():
+    """An address absent from a successful observation stays desired and is listed as held, with why."""
+    _, state = desire(observed(), {}, 0.0, POLICY)
+    desired, _ = desire(observed(auth=Observation.success({"100.103.9.188"})), state, 2 * H, POLICY)
+    assert desired.for_family("auth") == {f"{a}/32" for a in AUTH_IPS}
+    [held] = desired.held
+    assert (held.family, held.address, held.prefix, held.misses) == ("auth", "100.103.7.181", "100.103.7.181/32", 1)
+    assert "absent from 1 successful observation(s) since 1970-01-01T02:00:00Z" in held.why
+    assert "2 more successful run(s) and 24.0 more hour(s)" in held.why
+
+
+def test_address_is_released_after_runs_and_hours():
+    """After hold_runs misses over hold_hours the address leaves the desired set and is listed as released."""
+    _, state = desire(observed(), {}, 0.0, POLICY)
+    only_one = observed(auth=Observation.success({"100.103.9.188"}))
+    for moment in (1 * H, 2 * H, 3 * H):
+        desired, state = desire(only_one, state, moment, POLICY)
+    assert "100.103.7.181/32" in desired.for_family("auth")
+    desired, state = desire(only_one, state, 25 * H, POLICY)
+    assert desired.for_family("auth") == {"100.103.9.188/32"}
+    assert [(r.family, r.prefix) for r in desired.released] == [("auth", "100.103.7.181/32")]
+    assert "100.103.7.181" not in state["auth"]
+
+
+def test_unknown_families_keep_everything_and_are_not_certain():
+    """A failed observation keeps every tracked address and forbids removals in that family."""
+    _, state = desire(observed(), {}, 0.0, POLICY)
+    unknown = Observation.unknown()
+    desired, new_state = desire(observed(vpc=unknown, auth=unknown, oss=unknown), state, 99 * H, POLICY)
+    assert desired.for_family("auth") == {f"{a}/32" for a in AUTH_IPS}
+    assert desired.for_family("vpc_endpoint") == {f"{ENI}/32"}
+    assert desired.certain == frozenset()
+    assert not desired.may_remove("auth") and not desired.may_remove("oss")
+    assert new_state["auth"] == state["auth"]
+
+
+def test_oss_address_outside_the_ranges_gets_a_temporary_host_route_and_a_finding():
+    """A resolved OSS address outside the published ranges adds a /32 and a medium finding."""
+    desired, _ = desire(observed(oss=Observation.success({"100.118.28.7", "100.100.5.5"})), {}, 0.0, POLICY)
+    assert desired.for_family("oss") == HANGZHOU_RANGES | {"100.100.5.5/32"}
+    [finding] = desired.findings
+    assert finding.rule == "routes.oss-outside-ranges" and finding.severity is Severity.MEDIUM
+    assert finding.labels == {"family": "oss", "address": "100.100.5.5"}
+
+
+def test_temporary_oss_host_route_follows_the_hysteresis():
+    """The outside-range /32 is held like any other address, then released; in-range addresses never show."""
+    _, state = desire(observed(oss=Observation.success({"100.100.5.5", "100.118.28.7"})), {}, 0.0, POLICY)
+    desired, state = desire(observed(oss=Observation.success(set())), state, 1 * H, POLICY)
+    assert "100.100.5.5/32" in desired.for_family("oss")
+    assert [h.address for h in desired.held] == ["100.100.5.5"]
+    for moment in (2 * H, 30 * H):
+        desired, state = desire(observed(oss=Observation.success(set())), state, moment, POLICY)
+    assert desired.for_family("oss") == HANGZHOU_RANGES
+    assert [r.address for r in desired.released] == ["100.100.5.5"]
+
+
+def test_region_without_ranges_routes_resolved_addresses_and_is_uncertain():
+    """Without published ranges OSS gets only host routes, and a plan may not remove OSS prefixes."""
+    desired, _ = desire(observed(ranges=None), {}, 0.0, POLICY)
+    assert desired.for_family("oss") == {"100.118.28.7/32"}
+    assert not desired.may_remove("oss")
+    assert [f.rule for f in desired.findings] == []  # the missing-ranges finding is raised by observe_instance
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "0.0.0.0", "224.0.0.1", "169.254.169.254", "255.255.255.255",
+                                     "240.0.0.1", "::1", "not-an-ip"])
+def test_unroutable_addresses_are_refused(address):
+    """Loopback, unspecified, multicast, link-local, reserved and non-IPv4 addresses are never routed."""
+    assert not routable(address)
+    desired, state = desire(observed(auth=Observation.success({address, "100.103.9.188"})), {}, 0.0, POLICY)
+    assert desired.for_family("auth") == {"100.103.9.188/32"}
+    assert "auth" not in desired.certain
+    assert [f.rule for f in desired.findings] == ["routes.address-refused"]
+    assert address not in state["auth"]
+
+
+@pytest.mark.parametrize(("outcome", "expected"), [
+    (Resolved("n", frozenset({"192.0.2.1"})), Observation.success({"192.0.2.1"})),
+    (Resolved("n", frozenset({"192.0.2.1"}), (), 3, ("timeout",)), Observation.partial({"192.0.2.1"})),
+    (NoSuchName("n", "nxdomain"), Observation.unknown()),
+    (NoSuchName("n", "no-data"), Observation.unknown()),
+    (Unknown("n", "servfail"), Observation.unknown()),
+])
+def test_only_successful_answers_are_observations(outcome, expected):
+    """NXDOMAIN, empty and failed lookups are unknown; a partial answer adds but does not miss."""
+    assert outcome_observation(outcome) == expected
+
+
+def test_plan_data_is_plain_json():
+    """to_dict() gives sorted, JSON-serializable data with the held reasons."""
+    _, state = desire(observed(), {}, 0.0, POLICY)
+    desired, _ = desire(observed(vpc=Observation.success({"192.168.10.99"})), state, H, POLICY)
+    data = json.loads(json.dumps(desired.to_dict()))
+    assert data["prefixes"]["vpc_endpoint"] == ["192.168.10.21/32", "192.168.10.99/32"]
+    assert data["held"][0]["prefix"] == "192.168.10.21/32" and "absent from 1" in data["held"][0]["why"]
+
+
+# -- against the local cloud -----------------------------------------------------------------------
+
+@pytest.fixture
+def world():
+    """The base world plus the auth host (round robin) and the OSS internal domain."""
+    data = base_world()
+    data["dns"]["records"].update({
+        AUTH_HOST: {"A": sorted(AUTH_IPS), "rotate": True},
+        OSS_DOMAIN.lower(): {"CNAME": f"oss-{REGION}-internal.aliyuncs.com"},
+        f"oss-{REGION}-internal.aliyuncs.com": {"A": ["100.118.28.7"]},
+    })
+    return data
+
+
+def make_config(cloud, **routes):
+    """A config for the test instance, resolving and probing through the local cloud."""
+    host, port = cloud.endpoints()["dns"].split(":")
+    settings = {"nameservers": [host], "dns_port": int(port), "queries_per_name": 4, "dns_timeout_s": 0.3,
+                "registry_probe_address": cloud.endpoints()["registry"], "registry_probe_scheme": "http",
+                "registry_probe_timeout_s": 2, **routes}
+    return load_config_data({"cloud": {"region": REGION},
+                             "instances": [{"name": "testreg", "instance_id": INSTANCE_ID, "routes": settings}]})
+
+
+@pytest.fixture
+def tracker(tmp_path):
+    """A hysteresis tracker on a SQLite state file."""
+    store = SqliteStateStore(tmp_path / "state.db")
+    yield HysteresisTracker(store, POLICY)
+    store.close()
+
+
+def run(cloud, factory, tracker, now, config=None, **kwargs):
+    """One keeper run for the test instance at time ``now``."""
+    config = config or make_config(cloud)
+    return desired_prefixes(config, config.instances[0], factory, tracker, now=now, **kwargs)
+
+
+def test_first_run_discovers_all_three_families(cloud, factory, tracker):
+    """The endpoint ENI, both round-robin auth addresses and the Hangzhou OSS ranges, all certain."""
+    desired = run(cloud, factory, tracker, 0.0)
+    assert desired.prefixes == {"vpc_endpoint": {f"{ENI}/32"}, "auth": {f"{a}/32" for a in AUTH_IPS},
+                                "oss": HANGZHOU_RANGES}
+    assert desired.certain == {"vpc_endpoint", "auth", "oss"}
+    assert desired.findings == ()
+    assert desired.evidence["auth_host"] == AUTH_HOST and desired.evidence["oss_domain"] == OSS_DOMAIN
+    assert "oss_ranges" in desired.evidence
+    assert set(tracker.current(hysteresis_scope(INSTANCE_ID), "auth")) == AUTH_IPS
+
+
+def test_auth_address_flipping_between_runs_keeps_both(cloud, factory, tracker):
+    """With one query per run a rotating auth name shows one address per run; both stay desired."""
+    config = make_config(cloud, queries_per_name=1)
+    seen = []
+    for index in range(6):
+        desired = run(cloud, factory, tracker, index * 12 * H, config)
+        seen.append(tracker.current(hysteresis_scope(INSTANCE_ID), "auth"))
+        assert desired.for_family("auth") == {f"{a}/32" for a in AUTH_IPS} or index == 0
+    assert desired.released == ()
+
+
+@pytest.mark.parametrize("mode", ["timeout", "servfail"])
+def test_dns_outage_removes_nothing(cloud, factory, tracker, mode):
+    """During a DNS outage, days later, every prefix stays desired; DNS families are uncertain and reported."""
+    first = run(cloud, factory, tracker, 0.0)
+    cloud.dns.set_outage(mode)
+    for moment in (30 * H, 60 * H, 90 * H, 120 * H):
+        desired = run(cloud, factory, tracker, moment, make_config(cloud, queries_per_name=1))
+    assert desired.prefixes == first.prefixes
+    assert desired.released == ()
+    assert desired.certain == {"vpc_endpoint"}
+    rules = {(f.rule, f.labels.get("family")) for f in desired.findings}
+    assert {("routes.dns-unknown", "auth"), ("routes.dns-unknown", "oss")} <= rules
+
+
+def test_nxdomain_for_the_auth_host_is_reported_and_removes_nothing(cloud, factory, tracker):
+    """An auth host that stops existing is a finding and unknown, not a removal."""
+    run(cloud, factory, tracker, 0.0)
+    cloud.dns.remove(AUTH_HOST)
+    for moment in (30 * H, 60 * H, 90 * H, 120 * H):
+        desired = run(cloud, factory, tracker, moment)
+    assert desired.for_family("auth") == {f"{a}/32" for a in AUTH_IPS}
+    assert not desired.may_remove("auth")
+    assert any(f.rule == "routes.dns-no-such-name" and f.labels["name"] == AUTH_HOST for f in desired.findings)
+
+
+def test_vpc_endpoint_address_change_adds_at_once_and_removes_after_the_hold(cloud, factory, tracker):
+    """A new ENI address is desired immediately; the old one is held, then released after runs and hours."""
+    run(cloud, factory, tracker, 0.0)
+    cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID].linked_vpcs[0].ip = "192.168.10.77"
+    desired = run(cloud, factory, tracker, 1 * H)
+    assert desired.for_family("vpc_endpoint") == {"192.168.10.21/32", "192.168.10.77/32"}
+    assert [h.prefix for h in desired.held] == ["192.168.10.21/32"]
+    run(cloud, factory, tracker, 2 * H)
+    desired = run(cloud, factory, tracker, 26 * H)
+    assert desired.for_family("vpc_endpoint") == {"192.168.10.77/32"}
+    assert [r.prefix for r in desired.released] == ["192.168.10.21/32"]
+
+
+def test_eni_issue_never_withdraws_the_route(cloud, factory, tracker):
+    """An endpoint reporting an Issue keeps its last address however long it lasts."""
+    run(cloud, factory, tracker, 0.0)
+    linked = cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID].linked_vpcs[0]
+    linked.issue, linked.ip = "ENI_DELETED", ""
+    for moment in (30 * H, 60 * H, 90 * H, 120 * H):
+        desired = run(cloud, factory, tracker, moment)
+    assert desired.for_family("vpc_endpoint") == {f"{ENI}/32"}
+    assert not desired.may_remove("vpc_endpoint")
+    assert any(f.rule == "routes.endpoint-issue" for f in desired.findings)
+
+
+def test_refused_realm_leaves_auth_unknown(cloud, factory, tracker):
+    """A realm for another region is a finding; the auth routes stay as they were."""
+    run(cloud, factory, tracker, 0.0)
+    cloud.registry.set(f"{INSTANCE_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com",
+                       "https://dockerauth-ee-vpc.cn-shanghai.aliyuncs.com/auth", "registry.aliyuncs.com:x")
+    for moment in (30 * H, 60 * H, 90 * H, 120 * H):
+        desired = run(cloud, factory, tracker, moment)
+    assert desired.for_family("auth") == {f"{a}/32" for a in AUTH_IPS}
+    assert "auth" not in desired.certain
+    assert any(f.rule == "routes.auth-realm-refused" for f in desired.findings)
+
+
+def test_oss_address_outside_the_ranges_is_routed_and_reported(cloud, factory, tracker):
+    """An OSS domain resolving outside the region's ranges adds a /32 and a finding."""
+    cloud.dns.set(f"oss-{REGION}-internal.aliyuncs.com", ["100.100.77.7"])
+    desired = run(cloud, factory, tracker, 0.0)
+    assert desired.for_family("oss") == HANGZHOU_RANGES | {"100.100.77.7/32"}
+    finding = next(f for f in desired.findings if f.rule == "routes.oss-outside-ranges")
+    assert "acrguard/data/oss_vip_ranges.json" in finding.evidence["oss_ranges"]
+
+
+def test_custom_bucket_domain_is_resolved(cloud, factory, tracker):
+    """With instances[].oss_bucket the bucket's internal domain is the one resolved."""
+    cloud.dns.set(f"my-layers.oss-{REGION}-internal.aliyuncs.com", ["100.98.170.20"])
+    config = make_config(cloud)
+    data = config.model_dump(mode="json")
+    data["instances"][0]["oss_bucket"] = "my-layers"
+    config = load_config_data(data)
+    desired = run(cloud, factory, tracker, 0.0, config)
+    assert desired.evidence["oss_domain"] == f"my-layers.oss-{REGION}-internal.aliyuncs.com"
+    assert desired.for_family("oss") == HANGZHOU_RANGES and "oss" in desired.certain
+
+
+def test_ranges_file_override_is_used(cloud, factory, tracker, tmp_path):
+    """routes.oss_ranges_file replaces the shipped ranges (and its version shows in the evidence)."""
+    path = tmp_path / "ranges.json"
+    path.write_text(json.dumps({"format": 1, "version": "local-7", "source": "https://example.com/vips",
+                                "retrieved": "2026-11-01", "regions": {REGION: {"ranges": ["100.118.28.0/24"]}}}))
+    desired = run(cloud, factory, tracker, 0.0, make_config(cloud, oss_ranges_file=str(path)))
+    assert desired.for_family("oss") == {"100.118.28.0/24"}
+    assert "local-7" in desired.evidence["oss_ranges"]
+
+
+def test_ranges_file_without_the_region_is_reported(cloud, factory, tracker, tmp_path):
+    """A ranges table lacking the region gives a finding, host routes only, and no OSS removals."""
+    path = tmp_path / "ranges.json"
+    path.write_text(json.dumps({"format": 1, "version": "v", "source": "https://example.com/vips",
+                                "retrieved": "2026-11-01", "regions": {"cn-shanghai": {"ranges": ["100.98.35.0/24"]},
+                                                                       REGION: None}}))
+    desired = run(cloud, factory, tracker, 0.0, make_config(cloud, oss_ranges_file=str(path)))
+    assert desired.for_family("oss") == {"100.118.28.7/32"}
+    assert not desired.may_remove("oss")
+    assert [(f.rule, f.severity) for f in desired.findings] == [("routes.oss-ranges-missing", Severity.HIGH)]
+
+
+def test_invalid_ranges_file_is_critical_and_leaves_oss_uncertain(cloud, factory, tracker, tmp_path):
+    """A broken override file is a critical finding, not a crash, and OSS removals are blocked."""
+    path = tmp_path / "ranges.json"
+    path.write_text('{"format": 1, "regions": {"cn-hangzhou": {"ranges": ["0.0.0.0/0"]}}}')
+    desired = run(cloud, factory, tracker, 0.0, make_config(cloud, oss_ranges_file=str(path)))
+    finding = next(f for f in desired.findings if f.rule == "routes.oss-ranges-invalid")
+    assert finding.severity is Severity.CRITICAL and "broader than /16" in finding.details
+    assert not desired.may_remove("oss")
+
+
+def test_preview_does_not_advance_the_hysteresis(cloud, factory, tracker):
+    """commit=False (routes plan) computes the same answer without counting the run."""
+    run(cloud, factory, tracker, 0.0)
+    cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID].linked_vpcs[0].ip = "192.168.10.77"
+    for moment in (1 * H, 2 * H, 30 * H):
+        preview = run(cloud, factory, tracker, moment, commit=False)
+    assert preview.held[0].misses == 1
+    assert tracker.current(hysteresis_scope(INSTANCE_ID), "vpc_endpoint") == {ENI: Tracked(0.0, 0.0)}
+
+
+def test_observe_instance_uses_the_sdk_dns_and_registry(cloud, factory):
+    """One observation calls GetInstance and GetInstanceVpcEndpoint, probes /v2/ and queries DNS."""
+    config = make_config(cloud)
+    obs = observe_instance(config, config.instances[0], factory)
+    assert [r.action for r in cloud.requests.filter(product="cr")] == ["GetInstance", "GetInstanceVpcEndpoint"]
+    assert cloud.registry.probes == [f"{INSTANCE_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"]
+    assert AUTH_HOST + "." in cloud.dns.queries and OSS_DOMAIN.lower() + "." in cloud.dns.queries
+    assert obs.observation("auth") == Observation.success(AUTH_IPS)
