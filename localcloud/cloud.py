@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from localcloud.chat import ChatSinks
 from localcloud.clock import Clock
 from localcloud.dns import DnsZone
 from localcloud.errors import CloudError
@@ -146,6 +147,7 @@ class LocalCloud:
             self.world = world
             self.dns = DnsZone(world.get("dns"))
             self.registry = RegistryChallenges(world.get("registry"))
+            self.chat = ChatSinks(world.get("chat"), self.clock)
             self.accounts.clear()
             self.access_keys.clear()
             self.sts_tokens.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from localcloud import openapi, oss, registry
+from localcloud import chat, openapi, oss, registry
 from localcloud.dns import RunningDns
 from localcloud.httpserver import RunningServer
 
@@ -36,6 +36,7 @@ FRONTENDS: dict[str, Callable[[LocalCloud, str], tuple[Any, Any]]] = {
     "registry": _registry,
     "dns": _dns,
     "oss": _oss,
+    "chat": chat.start,
 }
 
 

@@ -421,7 +421,7 @@ def put_object(bucket: Bucket, key: str, headers: dict[str, str], body: bytes, n
             raise OssError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400)
         if claimed != digest:
             raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what we received.", 400)
-    if False:
+    if forbid is not None and forbid.lower() == "true" and key in bucket.objects:
         raise OssError("FileAlreadyExists", "The object you specified already exists and can not be overwritten.",
                        409, Key=key)
     meta = {name[len("x-oss-meta-"):]: value for name, value in headers.items() if name.startswith("x-oss-meta-")}

@@ -6,8 +6,6 @@ import socket
 import time
 
 import pytest
-from support import base_world
-
 from acrguard.config.routes import RoutesConfig
 from acrguard.resolve import (
     DnsResolver,
@@ -19,6 +17,7 @@ from acrguard.resolve import (
     combine,
     describe,
 )
+from support import base_world
 
 RR = "auth.example.com"
 RR_ADDRESSES = {"100.103.9.188", "100.103.7.181"}

@@ -13,10 +13,10 @@ level quotas (number of users, groups, custom policies) are not enforced, so big
 load; that is the emulator's choice.
 
 Built-in System policies (``AdministratorAccess``, ``AliyunContainerRegistryFullAccess``, ...) are
-present in every account so worlds can attach them by name. They come from
-``acrguard/data/system_policies.json`` when that file exists, else from ``BUILTIN_SYSTEM_POLICIES``
-below. A world may redefine a System policy (for example with several versions) by listing it
-with ``type: System``.
+present in every account so worlds can attach them by name. They are the documents acrguard ships
+in ``acrguard/data/system_policies.json`` (one copy for the offline checks and the local cloud). A
+world may redefine a System policy (for example with other versions) by listing it with
+``type: System``.
 
 World format (``accounts.<id>.global.ram``)::
 
@@ -53,23 +53,6 @@ KEYS_PER_USER = 2
 VERSIONS_PER_POLICY = 5
 DOCUMENT_MAX_CHARS = 6144
 
-_ALLOW_ALL = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-
-#: Used only when ``acrguard/data/system_policies.json`` is absent. Bodies from the ACR and RAM
-#: docs cited in ram-audit.md §2 (AdministratorAccess is saved as the canonical ``*``/``*``).
-BUILTIN_SYSTEM_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
-    "AdministratorAccess": ("Full access to all Alibaba Cloud resources", _ALLOW_ALL),
-    "AliyunContainerRegistryFullAccess": ("Full access to Container Registry", {
-        "Version": "1", "Statement": [{"Effect": "Allow", "Action": "cr:*", "Resource": "*"}]}),
-    "AliyunContainerRegistryReadOnlyAccess": ("Read-only access to Container Registry", {
-        "Version": "1", "Statement": [{"Effect": "Allow", "Action": ["cr:Get*", "cr:List*", "cr:PullRepository"],
-                                       "Resource": "*"}]}),
-    "AliyunCSManagedAcrRolePolicy": ("Lets ACK pull images from ACR", {
-        "Version": "1", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
-            "cr:GetAuthorizationToken", "cr:ListInstanceEndpoint", "cr:PullRepository"]}]}),
-}
-
-
 @dataclass
 class PolicyRef:
     """An attachment of a policy (by name and type)."""
@@ -99,6 +82,7 @@ class Policy:
     versions: dict[str, PolicyVersion] = field(default_factory=dict)
     create_date: str = SEED_DATE
     update_date: str = SEED_DATE
+    last_number: int = 0  # highest v<n> ever used: RAM does not reuse version ids
 
     @property
     def default_version(self) -> PolicyVersion:
@@ -106,9 +90,10 @@ class Policy:
         return next(v for v in self.versions.values() if v.is_default)
 
     def next_version_id(self) -> str:
-        """``v<n+1>`` after the highest ``v<n>`` ever seen (RAM numbers versions upwards)."""
+        """``v<n+1>`` after the highest ``v<n>`` ever used (deleted ids are not reused)."""
         numbers = [int(v[1:]) for v in self.versions if re.fullmatch(r"v\d+", v)]
-        return f"v{max(numbers, default=0) + 1}"
+        self.last_number = max([self.last_number, *numbers]) + 1
+        return f"v{self.last_number}"
 
 
 @dataclass
@@ -166,58 +151,27 @@ def _refs(items: list[Any] | None) -> list[PolicyRef]:
 
 
 def load_system_policies() -> list[dict[str, Any]]:
-    """The built-in System policies as world-format specs (``name``, ``description``, ``versions``).
+    """The System policies shipped in ``acrguard/data/system_policies.json``, as world-format specs.
 
-    Reads ``acrguard/data/system_policies.json`` when the acrguard package ships it (a list of
-    specs, or a mapping of name to a spec or to a document), else ``BUILTIN_SYSTEM_POLICIES``.
+    That file (``{"policies": {name: {"description", "default_version", "versions": {id:
+    {"document", ...}}}}}``) is the one copy of the documents acrguard knows offline; the local cloud
+    serves the same ones. Without it (acrguard not installed) no System policy is built in.
     """
-    data: Any = None
     try:
         from importlib.resources import files
 
         path = files("acrguard") / "data" / "system_policies.json"
-        if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-    except (ImportError, ModuleNotFoundError, OSError, ValueError):
-        data = None
-    if data is None:
-        return [{"name": name, "description": desc, "document": doc}
-                for name, (desc, doc) in BUILTIN_SYSTEM_POLICIES.items()]
-    return _system_specs(data)
-
-
-def _system_specs(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, dict) and isinstance(data.get("policies"), (list, dict)):
-        data = data["policies"]
-    items: list[tuple[str, Any]]
-    if isinstance(data, dict):
-        items = list(data.items())
-    elif isinstance(data, list):
-        items = [(str(entry.get("name") or entry.get("PolicyName")), entry) for entry in data]
-    else:
-        raise ValueError("system_policies.json: expected a list or a mapping of policies")
+        if not path.is_file():
+            return []
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ImportError, OSError) as exc:  # pragma: no cover - acrguard ships with the local cloud
+        raise ValueError(f"cannot read acrguard/data/system_policies.json: {exc}") from None
     specs = []
-    for name, entry in items:
-        if isinstance(entry, dict) and ("Statement" in entry or "statement" in entry):
-            specs.append({"name": name, "document": entry})
-            continue
-        versions = entry.get("versions")
-        if isinstance(versions, dict):
-            versions = [{"id": vid, **(v if isinstance(v, dict) and "document" in v else {"document": v})}
-                        for vid, v in versions.items()]
-        if versions:
-            default = entry.get("default_version") or entry.get("DefaultVersion")
-            versions = [{"id": v.get("id") or v.get("version_id") or v.get("VersionId"),
-                         "document": v.get("document") or v.get("PolicyDocument"),
-                         "default": bool(v.get("default") or v.get("is_default")
-                                         or (default and (v.get("id") or v.get("version_id")) == default))}
-                        for v in versions]
-            if not any(v["default"] for v in versions):
-                versions[-1]["default"] = True
-            specs.append({"name": name, "description": entry.get("description", ""), "versions": versions})
-        else:
-            specs.append({"name": name, "description": entry.get("description", ""),
-                          "document": entry.get("document") or entry.get("PolicyDocument")})
+    for name, entry in (data.get("policies") or {}).items():
+        default = entry.get("default_version")
+        versions = [{"id": version_id, "document": version["document"], "default": version_id == default}
+                    for version_id, version in (entry.get("versions") or {}).items()]
+        specs.append({"name": name, "description": entry.get("description", ""), "versions": versions})
     return specs
 
 

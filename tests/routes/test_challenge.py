@@ -5,8 +5,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-from support import INSTANCE_ID, INSTANCE_NAME, REGION
-
 from acrguard.config.routes import RoutesConfig
 from acrguard.findings import Severity
 from acrguard.routes.challenge import (
@@ -21,6 +19,7 @@ from acrguard.routes.challenge import (
     parse_www_authenticate,
     probe_auth_domain,
 )
+from support import INSTANCE_ID, INSTANCE_NAME, REGION
 
 VPC_DOMAIN = f"{INSTANCE_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"
 EE_REALM = f"https://dockerauth-ee-vpc.{REGION}.aliyuncs.com/auth"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from support import ACCOUNT, INSTANCE_ID, INSTANCE_NAME, REGION, base_world
-
 from acrguard.findings import Severity
 from acrguard.hysteresis import Observation
 from acrguard.resolve import DnsResolver, NoSuchName, Resolved, ResolverSettings, Unknown
 from acrguard.routes.discovery import LinkedVpcEndpoint, cross_check, discover
+from support import ACCOUNT, INSTANCE_ID, INSTANCE_NAME, REGION, base_world
 
 VPC_DOMAIN = f"{INSTANCE_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"
 ENI = "192.168.10.21"

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from support import ACCOUNT, INSTANCE_ID, REGION
-
 from acrguard.config import AcrguardConfig, load_config_data
 from acrguard.state.sqlite import SqliteStateStore
+from support import ACCOUNT, INSTANCE_ID, REGION
+
 from localcloud import LocalCloud
 from localcloud.products.cr import Instance
 from tests.whitelist.helpers import config_data

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from acrguard.whitelist.apply import WRITE_ACTIONS
 from support import INSTANCE_ID, INSTANCE_NAME, REGION, ROOT_KEY, ROOT_SECRET
 
-from acrguard.whitelist.apply import WRITE_ACTIONS
 from localcloud import LocalCloud
 from localcloud.products.cr import AclEntry, Instance
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from alibabacloud_cr20181201 import models as cr_models
-from support import INSTANCE_ID
-
 from acrguard.clients import call
 from acrguard.findings import Actor, Severity
 from acrguard.whitelist.guard import handle_event, run_sweep
 from acrguard.whitelist.identity import OwnIdentity
 from acrguard.whitelist.marker import make_comment
+from alibabacloud_cr20181201 import models as cr_models
+from support import INSTANCE_ID, ROOT_KEY
+
 from tests.whitelist.helpers import IDC_HOST, live, seed_acl, writes
 
 OFFICE = "203.0.113.0/24"
@@ -33,12 +33,14 @@ def test_deleting_the_last_entry_is_restored_by_the_event_and_names_the_caller(c
     _delete_by_hand(factory, OFFICE)
     assert live(instance) == []
     result = handle_event(make_config(ENFORCE_OFFICE), factory, store, INSTANCE_ID,
-                          "DeleteInstanceEndpointAclPolicy", ALICE)
+                          "DeleteInstanceEndpointAclPolicy", ALICE, facts={"entry": OFFICE})
     assert live(instance) == [(OFFICE, OFFICE_COMMENT)]
+    assert result.observed_scopes == {INSTANCE_ID}
     critical = [f for f in result.findings if f.severity is Severity.CRITICAL]
     assert [f.rule for f in critical] == ["whitelist.open-to-internet"]
     assert critical[0].actor == ALICE
     assert critical[0].actor.identity == "ram-user:alice" and critical[0].actor.source_ip == "198.51.100.23"
+    assert critical[0].evidence["event"] == {"name": "DeleteInstanceEndpointAclPolicy", "entry": OFFICE}
 
 
 def test_event_without_a_declaration_closes_the_open_endpoint_with_loopback(cloud, factory, store, instance,
@@ -51,14 +53,25 @@ def test_event_without_a_declaration_closes_the_open_endpoint_with_loopback(clou
 
 
 def test_own_changes_are_not_reported_as_drift(cloud, factory, store, instance, make_config):
-    """An event made by acrguard's own key yields neither drift nor a 'changed' finding."""
+    """An event made with acrguard's own key (found with GetCallerIdentity) yields no drift nor 'changed' finding."""
     seed_acl(instance, [(OFFICE, OFFICE_COMMENT), ("198.51.100.0/24", make_comment("testreg", "old"))])
-    own = OwnIdentity("acs:ram::1234567890123456:root", "LTAI5tTestRootKey00001")
-    ours = Actor(identity="root-account", access_key_id="LTAI5tTestRootKey00001")
+    ours = Actor(identity="root-account", access_key_id=ROOT_KEY, event_name="CreateInstanceEndpointAclPolicy")
     result = handle_event(make_config(ENFORCE_OFFICE), factory, store, INSTANCE_ID,
-                          "CreateInstanceEndpointAclPolicy", ours, own_identity=own)
+                          "CreateInstanceEndpointAclPolicy", ours)
+    assert cloud.requests.count(action="GetCallerIdentity") == 1
     assert not [f for f in result.findings if f.rule.startswith("whitelist.drift") or f.rule == "whitelist.changed"]
     assert all(f.actor is None for f in result.findings)
+    assert live(instance) == [(OFFICE, OFFICE_COMMENT)]
+
+
+def test_the_same_change_by_someone_else_is_drift_with_the_actor(cloud, factory, store, instance, make_config):
+    """The same state after someone else's call reports the stale entry as drift naming them."""
+    seed_acl(instance, [(OFFICE, OFFICE_COMMENT), ("198.51.100.0/24", make_comment("testreg", "old"))])
+    result = handle_event(make_config(ENFORCE_OFFICE), factory, store, INSTANCE_ID,
+                          "CreateInstanceEndpointAclPolicy", ALICE, own_identity=OwnIdentity(
+                              "acs:ram::1234567890123456:root", ROOT_KEY))
+    assert [(f.rule, f.actor) for f in result.findings if f.rule.startswith("whitelist.drift")] == [
+        ("whitelist.drift-stale", ALICE)]
 
 
 def test_someone_elses_harmless_change_is_reported_once_with_the_actor(cloud, factory, store, instance,
@@ -66,9 +79,10 @@ def test_someone_elses_harmless_change_is_reported_once_with_the_actor(cloud, fa
     """A change that leaves the whitelist as declared still says who made it, as a low finding."""
     seed_acl(instance, [(OFFICE, OFFICE_COMMENT)])
     result = handle_event(make_config(ENFORCE_OFFICE), factory, store, INSTANCE_ID,
-                          "UpdateInstanceEndpointStatus", ALICE)
+                          "UpdateInstanceEndpointStatus", ALICE, facts={"enable": "true"})
     assert [(f.rule, f.severity, f.actor) for f in result.findings] == [
         ("whitelist.changed", Severity.LOW, ALICE)]
+    assert result.findings[0].title == "ram-user:alice called UpdateInstanceEndpointStatus on testreg (enable true)"
 
 
 def test_unrelated_events_and_instances_cost_no_call(cloud, factory, store, make_config):
@@ -213,3 +227,4 @@ def test_an_unreadable_endpoint_is_a_finding_and_nothing_is_written(cloud, facto
     result = run_sweep(make_config(ENFORCE_OFFICE), factory, store)
     assert [f.rule for f in result.findings] == ["whitelist.observe-failed"]
     assert result.transient and writes(cloud) == []
+    assert result.observed_scopes == frozenset()

@@ -150,6 +150,7 @@ def test_plan_prints_and_serializes():
     """The plan renders one line per operation and refusal, and its dict is JSON."""
     plan = _plan(_endpoint(("0.0.0.0/0", "x"), ("198.51.100.0/24", _ours("old"))), _desired(OFFICE))
     text = plan.render()
-    assert f"+ add      {OFFICE}" in text and "- remove   198.51.100.0/24" in text and "! refuse   remove 0.0.0.0/0" in text
+    assert f"+ add      {OFFICE}" in text and "- remove   198.51.100.0/24" in text
+    assert "! refuse   remove 0.0.0.0/0" in text
     data = json.loads(json.dumps(plan.to_dict()))
     assert data["after"] == ["0.0.0.0/0", OFFICE]

@@ -94,6 +94,20 @@ def describe_limit(limit: RateLimit, per_run: int) -> str:
     return ", ".join(parts)
 
 
+def send_message(channel: ChannelConfig, message: Message, transport: Transport, now: float,
+                 options: RenderOptions) -> Result:
+    """Build, POST and interpret one message; no state, no retry. The result's detail is redacted."""
+    kind = kind_of(channel.type)
+    request = kind.build(message, channel, now, options)
+    try:
+        response = transport.send(request, channel.timeout_s)
+    except TransportError as exc:
+        result = Result(Outcome.UNAVAILABLE, f"{exc.kind}: {exc}")
+    else:
+        result = kind.interpret(response)
+    return Result(result.outcome, redact_text(result.detail, channel_secrets(channel)), result.retry_after_s)
+
+
 class Delivery:
     """Sends messages to configured channels and records the outcomes in the state store."""
 
@@ -105,17 +119,9 @@ class Delivery:
 
     # -- one message ---------------------------------------------------------------------------
     def send(self, channel: ChannelConfig, message: Message) -> Result:
-        """Build, POST and interpret one message; no state, no retry. Details are redacted."""
-        kind = kind_of(channel.type)
-        request = kind.build(message, channel, self.clock.now(),
-                             RenderOptions(max_items=self.config.max_findings_per_message))
-        try:
-            response = self.transport.send(request, channel.timeout_s)
-        except TransportError as exc:
-            result = Result(Outcome.UNAVAILABLE, f"{exc.kind}: {exc}")
-        else:
-            result = kind.interpret(response)
-        return Result(result.outcome, redact_text(result.detail, channel_secrets(channel)), result.retry_after_s)
+        """Build, POST and interpret one message (see ``send_message``)."""
+        return send_message(channel, message, self.transport, self.clock.now(),
+                            RenderOptions(max_items=self.config.max_findings_per_message))
 
     # -- a run ---------------------------------------------------------------------------------
     def deliver(self, plan: Plan) -> list[DeliveryRecord]:

@@ -65,13 +65,14 @@ class Rendered:
     """A message laid out for one dialect: a plain-text ``title`` and the parts of the body."""
 
     title: str
-    head: str
+    head: str  # the heading line and the summary
     blocks: tuple[str, ...]
     note: str
     footer: str
     shown: int
     omitted: int
     block_break: str = "\n\n"
+    summary: str = ""  # the head without its heading line (for platforms that show the title themselves)
 
     @property
     def text(self) -> str:
@@ -172,19 +173,19 @@ def finding_block(finding: Finding, dialect: Dialect, resolved: bool = False) ->
     return dialect.line_break.join(lines)
 
 
-def _group_head(message: GroupMessage, dialect: Dialect) -> str:
+def _group_head(message: GroupMessage, dialect: Dialect) -> tuple[str, str]:
     esc = dialect.escape
     summary = (f"Rule {esc(message.rule)} · scope {esc(clean(message.scope, FIELD_CHARS['resource']))} · "
                f"{plural(len(message.findings), 'finding')} · firing since {when(message.since)}")
     if message.status == "resolved":
         summary = (f"Rule {esc(message.rule)} · scope {esc(clean(message.scope, FIELD_CHARS['resource']))}: "
                    f"{plural(len(message.findings), 'finding')} no longer reported (first seen {when(message.since)})")
-    parts = [dialect.heading(esc(headline(message))), summary]
+    parts = [summary]
     if message.resolved_since:
         names = "; ".join(clean(f"{f.title} — {f.resource}", 120) for f in message.resolved_since[:5])
         more = len(message.resolved_since) - 5
         parts.append(f"Resolved since the last message: {esc(names)}" + (f" and {more} more" if more > 0 else ""))
-    return dialect.line_break.join(parts)
+    return dialect.heading(esc(headline(message))), dialect.line_break.join(parts)
 
 
 def _footer(job: str, group: str, reason: str, keywords: tuple[str, ...], text_so_far: str) -> str:
@@ -195,12 +196,14 @@ def _footer(job: str, group: str, reason: str, keywords: tuple[str, ...], text_s
 
 
 # -- fitting ---------------------------------------------------------------------------------
-def _fit(head: str, blocks: list[str], footer: str, total: int, describe_omitted: Callable[[int], str],
-         dialect: Dialect, max_bytes: int, title: str, max_block_bytes: int | None) -> Rendered:
+def _fit(heading: str, summary: str, blocks: list[str], footer: str, total: int,
+         describe_omitted: Callable[[int], str], dialect: Dialect, max_bytes: int, title: str,
+         max_block_bytes: int | None) -> Rendered:
     """Keep as many ``blocks`` as fit in ``max_bytes`` with head, footer and a note counting the rest.
 
     ``describe_omitted(n)`` words the note for ``n`` left-out items; it must not grow as ``n`` shrinks.
     """
+    head = heading + dialect.line_break + summary
     sep = size(dialect.block_break)
     worst_note = describe_omitted(total)
     available = max_bytes - size(head) - size(footer) - size(worst_note) - 3 * sep
@@ -218,10 +221,12 @@ def _fit(head: str, blocks: list[str], footer: str, total: int, describe_omitted
     omitted = total - len(shown)
     note = describe_omitted(omitted) if omitted > 0 else ""
     rendered = Rendered(title=title, head=head, blocks=tuple(shown), note=note, footer=footer, shown=len(shown),
-                        omitted=omitted, block_break=dialect.block_break)
+                        omitted=omitted, block_break=dialect.block_break, summary=summary)
     if size(rendered.text) > max_bytes:  # only when head and footer alone are too long
-        head = truncate_bytes(head, max(0, max_bytes - size(footer) - size(note) - 3 * sep))
-        rendered = Rendered(title, head, (), describe_omitted(total), footer, 0, total, dialect.block_break)
+        head = truncate_bytes(head, max(0, max_bytes - size(footer) - size(describe_omitted(total)) - 3 * sep))
+        rendered = Rendered(title=title, head=head, blocks=(), note=describe_omitted(total), footer=footer, shown=0,
+                            omitted=total, block_break=dialect.block_break,
+                            summary=truncate_bytes(summary, max(0, size(head) - size(heading))))
     return rendered
 
 
@@ -229,22 +234,23 @@ def render_group(message: GroupMessage, dialect: Dialect, *, max_bytes: int, max
                  keywords: tuple[str, ...] = (), max_block_bytes: int | None = None) -> Rendered:
     """A group message within ``max_bytes``, at most ``max_items`` findings listed, the rest counted."""
     resolved = message.status == "resolved"
-    head = _group_head(message, dialect)
+    heading, summary = _group_head(message, dialect)
     blocks = [finding_block(f, dialect, resolved) for f in message.findings[:max_items]]
-    footer = _footer(message.job, f"group {message.group_hash}", message.reason, keywords, head + "".join(blocks))
+    footer = _footer(message.job, f"group {message.group_hash}", message.reason, keywords,
+                     heading + summary + "".join(blocks))
     total = len(message.findings)
-    return _fit(head, blocks, footer, total, lambda n: f"… and {plural(n, 'more finding')} not shown", dialect,
-                max_bytes, truncate_bytes(headline(message), 256), max_block_bytes)
+    return _fit(heading, summary, blocks, footer, total, lambda n: f"… and {plural(n, 'more finding')} not shown",
+                dialect, max_bytes, truncate_bytes(headline(message), 256), max_block_bytes)
 
 
-def _digest_head(message: DigestMessage, dialect: Dialect) -> tuple[str, str]:
+def _digest_head(message: DigestMessage, dialect: Dialect) -> tuple[str, str, str]:
     esc = dialect.escape
     firing = [g for g in message.groups if g.status == "firing"]
     resolved = [g for g in message.groups if g.status == "resolved"]
     badge = BADGE[message.severity] if firing else RESOLVED_BADGE
     title = (f"{badge} acrguard digest: {plural(len(message.groups), 'alert group')}, "
              f"{plural(message.finding_count, 'finding')}")
-    lines = [dialect.heading(esc(title)), f"Sent as one message: {esc(message.reason)}"]
+    lines = [f"Sent as one message: {esc(message.reason)}"]
     if firing:
         by_severity = Counter(f.severity for g in firing for f in g.findings)
         counts = " · ".join(f"{BADGE[s]} {s.value} {by_severity[s]}" for s in Severity if by_severity[s])
@@ -266,17 +272,17 @@ def _digest_head(message: DigestMessage, dialect: Dialect) -> tuple[str, str]:
         rest = ranked[MAX_RULES_IN_DIGEST:]
         lines.append(f"{dialect.bullet}… and {plural(len(rest), 'more rule')} with "
                      f"{plural(sum(f for _, (f, _g) in rest), 'finding')}")
-    return title, dialect.line_break.join(lines)
+    return title, dialect.heading(esc(title)), dialect.line_break.join(lines)
 
 
 def render_digest(message: DigestMessage, dialect: Dialect, *, max_bytes: int, keywords: tuple[str, ...] = (),
                   max_block_bytes: int | None = None) -> Rendered:
     """A digest within ``max_bytes``: every group counted, as many listed (one line each) as fit."""
-    title, head = _digest_head(message, dialect)
+    title, heading, summary = _digest_head(message, dialect)
     blocks = [f"{dialect.bullet}{dialect.escape(headline(g))} ({plural(len(g.findings), 'finding')})"
               for g in message.groups]
     jobs = sorted({g.job for g in message.groups if g.job})
-    footer = _footer(",".join(jobs), "digest", "rate limit", keywords, head + "".join(blocks))
+    footer = _footer(",".join(jobs), "digest", "rate limit", keywords, heading + summary + "".join(blocks))
     sizes = [len(g.findings) for g in message.groups]
     total_findings = sum(sizes)
 
@@ -285,8 +291,8 @@ def render_digest(message: DigestMessage, dialect: Dialect, *, max_bytes: int, k
         return (f"… and {plural(n, 'more group')} ({plural(hidden, 'finding')}) not listed; "
                 f"all {plural(total_findings, 'finding')} are counted above")
 
-    return _fit(head, blocks, footer, len(message.groups), omitted, dialect, max_bytes, truncate_bytes(title, 256),
-                max_block_bytes)
+    return _fit(heading, summary, blocks, footer, len(message.groups), omitted, dialect, max_bytes,
+                truncate_bytes(title, 256), max_block_bytes)
 
 
 def render(message: Message, dialect: Dialect, *, max_bytes: int, max_items: int, keywords: tuple[str, ...] = (),

@@ -32,9 +32,7 @@ def command() -> None:
 
 def _read(file: str) -> bytes:
     """The file's bytes (stdin for ``-``), reading one byte past the limit so that size is reported, not loaded."""
-    if file == "-":
-        return click.get_binary_stream("stdin").read(MAX_EVENT_BYTES + 1)
-    with open(file, "rb") as handle:
+    with click.open_file(file, "rb") as handle:
         return handle.read(MAX_EVENT_BYTES + 1)
 
 

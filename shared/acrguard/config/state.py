@@ -15,7 +15,7 @@ class StateConfig(Strict):
     backend: Literal["sqlite", "oss"] = "sqlite"
     path: str = Field(default=".acrguard/state.db", description="SQLite file (backend sqlite)")
     bucket: str | None = Field(default=None, description="OSS bucket (backend oss)")
-    key: str = Field(default="acrguard/state.json", description="OSS object key (backend oss)")
+    key: str = Field(default="state/acrguard.json", description="OSS object key (backend oss)")
     region: RegionId | None = None
     endpoint: str | None = Field(default=None, description="OSS endpoint override host:port (local cloud)")
     lock_ttl_seconds: int = Field(default=120, ge=10, le=3600,

@@ -63,8 +63,8 @@ def load_json_text(text: str | bytes, source: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_object_hook)
     except json.JSONDecodeError as exc:
-        raise PolicyDocumentError(source, [("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) \
-            from None
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise PolicyDocumentError(source, [("$", f"not valid JSON: {exc.msg} at {where}")]) from None
     except UnicodeDecodeError as exc:
         raise PolicyDocumentError(source, [("$", f"not UTF-8 text: {exc.reason}")]) from None
 
@@ -210,7 +210,7 @@ def _string_list(value: Any, path: str, problems: list[tuple[str, str]], check: 
         problems.append((path, f"expected a string or a list of strings, got {_kind(value)}"))
         return ()
     out = []
-    for item, where in zip(items, paths):
+    for item, where in zip(items, paths, strict=True):
         if not isinstance(item, str):
             problems.append((where, f"expected a string, got {_kind(item)}"))
         elif not item.strip():
@@ -246,7 +246,8 @@ def _condition(value: Any, path: str, problems: list[tuple[str, str]]) -> Mappin
         for key, operand in block.items():
             operands = operand if isinstance(operand, list) else [operand]
             if not operands or not all(isinstance(o, (str, int, float, bool)) for o in operands):
-                problems.append((f"{where}.{key}", f"expected a value or a non-empty list of values, got {_kind(operand)}"))
+                problems.append((f"{where}.{key}",
+                                 f"expected a value or a non-empty list of values, got {_kind(operand)}"))
     return value
 
 

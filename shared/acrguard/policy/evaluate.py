@@ -95,7 +95,8 @@ class PolicyRef:
     def describe(self) -> str:
         """``AliyunContainerRegistryFullAccess (System, default v1) attached to group ops``."""
         via = f"group {self.group}" if self.group else "the user"
-        return f"{self.name} ({self.type}, default {self.default_version}) attached to {via}"
+        version = f", default {self.default_version}" if self.default_version else ""
+        return f"{self.name} ({self.type}{version}) attached to {via}"
 
 
 def check_attachment(attachment: str) -> str:
@@ -116,7 +117,7 @@ class AttachedPolicy:
     document: Any
 
     @classmethod
-    def of(cls, name: str, document: Any, *, type: str = CUSTOM, default_version: str = "v1",  # noqa: A002
+    def of(cls, name: str, document: Any, *, type: str = CUSTOM, default_version: str = "v1",
            attachment: str = "user", origin: str = "") -> AttachedPolicy:
         """Shorthand constructor; validates ``type`` and ``attachment``."""
         if type not in (SYSTEM, CUSTOM):

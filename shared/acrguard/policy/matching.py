@@ -10,6 +10,11 @@ case-sensitive: ``might`` (case-insensitive, used when crediting an Allow, so a 
 missed) and ``surely`` (case-sensitive, used when crediting a Deny, so a Deny is only credited when
 it certainly applies). This asymmetry is acrguard's own conservative choice.
 
+An ARN is matched segment by segment (``acs``, service, region, account, relative id), so the
+``*`` of ``acs:cr:*:*:repository/ns/*`` stands for one region and one account and cannot swallow
+``…:repository/cri-x/``; the relative id is matched as a whole, where ``*`` spans ``/``. A value
+that is not a full ARN (``*``, ``acs:cr:*``) is matched as one string.
+
 Besides matching a pattern against a value, the evaluator needs two relations between patterns:
 ``covers(outer, inner)`` (every value ``inner`` matches, ``outer`` matches too; sound but not
 complete: it may answer ``False`` for exotic pairs such as ``a*?`` vs ``a?*``, which only makes
@@ -19,7 +24,8 @@ acrguard credit a Deny less often) and ``intersects(a, b)`` (some value matches 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\$[A-Za-z][A-Za-z0-9_]*|\{#[^}]*\}|<[^<>]+>")
 
@@ -62,7 +68,7 @@ def covers(outer: str, inner: str, *, ignore_case: bool) -> bool:
     Sound (``True`` is always right) but not complete; see the module docstring.
     """
 
-    @lru_cache(maxsize=None)
+    @cache
     def walk(i: int, j: int) -> bool:
         if i == len(outer):
             return j == len(inner)
@@ -82,7 +88,7 @@ def covers(outer: str, inner: str, *, ignore_case: bool) -> bool:
 def intersects(a: str, b: str, *, ignore_case: bool) -> bool:
     """Whether some value is matched by both patterns ``a`` and ``b`` (exact)."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def walk(i: int, j: int) -> bool:
         if i == len(a) and j == len(b):
             return True
@@ -137,23 +143,45 @@ def service_can_be(pattern: str, service: str) -> bool:
 
 # --- resources -----------------------------------------------------------------------------------
 
+def _segments(value: str) -> list[str] | None:
+    """``acs:<service>:<region>:<account>:<relative>`` as five segments, or None for other shapes."""
+    if not value.startswith("acs:") or value.count(":") < 4:
+        return None
+    return value.split(":", 4)
+
+
+def _by_segment(a: str, b: str, test: Callable[[str, str], bool]) -> bool:
+    """Apply ``test`` per ARN segment when both are full ARNs (a ``*`` in the region cannot swallow
+    the account and path), else to the whole strings."""
+    sa, sb = _segments(a), _segments(b)
+    if sa is None or sb is None:
+        return test(a, b)
+    return all(test(x, y) for x, y in zip(sa, sb, strict=True))
+
+
 def resource_matches(pattern: str, resource: str, *, surely: bool = False) -> bool:
     """Whether Resource pattern ``pattern`` matches the concrete ``resource``.
 
     ``surely=False`` matches case-insensitively (crediting an Allow), ``surely=True``
     case-sensitively (crediting a Deny).
     """
-    return glob_match(pattern, resource, ignore_case=not surely)
+    if is_universal(pattern):
+        return True
+    return _by_segment(pattern, resource, lambda p, r: glob_match(p, r, ignore_case=not surely))
 
 
 def resource_covers(outer: str, inner: str) -> bool:
     """Whether ``outer`` surely matches every resource ``inner`` may match (case-sensitive)."""
-    return is_universal(outer) or covers(outer, inner, ignore_case=False)
+    if is_universal(outer):
+        return True
+    return _by_segment(outer, inner, lambda o, i: covers(o, i, ignore_case=False))
 
 
 def resource_intersects(a: str, b: str) -> bool:
     """Whether some resource may be matched by both patterns (case-insensitive)."""
-    return is_universal(a) or is_universal(b) or intersects(a, b, ignore_case=True)
+    if is_universal(a) or is_universal(b):
+        return True
+    return _by_segment(a, b, lambda x, y: intersects(x, y, ignore_case=True))
 
 
 def resource_service(pattern: str) -> str | None:

@@ -131,12 +131,21 @@ def _is_known_read(action: str) -> bool:
     return not has_wildcard(action) and action.lower() in {k.lower() for k in KNOWN_READS}
 
 
-def _escalations(matches: Callable[[str], bool], reaches: Callable[[str], bool], denied: Callable[[str], bool]) -> list[str]:
+def _escalations(matches: Callable[[str], bool], reaches: Callable[[str], bool],
+                 denied: Callable[[str], bool]) -> list[str]:
     return [p for p in ESCALATION_PROBES if matches(p) and reaches(split_action(p)[0]) and not denied(p)]
 
 
+def listing(items: list[str] | tuple[str, ...], limit: int = 4) -> str:
+    """``a, b, c and 5 more``: a short list for people."""
+    items = list(items)
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+
+
 def _listed(items: list[str]) -> str:
-    return ", ".join(items[:4]) + (", …" if len(items) > 4 else "")
+    return listing(items)
 
 
 def classify_pattern(pattern: str, services: frozenset[str] | None, catalog: ActionCatalog,
@@ -159,7 +168,9 @@ def classify_pattern(pattern: str, services: frozenset[str] | None, catalog: Act
 
     escalations = _escalations(lambda a: action_matches(pattern, a), reaches, denied)
     if escalations:
-        out.append(Excess(ExcessCategory.IDENTITY, f"{pattern} (includes {_listed(escalations)})"))
+        literal = not has_wildcard(pattern)
+        what = pattern if literal else f"{pattern} (includes {_listed(escalations)})"
+        out.append(Excess(ExcessCategory.IDENTITY, what))
     if not explicit and services is None:
         if not is_universal(pattern):
             read_only = name_is_read_only(name)
@@ -185,7 +196,7 @@ def classify_pattern(pattern: str, services: frozenset[str] | None, catalog: Act
 def classify_complement(excluded: tuple[str, ...], services: frozenset[str] | None, catalog: ActionCatalog,
                         denied: Callable[[str], bool]) -> list[Excess]:
     """Classify what an Allow + NotAction grants outside the catalog: everything but ``excluded``."""
-    shown = ", ".join(excluded)
+    shown = listing(excluded, 3)
     out: list[Excess] = []
     if services is None:
         out.append(Excess(ExcessCategory.ADMIN, f"every action of every service except {shown}"))

@@ -32,7 +32,7 @@ from acrguard.policy.evaluate import (
 )
 from acrguard.policy.fix import LeastPrivilegeFix, build_fix
 from acrguard.policy.matching import ee_instance_pattern, ee_repository_pattern, has_wildcard, resource_covers
-from acrguard.policy.risk import REFERENCE_ACTIONS, ExcessCategory, classify_catalog_action, worst
+from acrguard.policy.risk import REFERENCE_ACTIONS, ExcessCategory, classify_catalog_action, listing, worst
 
 EVALUATOR_VERSION = "1"
 
@@ -80,7 +80,7 @@ class ExcessItem:
 
     def describe(self) -> str:
         """``cr:PushRepository via cr:* (wildcard) on *``."""
-        via = ", ".join(self.matched_by)
+        via = listing(self.matched_by, 3)
         how = "NotAction complement of " + via if self.match is MatchKind.NOT_ACTION else f"{via} ({self.match.value})"
         text = f"{self.action} via {how} on {self.resources}"
         if self.denied_on:
@@ -107,6 +107,7 @@ class Issue:
     statement: Mapping[str, Any] | None = None
     items: tuple[ExcessItem, ...] = ()
     detail: str = ""
+    action: str | None = None  # the pull action a missing-permission issue is about
 
     @property
     def worst_category(self) -> ExcessCategory | None:
@@ -136,6 +137,8 @@ class Issue:
             out["excess"] = [i.to_dict() for i in self.items]
         if self.detail:
             out["detail"] = self.detail
+        if self.action:
+            out["action"] = self.action
         return out
 
 
@@ -219,7 +222,9 @@ def _statement_issues(evaluation: Evaluation) -> list[Issue]:
     for key in sorted(order):
         grants = groups[key]
         status = key[2]
-        items = tuple(item for g in grants for item in _items(g))
+        rank = list(ExcessCategory)
+        items = tuple(sorted((item for g in grants for item in _items(g)),
+                             key=lambda i: (rank.index(i.category), i.action.lower())))
         if not items and status is not GrantStatus.UNEVALUABLE:
             continue
         issues.append(_issue(grants[0], status, items))
@@ -246,26 +251,46 @@ def _issue(first: Grant, status: GrantStatus, items: tuple[ExcessItem, ...]) -> 
     if status is GrantStatus.EFFECTIVE:
         assert category is not None
         verdict = Verdict.FAIL if any(i.category.fails for i in items) else Verdict.WARN
-        return Issue(IssueKind.EXCESS, verdict, category.severity, f"grants {category.label}: {_names(items)}",
+        return Issue(IssueKind.EXCESS, verdict, category.severity, f"grants {category.label} {_summary(items)}",
                      **common)
     if status is GrantStatus.CONDITIONAL:
         assert category is not None
         keys = sorted({f"{op} {key}" for op, block in (ref.statement.condition or {}).items() for key in block})
         return Issue(IssueKind.CONDITIONAL, Verdict.WARN, category.severity,
-                     f"grants {category.label} when its Condition holds ({', '.join(keys)}): {_names(items)}", **common)
+                     f"grants {category.label} when its Condition holds ({', '.join(keys)}) {_summary(items)}",
+                     **common)
     found = ", ".join(sorted(set(ref.statement.placeholders())))
     if category is None:
         return Issue(IssueKind.UNEVALUABLE, Verdict.WARN, Severity.LOW,
                      f"cannot be evaluated: unresolved {found}; replace the placeholders with real values", **common)
     return Issue(IssueKind.UNEVALUABLE, Verdict.WARN, category.severity,
-                 f"cannot be evaluated (unresolved {found}); at worst it grants {category.label}: {_names(items)}",
+                 f"cannot be evaluated (unresolved {found}); at worst it grants {category.label} {_summary(items)}",
                  **common)
 
 
-def _names(items: tuple[ExcessItem, ...], limit: int = 6) -> str:
-    names = list(dict.fromkeys(i.action for i in items))
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+_NOTABLE = ("pushrepository", "delete", "create", "update", "reset")
+
+
+def _notability(action: str) -> int:
+    name = action.split(":", 1)[-1].lower()
+    return next((i for i, prefix in enumerate(_NOTABLE) if name.startswith(prefix)), len(_NOTABLE))
+
+
+def _summary(items: tuple[ExcessItem, ...], examples: int = 4) -> str:
+    """``via cr:* (wildcard): 119 permissions beyond pull, including cr:PushRepository, …``."""
+    patterns = list(dict.fromkeys(p for i in items for p in i.matched_by))
+    kinds = {i.match for i in items}
+    if MatchKind.NOT_ACTION in kinds:
+        via = f"via NotAction {listing(patterns, 3)} (complement)"
+    else:
+        via = "via " + listing(patterns, 3) + (" (wildcard)" if kinds == {MatchKind.WILDCARD} else "")
+    rank = list(ExcessCategory)
+    names = list(dict.fromkeys(i.action for i in sorted(
+        items, key=lambda i: (rank.index(i.category), _notability(i.action), i.action.lower()))))
+    count = len(names)
+    shown = ", ".join(names[:examples]) + (", …" if count > examples else "")
+    return f"{via}: {count} permission{'s' if count != 1 else ''} beyond pull, including {shown}" if count > 1 \
+        else f"{via}: {shown}"
 
 
 _PROBES = {
@@ -290,8 +315,9 @@ def _missing_issues(evaluation: Evaluation, instance_id: str | None) -> list[Iss
             summary = f"{action} is not granted on {where}; aliyun-acr-credential-helper cannot pull with this key"
             summary += _why_missing(evaluation, action)
         else:
-            summary = f"{action} is granted on {where} only {'conditionally' if status is GrantStatus.CONDITIONAL else 'if its placeholders resolve'}"
-        issues.append(Issue(IssueKind.MISSING, Verdict.PASS, Severity.INFO, summary))
+            how = "conditionally" if status is GrantStatus.CONDITIONAL else "if its placeholders resolve"
+            summary = f"{action} is granted on {where} only {how}"
+        issues.append(Issue(IssueKind.MISSING, Verdict.PASS, Severity.INFO, summary, action=action))
     return issues
 
 
@@ -304,7 +330,7 @@ def _why_missing(evaluation: Evaluation, action: str) -> str:
     if action == "cr:GetAuthorizationToken":
         return f" (it is scoped to {', '.join(scoped)}, but ACR authorises GetAuthorizationToken on resource *)"
     personal = [p for p in scoped if _looks_personal_edition(p)]
-    if personal:
+    if personal and action == "cr:PullRepository":
         return (f" (it is granted on {', '.join(personal)}, a Personal Edition form without the instance id; "
                 f"Enterprise Edition repositories are repository/<instanceId>/<namespace>/<repository>)")
     return f" (it is granted only on {', '.join(scoped)})"
@@ -342,7 +368,8 @@ def _reference_kept(evaluation: Evaluation, removed: set[PolicyRef], instance_id
         for grant in evaluation.grants_for(action):
             if grant.source.policy in removed or grant.status is not GrantStatus.EFFECTIVE:
                 continue
-            if concrete and grant.resources.may_match(probe) or not concrete and grant.resources.may_intersect(probe):
+            reached = grant.resources.may_match(probe) if concrete else grant.resources.may_intersect(probe)
+            if reached:
                 return True
         return False
 

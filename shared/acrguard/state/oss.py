@@ -98,7 +98,7 @@ class OssStateStore(StateStore):
         import alibabacloud_oss_v2 as oss
 
         try:
-            result = self._call("GetObject", self.client.get_object,
+            result = call_oss("GetObject", self.client.get_object,
                                 oss.GetObjectRequest(bucket=self.bucket, key=self.key))
         except CloudCallError as err:
             if err.code == "NoSuchKey":
@@ -123,7 +123,7 @@ class OssStateStore(StateStore):
         import alibabacloud_oss_v2 as oss
 
         try:
-            return self._call("HeadObject", self.client.head_object,
+            return call_oss("HeadObject", self.client.head_object,
                               oss.HeadObjectRequest(bucket=self.bucket, key=self.key)).etag
         except CloudCallError as err:
             if err.code == "NoSuchKey":
@@ -146,9 +146,13 @@ class OssStateStore(StateStore):
                 result = self._put(self.key, body, forbid_overwrite=snapshot.version is None,
                                    content_type="application/json; charset=utf-8")
             except CloudCallError as err:
-                if err.code == "FileAlreadyExists":
+                if err.code != "FileAlreadyExists":
+                    raise self._failure("write", err) from None
+                # Our own create, retried by the SDK after its answer was lost, also ends here.
+                ours = '"' + hashlib.md5(body).hexdigest().upper() + '"'
+                if self._current_version() != ours:
                     raise StateConflict(f"state in {self.location} was created by another writer") from None
-                raise self._failure("write", err) from None
+                return Snapshot(snapshot.data, ours)
         finally:
             self._release(lock)
         return Snapshot(snapshot.data, result.etag)
@@ -159,7 +163,7 @@ class OssStateStore(StateStore):
         md5 = base64.b64encode(hashlib.md5(body).digest()).decode("ascii")
         request = oss.PutObjectRequest(bucket=self.bucket, key=key, body=body, content_md5=md5,
                                        content_type=content_type, forbid_overwrite=forbid_overwrite)
-        return self._call("PutObject", self.client.put_object, request)
+        return call_oss("PutObject", self.client.put_object, request)
 
     # -- the lock --------------------------------------------------------------------------------
     def _acquire(self, expected_version: str | None) -> _Lock:
@@ -196,7 +200,7 @@ class OssStateStore(StateStore):
         import alibabacloud_oss_v2 as oss
 
         try:
-            result = self._call("GetObject", self.client.get_object,
+            result = call_oss("GetObject", self.client.get_object,
                                 oss.GetObjectRequest(bucket=self.bucket, key=self.lock_key))
         except CloudCallError as err:
             if err.code == "NoSuchKey":
@@ -234,7 +238,7 @@ class OssStateStore(StateStore):
         log.warning("breaking the stale state lock of %s on %s (%.0fs old, TTL %.0fs)", holder.description,
                     self.location, holder.age_seconds, self.lock_ttl_seconds)
         try:
-            self._call("DeleteObject", self.client.delete_object,
+            call_oss("DeleteObject", self.client.delete_object,
                        oss.DeleteObjectRequest(bucket=self.bucket, key=self.lock_key))
         except CloudCallError as err:
             raise self._failure("lock", err) from None
@@ -253,17 +257,13 @@ class OssStateStore(StateStore):
             log.warning("leaving the state lock on %s to expire: held for over half its TTL", self.location)
             return
         try:
-            self._call("DeleteObject", self.client.delete_object,
+            call_oss("DeleteObject", self.client.delete_object,
                        oss.DeleteObjectRequest(bucket=self.bucket, key=self.lock_key))
         except CloudCallError as err:
             log.warning("could not release the state lock on %s (%s); it expires after %.0fs", self.location,
                         err, self.lock_ttl_seconds)
 
     # -- errors ----------------------------------------------------------------------------------
-    @staticmethod
-    def _call(api: str, func: Any, request: Any) -> Any:
-        return call_oss(api, func, request)
-
     def _failure(self, what: str, err: CloudCallError) -> Exception:
         """Transient failures stay transient (FC retries the run); the rest become ``StateError``."""
         if isinstance(err, TransientCloudError):

@@ -13,6 +13,7 @@ acrguard itself (``identity``), drift findings are dropped, since they describe 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,11 @@ class WhitelistResult:
         return tuple(f for run in self.runs for f in run.findings)
 
     @property
+    def observed_scopes(self) -> frozenset[str]:
+        """Instance ids read successfully this run (the scopes whose findings are complete, for alerting)."""
+        return frozenset(run.instance_id for run in self.runs if run.error is None)
+
+    @property
     def plans(self) -> tuple[WhitelistPlan, ...]:
         """Every plan that was made."""
         return tuple(run.plan for run in self.runs if run.plan is not None)
@@ -129,13 +135,15 @@ def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore,
 
 
 def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateStore, instance_id: str,
-                 event_name: str, actor: Actor | None, *, own_identity: OwnIdentity | None = None,
-                 now: float | None = None, resolver: DnsResolver | None = None) -> WhitelistResult:
+                 event_name: str, actor: Actor | None, *, facts: Mapping[str, str] | None = None,
+                 own_identity: OwnIdentity | None = None, now: float | None = None,
+                 resolver: DnsResolver | None = None) -> WhitelistResult:
     """Re-check (and, per policy, repair) the one instance an ActionTrail event touched.
 
     Events of other names, and instances without a ``whitelist:`` section, cost nothing. The
-    findings about the live ACL carry ``actor``; when ``actor`` is acrguard, drift is not reported
-    and no "changed" finding is made.
+    findings about the live ACL carry ``actor`` (and ``facts``, e.g. the request's ``entry``, as
+    evidence); when ``actor`` is acrguard, drift is not reported and no "changed" finding is made.
+    ``own_identity`` defaults to STS ``GetCallerIdentity`` (one call, only when there is an actor).
     """
     if event_name.lower() not in RELEVANT_EVENTS:
         return WhitelistResult((), config.dry_run)
@@ -155,9 +163,11 @@ def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateSto
     if mine:
         findings = [f for f in findings if not f.rule.startswith("whitelist.drift")]
     elif actor is not None:
+        event = {"name": event_name, **dict(facts or {})}
         if not any(f.rule in _ACTOR_RULES for f in findings) and run.error is None:
-            findings.append(_changed_finding(instance, event_name, actor))
-        findings = [replace(f, actor=actor) if f.rule in _ACTOR_RULES else f for f in findings]
+            findings.append(_changed_finding(instance, event, actor))
+        findings = [replace(f, actor=actor, evidence={**f.evidence, "event": event}) if f.rule in _ACTOR_RULES
+                    else f for f in findings]
     return WhitelistResult((replace(run, findings=tuple(findings)),), config.dry_run)
 
 
@@ -234,12 +244,12 @@ def _apply_findings(instance: InstanceConfig, applied: ApplyResult) -> list[Find
     return out
 
 
-def _changed_finding(instance: InstanceConfig, event_name: str, actor: Actor) -> Finding:
+def _changed_finding(instance: InstanceConfig, event: dict[str, str], actor: Actor) -> Finding:
+    what = ", ".join(f"{k} {v}" for k, v in event.items() if k != "name")
     return Finding(rule="whitelist.changed", severity=Severity.LOW, resource=instance.instance_id,
-                   scope=instance.instance_id, job=JOB, labels={"event": event_name},
-                   title=f"{actor.identity} called {event_name} on {instance.name}",
-                   details="The whitelist was re-checked after the change and matches its declaration.",
-                   evidence={"event_id": actor.event_id})
+                   scope=instance.instance_id, job=JOB, labels={"event": event["name"]},
+                   title=f"{actor.identity} called {event['name']} on {instance.name}" + (f" ({what})" if what else ""),
+                   details="The whitelist was re-checked after the change and matches its declaration.")
 
 
 def _trouble(instance: InstanceConfig, rule: str, what: str, detail: str, transient: bool) -> Finding:

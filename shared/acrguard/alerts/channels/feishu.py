@@ -53,7 +53,9 @@ def build(message: Message, channel: ChannelConfig, now: float, options: RenderO
     budget = MAX_BODY_BYTES - len(envelope) - 600  # header title and JSON escaping of the body
     while True:
         rendered = render(message, FEISHU, max_bytes=budget, max_items=options.max_items, keywords=channel.keywords)
-        payload = _payload(rendered.title, rendered.text, template)
+        body_text = rendered.block_break.join(p for p in (rendered.summary, *rendered.blocks, rendered.note,
+                                                          rendered.footer) if p)
+        payload = _payload(rendered.title, body_text, template)
         if channel.secret:
             timestamp = str(int(now))
             payload = {"timestamp": timestamp, "sign": sign(channel.secret, timestamp), **payload}

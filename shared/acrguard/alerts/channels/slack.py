@@ -66,7 +66,7 @@ def build(message: Message, channel: ChannelConfig, now: float, options: RenderO
                       max_block_bytes=SECTION_BYTES)
     title = rendered.title if len(rendered.title) <= HEADER_CHARS else rendered.title[: HEADER_CHARS - 1] + "…"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
-                                    _section(truncate_bytes(rendered.head, SECTION_BYTES))]
+                                    _section(truncate_bytes(rendered.summary, SECTION_BYTES))]
     blocks.extend(_section(text) for text in pack(rendered.blocks))
     if rendered.note:
         blocks.append(_context(rendered.note))

@@ -128,7 +128,8 @@ class CurrentRoutes:
 
     def fingerprint(self) -> str:
         """A digest of which entries exist (not of their status), to derive client tokens from."""
-        ids = sorted([f"m:{m.entry_id}:{m.key}" for m in self.managed] + [f"f:{f.entry_id}:{f.key}" for f in self.foreign])
+        ids = sorted([f"m:{m.entry_id}:{m.key}" for m in self.managed]
+                     + [f"f:{f.entry_id}:{f.key}" for f in self.foreign])
         return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
 
 

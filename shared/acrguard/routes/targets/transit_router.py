@@ -63,7 +63,8 @@ class TransitRouterRoutes(EntryTarget):
             destination = entry.transit_router_route_entry_destination_cidr_block
             static = entry.transit_router_route_entry_type == "Static"
             family = parse_marker(entry.transit_router_route_entry_name, marker_prefix) if static else None
-            hop = f"{entry.transit_router_route_entry_next_hop_type}:{entry.transit_router_route_entry_next_hop_id or ''}"
+            hop_id = entry.transit_router_route_entry_next_hop_id or ""
+            hop = f"{entry.transit_router_route_entry_next_hop_type}:{hop_id}"
             if family is not None:
                 managed.append(ManagedRoute(destination, family, destination, entry.transit_router_route_entry_id,
                                             entry.transit_router_route_entry_status, next_hop=hop))

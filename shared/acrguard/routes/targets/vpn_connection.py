@@ -176,8 +176,10 @@ class VpnConnectionSubnets:
         except CloudCallError as exc:
             result.failures.append(Failure("*", "modify", exc.code or "Error", str(exc), False))
             return result
-        result.created = [c.prefix for c in plan.adds if c.prefix in final and c.prefix not in result.already_present]
-        result.deleted = [c.prefix for c in plan.removes if c.prefix not in final and c.prefix not in result.already_gone]
+        result.created = [c.prefix for c in plan.adds
+                          if c.prefix in final and c.prefix not in result.already_present]
+        result.deleted = [c.prefix for c in plan.removes
+                          if c.prefix not in final and c.prefix not in result.already_gone]
         missing = [c.prefix for c in plan.adds if c.prefix not in final] + \
                   [c.prefix for c in plan.removes if c.prefix in final]
         for prefix in missing:

@@ -1,0 +1,1 @@
+"""Deployment helpers: reading ``s.yaml``, matching EventBridge patterns, checking what is deployed."""

@@ -1,0 +1,380 @@
+"""The pull-key audit: find pull users, judge each one's policies and keys, and report findings.
+
+Two entry points share one engine:
+
+* ``PullKeyAuditor.full_audit()`` (timer): every source (configured users, ConfigMaps, discovery),
+  every pull user judged.
+* ``PullKeyAuditor.reaudit(facts)`` (an ActionTrail event, already parsed into ``EventFacts``):
+  only the users the event touches are read again, and only those that hold a pull key are judged.
+  A user event touches that user; a group event (``AttachPolicyToGroup``) the group's members
+  (``ListUsersForGroup``); a policy event (``CreatePolicyVersion``, ``SetDefaultPolicyVersion``,
+  ``DeletePolicyVersion``) every user holding the policy directly or through a group
+  (``ListEntitiesForPolicy``). The event is never trusted for the new state: RAM is re-read.
+
+Each identity's verdict is the policy engine's (``acrguard.policy``: PASS pull-only, WARN broader
+but read-only or not evaluable, FAIL anything else). Key hygiene findings (old, unused, extra keys,
+console login) turn a PASS into a WARN but never into a FAIL, because they are not permissions.
+Run-level problems (a ConfigMap that cannot be read or parsed, a key that no user owns, a
+configured user that does not exist) are WARN findings of their own: unknown is not absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from acrguard.clients import ClientFactory
+from acrguard.config.pullkeys import PullKeysConfig
+from acrguard.errors import CloudCallError, TransientCloudError
+from acrguard.findings import Actor, Finding, Severity
+from acrguard.policy.evaluate import AttachedPolicy, Evaluation, evaluate
+from acrguard.policy.findings import finding_to_dict, to_findings
+from acrguard.policy.verdict import PullKeyVerdict, Verdict, judge
+from acrguard.pullkeys.configmap import lint_text
+from acrguard.pullkeys.identity import Identity, IdentityResolver, OnceCache, RunCache
+from acrguard.pullkeys.keys import HygieneSettings, KeyReport, hygiene_findings, read_keys
+from acrguard.pullkeys.ramapi import RamReader
+from acrguard.pullkeys.sources import (
+    ORIGIN_CONFIG,
+    ORIGIN_DISCOVERY,
+    ConfigMapKey,
+    KeyDirectory,
+    Progress,
+    PullKeyFinder,
+    PullKeySearch,
+    configmap_keys,
+    read_configmap,
+)
+from acrguard.redact import mask_access_key_id
+
+JOB = "pullkey"
+PULL_ACTIONS = ("cr:PullRepository", "cr:GetAuthorizationToken")
+
+#: Events whose ``UserName`` is the identity touched.
+USER_EVENTS = frozenset({"AttachPolicyToUser", "DetachPolicyFromUser", "AddUserToGroup", "RemoveUserFromGroup",
+                         "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "CreateLoginProfile",
+                         "UpdateLoginProfile"})
+#: Events whose ``GroupName`` names the group whose members are touched.
+GROUP_EVENTS = frozenset({"AttachPolicyToGroup", "DetachPolicyFromGroup"})
+#: Events whose ``PolicyName`` names the policy whose holders are touched.
+POLICY_EVENTS = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion"})
+AUDITED_EVENTS = USER_EVENTS | GROUP_EVENTS | POLICY_EVENTS
+
+RULE_CONFIGMAP_UNREADABLE = "pullkey.configmap-unreadable"
+RULE_CONFIGMAP_INVALID = "pullkey.configmap-invalid"
+RULE_KEY_NOT_FOUND = "pullkey.key-not-found"
+RULE_USER_NOT_FOUND = "pullkey.user-not-found"
+RULE_AUDIT_INCOMPLETE = "pullkey.audit-incomplete"
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What an ActionTrail record says happened, already extracted (``requestParameters`` names)."""
+
+    event_name: str
+    user_name: str | None = None
+    group_name: str | None = None
+    policy_name: str | None = None
+    policy_type: str | None = None  # "Custom" for the policy-version events
+    actor: Actor | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentityAudit:
+    """One pull user's result: verdict, findings, and what was read to reach them."""
+
+    user_name: str
+    verdict: Verdict
+    severity: Severity
+    findings: tuple[Finding, ...]
+    origins: tuple[str, ...]
+    policies: tuple[tuple[str, str, str, str], ...] = ()  # (name, type, version, via)
+    keys: KeyReport | None = None
+    policy_verdict: PullKeyVerdict | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (key ids masked)."""
+        keys = None
+        if self.keys is not None:
+            keys = {"console_login": self.keys.console_login,
+                    "access_keys": [{"id": k.masked, "status": k.status,
+                                     "created": k.created.strftime("%Y-%m-%dT%H:%M:%SZ") if k.created else None,
+                                     "last_used": k.last_used.strftime("%Y-%m-%dT%H:%M:%SZ") if k.last_used else None}
+                                    for k in self.keys.keys]}
+        return {"user": self.user_name, "verdict": self.verdict.value, "severity": self.severity.value,
+                "origins": list(self.origins),
+                "policies": [{"name": n, "type": t, "default_version": v, "attachment": a}
+                             for n, t, v, a in self.policies],
+                "keys": keys, "error": self.error,
+                "fix": self.policy_verdict.fix.to_dict() if self.policy_verdict and self.policy_verdict.fix else None,
+                "findings": [finding_to_dict(f) for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything one audit run found."""
+
+    trigger: str
+    identities: tuple[IdentityAudit, ...]
+    findings: tuple[Finding, ...] = ()  # run-level findings (ConfigMaps, unowned keys, missing users)
+    touched: tuple[str, ...] = ()  # users an event touched (event re-audits)
+
+    @property
+    def verdict(self) -> Verdict:
+        """The worst identity verdict; run-level findings make it at least WARN."""
+        verdicts = [i.verdict for i in self.identities]
+        if any(f.severity is not Severity.INFO for f in self.findings):
+            verdicts.append(Verdict.WARN)
+        return Verdict.worst(verdicts)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all PASS, 1 any WARN, 2 any FAIL."""
+        return self.verdict.exit_code
+
+    def all_findings(self) -> list[Finding]:
+        """Run-level findings, then every identity's."""
+        return [*self.findings, *(f for i in self.identities for f in i.findings)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"trigger": self.trigger, "verdict": self.verdict.value,
+                "severity": Severity.worst([f.severity for f in self.all_findings()]).value,
+                "identities": [i.to_dict() for i in self.identities],
+                "findings": [finding_to_dict(f) for f in self.findings],
+                **({"touched": list(self.touched)} if self.trigger != "scheduled" else {})}
+
+
+def grants_pull(evaluation: Evaluation) -> bool:
+    """Whether the policies grant ``cr:PullRepository`` or ``cr:GetAuthorizationToken`` (even conditionally)."""
+    return any(evaluation.grants_for(action) for action in PULL_ACTIONS)
+
+
+def engine_policies(identity: Identity) -> list[AttachedPolicy]:
+    """The identity's policies in the policy engine's form."""
+    return [AttachedPolicy.of(p.name, p.document, type=p.type, default_version=p.version, attachment=p.via)
+            for p in identity.policies]
+
+
+class PullKeyAuditor:
+    """Audits the pull keys of one account with one client factory; one instance is one run's caches."""
+
+    def __init__(self, factory: ClientFactory, settings: PullKeysConfig | None = None, *,
+                 instance_ids: Iterable[str] = (), region: str | None = None, account_id: str = "",
+                 now: Callable[[], datetime] | None = None, workers: int = 4) -> None:
+        self.factory = factory
+        self.settings = settings or PullKeysConfig()
+        self.instance_ids = tuple(instance_ids)
+        self.region = region or factory.region
+        self.account_id = account_id
+        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.workers = max(1, workers)
+        self.reader = RamReader(factory)
+        self.cache = RunCache()
+        self.resolver = IdentityResolver(self.reader, self.cache, workers=self.workers)
+        self.directory = KeyDirectory(self.reader, workers=self.workers)
+        self.identities = OnceCache()
+        self.finder = PullKeyFinder(self.directory, self.resolver, identities=self.identities)
+        self.hygiene = HygieneSettings(self.settings.max_key_age_days, self.settings.unused_days,
+                                       self.settings.allow_console_login)
+        self._evaluations = OnceCache()
+
+    # -- entry points ---------------------------------------------------------------------------
+    def full_audit(self, progress: Progress | None = None) -> AuditResult:
+        """Every source, every pull user (the timer run)."""
+        search = self.finder.find(
+            users=self.settings.users,
+            configmaps=[(c.path or c.oss or "", c.cluster) for c in self.settings.configmaps],
+            discover=self.settings.discover, grants_pull=lambda i: grants_pull(self._evaluation(i)),
+            factory=self.factory, region=self.region, progress=progress)
+        identities = self._audit_users(search, progress)
+        return AuditResult("scheduled", identities, tuple(self._run_findings(search, identities)))
+
+    def reaudit(self, facts: EventFacts) -> AuditResult:
+        """Re-audit only the users ``facts`` touch; users without a pull key are left alone."""
+        trigger = facts.event_name
+        if facts.event_name not in AUDITED_EVENTS:
+            return AuditResult(trigger, ())
+        touched = self._touched(facts)
+        search = PullKeySearch()
+        wanted = self._configmap_keys(search)
+        by_id = {k.access_key_id: k for k in wanted}
+        for user in touched:
+            reasons = self._pull_reasons(user, by_id)
+            if reasons is None:
+                continue
+            entry = search.user(user)
+            for origin, key in reasons:
+                entry.add_origin(origin)
+                if key is not None:
+                    entry.configmap_keys.append(key)
+        identities = tuple(replace(i, findings=tuple(replace(f, actor=facts.actor) for f in i.findings))
+                           if facts.actor else i for i in self._audit_users(search, None))
+        run = [f for f in self._run_findings(search, identities) if f.rule != RULE_KEY_NOT_FOUND]
+        return AuditResult(trigger, identities, tuple(run), tuple(touched))
+
+    # -- who an event touches -------------------------------------------------------------------
+    def _touched(self, facts: EventFacts) -> list[str]:
+        if facts.event_name in USER_EVENTS:
+            return [facts.user_name] if facts.user_name else []
+        if facts.event_name in GROUP_EVENTS:
+            return self._members(facts.group_name) if facts.group_name else []
+        if not facts.policy_name:
+            return []
+        try:
+            users, groups = self.reader.entities_for_policy(facts.policy_name, facts.policy_type or "Custom")
+        except CloudCallError as exc:
+            if exc.code == "EntityNotExist.Policy" and not isinstance(exc, TransientCloudError):
+                return []
+            raise
+        out = list(users)
+        for group in groups:
+            out.extend(u for u in self._members(group) if u not in out)
+        return out
+
+    def _members(self, group: str) -> list[str]:
+        try:
+            return self.reader.users_for_group(group)
+        except CloudCallError as exc:
+            if exc.code == "EntityNotExist.Group" and not isinstance(exc, TransientCloudError):
+                return []
+            raise
+
+    def _configmap_keys(self, search: PullKeySearch) -> list[ConfigMapKey]:
+        """Keys named by the configured ConfigMaps (files or OSS; no RAM calls)."""
+        wanted: list[ConfigMapKey] = []
+        for source in self.settings.configmaps:
+            location = source.path or source.oss or ""
+            try:
+                text = read_configmap(location, factory=self.factory, region=self.region)
+            except TransientCloudError:
+                raise
+            except (OSError, UnicodeDecodeError, CloudCallError, ValueError) as exc:
+                search.configmaps.append((location, source.cluster, None, str(exc)))
+                continue
+            report = lint_text(text, location)
+            search.configmaps.append((location, source.cluster, report, None))
+            wanted.extend(configmap_keys(report, source.cluster))
+        return wanted
+
+    def _pull_reasons(self, user: str, by_id: dict[str, ConfigMapKey]) -> list[tuple[str, ConfigMapKey | None]] | None:
+        """Why ``user`` is a pull user (None: it is not). Reads its keys, and its policies only if needed."""
+        reasons: list[tuple[str, ConfigMapKey | None]] = []
+        if user in self.settings.users:
+            reasons.append((ORIGIN_CONFIG, None))
+        try:
+            keys = self.directory.keys_of(user)
+        except CloudCallError as exc:
+            if exc.code == "EntityNotExist.User" and not isinstance(exc, TransientCloudError):
+                return reasons or None
+            raise
+        reasons.extend((by_id[k.access_key_id].origin, by_id[k.access_key_id]) for k in keys
+                       if k.access_key_id in by_id)
+        if not reasons and self.settings.discover and any(k.status == "Active" for k in keys):
+            try:
+                identity = self.finder.identity(user)
+            except CloudCallError as exc:
+                if isinstance(exc, TransientCloudError):
+                    raise
+                return None
+            if grants_pull(self._evaluation(identity)):
+                reasons.append((ORIGIN_DISCOVERY, None))
+        return reasons or None
+
+    # -- judging --------------------------------------------------------------------------------
+    def _evaluation(self, identity: Identity) -> Evaluation:
+        key = (identity.user_name, tuple((*p.key, p.via) for p in identity.policies))
+        return self._evaluations.get(key, lambda: evaluate(engine_policies(identity)))
+
+    def _instance_for(self, keys: list[ConfigMapKey]) -> str | None:
+        found = [k.instance_id for k in keys if k.instance_id]
+        if found:
+            return found[0]
+        return self.instance_ids[0] if len(self.instance_ids) == 1 else None
+
+    def _audit_users(self, search: PullKeySearch, progress: Progress | None) -> tuple[IdentityAudit, ...]:
+        users = list(search.users.values())
+        results: list[IdentityAudit] = []
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="acrguard-audit") as pool:
+            futures = [pool.submit(self._audit_one, u.user_name, tuple(u.origins), u.configmap_keys) for u in users]
+            for done, future in enumerate(futures, 1):
+                results.append(future.result())
+                if progress:
+                    progress("audit", done, len(futures))
+        return tuple(sorted(results, key=lambda r: r.user_name))
+
+    def _audit_one(self, user: str, origins: tuple[str, ...], keys: list[ConfigMapKey]) -> IdentityAudit:
+        instance_id = self._instance_for(keys)
+        scope = instance_id or self.account_id
+        try:
+            identity = self.finder.identity(user)
+            report = read_keys(self.reader, user, self.directory.keys_of(user))
+        except TransientCloudError:
+            raise
+        except CloudCallError as exc:
+            return self._unreadable(user, origins, exc, scope)
+        verdict = judge(self._evaluation(identity), instance_id=instance_id, user_name=user)
+        labels = {"origin": origins[0]} if origins else {}
+        findings = to_findings(verdict, scope=scope, labels=labels)
+        findings = [replace(f, evidence={**f.evidence, **self._key_evidence(report, keys)}) for f in findings]
+        hygiene = hygiene_findings(report, self.hygiene, self.now(), scope=scope, account_id=self.account_id)
+        overall = verdict.verdict
+        if overall is Verdict.PASS and any(f.severity is not Severity.INFO for f in hygiene):
+            overall = Verdict.WARN
+        all_findings = tuple(replace(f, job=JOB) for f in (*findings, *hygiene))
+        severity = Severity.worst([f.severity for f in all_findings if f.severity is not Severity.INFO]) \
+            if overall is not Verdict.PASS else Severity.INFO
+        return IdentityAudit(user, overall, severity, all_findings, origins,
+                             tuple((p.name, p.type, p.version, p.via) for p in identity.policies), report, verdict)
+
+    def _key_evidence(self, report: KeyReport, keys: list[ConfigMapKey]) -> dict[str, Any]:
+        return {"access_keys": [{"id": k.masked, "status": k.status} for k in report.keys],
+                "console_login": report.console_login,
+                "configmaps": [{"source": k.source, "cluster": k.cluster, "index": k.index,
+                                "instance_id": k.instance_id, "access_key_id": k.masked} for k in keys]}
+
+    def _unreadable(self, user: str, origins: tuple[str, ...], exc: CloudCallError, scope: str) -> IdentityAudit:
+        if exc.code == "EntityNotExist.User":
+            finding = Finding(RULE_USER_NOT_FOUND, Severity.LOW, f"ram-user/{user}",
+                              f"Pull user {user} does not exist",
+                              f"{user} was named by {', '.join(origins) or 'the config'} but RAM has no such user.",
+                              fix="Remove it from pull_keys.users, or fix the name.", scope=scope, job=JOB)
+        else:
+            finding = Finding(RULE_AUDIT_INCOMPLETE, Severity.MEDIUM, f"ram-user/{user}",
+                              f"Could not audit pull user {user}", f"{exc}", scope=scope,
+                              fix="Grant the auditor's role read access to RAM (AliyunRAMReadOnlyAccess).", job=JOB)
+        return IdentityAudit(user, Verdict.WARN, finding.severity, (finding,), origins, error=str(exc))
+
+    # -- run-level findings ---------------------------------------------------------------------
+    def _run_findings(self, search: PullKeySearch, identities: tuple[IdentityAudit, ...]) -> list[Finding]:
+        findings: list[Finding] = []
+        scope = self.account_id or (self.instance_ids[0] if len(self.instance_ids) == 1 else "")
+        for source, cluster, report, error in search.configmaps:
+            where = f"configmap/{cluster or source}"
+            if report is None:
+                findings.append(Finding(
+                    RULE_CONFIGMAP_UNREADABLE, Severity.MEDIUM, where, f"ConfigMap {source} could not be read",
+                    f"{error}. Pull keys it holds were not audited.", fix="Fix the path or the OSS object, or "
+                    "grant the auditor oss:GetObject on it.", scope=scope, job=JOB))
+            elif report.errors:
+                problems = "; ".join(f"line {p.line}: {p.message}" for p in report.errors[:5])
+                findings.append(Finding(
+                    RULE_CONFIGMAP_INVALID, Severity.MEDIUM, where, f"ConfigMap {source} does not parse",
+                    f"aliyun-acr-credential-helper may not read it; pull keys may still be present. {problems}",
+                    fix=f"Run: python -m acrguard configmap lint {source}", scope=scope,
+                    evidence={"problems": [p.to_dict() for p in report.errors]}, job=JOB))
+        for key in search.unowned_keys:
+            findings.append(Finding(
+                RULE_KEY_NOT_FOUND, Severity.MEDIUM, f"configmap/{key.cluster or key.source}",
+                f"Pull key {key.masked} belongs to no RAM user of this account",
+                f"{key.source} holds AccessKey {key.masked}, but no RAM user of this account owns it: it belongs to "
+                "another account, was deleted, or is the account's root key (which can do everything).",
+                fix="Check which account the key belongs to; never use a root AccessKey in a ConfigMap.",
+                scope=scope, labels={"access_key_id": mask_access_key_id(key.access_key_id)},
+                evidence={"source": key.source, "index": key.index, "instance_id": key.instance_id}, job=JOB))
+        return findings

@@ -1,0 +1,81 @@
+"""s.yaml: valid against the fc3 component's schema, and consistent with acrguard's own tables."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from acrguard.deploy.syaml import load
+from acrguard.functions import FUNCTIONS
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = REPO.parent / "shared" / "reference" / "fc3-schema.json"
+RESOURCES = load(REPO / "s.yaml")
+BY_NAME = {r.function_name: r for r in RESOURCES}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    if not SCHEMA_PATH.exists():
+        pytest.skip(f"{SCHEMA_PATH} (the team handbook's copy of the fc3 schema) is not beside the repo")
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.resource)
+def test_props_validate_against_the_fc3_schema(schema, resource):
+    """fc3 only logs schema errors; we fail the build on them."""
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(resource.props), key=lambda e: e.path)
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def test_every_function_is_deployed_and_nothing_else():
+    """s.yaml deploys exactly the functions acrguard defines, with their handler and code directory."""
+    assert set(BY_NAME) == {spec.fc_name for spec in FUNCTIONS.values()}
+    for spec in FUNCTIONS.values():
+        props = BY_NAME[spec.fc_name].props
+        assert props["runtime"] == "python3.10"
+        assert props["handler"] == "index.handler"
+        assert props["code"] == f"./build/{spec.name}"
+        assert (REPO / "functions" / spec.name / "index.py").is_file()
+
+
+def test_writers_run_one_at_a_time_and_failures_are_kept():
+    """Writers have reserved concurrency 1; every function has bounded retries and an onFailure destination."""
+    for spec in FUNCTIONS.values():
+        props = BY_NAME[spec.fc_name].props
+        if spec.writer:
+            assert props["concurrencyConfig"]["reservedConcurrency"] == 1
+        async_config = props["asyncInvokeConfig"]
+        assert 0 <= async_config["maxAsyncRetryAttempts"] <= 3
+        assert async_config["destinationConfig"]["onFailure"]["destination"].startswith("acs:")
+
+
+def test_the_endpoint_keeper_runs_in_the_vpc():
+    """The keeper must resolve VPC names and reach /v2/ on the VPC domain."""
+    vpc = BY_NAME["acrguard-endpoint-keeper"].props["vpcConfig"]
+    assert {"vpcId", "vSwitchIds", "securityGroupId"} <= set(vpc)
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.resource)
+def test_timers_are_six_field_cron(resource):
+    """FC timers take 6-field cron (seconds first), in UTC; payloads are JSON naming the job."""
+    timers = [t for t in resource.triggers if t.type == "timer"]
+    assert timers, "every job has a scheduled sweep"
+    for timer in timers:
+        assert len(timer.config["cronExpression"].split()) == 6
+        assert re.fullmatch(r"[0-9*/,-]+", timer.config["cronExpression"].split()[0])
+        assert json.loads(timer.config["payload"])["job"] in FUNCTIONS
+
+
+def test_roles_policies_are_shipped():
+    """Each function's role has a least-privilege policy document in deploy/policies/."""
+    for spec in FUNCTIONS.values():
+        role = BY_NAME[spec.fc_name].props["role"]
+        assert role.endswith(f":role/{spec.fc_name}")
+        path = REPO / "deploy" / "policies" / f"{spec.fc_name}.json"
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert document["Version"] == "1" and document["Statement"]
