@@ -150,9 +150,16 @@ class RunningDns:
 
     def __init__(self, zone: Callable[[], DnsZone], host: str = "127.0.0.1") -> None:
         resolver = _Resolver(zone)
-        self.udp = DNSServer(resolver, address=host, port=0, logger=_SilentLogger())
-        port = self.udp.server.server_address[1]
-        self.tcp = DNSServer(resolver, address=host, port=port, tcp=True, logger=_SilentLogger())
+        for attempt in range(20):
+            self.udp = DNSServer(resolver, address=host, port=0, logger=_SilentLogger())
+            port = self.udp.server.server_address[1]
+            try:
+                self.tcp = DNSServer(resolver, address=host, port=port, tcp=True, logger=_SilentLogger())
+                break
+            except OSError:  # the UDP port's TCP twin is taken by another socket: pick another port
+                self.udp.server.server_close()
+                if attempt == 19:
+                    raise
         self.threads = [threading.Thread(target=s.server.serve_forever, kwargs={"poll_interval": 0.05},
                                          name="localcloud-dns", daemon=True) for s in (self.udp, self.tcp)]
         for thread in self.threads:

@@ -67,6 +67,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
@@ -95,7 +96,7 @@ class OssObject:
     last_modified: float
     metadata: dict[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def md5(self) -> bytes:
         """The raw MD5 digest of the content."""
         return hashlib.md5(self.data).digest()
@@ -105,7 +106,7 @@ class OssObject:
         """The ETag OSS gives a simple upload: quoted upper-case MD5 hex."""
         return '"' + self.md5.hex().upper() + '"'
 
-    @property
+    @cached_property
     def crc64(self) -> str:
         """``x-oss-hash-crc64ecma``: CRC-64/XZ (ECMA-182, reflected) as a decimal string."""
         return str(crc64_ecma(self.data))

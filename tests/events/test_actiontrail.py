@@ -7,7 +7,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-
 from acrguard.events import ActionTrailRecord, BareActionTrailRecord, decode_event
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -15,8 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def record(name: str) -> ActionTrailRecord:
     """The ActionTrail record of fixture ``name``."""
-    event = decode_event((FIXTURES / name).read_bytes())
-    return event.record if not isinstance(event, BareActionTrailRecord) else event.record
+    return decode_event((FIXTURES / name).read_bytes()).record
 
 
 def test_newer_shape_fields_are_read():

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
 from acrguard.cli import cli
+from click.testing import CliRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -82,6 +81,14 @@ def test_stdin_is_read_with_dash():
     """'-' reads the event from standard input."""
     result = explain("-", "--json", stdin=(FIXTURES / "timer_json_payload.json").read_bytes())
     assert result.exit_code == 0 and json.loads(result.output)["functions"] == ["image_advisor"]
+
+
+def test_oversized_file_exits_2_without_reading_it_all(tmp_path):
+    """A file over the size limit is malformed (exit 2), and says so."""
+    big = tmp_path / "big.json"
+    big.write_bytes(b"[" + b" " * (2 * 1024 * 1024) + b"]")
+    result = explain(str(big), "--json")
+    assert result.exit_code == 2 and "more than" in json.loads(result.output)["reason"]
 
 
 def test_missing_file_exits_2():

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from acrguard.errors import BadInputError
 from acrguard.events import (
     AcrArtifactEvent,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from acrguard.events import decode_event, decode_events
 from acrguard.events.dedup import (
     SECTION,
@@ -101,6 +100,13 @@ def test_garbage_entries_in_the_section_are_pruned(store):
     store.update(lambda doc: doc.setdefault(SECTION, {}).update({"bad": "x", "worse": {"expires": "soon"}}))
     assert claim(store, "k", now=T0) is Claim.NEW
     assert set(store.section(SECTION)) == {"k"}
+
+
+def test_a_section_that_is_not_an_object_is_started_afresh(store):
+    """A corrupted section costs at most a re-processed event, never a crash."""
+    store.update(lambda doc: doc.update({SECTION: ["not", "a", "map"]}))
+    assert not was_processed(store, "k", now=T0)
+    assert claim(store, "k", now=T0) is Claim.NEW
 
 
 def test_batch_events_have_distinct_keys():

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from acrguard.events import (
     ENDPOINT_KEEPER,
     IMAGE_ADVISOR,
@@ -26,7 +25,8 @@ INSTANCE = "cr-instance/cri-test0000000000001"
 
 #: fixture -> (kind, handled, functions, resources, a phrase of the reason)
 EXPECTED: dict[str, tuple[str, bool, tuple[str, ...], tuple[str, ...], str]] = {
-    "actiontrail_ecs_delete_disk.json": ("actiontrail", False, (), (), "not an event acrguard handles (Ecs DeleteDisk)"),
+    "actiontrail_ecs_delete_disk.json": ("actiontrail", False, (), (),
+                                         "not an event acrguard handles (Ecs DeleteDisk)"),
     "actiontrail_lookup_events_read.json": ("actiontrail", False, (), (), "read-only event"),
     "actiontrail_raw_record.json": ("actiontrail_raw", False, (), (), "with it, whitelist_guard would handle it"),
     "cloudevent_oss_object_created.json": ("cloudevent", False, (), (), "not an event acrguard handles"),
@@ -46,13 +46,14 @@ EXPECTED: dict[str, tuple[str, bool, tuple[str, ...], tuple[str, ...], str]] = {
     "cr_artifact_scan_completed.json": ("acr_artifact", False, (), (), "tolerated and ignored"),
     "cr_endpoint_status_assumed_role.json": ("actiontrail", True, (WHITELIST_GUARD,), (INSTANCE,), "whitelist guard"),
     "cr_vpc_endpoint_linked_vpc_create.json": ("actiontrail", True, (ENDPOINT_KEEPER,),
-                                               (INSTANCE, "vpc/vpc-bp1fakevpc00000013", "vswitch/vsw-bp1fakevsw0000013"),
+                                               (INSTANCE, "vpc/vpc-bp1fakevpc00000013",
+                                                "vswitch/vsw-bp1fakevsw0000013"),
                                                "endpoint keeper"),
     "cr_vpc_endpoint_linked_vpc_delete_console.json": ("actiontrail", True, (ENDPOINT_KEEPER,),
                                                        (INSTANCE, "vpc/vpc-bp1fakevpc00000013",
                                                         "vswitch/vsw-bp1fakevsw0000013"), "endpoint keeper"),
-    "ims_add_user_to_group.json": ("actiontrail", True, (PULLKEY_AUDITOR,), ("ram-user/acr-puller", "ram-group/pullers"),
-                                   "re-audits that user"),
+    "ims_add_user_to_group.json": ("actiontrail", True, (PULLKEY_AUDITOR,),
+                                   ("ram-user/acr-puller", "ram-group/pullers"), "re-audits that user"),
     "ims_create_access_key.json": ("actiontrail", True, (PULLKEY_AUDITOR,),
                                    ("ram-user/acr-puller", "access-key/LTAI****0017"), "AccessKeys"),
     "ims_create_login_profile_console.json": ("actiontrail", True, (PULLKEY_AUDITOR,), ("ram-user/acr-puller",),

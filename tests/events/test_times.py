@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from acrguard.events._fields import Ctx
 from acrguard.events.errors import MalformedEventError
 from acrguard.events.times import parse_time
@@ -41,8 +40,8 @@ def test_zone_less_times_use_the_given_zone():
     assert parse_time("2021-11-15 20:49:40", Ctx(), naive=CST).utcoffset() == timedelta(hours=8)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2020-13-45T00:00:00Z", "2020-11-19T25:00:00Z", "2020-11-19T21:04:42XYZT",
-                                  "2020-11-19T21:04:42+25:00", "", "12:00"])
+@pytest.mark.parametrize("text", ["yesterday", "2020-13-45T00:00:00Z", "2020-11-19T25:00:00Z",
+                                  "2020-11-19T21:04:42XYZT", "2020-11-19T21:04:42+25:00", "", "12:00"])
 def test_unrecognised_times_are_errors_with_their_path(text):
     """A time acrguard cannot read is a MalformedEventError at the field's path."""
     with pytest.raises(MalformedEventError) as caught:

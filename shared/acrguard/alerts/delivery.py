@@ -34,7 +34,6 @@ from acrguard.alerts.render import plural, when
 from acrguard.alerts.transport import Transport, TransportError
 from acrguard.config.alerts import AlertsConfig, ChannelConfig
 from acrguard.redact import redact_text
-from acrguard.state.base import StateStore
 
 log = logging.getLogger("acrguard.alerts")
 
@@ -109,11 +108,10 @@ def send_message(channel: ChannelConfig, message: Message, transport: Transport,
 
 
 class Delivery:
-    """Sends messages to configured channels and records the outcomes in the state store."""
+    """Sends messages to configured channels and records each outcome in the state store at once."""
 
-    def __init__(self, config: AlertsConfig, store: StateStore, transport: Transport, clock: Clock) -> None:
+    def __init__(self, config: AlertsConfig, transport: Transport, clock: Clock) -> None:
         self.config = config
-        self.store = store
         self.transport = transport
         self.clock = clock
 
@@ -124,34 +122,36 @@ class Delivery:
                             RenderOptions(max_items=self.config.max_findings_per_message))
 
     # -- a run ---------------------------------------------------------------------------------
-    def deliver(self, plan: Plan) -> list[DeliveryRecord]:
+    def deliver(self, plan: Plan, session: state.StateSession) -> list[DeliveryRecord]:
         """Send everything in ``plan`` that the channels' limits allow; record the rest as pending."""
         records: list[DeliveryRecord] = []
         for channel in self.config.channels:
             dues = plan.due.get(channel.name) or []
             if dues:
-                records.extend(self._deliver_channel(channel, dues))
+                records.extend(self._deliver_channel(channel, dues, session))
         return records
 
-    def _deliver_channel(self, channel: ChannelConfig, dues: list[Due]) -> list[DeliveryRecord]:
+    def _deliver_channel(self, channel: ChannelConfig, dues: list[Due], session: state.StateSession
+                         ) -> list[DeliveryRecord]:
         kind = kind_of(channel.type)
         limit = kind.rate.lowered_to(channel.rate_per_minute)
         robot = state.robot_id(channel)
-        alerts = state.section({state.SECTION: self.store.section(state.SECTION)})
+        alerts = session.alerts
         now = self.clock.now()
         refusal = state.rejected(alerts, channel)
         if refusal and now < float(refusal["at"]) + self.config.retry_rejected_after_s:
-            return self._defer(channel, dues, "the channel rejected an earlier message; fix its configuration "
+            return self._defer(session, channel, dues, "the channel rejected an earlier message; fix its configuration "
                                f"(retried after {when(float(refusal['at']) + self.config.retry_rejected_after_s)})",
                                str(refusal.get("error", "")))
-        sent, blocked_until = state.robot_log(alerts, robot)
+        sent, blocked_until = state.robot_log(alerts, robot)  # copies: later writes do not change them
         if blocked_until > now:
-            return self._defer(channel, dues, f"the platform asked to slow down; blocked until {when(blocked_until)}")
+            return self._defer(session, channel, dues,
+                               f"the platform asked to slow down; blocked until {when(blocked_until)}")
         room = remaining(limit, sent, now)
         capacity = self.config.max_messages_per_run if room is None else min(room, self.config.max_messages_per_run)
         limit_text = describe_limit(limit, self.config.max_messages_per_run)
         if capacity <= 0:
-            return self._defer(channel, dues, f"rate limit reached ({limit_text})")
+            return self._defer(session, channel, dues, f"rate limit reached ({limit_text})")
         why = (f"{plural(len(dues), 'alert group')} were due and this channel takes {capacity} more "
                f"message{'s' if capacity != 1 else ''} now ({limit_text})")
         records: list[DeliveryRecord] = []
@@ -167,13 +167,13 @@ class Delivery:
             records.append(DeliveryRecord(channel.name, groups, kind_name, result.outcome, result.detail))
             if result.accepted:
                 sent.append(done)
-                self.store.update(lambda doc, c=covered, t=done: self._record_accepted(doc, channel, robot, c, t))
+                session.change(lambda alerts, c=covered, t=done: self._record_accepted(alerts, channel, robot, c, t))
                 log.info("alerts: %s sent to channel %s (%s, %s)", kind_name, channel.name,
                          plural(len(covered), "group"), ", ".join(sorted({d.reason.value for d in covered})))
                 continue
             later = [d for _, rest in planned[index + 1:] for d in rest]
-            self.store.update(lambda doc, c=covered, r=result, t=done, rest=later:
-                              self._record_failure(doc, channel, robot, limit, c, rest, r, t))
+            session.change(lambda alerts, c=covered, r=result, t=done, rest=later:
+                           self._record_failure(alerts, channel, robot, limit, c, rest, r, t))
             log.warning("alerts: channel %s did not take a %s (%s: %s); %s stay pending", channel.name, kind_name,
                         result.outcome.value, result.detail, plural(len(covered) + len(later), "group"))
             if later:
@@ -184,17 +184,16 @@ class Delivery:
 
     # -- state updates -------------------------------------------------------------------------
     @staticmethod
-    def _record_accepted(doc: dict[str, Any], channel: ChannelConfig, robot: str, covered: list[Due],
+    def _record_accepted(alerts: dict[str, Any], channel: ChannelConfig, robot: str, covered: list[Due],
                          now: float) -> None:
-        alerts = state.section(doc)
         for due in covered:
             state.record_sent(alerts, due.group_key, channel.name, due.firing, now)
         state.record_robot_send(alerts, robot, now)
         state.clear_rejected(alerts, channel.name)
 
-    def _record_failure(self, doc: dict[str, Any], channel: ChannelConfig, robot: str, limit: RateLimit,
+    @staticmethod
+    def _record_failure(alerts: dict[str, Any], channel: ChannelConfig, robot: str, limit: RateLimit,
                         covered: list[Due], later: list[Due], result: Result, now: float) -> None:
-        alerts = state.section(doc)
         for due in covered:
             state.record_pending(alerts, due.group_key, channel.name, due.firing, reason=due.reason.value,
                                  error=f"{result.outcome.value}: {result.detail}", attempted=True, now=now)
@@ -206,16 +205,16 @@ class Delivery:
         elif not result.outcome.retry_later:
             state.mark_rejected(alerts, channel, f"{result.outcome.value}: {result.detail}", now)
 
-    def _defer(self, channel: ChannelConfig, dues: list[Due], reason: str, error: str = "") -> list[DeliveryRecord]:
+    def _defer(self, session: state.StateSession, channel: ChannelConfig, dues: list[Due], reason: str,
+               error: str = "") -> list[DeliveryRecord]:
         now = self.clock.now()
 
-        def change(doc: dict[str, Any]) -> None:
-            alerts = state.section(doc)
+        def change(alerts: dict[str, Any]) -> None:
             for due in dues:
                 state.record_pending(alerts, due.group_key, channel.name, due.firing, reason=due.reason.value,
                                      error=f"deferred: {reason}", attempted=False, now=now)
 
-        self.store.update(change)
+        session.change(change)
         log.warning("alerts: %s for channel %s deferred: %s%s; they stay pending", plural(len(dues), "group"),
                     channel.name, reason, f" ({error})" if error else "")
         return [DeliveryRecord(channel.name, tuple(d.group_key for d in dues), "deferred", None,

@@ -72,7 +72,7 @@ class AlertPipeline:
         self.config = config
         self.store = store
         self.clock = clock or SystemClock()
-        self.delivery = Delivery(config, store, transport or HttpClientTransport(), self.clock)
+        self.delivery = Delivery(config, transport or HttpClientTransport(), self.clock)
 
     def process(self, job: str, findings: Iterable[Finding], scopes_observed: Iterable[str]) -> AlertRunReport:
         """Record ``job``'s complete findings for ``scopes_observed``, then send what is due."""
@@ -89,31 +89,30 @@ class AlertPipeline:
                                  f"is not in scopes_observed {sorted(scopes)}; a job reports findings only for "
                                  "scopes it observed")
         now = self.clock.now()
-        summary = self.store.update(lambda doc: state.observe(state.section(doc), job, current, scopes, now))
+        session = state.StateSession(self.store)
+        summary = session.change(lambda alerts: state.observe(alerts, job, current, scopes, now))
         report = AlertRunReport(job=job, new=summary.new, resolved=summary.resolved,
                                 still_firing=summary.still_firing)
-        return self._flush(report)
+        return self._flush(report, session)
 
     def flush(self) -> AlertRunReport:
         """Send what is due without new observations (retries, repeats, held groups)."""
-        return self._flush(AlertRunReport())
+        return self._flush(AlertRunReport(), state.StateSession(self.store))
 
-    def _flush(self, report: AlertRunReport) -> AlertRunReport:
+    def _flush(self, report: AlertRunReport, session: state.StateSession) -> AlertRunReport:
         now = self.clock.now()
-        alerts = state.section({state.SECTION: self.store.section(state.SECTION)})
-        plan = plan_notifications(alerts, self.config, now)
+        plan = plan_notifications(session.alerts, self.config, now)
         report.held = plan.held
         report.silenced = plan.silenced
         if plan.quiet:
-            def settle(doc: dict[str, Any]) -> None:
-                section = state.section(doc)
+            def settle(alerts: dict[str, Any]) -> None:
                 for due in plan.quiet:
-                    state.record_sent(section, due.group_key, due.channel, (), now)
+                    state.record_sent(alerts, due.group_key, due.channel, (), now)
 
-            self.store.update(settle)
+            session.change(settle)
             report.quiet_resolutions = len(plan.quiet)
-        report.deliveries = self.delivery.deliver(plan)
+        report.deliveries = self.delivery.deliver(plan, session)
         names = [c.name for c in self.config.channels]
-        self.store.update(lambda doc: state.collect_garbage(state.section(doc), names, self.clock.now()))
+        session.change(lambda alerts: state.collect_garbage(alerts, names, self.clock.now()))
         log.info("alerts: run finished %s", report.summary())
         return report

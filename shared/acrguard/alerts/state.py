@@ -20,21 +20,25 @@ Layout (all times are epoch seconds)::
 until a message reaches the channel, so nothing is lost between runs. Resolved findings are kept
 while some channel's log still refers to them (to name them in the "resolved" message).
 
-Every function here takes the ``alerts`` dict (from ``section(doc)``) and is meant to run inside
-``StateStore.update``.
+Every function here takes the ``alerts`` dict (from ``section(doc)``) and changes it in place;
+``StateSession`` applies such changes to the store, one write per change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from acrguard.alerts.records import finding_to_record
 from acrguard.config.alerts import ChannelConfig
+from acrguard.errors import StateConflict
 from acrguard.findings import Finding
+from acrguard.state.base import SCHEMA_VERSION, Snapshot, StateStore
+
+T = TypeVar("T")
 
 SECTION = "alerts"
 #: Send times older than this are dropped from the robot logs (longer than every rate window).
@@ -47,6 +51,42 @@ def section(doc: dict[str, Any]) -> dict[str, Any]:
     for key in ("groups", "robots", "channels"):
         alerts.setdefault(key, {})
     return alerts
+
+
+class StateSession:
+    """One run's view of the state: read once, then each change written at once with a version check.
+
+    ``StateStore.update`` re-reads and deep-copies the whole document for every change; a run that
+    records each accepted message separately (so it is never sent twice) would pay that per message.
+    The session keeps the snapshot it last wrote and saves the next change against its version;
+    when another writer got in between (``StateConflict``), it re-reads and re-applies the change.
+    """
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self._snapshot: Snapshot | None = None
+
+    @property
+    def alerts(self) -> dict[str, Any]:
+        """The current ``alerts`` section (read it, do not change it: use ``change``)."""
+        if self._snapshot is None:
+            self._snapshot = self.store.load()
+        return section(self._snapshot.data)
+
+    def change(self, apply: Callable[[dict[str, Any]], T]) -> T:
+        """Apply ``apply`` to the ``alerts`` section and save the document; returns what ``apply`` returns."""
+        for _attempt in range(self.store.max_conflict_retries + 1):
+            snapshot = self._snapshot if self._snapshot is not None else self.store.load()
+            self._snapshot = None  # a failed or half-applied change must not be reused
+            result = apply(section(snapshot.data))
+            snapshot.data.setdefault("schema", SCHEMA_VERSION)
+            try:
+                self._snapshot = self.store.save(snapshot)
+            except StateConflict:
+                continue
+            return result
+        raise StateConflict(f"the alert state changed underneath us {self.store.max_conflict_retries + 1} times "
+                            "in a row; is another writer running without reserved concurrency 1?")
 
 
 def robot_id(channel: ChannelConfig) -> str:

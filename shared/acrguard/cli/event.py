@@ -80,6 +80,9 @@ def explain(file: str, as_json: bool) -> None:
         click.echo(f"cannot read {file}: {exc.strerror or exc}", err=True)
         raise SystemExit(EXIT_UNREADABLE) from None
     try:
+        if len(raw) > MAX_EVENT_BYTES:
+            raise MalformedEventError(f"event is more than {MAX_EVENT_BYTES} bytes, the most acrguard accepts "
+                                      "(FC async payloads are at most 128 KB)")
         results = [route(event) for event in decode_events(raw)]
     except MalformedEventError as exc:
         if as_json:

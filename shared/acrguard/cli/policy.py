@@ -69,7 +69,9 @@ def check(files: tuple[str, ...], as_json: bool, instance_id: str | None, user_n
     of these. Exit 0 PASS, 1 WARN, 2 FAIL; 64 usage, 65 malformed input, 66 missing file.
     """
     if not files and not system_names:
-        raise click.UsageError("give at least one FILE or --system NAME")
+        error = click.UsageError("give at least one FILE or --system NAME", click.get_current_context())
+        error.exit_code = EX_USAGE
+        raise error
     policies: list[AttachedPolicy] = []
     for path in files:
         policies.extend(_read(path, as_json))

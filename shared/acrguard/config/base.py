@@ -16,7 +16,7 @@ class Strict(BaseModel):
 
 
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.IGNORECASE)
-_RESOURCE_ID = re.compile(r"^[a-z][a-z0-9]*-[A-Za-z0-9]+$")
+_RESOURCE_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*-[A-Za-z0-9]+$")  # also tr-attach-xxxx
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 
 

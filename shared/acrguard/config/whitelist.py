@@ -38,7 +38,13 @@ class WhitelistEntry(Strict):
 
 
 class WhitelistConfig(Strict):
-    """Policy for the instance's internet endpoint ACL."""
+    """Policy for the instance's internet endpoint ACL.
+
+    ``enforce`` adds what is missing and removes acrguard's own (marked) entries that are no longer
+    declared; ``report`` only reports. ``0.0.0.0/0`` and entries broader than the floor are refused
+    here and reported when found live. ``public_endpoint`` declares the endpoint's state (``any``:
+    no opinion); acrguard switches it only with ``manage_endpoint_status``.
+    """
 
     policy: Literal["enforce", "report"] = "report"
     floor_prefix: int = Field(default=16, ge=0, le=32, description="broadest IPv4 prefix allowed (/16)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
 from acrguard.events._fields import Ctx, describe_type, short
 from acrguard.events.acr import LegacyAcrWebhook, looks_like_legacy_webhook, parse_legacy_webhook
@@ -27,7 +27,8 @@ MAX_EVENT_BYTES = 1024 * 1024
 #: deepest nesting accepted (real events are under 10 levels)
 MAX_DEPTH = 64
 
-Event = Union[CloudEvent, TimerEvent, LegacyAcrWebhook, BareActionTrailRecord]  # noqa: UP007 - runtime alias
+#: any decoded event
+Event = CloudEvent | TimerEvent | LegacyAcrWebhook | BareActionTrailRecord
 
 
 def _reject_constant(name: str) -> Any:

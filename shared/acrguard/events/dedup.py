@@ -69,6 +69,13 @@ def _entry_key(key: str, job: str) -> str:
     return f"{job}|{key}" if job else key
 
 
+def _section(doc: dict[str, Any]) -> dict[str, Any]:
+    """The section, started afresh if it is not an object (losing it only risks re-processing an event)."""
+    if not isinstance(doc.get(SECTION), dict):
+        doc[SECTION] = {}
+    return doc[SECTION]
+
+
 def _prune(entries: dict[str, Any], now: float, max_entries: int) -> None:
     """Drop expired entries (and malformed ones), then the oldest done, then the oldest in progress."""
     for name in [k for k, v in entries.items() if not isinstance(v, dict) or _num(v.get("expires")) <= now]:
@@ -85,7 +92,7 @@ def claim(store: StateStore, key: str, *, job: str = "", now: float | None = Non
     moment = time.time() if now is None else now
 
     def change(doc: dict[str, Any]) -> Claim:
-        entries = doc.setdefault(SECTION, {})
+        entries = _section(doc)
         _prune(entries, moment, policy.max_entries)
         current = entries.get(_entry_key(key, job))
         if current is not None:
@@ -103,7 +110,7 @@ def complete(store: StateStore, key: str, *, job: str = "", now: float | None = 
     moment = time.time() if now is None else now
 
     def change(doc: dict[str, Any]) -> None:
-        entries = doc.setdefault(SECTION, {})
+        entries = _section(doc)
         entries[_entry_key(key, job)] = {"state": "done", "at": moment, "expires": moment + policy.window_s}
         _prune(entries, moment, policy.max_entries)
 
@@ -114,7 +121,7 @@ def release(store: StateStore, key: str, *, job: str = "") -> None:
     """Forget ``key`` for ``job`` (after a failure that FC should retry)."""
 
     def change(doc: dict[str, Any]) -> None:
-        doc.get(SECTION, {}).pop(_entry_key(key, job), None)
+        _section(doc).pop(_entry_key(key, job), None)
 
     store.update(change)
 
@@ -122,5 +129,6 @@ def release(store: StateStore, key: str, *, job: str = "") -> None:
 def was_processed(store: StateStore, key: str, *, job: str = "", now: float | None = None) -> bool:
     """Whether ``key`` is recorded as done for ``job`` and not expired (read-only)."""
     moment = time.time() if now is None else now
-    entry = store.section(SECTION).get(_entry_key(key, job))
+    section = store.section(SECTION)
+    entry = section.get(_entry_key(key, job)) if isinstance(section, dict) else None
     return isinstance(entry, dict) and entry.get("state") == "done" and _num(entry.get("expires")) > moment

@@ -119,8 +119,8 @@ def _data(obj: Mapping[str, Any], ctx: Ctx) -> tuple[Any, Ctx]:
 def parse_cloudevent(obj: Mapping[str, Any], ctx: Ctx) -> CloudEvent:
     """Type a CloudEvents envelope; ``id``, ``source`` and ``type`` are required non-empty strings."""
     raw_id = lookup(obj, "id")[1]
-    if isinstance(raw_id, str) and 0 < len(raw_id) <= 1024:
-        ctx = ctx.with_id(raw_id)
+    if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and 0 < len(str(raw_id)) <= 1024:
+        ctx = ctx.with_id(str(raw_id))
     event_id = get_str(obj, "id", ctx, required=True) or ""
     source = get_str(obj, "source", ctx, required=True, numbers=False) or ""
     etype = get_str(obj, "type", ctx, required=True, numbers=False) or ""

@@ -116,10 +116,13 @@ class KeyDirectory:
         return user in self._keys
 
     def scan(self, users: Iterable[str], *, stop: Callable[[], bool] = lambda: False,
-             progress: Progress | None = None, phase: str = "keys") -> dict[str, list[AccessKeyRecord] | Exception]:
-        """Read the keys of ``users`` concurrently; stop submitting once ``stop()`` is true.
+             progress: Progress | None = None, phase: str = "keys",
+             on_keys: Callable[[str, list[AccessKeyRecord]], None] | None = None,
+             ) -> dict[str, list[AccessKeyRecord] | Exception]:
+        """Read the keys of ``users`` concurrently, a batch at a time; stop once ``stop()`` is true.
 
-        A permanent error for one user is returned in place of its keys; a transient one is raised.
+        ``on_keys(user, keys)`` sees each answer as it arrives (so ``stop`` can depend on it). A
+        permanent error for one user is returned in place of its keys; a transient one is raised.
         """
         names = list(users)
         out: dict[str, list[AccessKeyRecord] | Exception] = {}
@@ -131,11 +134,14 @@ class KeyDirectory:
                 chunk = names[start:start + batch]
                 for name, future in [(n, pool.submit(self.keys_of, n)) for n in chunk]:
                     try:
-                        out[name] = future.result()
+                        out[name] = keys = future.result()
                     except TransientCloudError:
                         raise
                     except CloudCallError as exc:
                         out[name] = exc
+                        continue
+                    if on_keys:
+                        on_keys(name, keys)
                 if progress:
                     progress(phase, min(start + batch, len(names)), len(names))
         return out
@@ -157,10 +163,7 @@ class KeyDirectory:
         if wanted <= set(found):
             return found
         remaining = [u for u in self.users() if not self.known(u)]
-        for user, keys in self.scan(remaining, stop=lambda: wanted <= set(found), progress=progress,
-                                    phase="owners").items():
-            if not isinstance(keys, Exception):
-                note(user, keys)
+        self.scan(remaining, stop=lambda: wanted <= set(found), progress=progress, phase="owners", on_keys=note)
         return found
 
 
