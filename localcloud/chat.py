@@ -399,10 +399,13 @@ def make_handler(sinks: Callable[[], ChatSinks]) -> type[QuietHandler]:
         def do_POST(self) -> None:
             parts = urlsplit(self.path)
             status, answer, headers = sinks().handle(parts.path, parts.query, self.read_body())
-            if isinstance(answer, (dict, list)):
-                self.send_bytes(status, json.dumps(answer, ensure_ascii=False).encode("utf-8"), headers=headers)
-            else:
-                self.send_bytes(status, str(answer).encode("utf-8"), "text/plain; charset=utf-8", headers)
+            try:
+                if isinstance(answer, (dict, list)):
+                    self.send_bytes(status, json.dumps(answer, ensure_ascii=False).encode("utf-8"), headers=headers)
+                else:
+                    self.send_bytes(status, str(answer).encode("utf-8"), "text/plain; charset=utf-8", headers)
+            except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+                self.close_connection = True
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)

@@ -17,8 +17,8 @@ Tests change records and failures at run time through ``cloud.dns`` (a ``DnsZone
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from acrguard.config.safety import SafetyConfig
 from acrguard.errors import StateError
 from acrguard.hysteresis import (

@@ -6,6 +6,7 @@ import socket
 import time
 
 import pytest
+
 from acrguard.config.routes import RoutesConfig
 from acrguard.resolve import (
     DnsResolver,

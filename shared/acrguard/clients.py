@@ -85,7 +85,7 @@ class ClientFactory:
         if cloud.credentials is not None:
             explicit = creds.StaticCredentials(cloud.credentials.access_key_id, cloud.credentials.access_key_secret,
                                                cloud.credentials.security_token, source="config")
-        override = EndpointOverride(cloud.endpoint, cloud.protocol) if cloud.endpoint else None
+        override = EndpointOverride(cloud.endpoint, cloud.protocol, cloud.oss_endpoint) if cloud.endpoint else None
         retry = RetryPolicy(max_attempts=cloud.retry.max_attempts, base_delay_ms=cloud.retry.base_delay_ms,
                             max_delay_ms=cloud.retry.max_delay_ms, extra_codes=tuple(cloud.retry.extra_codes))
         return cls(cloud.region, credentials=creds.resolve(explicit, context=context), override=override,

@@ -79,3 +79,33 @@ def test_roles_policies_are_shipped():
         path = REPO / "deploy" / "policies" / f"{spec.fc_name}.json"
         document = json.loads(path.read_text(encoding="utf-8"))
         assert document["Version"] == "1" and document["Statement"]
+
+
+def _eventbridge_patterns() -> dict[str, list[dict]]:
+    from acrguard.functions import function
+
+    found: dict[str, list[dict]] = {}
+    for resource in RESOURCES:
+        job = function(resource.function_name).name
+        found[job] = [t.pattern for t in resource.triggers if t.type == "eventbridge"]
+    return found
+
+
+def test_trigger_patterns_are_the_routing_tables():
+    """Each function's EventBridge pattern is exactly what the routing table says its job handles."""
+    from acrguard.events.patterns import trigger_patterns
+
+    for job, patterns in _eventbridge_patterns().items():
+        assert patterns == trigger_patterns(job), job
+
+
+def test_every_routed_event_reaches_its_function_and_no_other():
+    """A sample of every routed event matches its own job's trigger and no other function's."""
+    from acrguard.events.patterns import matches, sample_events
+
+    deployed = _eventbridge_patterns()
+    samples = [(job, event) for job, event in sample_events() if job in deployed]
+    assert {job for job, _ in samples} == set(deployed)
+    for job, event in samples:
+        reached = {other for other, patterns in deployed.items() if any(matches(p, event) for p in patterns)}
+        assert reached == {job}, (job, event.get("data", {}).get("eventName"), reached)

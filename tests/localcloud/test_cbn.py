@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from alibabacloud_cbn20170912 import models
-from support import ACCOUNT, base_world
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
+from support import ACCOUNT, base_world
 
 CEN, TABLE, ATTACHMENT = "cen-1", "vtb-tr1", "tr-attach-vpc1"
 
@@ -166,8 +166,8 @@ def test_static_route_delete_and_missing_id(cloud, factory):
     assert listed.transit_router_route_entries[0].transit_router_route_entry_status == "Deleting"
     cloud.advance(2)
     assert error_of(tr_delete, factory, entry_id).code == "IllegalParam.TransitRouterRouteEntryId"
-    propagated = [e for e in tr_list(factory).transit_router_route_entries
-                  if e.transit_router_route_entry_type == "Propagated"][0]
+    propagated = next(e for e in tr_list(factory).transit_router_route_entries
+                      if e.transit_router_route_entry_type == "Propagated")
     assert error_of(tr_delete, factory, propagated.transit_router_route_entry_id).code == \
         "OperationFailed.DeleteTransitRouterRouteEntry"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from alibabacloud_vpc20160428 import models
-from support import ACCOUNT, REGION, base_world
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
 from localcloud import LocalCloud
+from support import ACCOUNT, REGION, base_world
 
 VBR_TABLE, VPC_TABLE = "vtb-vbr1", "vtb-vpc1"
 
@@ -100,7 +100,7 @@ def test_unknown_table_is_not_found(cloud, factory):
 
 
 def test_same_destination_same_hop_is_duplicated_other_hop_is_cidr_duplicate(cloud, factory):
-    """Destinations are unique: RouterEntryConflict.Duplicated for the same next hop, InvalidCIDRBlock.Duplicate else."""
+    """Destinations are unique: RouterEntryConflict.Duplicated for the same hop, InvalidCIDRBlock.Duplicate else."""
     create(factory, "100.118.28.0/24")
     cloud.advance(2)
     assert error_of(create, factory, "100.118.28.0/24").code == "RouterEntryConflict.Duplicated"

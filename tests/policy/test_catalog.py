@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from acrguard.policy.catalog import AccessLevel, load_catalog
 from acrguard.policy.catalog_gen import (
     DATA_FILE,

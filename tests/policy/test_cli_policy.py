@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acrguard.cli import cli
 from click.testing import CliRunner
+
+from acrguard.cli import cli
 
 PULL = ["cr:GetAuthorizationToken", "cr:ListInstanceEndpoint", "cr:PullRepository"]
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from acrguard.errors import BadInputError
 from acrguard.policy.document import PolicyDocumentError, parse_document
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from acrguard.errors import BadInputError
 from acrguard.policy.document import PolicyDocument, PolicyDocumentError
 from acrguard.policy.inputs import policies_from_text

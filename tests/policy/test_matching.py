@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from acrguard.policy.matching import (
     action_covers,
     action_matches,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from acrguard.errors import BadInputError
 from acrguard.policy.document import parse_document
 from acrguard.policy.system_policies import system_policies, system_policy

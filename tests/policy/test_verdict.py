@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from acrguard.findings import Severity
 from acrguard.policy.evaluate import AttachedPolicy, MatchKind
 from acrguard.policy.risk import ExcessCategory

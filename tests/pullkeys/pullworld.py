@@ -20,8 +20,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from acrguard.clients import call
 from alibabacloud_ram20150501 import models as ram
+
+from acrguard.clients import call
 from support import ACCOUNT, INSTANCE_ID, base_world
 
 PULL_ONLY = {"Version": "1", "Statement": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from acrguard.config.routes import RoutesConfig
 from acrguard.findings import Severity
 from acrguard.routes.challenge import (

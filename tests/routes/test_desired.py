@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from acrguard.config import load_config_data
 from acrguard.findings import Severity
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker, Observation, Tracked
@@ -54,6 +55,8 @@ def test_first_run_adds_every_family():
     assert desired.held == () and desired.released == () and desired.findings == ()
     assert set(state["auth"]) == AUTH_IPS
     assert desired.all_prefixes() == {f"{ENI}/32", *(f"{a}/32" for a in AUTH_IPS), *HANGZHOU_RANGES}
+    assert (f"{ENI}/32", "vpc_endpoint") in desired.pairs() and ("100.118.28.0/24", "oss") in desired.pairs()
+    assert len(desired.pairs()) == 7
 
 
 def test_missing_address_is_held_with_the_reason():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from acrguard.findings import Severity
 from acrguard.hysteresis import Observation
 from acrguard.resolve import DnsResolver, NoSuchName, Resolved, ResolverSettings, Unknown

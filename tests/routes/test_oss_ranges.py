@@ -6,6 +6,7 @@ import ipaddress
 import json
 
 import pytest
+
 from acrguard.errors import ConfigError
 from acrguard.routes.oss_ranges import (
     load_oss_ranges,

@@ -29,13 +29,14 @@ class CloudConfig(Strict):
 
     region: RegionId = "cn-hangzhou"
     endpoint: str | None = Field(default=None, description="host:port of an API stand-in (the local cloud)")
+    oss_endpoint: str | None = Field(default=None, description="host:port of an OSS stand-in (the local cloud)")
     protocol: str = "https"
     credentials: CredentialsConfig | None = None
     retry: RetryConfig = RetryConfig()
     connect_timeout_ms: int = Field(default=5000, ge=100, le=60_000)
     read_timeout_ms: int = Field(default=10_000, ge=100, le=120_000)
 
-    @field_validator("endpoint")
+    @field_validator("endpoint", "oss_endpoint")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         if value is not None and ("://" in value or "/" in value or ":" not in value):

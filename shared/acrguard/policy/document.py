@@ -93,16 +93,6 @@ class Statement:
         """Whether the statement only applies when its ``Condition`` holds."""
         return bool(self.condition)
 
-    @property
-    def action_key(self) -> str:
-        """``Action`` or ``NotAction``: the element the actions came from."""
-        return "NotAction" if self.not_action else "Action"
-
-    @property
-    def resource_key(self) -> str:
-        """``Resource`` or ``NotResource``."""
-        return "NotResource" if self.not_resource else "Resource"
-
     def placeholders(self) -> list[str]:
         """Unresolved placeholders (``$regionid``, ``${...}``) in the actions and resources."""
         found: list[str] = []

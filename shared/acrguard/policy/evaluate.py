@@ -25,7 +25,7 @@ the conservative choices are acrguard's):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -425,6 +425,8 @@ def _outside_grants(rule: _Rule, catalog: ActionCatalog, credited: list[_Rule], 
                       may_apply=lambda deny: _may_touch_complement(deny.actions, excluded))
         if not grant.fully_denied:
             grant.excess = tuple(classify_complement(excluded, services, catalog, _probe_denied(grant, credited)))
+            if not grant.excess:
+                return grants  # e.g. NotAction cr:* on acs:cr:… resources: nothing outside the catalog
         grants.append(grant)
         return grants
     for pattern in rule.actions.patterns:
@@ -449,8 +451,8 @@ def _grant(rule: _Rule, action: str, kind: MatchKind, matched: tuple[str, ...], 
                  resources=rule.resources, entry=entry)
 
 
-def _apply_denies(grant: Grant, covers_action: Any, credited: list[_Rule], denies: list[_Rule],
-                  may_apply: Any = None) -> None:
+def _apply_denies(grant: Grant, covers_action: Callable[[_Rule], bool], credited: list[_Rule], denies: list[_Rule],
+                  may_apply: Callable[[_Rule], bool] | None = None) -> None:
     """Remove from ``grant`` the resources credited Denies surely cover; note the Denies not credited."""
     remaining = list(grant.resources.patterns)
     negated = grant.resources.negated
@@ -519,7 +521,7 @@ def _may_touch_complement(deny: ActionSpace, excluded: tuple[str, ...]) -> bool:
     return any(not any(action_covers(e, d) for e in excluded) for d in deny.patterns)
 
 
-def _probe_denied(grant: Grant, credited: list[_Rule]) -> Any:
+def _probe_denied(grant: Grant, credited: list[_Rule]) -> Callable[[str], bool]:
     """A test for probe actions: is the action denied on everything this grant still reaches?"""
     def denied(action: str) -> bool:
         for deny in credited:

@@ -144,9 +144,6 @@ def listing(items: list[str] | tuple[str, ...], limit: int = 4) -> str:
     return f"{', '.join(items[:limit])} and {len(items) - limit} more"
 
 
-def _listed(items: list[str]) -> str:
-    return listing(items)
-
 
 def classify_pattern(pattern: str, services: frozenset[str] | None, catalog: ActionCatalog,
                      denied: Callable[[str], bool]) -> list[Excess]:
@@ -169,7 +166,7 @@ def classify_pattern(pattern: str, services: frozenset[str] | None, catalog: Act
     escalations = _escalations(lambda a: action_matches(pattern, a), reaches, denied)
     if escalations:
         literal = not has_wildcard(pattern)
-        what = pattern if literal else f"{pattern} (includes {_listed(escalations)})"
+        what = pattern if literal else f"{pattern} (includes {listing(escalations)})"
         out.append(Excess(ExcessCategory.IDENTITY, what))
     if not explicit and services is None:
         if not is_universal(pattern):
@@ -203,7 +200,7 @@ def classify_complement(excluded: tuple[str, ...], services: frozenset[str] | No
     escalations = _escalations(lambda a: not any(action_matches(x, a) for x in excluded),
                                lambda s: services is None or s in services, denied)
     if escalations:
-        out.append(Excess(ExcessCategory.IDENTITY, f"everything except {shown} (includes {_listed(escalations)})"))
+        out.append(Excess(ExcessCategory.IDENTITY, f"everything except {shown} (includes {listing(escalations)})"))
     for target in sorted(services or ()):
         if any(action_covers(x, f"{target}:*") for x in excluded):
             continue

@@ -154,6 +154,10 @@ class DesiredPrefixes:
         """Every desired prefix of every family."""
         return frozenset().union(*self.prefixes.values()) if self.prefixes else frozenset()
 
+    def pairs(self) -> list[tuple[str, Family]]:
+        """``(prefix, family)`` for every desired prefix, sorted (the input of a route target's ``plan``)."""
+        return sorted((prefix, family) for family in ALL_FAMILIES for prefix in self.for_family(family))
+
     def may_remove(self, family: Family) -> bool:
         """Whether a plan may remove managed prefixes of ``family`` that are not desired."""
         return family in self.certain

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from support import INSTANCE_NAME
 
 from acrguard.routes.targets.base import marker_prefix
 from acrguard.routes.targets.waiting import Waiter
+from support import INSTANCE_NAME
 
 #: Every API call that changes a route target.
 WRITE_ACTIONS = ("CreateRouteEntry", "DeleteRouteEntry", "ModifyVpnConnectionAttribute", "ResolveAndRouteServiceInCen",

@@ -36,7 +36,7 @@ def test_prefixes_are_normalized_and_bad_ones_named():
     """A bare address is a /32, host bits are cleared, and a bad value is named in the error."""
     assert normalize_prefix("100.103.9.188") == "100.103.9.188/32"
     assert normalize_prefix(" 100.118.28.7/24 ") == "100.118.28.0/24"
-    with pytest.raises(ValueError, match="'oss.example.com'"):
+    with pytest.raises(ValueError, match=r"'oss\.example\.com'"):
         normalize_prefix("oss.example.com")
 
 

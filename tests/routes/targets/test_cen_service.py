@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from alibabacloud_cbn20170912 import models
-from support import ACCOUNT, base_world
 
 from acrguard.clients import call
 from acrguard.config.routes import CenServiceTarget
 from acrguard.routes.targets.cen_service import CenServiceRoutes
+from support import ACCOUNT, base_world
 
 CEN = "cen-1"
 DESIRED = {("192.168.10.21", "vpc_endpoint"), ("100.103.9.188", "auth"), ("100.118.28.0/24", "oss")}

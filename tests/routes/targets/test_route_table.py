@@ -6,13 +6,13 @@ import dataclasses
 
 import pytest
 from alibabacloud_vpc20160428 import models
-from support import ACCOUNT, REGION, base_world
 
 from acrguard.clients import call
 from acrguard.config.routes import RouteTableTarget
 from acrguard.routes.targets.base import RouteChange
 from acrguard.routes.targets.route_table import RouteTableRoutes
 from acrguard.routes.targets.waiting import Waiter
+from support import ACCOUNT, REGION, base_world
 
 VBR, VPC = "vtb-vbr1", "vtb-vpc1"
 DESIRED = {("192.168.10.21", "vpc_endpoint"), ("100.103.9.188", "auth"), ("100.103.7.181", "auth"),

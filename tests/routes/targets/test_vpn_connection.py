@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from alibabacloud_vpc20160428 import models
-from support import ACCOUNT, REGION, base_world
 
 from acrguard.clients import call
 from acrguard.config.routes import VpnConnectionTarget
 from acrguard.routes.targets.vpn_connection import VpnConnectionSubnets
+from support import ACCOUNT, REGION, base_world
 
 DESIRED = {("192.168.10.21", "vpc_endpoint"), ("100.103.9.188", "auth"), ("100.118.28.0/24", "oss")}
 OURS = ["192.168.10.21/32", "100.103.9.188/32", "100.118.28.0/24"]

@@ -1,0 +1,55 @@
+"""What every job receives and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from acrguard.findings import Finding
+
+if TYPE_CHECKING:
+    from acrguard.clients import ClientFactory
+    from acrguard.config.model import AcrguardConfig
+    from acrguard.events.routing import RouteResult
+    from acrguard.findings import Actor
+    from acrguard.runtime.logs import DecisionLog
+    from acrguard.state.base import StateStore
+
+
+@dataclass
+class JobContext:
+    """Everything a job may use in one invocation."""
+
+    config: AcrguardConfig
+    factory: ClientFactory
+    store: StateStore
+    log: DecisionLog
+    dry_run: bool = False
+
+
+@dataclass
+class JobResult:
+    """The complete findings of the scopes the job observed, and what it changed.
+
+    ``scopes`` are the ``Finding.scope`` values observed successfully (findings of observed scopes
+    that are absent now are resolved); ``changes`` are human-readable lines of what was written.
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+    scopes: set[str] = field(default_factory=set)
+    changes: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class Job(Protocol):
+    """A job: a full sweep, and the handling of one routed event."""
+
+    name: str
+
+    def sweep(self, ctx: JobContext) -> JobResult:
+        """Check (and, unless dry-run, fix) everything in the config."""
+        ...
+
+    def handle(self, ctx: JobContext, routed: RouteResult, actor: Actor | None) -> JobResult:
+        """Re-check only the resources an event touched (re-reading live state)."""
+        ...

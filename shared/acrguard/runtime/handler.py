@@ -1,0 +1,142 @@
+"""The one handler behind every function: decode, deduplicate, route, run the job, alert, log.
+
+Error policy (``shared/DESIGN.md``, "Bad input gets a clear error, never a crash loop"):
+
+* a malformed event or an invalid config is logged (with the event id) and reported once; the
+  invocation returns normally, so FC does not retry it forever;
+* a transient cloud failure (throttling, 5xx, network, a lost state race) raises, so FC's async
+  retry runs the invocation again; the event's dedup claim is released first;
+* a permanent cloud error (e.g. ``NoPermission``) becomes a finding with the fix, and the event
+  is marked done.
+
+Duplicates (same ``source`` + ``id``) are skipped through the state store (``events.dedup``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from acrguard.errors import AcrguardError, BadInputError, CloudCallError, ConfigError, StateError, \
+    TransientCloudError
+from acrguard.findings import Finding, Severity
+from acrguard.runtime import settings
+from acrguard.runtime.context import describe
+from acrguard.runtime.logs import DecisionLog
+
+
+class RetryLater(TransientCloudError):
+    """Another invocation holds this event: fail so FC retries it after the holder finished."""
+
+
+def initialize_job(job: str, context: Any) -> None:
+    """FC initializer: import the job and load the config once, so the first event is faster."""
+    from acrguard import jobs
+
+    jobs.load(job)
+    try:
+        settings.load(context)
+    except ConfigError:
+        pass  # reported by the first invocation, with the event id
+
+
+def _secrets(config: Any) -> tuple[str, ...]:
+    values = []
+    creds = getattr(getattr(config, "cloud", None), "credentials", None)
+    if creds is not None:
+        values += [creds.access_key_secret, creds.security_token or ""]
+    for channel in getattr(getattr(config, "alerts", None), "channels", ()) or ():
+        values += [channel.url, channel.secret or ""]
+    return tuple(v for v in values if v)
+
+
+def _problem(job: str, rule: str, scope: str, title: str, fix: str, severity: Severity = Severity.HIGH,
+             **evidence: Any) -> Finding:
+    return Finding(rule=rule, severity=severity, resource=scope, scope=scope, title=title, fix=fix,
+                   evidence=evidence, job=job)
+
+
+def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport: Any = None) -> dict[str, Any]:
+    """Handle one FC invocation of ``job``; returns a JSON-ready summary (FC logs it for sync calls)."""
+    from acrguard.alerts.pipeline import AlertPipeline
+    from acrguard.clients import ClientFactory
+    from acrguard.events import decode_events, route
+    from acrguard.events.dedup import Claim, claim, complete, idempotency_key, release
+    from acrguard.events.errors import MalformedEventError
+    from acrguard.jobs import JobContext, load
+    from acrguard.state import open_store
+
+    started = time.monotonic()
+    log = DecisionLog(base={"job": job, **describe(context)})
+    try:
+        config = config or settings.load(context)
+    except ConfigError as exc:
+        log.decision("config-invalid", source=exc.source, errors=exc.problems)
+        return {"status": "config-error", "errors": exc.problems}
+    log.secrets = _secrets(config)
+    factory = ClientFactory.from_config(config, context)
+    try:
+        store = open_store(config.state, factory)
+    except StateError as exc:
+        log.decision("state-unreadable", error=str(exc))
+        raise
+    pipeline = AlertPipeline(config.alerts, store, transport=transport)
+    try:
+        events = decode_events(event)
+    except MalformedEventError as exc:
+        scope = f"event:{exc.event_id or 'unknown'}"
+        log.decision("malformed-event", event_id=exc.event_id, path=exc.path, problem=exc.problem)
+        pipeline.process(job, [_problem(job, "event.malformed", scope, f"malformed event {exc.event_id or ''}"
+                                        .strip() + " ignored", "check the trigger's event schema (CloudEvents) "
+                                        "and `acrguard event explain` the payload", Severity.MEDIUM,
+                                        path=exc.path, problem=exc.problem)], {scope})
+        return {"status": "bad-input", "error": str(exc)}
+    jobmod = load(job)
+    outcomes = []
+    for decoded in events:
+        routed = route(decoded)
+        log.bind(correlation_id=routed.correlation_id)
+        if not routed.handled or job not in routed.functions:
+            log.decision("ignored", kind=routed.kind, reason=routed.reason if not routed.handled else
+                         f"routed to {', '.join(routed.functions)}, not {job}")
+            outcomes.append({"id": routed.correlation_id, "status": "ignored"})
+            continue
+        key = idempotency_key(decoded)
+        state = claim(store, key, job=job)
+        if state is Claim.DUPLICATE:
+            log.decision("duplicate", key=key)
+            outcomes.append({"id": routed.correlation_id, "status": "duplicate"})
+            continue
+        if state is Claim.IN_PROGRESS:
+            log.decision("in-progress-elsewhere", key=key)
+            raise RetryLater(job, "InProgress", f"event {key} is being handled by another invocation")
+        record = getattr(decoded, "record", None)
+        actor = record.actor(getattr(decoded, "id", None)) if record is not None else None
+        ctx = JobContext(config=config, factory=factory, store=store, log=log, dry_run=config.dry_run)
+        try:
+            result = jobmod.sweep(ctx) if routed.sweep else jobmod.handle(ctx, routed, actor)
+        except (TransientCloudError, StateError) as exc:
+            release(store, key, job=job)
+            log.decision("transient-failure", error=str(exc), retry="FC async retry")
+            raise
+        except (CloudCallError, BadInputError) as exc:
+            scope = f"job:{job}"
+            log.decision("failed", error=str(exc))
+            fix = ("grant the function's role the missing permission (see deploy/policies/)"
+                   if isinstance(exc, CloudCallError) and exc.code and "Permission" in exc.code or
+                   getattr(exc, "status", None) == 403 else "see the error; the next sweep retries")
+            pipeline.process(job, [_problem(job, "job.failed", scope, f"{job} could not finish: {exc}", fix)],
+                             {scope})
+            complete(store, key, job=job)
+            outcomes.append({"id": routed.correlation_id, "status": "failed", "error": str(exc)})
+            continue
+        report = pipeline.process(job, result.findings, result.scopes | {f"job:{job}"})
+        complete(store, key, job=job)
+        log.decision("done", sweep=routed.sweep, findings=len(result.findings), changes=result.changes,
+                     alerts=report.summary(), **result.summary)
+        outcomes.append({"id": routed.correlation_id, "status": "done", "findings": len(result.findings),
+                         "changes": result.changes, "alerts": report.summary()})
+    return {"status": "ok", "job": job, "events": outcomes, "duration_ms": round((time.monotonic() - started) * 1000)}
+
+
+__all__ = ["AcrguardError", "RetryLater", "initialize_job", "run_job"]

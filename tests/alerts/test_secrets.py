@@ -1,0 +1,58 @@
+"""Webhook URLs, tokens and secrets never appear in logs, errors, reports or the state store."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from acrguard.alerts.channels import Outcome
+from acrguard.alerts.transport import HttpClientTransport, HttpRequest, TransportError
+from acrguard.config.alerts import ChannelConfig
+from tests.alerts.helpers import SECRETS, channel, finding
+
+SCOPE = "cri-test0000000000001"
+
+
+def _assert_clean(text: str) -> None:
+    leaked = [secret for secret in SECRETS if secret in text]
+    assert not leaked, f"leaked {leaked}"
+
+
+def test_failures_of_every_kind_leak_nothing(cloud, alerts_config, invocation, caplog, store):
+    """5xx, bad signatures, rate limits, timeouts and refused connections: logs and reports stay clean."""
+    caplog.set_level(logging.DEBUG)
+    dead = f"http://127.0.0.1:9/webhook/{SECRETS[0]}"
+    config = alerts_config(channels=[
+        channel(cloud, "dingtalk", secret="SECwrongsecret000"), channel(cloud, "feishu"),
+        channel(cloud, "wecom"), channel(cloud, "slack", timeout_s=0.2),
+        channel(cloud, "webhook", name="dead", url=dead)])
+    cloud.chat.fail("feishu", status=503, body=f"upstream {SECRETS[2]} failed")
+    cloud.chat.fail("wecom", status=200, body={"errcode": 45009, "errmsg": f"api freq out of limit key={SECRETS[4]}"})
+    cloud.chat.fail("slack", status=503, delay_s=0.4)
+    report = invocation(config).process("whitelist", [finding()], {SCOPE})
+    outcomes = {d.channel: d.outcome for d in report.deliveries}
+    assert outcomes == {"ding": Outcome.MISCONFIGURED, "feishu": Outcome.UNAVAILABLE, "wecom": Outcome.RATE_LIMITED,
+                        "slack": Outcome.UNAVAILABLE, "dead": Outcome.UNAVAILABLE}
+    assert any("alerts:" in r.getMessage() for r in caplog.records)
+    _assert_clean(caplog.text)
+    _assert_clean(repr(report) + json.dumps(report.summary()))
+    _assert_clean(json.dumps(store.load().data))
+
+
+def test_transport_errors_name_no_url(cloud):
+    """A refused connection raises TransportError whose text and cause hold no URL or token."""
+    request = HttpRequest(f"http://127.0.0.1:9/robot/send?access_token={SECRETS[0]}", b"{}")
+    try:
+        HttpClientTransport().send(request, 1.0)
+    except TransportError as exc:
+        assert exc.kind == "connect"
+        _assert_clean(str(exc) + repr(exc) + repr(exc.__cause__) + repr(exc.__context__))
+    else:
+        raise AssertionError("expected a TransportError")
+    _assert_clean(repr(request))
+
+
+def test_config_objects_do_not_show_url_or_secret(cloud):
+    """A channel's repr and str leave out its URL and secret."""
+    config = ChannelConfig.model_validate(channel(cloud, "dingtalk"))
+    _assert_clean(repr(config) + str(config))
