@@ -29,6 +29,7 @@ from localcloud.errors import CloudError
 from localcloud.faults import FaultInjector, FaultRule
 from localcloud.recorder import RequestLog
 from localcloud.registry import RegistryChallenges
+from localcloud.trail import ActionTrail
 from localcloud.service import Service
 
 
@@ -147,6 +148,7 @@ class LocalCloud:
             self.world = world
             self.dns = DnsZone(world.get("dns"))
             self.registry = RegistryChallenges(world.get("registry"))
+            self.trail = ActionTrail(self)
             self.chat = ChatSinks(world.get("chat"), self.clock)
             self.accounts.clear()
             self.access_keys.clear()

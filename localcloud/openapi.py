@@ -116,6 +116,9 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
                 if isinstance(payload, dict):
                     payload = {"RequestId": request_id, **payload}
                 self._record(dispatch, principal, region, params, status, None, False)
+                if status < 300 and not (isinstance(payload, dict) and payload.get("IsSuccess") is False):
+                    cloud.trail.record(dispatch.product, dispatch.action, dispatch.version, principal, region,
+                                       params, headers, request_id)
                 self.send_bytes(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
                                 headers={"x-acs-request-id": request_id})
             except CloudError as err:

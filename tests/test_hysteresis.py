@@ -13,6 +13,7 @@ from acrguard.hysteresis import (
     HysteresisTracker,
     Observation,
     Tracked,
+    adopt,
     dump_tracked,
     parse_tracked,
     step,
@@ -147,6 +148,19 @@ def test_every_history_matches_the_reference(runs, hours):
             assert kept == _reference(events, runs, hours, interval_h), (events, runs, hours)
 
 
+def test_adopt_tracks_only_unknown_live_addresses():
+    """adopt() starts tracking live addresses the state lacks and leaves tracked ones untouched."""
+    before = {IP: Tracked(1.0, 2.0, 2, 1.5)}
+    assert adopt(before, [IP, OTHER], 10.0) == {IP: Tracked(1.0, 2.0, 2, 1.5), OTHER: Tracked(10.0, 10.0)}
+    assert before == {IP: Tracked(1.0, 2.0, 2, 1.5)}
+
+
+def test_adopted_address_is_held_like_any_other():
+    """A live address unknown to the state is not released at once by a complete observation without it."""
+    result = step(adopt({}, [IP], 0.0), EMPTY, 0.0, POLICY)
+    assert [d.address for d in result.held] == [IP] and result.released == ()
+
+
 def test_policy_comes_from_the_safety_section():
     """HoldPolicy.from_safety uses hold_runs and hold_hours."""
     assert HoldPolicy.from_safety(SafetyConfig(hold_runs=5, hold_hours=2.5)) == HoldPolicy(5, 2.5)
@@ -217,6 +231,14 @@ def test_preview_does_not_save(store):
     assert preview["k"].held[0].address == IP
     assert store.load().version == version
     assert tracker.current("s", "k") == {IP: Tracked(0.0, 0.0)}
+
+
+def test_tracker_adopts_live_addresses_before_observing(store):
+    """observe(adopt_live=...) adopts untracked live addresses, then counts this run's miss."""
+    tracker = HysteresisTracker(store, POLICY)
+    result = tracker.observe("s", {"k": Observation.success({OTHER})}, now=5.0, adopt_live={"k": [IP]})
+    assert result["k"].keep == {IP, OTHER}
+    assert tracker.current("s", "k")[IP] == Tracked(5.0, 5.0, 1, 5.0)
 
 
 def test_unknown_observation_writes_nothing(store):

@@ -157,8 +157,9 @@ def test_nameserver_that_does_not_listen_is_unknown(cloud):
 def test_invalid_name_is_unknown_without_a_query(cloud, resolver):
     """A syntactically invalid name is Unknown(invalid-name) and is not sent."""
     before = len(cloud.dns.queries)
-    outcome = resolver.resolve("bad..example.com")
-    assert isinstance(outcome, Unknown) and outcome.reason == "invalid-name"
+    for name in ("bad..example.com", "", "  "):
+        outcome = resolver.resolve(name)
+        assert isinstance(outcome, Unknown) and outcome.reason == "invalid-name"
     assert len(cloud.dns.queries) == before
 
 

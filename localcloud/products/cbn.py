@@ -188,6 +188,7 @@ class CbnBackend:
             self.tr_tables[table.id] = table
 
     def now(self) -> float:
+        """The cloud clock (async states are computed from it)."""
         return self.cloud.clock.now()
 
     def cen(self, cen_id: str) -> CenInstance:
@@ -211,6 +212,7 @@ class CbnBackend:
         return table
 
     def status_of(self, item: RouteService | TrRouteEntry) -> str:
+        """``Creating``, ``Active`` or ``Deleting`` now (``Deleted`` once gone)."""
         return _status(item.created_at, item.deleted_at, self.now(), self.delay) or "Deleted"
 
 

@@ -105,6 +105,7 @@ class RouteEntry:
         return "Pending" if now < self.created_at + delay else "Available"
 
     def hop_keys(self) -> set[tuple[str, str]]:
+        """The next hops as (type, id) pairs, to compare two entries' targets."""
         return {(h.type, h.id) for h in self.next_hops}
 
 
@@ -213,6 +214,7 @@ class VpcBackend:
 
     # -- state --------------------------------------------------------------------------------------
     def now(self) -> float:
+        """The cloud clock (async states are computed from it)."""
         return self.cloud.clock.now()
 
     def table(self, table_id: str) -> RouteTable:
@@ -236,6 +238,7 @@ class VpcBackend:
             raise CloudError("IncorrectRouteEntryStatus", "Some route entry status blocked this operation.", 400)
 
     def vpn(self, connection_id: str) -> VpnConnection:
+        """The IPsec connection, or ``InvalidVpnConnectionInstanceId.NotFound``."""
         conn = self.vpn_connections.get(connection_id)
         if conn is None:
             raise CloudError("InvalidVpnConnectionInstanceId.NotFound",

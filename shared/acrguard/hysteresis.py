@@ -205,6 +205,19 @@ def step(tracked: Mapping[str, Tracked], observation: Observation, now: float, p
     return StepResult(new, tuple(decisions))
 
 
+def adopt(tracked: Mapping[str, Tracked], addresses: Iterable[str], now: float) -> dict[str, Tracked]:
+    """Start tracking ``addresses`` that are live but not tracked (as if first seen ``now``); pure.
+
+    For entries we own that the state does not know (a lost state document, a first run after an
+    upgrade): adopted, they are removed only after the same hold as any other address. Tracked
+    addresses are left exactly as they are.
+    """
+    merged = dict(tracked)
+    for address in addresses:
+        merged.setdefault(address, Tracked(now, now))
+    return merged
+
+
 def parse_tracked(data: Any, where: str) -> dict[str, Tracked]:
     """``{address: record}`` from the state document (``StateError`` naming ``where`` when malformed)."""
     if data is None:
@@ -240,12 +253,13 @@ class HysteresisTracker:
         return parse_tracked((scopes.get(scope) or {}).get(key), f"{self.section}.{scope}.{key}")
 
     def observe(self, scope: str, observations: Mapping[str, Observation], *, now: float | None = None,
-                commit: bool = True) -> dict[str, StepResult]:
+                commit: bool = True, adopt_live: Mapping[str, Iterable[str]] | None = None) -> dict[str, StepResult]:
         """Apply one observation per key of ``scope`` and return each key's ``StepResult``.
 
         With ``commit`` False nothing is written (a preview, e.g. ``routes plan``: running a plan
         twice must not count as two runs). With ``commit`` True the change is saved with the
-        store's version check and re-applied on a conflict.
+        store's version check and re-applied on a conflict. ``adopt_live``: per key, live addresses
+        we own; those not tracked yet are adopted (see ``adopt``) before the observation.
         """
         moment = self.clock() if now is None else now
 
@@ -259,6 +273,8 @@ class HysteresisTracker:
             results: dict[str, StepResult] = {}
             for key, observation in observations.items():
                 before = parse_tracked(keys.get(key), f"{self.section}.{scope}.{key}")
+                if adopt_live and key in adopt_live:
+                    before = adopt(before, adopt_live[key], moment)
                 results[key] = step(before, observation, moment, self.policy)
                 if commit:
                     dumped = dump_tracked(results[key].tracked)

@@ -159,6 +159,8 @@ class DnsResolver:
         import dns.name
         import dns.resolver
 
+        if not name:
+            return _Query(unknown="invalid-name", detail="empty name")
         try:
             qname = dns.name.from_text(name)
         except (dns.exception.DNSException, ValueError) as exc:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import base_world
-
 from acrguard.findings import Actor, Finding, Severity
 from localcloud import LocalCloud
+from support import base_world
 
 DING_TOKEN = "dingtoken0001abcdef"
 DING_SECRET = "SECdingtalksecret0001"

@@ -51,8 +51,8 @@ def test_feishu_card_is_signed_in_the_body(cloud, alerts_config, invocation, clo
     assert body["sign"] == expected
     card = body["card"]
     assert card["header"]["template"] == "red"
-    assert card["header"]["title"] == {"tag": "plain_text",
-                                       "content": "🔴 [CRITICAL] Whitelist entry 0 open to the internet — acl-entry-0000"}
+    title = "🔴 [CRITICAL] Whitelist entry 0 open to the internet — acl-entry-0000"
+    assert card["header"]["title"] == {"tag": "plain_text", "content": title}
     assert [e["tag"] for e in card["elements"]] == ["markdown"]
     assert "Fix: Remove the entry" in card["elements"][0]["content"]
     assert len(message.raw) <= 20 * 1024
@@ -105,7 +105,7 @@ def test_generic_webhook_carries_structured_findings(cloud, alerts_config, invoc
 
 
 def test_wrong_dingtalk_secret_is_a_configuration_error_not_retried(cloud, alerts_config, invocation):
-    """A bad signature gets 310000 "sign not match": misconfigured, kept pending, not re-sent until the config changes."""
+    """A bad signature gets 310000 "sign not match": misconfigured, pending, not re-sent until the config changes."""
     bad = alerts_config(channels=[channel(cloud, "dingtalk", secret="SECnotthesecret")])
     report = invocation(bad).process("whitelist", [finding()], {"cri-test0000000000001"})
     assert report.deliveries[0].outcome is Outcome.MISCONFIGURED

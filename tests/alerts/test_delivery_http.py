@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from acrguard.alerts.channels import Outcome, RenderOptions
@@ -158,7 +159,7 @@ def test_feishu_and_slack_are_paced_per_second(cloud, alerts_config, invocation,
     assert len(cloud.chat.accepted("feishu")) == 8 and len(cloud.chat.accepted("slack")) == 8
     assert all(m.accepted for m in cloud.chat.messages())
     slack_times = [m.at for m in cloud.chat.accepted("slack")]
-    assert all(b - a >= 1.0 for a, b in zip(slack_times, slack_times[1:]))
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(slack_times))
     assert clock.slept >= 7.0
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alibabacloud_cr20181201 import models as cr_models
+
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
-from alibabacloud_cr20181201 import models as cr_models
 from support import ACCOUNT, INSTANCE_ID, REGION
 
 

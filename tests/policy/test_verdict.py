@@ -239,3 +239,30 @@ def test_to_dict_is_json_ready() -> None:
     assert data["denied"] and all(d["denied_by"] for d in data["denied"])
     assert data["issues"][0]["policy"]["name"] == "AliyunContainerRegistryFullAccess"
     assert not any(e["action"].startswith("cr:Delete") for e in data["issues"][0]["excess"])
+
+
+def test_a_deny_that_breaks_pulling_is_named() -> None:
+    """A Deny with NotResource limited to repositories also denies the token on *: the missing issue says which."""
+    result = audit_policies([PULL_ONLY, custom({"Effect": "Deny", "Action": "cr:*",
+                                                "NotResource": "acs:cr:*:*:repository/cri-abc123/*"}, name="fence")],
+                            instance_id="cri-abc123")
+    missing = {i.action: i.summary for i in result.issues if i.kind is IssueKind.MISSING}
+    assert set(missing) == {"cr:GetAuthorizationToken", "cr:ListInstanceEndpoint"}
+    assert all("denied by fence (Custom, default v1) attached to the user, Statement[0]" in s for s in missing.values())
+    assert any("NotResource" in n for n in result.evaluation.notes)
+
+
+def test_unreadable_policies_are_not_offered_for_detaching() -> None:
+    """Nothing is removed on doubt: an unreadable policy gets a note to inspect it, not a detach command."""
+    result = audit_policies([PULL_ONLY, AttachedPolicy.of("broken", "{")])
+    assert result.fix is not None
+    assert result.fix.commands() == []
+    assert any("broken" in n and "could not be read" in n for n in result.fix.notes)
+
+
+def test_rotation_is_advised_only_when_the_key_could_write_or_leave_acr() -> None:
+    """Extra ACR reads do not call for rotating the key; writes do."""
+    reads = audit_policies([custom(allow([*PULL, "cr:ListRepository"]))])
+    writes = audit_policies([custom(allow([*PULL, "cr:PushRepository"]))])
+    assert reads.fix is not None and not any("Rotate" in n for n in reads.fix.notes)
+    assert writes.fix is not None and any("Rotate" in n for n in writes.fix.notes)

@@ -15,6 +15,7 @@ from acrguard.routes.desired import (
     desire,
     desired_prefixes,
     hysteresis_scope,
+    live_addresses,
     observe_instance,
     outcome_observation,
     routable,
@@ -122,6 +123,23 @@ def test_region_without_ranges_routes_resolved_addresses_and_is_uncertain():
     assert desired.for_family("oss") == {"100.118.28.7/32"}
     assert not desired.may_remove("oss")
     assert [f.rule for f in desired.findings] == []  # the missing-ranges finding is raised by observe_instance
+
+
+def test_live_host_routes_unknown_to_the_state_are_adopted_not_dropped():
+    """After a lost state, a marked /32 still on a target is held through the usual hysteresis."""
+    live = {"auth": ["100.103.7.181/32", "100.103.9.188/32"], "oss": sorted(HANGZHOU_RANGES)}
+    only_one = observed(auth=Observation.success({"100.103.9.188"}))
+    desired, state = desire(only_one, {}, 0.0, POLICY, live=live)
+    assert desired.for_family("auth") == {"100.103.7.181/32", "100.103.9.188/32"}
+    assert [h.address for h in desired.held] == ["100.103.7.181"]
+    assert set(state["oss"]) == {"100.118.28.7"}  # ranges are not tracked
+
+
+def test_live_addresses_keeps_only_host_routes():
+    """live_addresses() turns /32 prefixes into addresses and ignores ranges and garbage."""
+    assert live_addresses({"oss": ["100.118.28.0/24", "100.100.5.5/32", "bogus"], "auth": ["192.0.2.1"]}) == \
+        {"oss": {"100.100.5.5"}, "auth": {"192.0.2.1"}}
+    assert live_addresses(None) == {}
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "0.0.0.0", "224.0.0.1", "169.254.169.254", "255.255.255.255",
@@ -342,6 +360,25 @@ def test_preview_does_not_advance_the_hysteresis(cloud, factory, tracker):
         preview = run(cloud, factory, tracker, moment, commit=False)
     assert preview.held[0].misses == 1
     assert tracker.current(hysteresis_scope(INSTANCE_ID), "vpc_endpoint") == {ENI: Tracked(0.0, 0.0)}
+
+
+def test_lost_state_with_live_routes_removes_nothing_at_once(cloud, factory, tracker):
+    """A first run with our routes already on a target adopts their /32s instead of dropping them."""
+    live = {"vpc_endpoint": ["192.168.10.5/32"], "auth": [f"{a}/32" for a in AUTH_IPS]}
+    desired = run(cloud, factory, tracker, 0.0, live=live)
+    assert desired.for_family("vpc_endpoint") == {"192.168.10.5/32", f"{ENI}/32"}
+    assert [h.prefix for h in desired.held] == ["192.168.10.5/32"]
+    assert "192.168.10.5" in tracker.current(hysteresis_scope(INSTANCE_ID), "vpc_endpoint")
+
+
+def test_auth_is_still_probed_when_only_the_vpc_endpoint_call_fails(cloud, factory, tracker):
+    """If GetInstanceVpcEndpoint fails, the documented VPC domain of the instance name is probed."""
+    cloud.inject(product="cr", action="GetInstanceVpcEndpoint", code="NoPrivilege", status=403)
+    desired = run(cloud, factory, tracker, 0.0)
+    assert desired.evidence["vpc_domain_derived"] == f"{INSTANCE_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"
+    assert desired.for_family("auth") == {f"{a}/32" for a in AUTH_IPS} and "auth" in desired.certain
+    assert desired.for_family("vpc_endpoint") == frozenset() and not desired.may_remove("vpc_endpoint")
+    assert any(f.rule == "routes.discovery-failed" for f in desired.findings)
 
 
 def test_observe_instance_uses_the_sdk_dns_and_registry(cloud, factory):

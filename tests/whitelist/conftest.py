@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from acrguard.config import AcrguardConfig, load_config_data
 from acrguard.state.sqlite import SqliteStateStore
-from support import ACCOUNT, INSTANCE_ID, REGION
-
 from localcloud import LocalCloud
 from localcloud.products.cr import Instance
+from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.whitelist.helpers import config_data
 
 

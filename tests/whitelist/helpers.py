@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from acrguard.whitelist.apply import WRITE_ACTIONS
-from support import INSTANCE_ID, INSTANCE_NAME, REGION, ROOT_KEY, ROOT_SECRET
-
 from localcloud import LocalCloud
 from localcloud.products.cr import AclEntry, Instance
+from support import INSTANCE_ID, INSTANCE_NAME, REGION, ROOT_KEY, ROOT_SECRET
 
 IDC_HOST = "idc-egress.example.com"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from acrguard.whitelist.apply import apply_plan
 from acrguard.whitelist.plan import Operation, WhitelistPlan
 from support import INSTANCE_ID
-
 from tests.whitelist.helpers import live, seed_acl, writes
 
 OFFICE = "203.0.113.0/24"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import yaml
-from acrguard.cli import cli
-from acrguard.whitelist.marker import make_comment
 from click.testing import CliRunner
 
+from acrguard.cli import cli
+from acrguard.whitelist.marker import make_comment
 from tests.whitelist.helpers import config_data, live, seed_acl, writes
 
 OFFICE = "203.0.113.0/24"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from acrguard.config import load_config_data
 from acrguard.errors import ConfigError
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from alibabacloud_cr20181201 import models as cr_models
+
 from acrguard.clients import call
 from acrguard.findings import Actor, Severity
 from acrguard.whitelist.guard import handle_event, run_sweep
 from acrguard.whitelist.identity import OwnIdentity
 from acrguard.whitelist.marker import make_comment
-from alibabacloud_cr20181201 import models as cr_models
 from support import INSTANCE_ID, ROOT_KEY
-
 from tests.whitelist.helpers import IDC_HOST, live, seed_acl, writes
 
 OFFICE = "203.0.113.0/24"

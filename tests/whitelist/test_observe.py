@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from alibabacloud_cr20181201 import models as cr_models
+
 from acrguard.errors import CloudCallError
 from acrguard.whitelist.model import AclEntry, EndpointState
 from acrguard.whitelist.observe import endpoint_from_body, observe_endpoint
-from alibabacloud_cr20181201 import models as cr_models
 from support import INSTANCE_ID
-
 from tests.whitelist.helpers import seed_acl
 
 

@@ -315,6 +315,19 @@ class Evaluation:
             return Decision.UNKNOWN
         return best or Decision.NOT_ALLOWED
 
+    def denial(self, action: str, resource: str, *, concrete: bool = False) -> StatementRef | None:
+        """The credited Deny that surely covers ``action`` on ``resource``.
+
+        ``resource`` is a pattern (every resource it matches must be covered), or with ``concrete`` a
+        literal resource value such as the ``*`` GetAuthorizationToken is authorised on.
+        """
+        for rule in self._rules:
+            if rule.is_allow or not rule.credited or not rule.actions.matches(action):
+                continue
+            if rule.resources.surely_matches(resource) if concrete else rule.resources.surely_covers(resource):
+                return rule.ref
+        return None
+
     def granted_for(self, action: str, resource: str) -> GrantStatus | None:
         """The best status with which ``action`` is granted on the concrete ``resource`` (None: not granted)."""
         if self.decide(action, resource) is Decision.DENIED:
@@ -328,10 +341,8 @@ class Evaluation:
 
         None when no live grant reaches it, or a credited Deny surely covers all of ``resource_pattern``.
         """
-        for rule in self._rules:
-            if not rule.is_allow and rule.credited and rule.actions.matches(action) \
-                    and rule.resources.surely_covers(resource_pattern):
-                return None
+        if self.denial(action, resource_pattern) is not None:
+            return None
         order = list(GrantStatus)
         found = [g.status for g in self.grants_for(action) if g.resources.may_intersect(resource_pattern)]
         return min(found, key=order.index, default=None)

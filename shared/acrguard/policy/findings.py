@@ -80,7 +80,7 @@ def _title(issue: Issue, resource: str) -> str:
 
 def _details(issue: Issue, examples: int = 8) -> str:
     """The summary, then one line per (category, pattern, resources) with the actions it grants."""
-    lines = [f"{issue.where()}: {issue.summary}"]
+    lines = [f"{issue.where()}: {issue.summary}" if issue.policy else issue.summary]
     groups: dict[tuple[str, str, str], list[str]] = {}
     for item in issue.items:
         how = item.describe().split(" via ", 1)[1]

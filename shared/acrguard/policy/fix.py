@@ -79,7 +79,7 @@ class LeastPrivilegeFix:
         lines: list[str] = []
         if self.create_commands:
             lines.append(f"1. Create and attach a pull-only policy ({self.policy_name}):")
-            lines.append(json.dumps(self.document, indent=2))
+            lines.extend(f"   {line}" for line in json.dumps(self.document, indent=2).splitlines())
             lines.extend(f"   {c}" for c in self.create_commands)
         detach = [(p, c) for p, c in self.detach if only is None or p == only]
         if detach:
@@ -102,7 +102,7 @@ class LeastPrivilegeFix:
 
 
 def build_fix(offending: Iterable[PolicyRef], *, instance_id: str | None, user_name: str | None,
-              reference_kept: bool, over_privileged: bool) -> LeastPrivilegeFix:
+              reference_kept: bool, over_privileged: bool, unreadable: Iterable[PolicyRef] = ()) -> LeastPrivilegeFix:
     """The fix for an identity whose ``offending`` policies should go.
 
     ``reference_kept``: the policies that stay already grant the three pull actions, so no new
@@ -123,7 +123,8 @@ def build_fix(offending: Iterable[PolicyRef], *, instance_id: str | None, user_n
     for ref in offending:
         if ref not in seen:
             seen.append(ref)
-    notes = []
+    notes = [f"{ref.describe()} could not be read: inspect it before deciding (acrguard does not suggest removing "
+             f"what it could not evaluate)." for ref in unreadable]
     if not instance_id:
         notes.append("Pass the instance id (--instance-id cri-…) to scope PullRepository to that instance's "
                      "repositories.")

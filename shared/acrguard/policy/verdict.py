@@ -198,13 +198,17 @@ def judge(evaluation: Evaluation, *, instance_id: str | None = None, user_name: 
     issues.extend(_unscoped_pull_issues(evaluation, instance_id))
     verdict = Verdict.worst(i.verdict for i in issues)
     severity = Severity.worst([i.severity for i in issues if i.verdict is not Verdict.PASS])
-    offending = [i.policy for i in issues if i.verdict is not Verdict.PASS and i.policy is not None]
+    # Unreadable policies are not offered for detaching: nothing is removed on doubt.
+    offending = [i.policy for i in issues if i.verdict is not Verdict.PASS and i.policy is not None
+                 and i.kind is not IssueKind.UNREADABLE]
     missing = any(i.kind is IssueKind.MISSING for i in issues)
     fix = None
-    if offending or missing:
+    if offending or missing or evaluation.unreadable:
         fix = build_fix(offending, instance_id=instance_id, user_name=user_name,
                         reference_kept=_reference_kept(evaluation, set(offending), instance_id),
-                        over_privileged=any(i.kind is IssueKind.EXCESS for i in issues))
+                        over_privileged=any(i.kind is IssueKind.EXCESS and i.verdict is Verdict.FAIL
+                                            for i in issues),
+                        unreadable=[u.policy for u in evaluation.unreadable])
     return PullKeyVerdict(verdict, severity, tuple(issues), evaluation, fix, instance_id, user_name)
 
 
@@ -313,7 +317,8 @@ def _missing_issues(evaluation: Evaluation, instance_id: str | None) -> list[Iss
             continue
         if status is None:
             summary = f"{action} is not granted on {where}; aliyun-acr-credential-helper cannot pull with this key"
-            summary += _why_missing(evaluation, action)
+            summary += _why_missing(evaluation, action, "*" if action == "cr:GetAuthorizationToken"
+                                    else _PROBES[action](instance_id))
         else:
             how = "conditionally" if status is GrantStatus.CONDITIONAL else "if its placeholders resolve"
             summary = f"{action} is granted on {where} only {how}"
@@ -321,7 +326,10 @@ def _missing_issues(evaluation: Evaluation, instance_id: str | None) -> list[Iss
     return issues
 
 
-def _why_missing(evaluation: Evaluation, action: str) -> str:
+def _why_missing(evaluation: Evaluation, action: str, probe: str) -> str:
+    denial = evaluation.denial(action, probe, concrete=action == "cr:GetAuthorizationToken")
+    if denial is not None:
+        return f" (denied by {denial.describe()})"
     grants = evaluation.grants_for(action)
     if not grants:
         denied = [g for g in evaluation.grants if g.in_catalog and g.action.lower() == action.lower() and g.denied_by]

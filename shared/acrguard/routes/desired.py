@@ -8,9 +8,11 @@ Families (``acrguard.config.routes.Family``):
   for each resolved OSS address outside them (``../shared/reference/acr-network.md`` §1.5, §4.3).
 
 Every /32 goes through the hysteresis (``acrguard.hysteresis``): added at once, removed only after
-``safety.hold_runs`` successful observations and ``safety.hold_hours`` hours without it. A family
-whose observation this run was not complete is *uncertain*: the plan must not remove any of its
-managed prefixes, even one missing from the desired set (e.g. after the state was lost).
+``safety.hold_runs`` successful observations and ``safety.hold_hours`` hours without it. Marked
+/32s that the targets carry but the state does not know (a lost state document) are passed as
+``live`` and adopted into the hysteresis first, so they follow the same hold. A family whose
+observation this run was not complete is *uncertain* (``DesiredPrefixes.may_remove`` is False):
+the plan must not remove any of its managed prefixes, even one missing from the desired set.
 
 ``observe_instance`` does the I/O (SDK, DNS, HTTP probe); ``desire`` and ``build_desired`` are pure;
 ``desired_prefixes`` runs both with a ``HysteresisTracker``.
@@ -19,7 +21,7 @@ managed prefixes, even one missing from the desired set (e.g. after the state wa
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from acrguard.config.routes import ALL_FAMILIES, Family, RoutesConfig
 from acrguard.errors import ConfigError
 from acrguard.findings import Finding, Severity
-from acrguard.hysteresis import Decision, HoldPolicy, Observation, StepResult, Tracked, step
+from acrguard.hysteresis import Decision, HoldPolicy, Observation, StepResult, Tracked, adopt, step
 from acrguard.resolve import DnsResolver, NoSuchName, Outcome, Resolved, ResolverSettings, describe
 from acrguard.routes.challenge import ProbeSettings, probe_auth_domain
 from acrguard.routes.discovery import discover
@@ -132,7 +134,8 @@ class DesiredPrefixes:
 
     ``prefixes[family]``: CIDR strings to route; ``certain``: families whose observation this run
     was complete, the only ones a plan may remove managed prefixes from; ``held``: removals held
-    back by the hysteresis; ``released``: /32s whose hold expired now.
+    back by the hysteresis; ``released``: /32s whose hold expired now; ``transient``: a cloud
+    read failed in a way worth retrying (the caller may raise so FC retries the invocation).
     """
 
     instance: str
@@ -274,11 +277,34 @@ def _ranges_evidence(obs: InstanceObservations) -> dict[str, Any]:
     return {k: obs.evidence[k] for k in ("oss_ranges",) if k in obs.evidence}
 
 
+def live_addresses(live: Mapping[Family, Iterable[str]] | None) -> dict[Family, frozenset[str]]:
+    """Host addresses of the /32 prefixes we route per family (ranges are not tracked, so ignored)."""
+    found: dict[Family, frozenset[str]] = {}
+    for family, prefixes in (live or {}).items():
+        addresses = set()
+        for prefix in prefixes:
+            try:
+                network = ipaddress.ip_network(prefix, strict=False)
+            except ValueError:
+                continue
+            if network.version == 4 and network.prefixlen == 32:
+                addresses.add(str(network.network_address))
+        found[family] = frozenset(addresses)
+    return found
+
+
 def desire(obs: InstanceObservations, tracked: Mapping[Family, Mapping[str, Tracked]], now: float,
-           policy: HoldPolicy) -> tuple[DesiredPrefixes, dict[Family, dict[str, Tracked]]]:
-    """The desired prefixes and the new hysteresis state, from observations and the old state (pure)."""
+           policy: HoldPolicy, *, live: Mapping[Family, Iterable[str]] | None = None
+           ) -> tuple[DesiredPrefixes, dict[Family, dict[str, Tracked]]]:
+    """The desired prefixes and the new hysteresis state, from observations and the old state (pure).
+
+    ``live``: prefixes per family that the route targets carry with our marker; /32s the state
+    does not know are adopted first, so they too are removed only after the hold.
+    """
     clean = sanitize(obs)
-    steps = {family: step(tracked.get(family, {}), clean.observation(family), now, policy)
+    adopted = live_addresses(live)
+    steps = {family: step(adopt(tracked.get(family, {}), adopted.get(family, ()), now), clean.observation(family),
+                          now, policy)
              for family in ALL_FAMILIES}
     return build_desired(clean, steps), {family: dict(result.tracked) for family, result in steps.items()}
 
@@ -329,6 +355,10 @@ def observe_instance(config: AcrguardConfig, instance: InstanceConfig, factory: 
 
     observations["auth"] = Observation.unknown()
     vpc_domain = discovery.vpc_domain
+    if vpc_domain is None and discovery.instance_name:
+        # The documented pattern (acr-network.md §1.3), when only GetInstanceVpcEndpoint failed.
+        vpc_domain = f"{discovery.instance_name.lower()}-registry-vpc.{region}.cr.aliyuncs.com"
+        evidence["vpc_domain_derived"] = vpc_domain
     if vpc_domain is None:
         findings.append(_finding("auth-no-domain", Severity.MEDIUM, instance_id, "No VPC domain to probe",
                                  "The VPC endpoint domain is unknown this run, so the auth service cannot be "
@@ -381,20 +411,19 @@ def observe_instance(config: AcrguardConfig, instance: InstanceConfig, factory: 
 def desired_prefixes(config: AcrguardConfig, instance: InstanceConfig, factory: ClientFactory,
                      tracker: HysteresisTracker, *, now: float | None = None, commit: bool = True,
                      resolver: DnsResolver | None = None, session: Any = None,
-                     ranges: OssRangeTable | None = None) -> DesiredPrefixes:
+                     ranges: OssRangeTable | None = None,
+                     live: Mapping[Family, Iterable[str]] | None = None) -> DesiredPrefixes:
     """Observe one instance and turn it into desired prefixes, updating the hysteresis state.
 
     ``commit`` False previews without saving the hysteresis (``routes plan``); ``now`` defaults
-    to the tracker's clock.
+    to the tracker's clock; ``live``: our marked prefixes per family on the targets, whose
+    untracked /32s are adopted into the hysteresis (a lost state never means an instant removal).
     """
     observed = sanitize(observe_instance(config, instance, factory, resolver=resolver, session=session,
                                          ranges=ranges))
     moment = tracker.clock() if now is None else now
     steps = tracker.observe(hysteresis_scope(instance.instance_id),
                             {family: observed.observation(family) for family in ALL_FAMILIES},
-                            now=moment, commit=commit)
+                            now=moment, commit=commit, adopt_live=live_addresses(live))
     return build_desired(observed, steps)
 
-
-__all__ = ["DesiredPrefixes", "HeldRemoval", "InstanceObservations", "ReleasedAddress", "build_desired", "desire",
-           "desired_prefixes", "hysteresis_scope", "observe_instance", "outcome_observation", "sanitize"]

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from acrguard.events.routing import WHITELIST_GUARD
 from acrguard.findings import Finding, Severity
 from acrguard.hysteresis import Decision, HysteresisTracker, Observation, StepResult, step
 from acrguard.resolve import DnsResolver, NoSuchName, Outcome, Resolved, ResolverSettings, describe
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from acrguard.config.model import InstanceConfig
     from acrguard.config.whitelist import WhitelistConfig
 
-JOB = "whitelist"
+JOB = WHITELIST_GUARD  # the job name the alert pipeline and the handler use
 
 
 def hysteresis_scope(instance_id: str) -> str:

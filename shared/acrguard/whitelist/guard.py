@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from acrguard.errors import CloudCallError, StateError, TransientCloudError
+from acrguard.events.routing import WHITELIST_GUARD
 from acrguard.findings import Actor, Finding, Severity
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker
 from acrguard.redact import mask_access_key_id, redact_text
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from acrguard.resolve import DnsResolver
     from acrguard.state.base import StateStore
 
-JOB = "whitelist"
+JOB = WHITELIST_GUARD  # the job name the alert pipeline and the handler use
 #: ActionTrail event names that change an instance's internet endpoint or its whitelist
 RELEVANT_EVENTS = frozenset(name.lower() for name in (
     "CreateInstanceEndpointAclPolicy", "DeleteInstanceEndpointAclPolicy", "UpdateInstanceEndpointStatus",

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
+from acrguard.events.routing import WHITELIST_GUARD
 from acrguard.findings import Finding, Severity
 from acrguard.whitelist.marker import owned_by
 from acrguard.whitelist.model import LOOPBACK, AclEntry, DesiredState, EndpointState, Network
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from acrguard.config.model import InstanceConfig
     from acrguard.config.whitelist import WhitelistConfig
 
-JOB = "whitelist"
+JOB = WHITELIST_GUARD  # the job name the alert pipeline and the handler use
 
 
 def floor_of(network: Network, whitelist: WhitelistConfig) -> int:

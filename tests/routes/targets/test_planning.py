@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from acrguard.routes.targets.base import CurrentRoutes, ForeignRoute, ManagedRoute, RouteChange
 from acrguard.routes.targets.planning import EntryRules, diff_entries
 
@@ -98,3 +100,10 @@ def test_replacements_do_not_need_quota_room():
     """A next-hop replacement frees its own slot first, so it is planned even on a full table."""
     state = current([ours("100.118.28.0/24", hop="RouterInterface:ri-old")], used=10, quota=10)
     assert [c.after_removal for c in plan({"100.118.28.0/24": "oss"}, state).adds] == [True]
+
+
+def test_plan_is_json_ready():
+    """A plan serializes to JSON as-is (for ``routes plan --json`` and alerts)."""
+    result = plan({"100.118.28.0/24": "oss"}, current([ours("100.118.31.0/24")]))
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["adds"][0]["prefix"] == "100.118.28.0/24" and data["removes"][0]["entry_id"] == "rte-100.118.31.0/24"

@@ -97,8 +97,8 @@ class EntryTarget:
         steps = [("add", c) for c in plan.adds if not c.after_removal] + [("remove", c) for c in plan.removes] + \
                 [("add", c) for c in plan.adds if c.after_removal]
         try:
-            if plan.settling and not self.waiter.until(self._settled):
-                raise self._timeout(result, "*", "entries of the target are still changing")
+            if plan.settling:
+                self._settle(result)
             for index, (operation, change) in enumerate(steps):
                 held = result.failures if operation == "remove" or change.after_removal else []
                 if held:
@@ -112,6 +112,15 @@ class EntryTarget:
         except _Stop:
             result.skipped.extend(c.prefix for _, c in steps)
         return result
+
+    def _settle(self, result: ApplyResult) -> None:
+        try:
+            settled = self.waiter.until(self._settled)
+        except CloudCallError as exc:
+            result.failures.append(Failure("*", "wait", exc.code or "Error", str(exc), True))
+            raise _Stop from None
+        if not settled:
+            raise self._timeout(result, "*", "entries of the target are still changing")
 
     # -- one write ----------------------------------------------------------------------------------
     def _add(self, change: RouteChange, result: ApplyResult) -> None:

@@ -1,0 +1,123 @@
+"""The whitelist guard function end to end: FC-shaped invocations, real-format events, the local cloud.
+
+Someone deletes the last whitelist entry by hand (through the SDK); the local ActionTrail turns
+that call into the EventBridge event FC would deliver; one invocation restores the ACL and one
+chat message names the caller; the duplicate delivery changes nothing and sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from alibabacloud_cr20181201 import models as cr_models
+from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET, base_world, make_factory
+
+from acrguard.clients import call
+from acrguard.functions import function
+from acrguard.runtime.local import invoke, make_context
+
+ALICE_KEY, ALICE_SECRET = "LTAI5tAliceKey00000001", "alice-secret-0001"
+DING = "dingtokenwhitelist0001"
+TIMER = json.dumps({"triggerTime": "2026-11-25T10:00:00Z", "triggerName": "sweep",
+                    "payload": json.dumps({"job": "whitelist_guard"})}).encode()
+
+
+@pytest.fixture
+def world():
+    data = base_world()
+    data["accounts"][ACCOUNT]["global"]["ram"]["users"].append(
+        {"name": "alice", "access_keys": [{"id": ALICE_KEY, "secret": ALICE_SECRET}]})
+    data["chat"] = {"dingtalk": {DING: {}}}
+    return data
+
+
+@pytest.fixture
+def config_path(cloud, tmp_path):
+    endpoints = cloud.endpoints()
+    data = {
+        "cloud": {"region": REGION, "endpoint": endpoints["openapi"], "oss_endpoint": endpoints["oss"],
+                  "protocol": "http", "credentials": {"access_key_id": ROOT_KEY, "access_key_secret": ROOT_SECRET},
+                  "retry": {"max_attempts": 2, "base_delay_ms": 5, "max_delay_ms": 20}},
+        "instances": [{"name": "test", "instance_id": INSTANCE_ID, "whitelist": {
+            "policy": "enforce", "public_endpoint": "enabled",
+            "entries": [{"cidr": "198.51.100.0/24", "comment": "office"}],
+            "allowed_unmanaged": ["203.0.113.0/24"]}}],
+        "alerts": {"channels": [{"name": "ops", "type": "dingtalk",
+                                 "url": f"http://{endpoints['chat']}/dingtalk/robot/send?access_token={DING}"}]},
+        "state": {"backend": "sqlite", "path": str(tmp_path / "state.db")},
+    }
+    path = tmp_path / "acrguard.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def run(event: bytes, config_path, request_id: str = "req-1"):
+    spec = function("whitelist_guard")
+    return invoke(spec, event, make_context(spec, REGION, ACCOUNT, request_id=request_id), config_path)
+
+
+def acl(factory) -> list[str]:
+    body = call("cr", "GetInstanceEndpoint", factory.cr().get_instance_endpoint,
+                cr_models.GetInstanceEndpointRequest(instance_id=INSTANCE_ID, endpoint_type="internet"))
+    return sorted(e.entry for e in body.acl_entries or [])
+
+
+def test_sweep_then_hand_deletion_is_restored_by_the_event(cloud, factory, config_path):
+    """A timer sweep converges; deleting every entry by hand is undone by the event it produces, once."""
+    result = run(TIMER, config_path)
+    assert result["status"] == "ok" and result["events"][0]["status"] == "done"
+    assert acl(factory) == ["198.51.100.0/24", "203.0.113.0/24"]
+    cloud.trail.take()
+    alice = make_factory(cloud, ALICE_KEY, ALICE_SECRET)
+    for entry in acl(factory):
+        call("cr", "DeleteInstanceEndpointAclPolicy", alice.cr().delete_instance_endpoint_acl_policy,
+             cr_models.DeleteInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="internet",
+                                                               entry=entry))
+    assert acl(factory) == []
+    last = cloud.trail.take("DeleteInstanceEndpointAclPolicy")[-1]
+    sent_before = len(cloud.chat.accepted("dingtalk"))
+
+    outcome = run(json.dumps(last).encode(), config_path, "req-2")
+
+    assert outcome["events"][0]["status"] == "done"
+    assert "198.51.100.0/24" in acl(factory)
+    new = cloud.chat.accepted("dingtalk")[sent_before:]
+    assert len(new) == 1
+    text = new[0].text
+    assert "alice" in text and "critical" in text.lower()
+
+    again = run(json.dumps(last).encode(), config_path, "req-3")
+    assert again["events"][0]["status"] == "duplicate"
+    assert len(cloud.chat.accepted("dingtalk")) == sent_before + 1
+
+
+def test_malformed_event_is_reported_once_and_not_retried(cloud, config_path):
+    """Bad input returns normally (no FC retry) and produces one message, not one per delivery."""
+    bad = json.dumps({"specversion": "1.0", "id": "evt-bad-1", "source": "acs.cr", "type": 42}).encode()
+    first = run(bad, config_path)
+    second = run(bad, config_path, "req-2")
+    assert first["status"] == second["status"] == "bad-input"
+    malformed = [m for m in cloud.chat.accepted("dingtalk") if "evt-bad-1" in m.text]
+    assert len(malformed) == 1
+
+
+def test_transient_failure_raises_so_fc_retries(cloud, config_path):
+    """Persistent throttling of the ACL read fails the invocation (FC's async retry runs it again)."""
+    from acrguard.errors import TransientCloudError
+
+    cloud.inject(action="GetInstanceEndpoint", code="Throttling.User")
+    with pytest.raises(TransientCloudError):
+        run(TIMER, config_path)
+    cloud.faults.clear()
+    assert run(TIMER, config_path, "req-2")["events"][0]["status"] == "done"
+
+
+def test_invalid_config_is_reported_not_raised(cloud, tmp_path):
+    """An invalid config returns its errors; nothing is retried and nothing crashes."""
+    path = tmp_path / "acrguard.yaml"
+    path.write_text("instances: [{name: BAD!}]\n", encoding="utf-8")
+    result = run(TIMER, path)
+    assert result["status"] == "config-error"
+    assert any(e.startswith("instances[0].name") for e in result["errors"])
