@@ -56,6 +56,9 @@ MISTAKES = [
      "registry-info.not-string", 3, 5, "acr-registry-info: |"),
     ("number value", 'data:\n  acr-registry-info: |\n    - instanceId: "cri-a"\n  expiring-threshold: 15\n',
      "data.not-string", 4, 23, 'quote it'),
+    ("webhook setting misspelt", 'data:\n  acr-registry-info: |\n    - instanceId: "cri-a"\n'
+     '  webhook-configuration: |\n    enable: true\n    failurePolicy: Ignore\n',
+     "settings.unknown-key", 6, 5, "did you mean 'failure-policy'?"),
     ("unknown outer key", 'data:\n  watch-namespaces: "all"\n  acr-registry-info: |\n    - instanceId: "cri-a"\n',
      "data.unknown-key", 2, 3, "did you mean 'watch-namespace'?"),
 ]

@@ -31,6 +31,8 @@ DATA_KEYS = ("service-account", "watch-namespace", "expiring-threshold", "acr-ap
 #: Keys of one instance entry inside ``acr-registry-info`` (ram-audit.md §3 "Per-instance keys").
 ENTRY_KEYS = ("instanceId", "regionId", "domains", "assumeRoleARN", "expireDuration", "rrsaRoleARN",
               "rrsaOIDCProviderRoleARN", "customAccessKey", "customAccessKeySecret")
+#: Block-string settings and their keys (ram-audit.md §3: ``rrsa``, ``webhook-configuration``).
+BLOCK_SETTINGS = {"rrsa": ("enable",), "webhook-configuration": ("enable", "failure-policy", "timeout-seconds")}
 REGISTRY_INFO = "acr-registry-info"
 
 _RAW_KEY = re.compile(r"""customAccessKey(?!Secret)["']?\s*[:=]\s*["']?([A-Za-z0-9.]{8,})""")
@@ -282,6 +284,8 @@ class _Linter:
                          f'ConfigMap values must be strings: quote it, e.g. {key}: "{value_node.value}"')
             else:
                 self._comment_in_value(key, value_node)
+                if key in BLOCK_SETTINGS and str(value_node.value).strip():
+                    self._settings_block(key, value_node)
         if REGISTRY_INFO not in seen:
             if "acr-registry" in seen:
                 self.add(WARNING, "data.legacy", "only the legacy 'acr-registry' key is set", *_pos(data),
@@ -289,6 +293,35 @@ class _Linter:
             else:
                 self.add(ERROR, "data.no-registry-info", f"'{REGISTRY_INFO}' is missing", *_pos(data),
                          f"add '{REGISTRY_INFO}: |' with the list of instances indented under it")
+
+    def _settings_block(self, key: str, node: yaml.ScalarNode) -> None:
+        """``rrsa`` and ``webhook-configuration`` hold YAML mappings of their own: parse and check their keys."""
+        block = _block_of(node, self.lines)
+        try:
+            value = yaml.safe_load(block.text)
+        except yaml.MarkedYAMLError as exc:
+            self._yaml_error(exc, block.text.split("\n"), block, where=key)
+            return
+        except yaml.YAMLError:
+            return
+        if not isinstance(value, dict):
+            self.add(ERROR, "settings.shape", f"'{key}' must hold 'name: value' lines", *block.position(0, 0),
+                     f"for example: {key}: |\n    enable: true")
+            return
+        known = BLOCK_SETTINGS[key]
+        lines = block.text.split("\n")
+
+        def where(name: str) -> tuple[int, int]:
+            found = next((i for i, t in enumerate(lines) if re.match(rf"\s*{re.escape(name)}\s*:", t)), 0)
+            return block.position(found, len(lines[found]) - len(lines[found].lstrip()) if lines else 0)
+
+        for name, setting in value.items():
+            if str(name) not in known:
+                self.add(WARNING, "settings.unknown-key", f"'{key}': unknown key '{name}'", *where(str(name)),
+                         _did_you_mean(str(name), known))
+            elif name == "failure-policy" and setting not in ("Ignore", "Fail"):
+                self.add(WARNING, "settings.value", f"'{key}': failure-policy should be Ignore or Fail",
+                         *where(str(name)), "the default is Ignore")
 
     def _comment_in_value(self, key: str, node: yaml.ScalarNode) -> None:
         value = str(node.value)
@@ -445,15 +478,16 @@ class _Linter:
                                           str(key_id) if key_id else None, has_secret, block.position(start, 0)[0]))
 
     # -- errors and hints -----------------------------------------------------------------
-    def _yaml_error(self, exc: yaml.MarkedYAMLError, lines: list[str], block: _Block | None) -> None:
+    def _yaml_error(self, exc: yaml.MarkedYAMLError, lines: list[str], block: _Block | None,
+                    where: str = REGISTRY_INFO) -> None:
         mark = exc.problem_mark
         line, column = (mark.line, mark.column) if mark is not None else (0, 0)
         out_line, out_column = block.position(line, column) if block else (line + 1, column + 1)
         if any(p.code in ("yaml.tab", "registry-info.not-indented") and p.line == out_line for p in self.problems):
             return  # already reported with a precise hint
         code, hint = _hint(exc, lines, line, column)
-        where = f"in '{REGISTRY_INFO}': " if block else ""
-        self.add(ERROR, code, f"{where}{_plain(exc.problem or 'syntax error')}", out_line, out_column, hint)
+        prefix = f"in '{where}': " if block else ""
+        self.add(ERROR, code, f"{prefix}{_plain(exc.problem or 'syntax error')}", out_line, out_column, hint)
 
 
 _GENERIC_HINT = ("compare the indentation with the examples in the ACK docs: keys of one mapping start in the same "

@@ -233,3 +233,16 @@ def test_a_removal_without_the_marker_is_refused_before_any_call(cloud, factory,
     with pytest.raises(ValueError, match="does not carry acrguard's marker"):
         target.apply(forged)
     assert writes() == 0
+
+
+def test_a_failed_add_holds_back_the_removals(cloud, factory, waiter, marker):
+    """When the replacing route cannot be created (the table filled up meanwhile), the old route is kept."""
+    target = vbr_target(factory, waiter)
+    target.apply(target.plan({("100.118.28.0/24", "oss")}, target.read_managed(marker)))
+    plan = target.plan({("100.118.31.0/24", "oss")}, target.read_managed(marker))
+    for third in range(6):
+        add_foreign(cloud, factory, f"172.16.{third}.0/24", name="ops")
+    result = target.apply(plan)
+    assert [f.code for f in result.failures] == ["QuotaExceeded"] and not result.transient
+    assert result.skipped == ["100.118.28.0/24"] and not result.deleted
+    assert ("100.118.28.0/24", f"{marker}oss", "Available", "ri-1") in table(factory)
