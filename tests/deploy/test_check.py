@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET
 
 from acrguard.cli import cli
 from acrguard.deploy.check import check
 from acrguard.deploy.syaml import load
 from localcloud.products.fc import seed_from_syaml
+from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET
 
 S_YAML = Path(__file__).resolve().parents[2] / "s.yaml"
 

@@ -129,6 +129,14 @@ def test_event_on_a_user_without_a_pull_key_judges_nobody(cloud, factory):
     assert "GetLoginProfile" not in actions and "ListUsers" not in actions
 
 
+def test_event_on_an_unconfigured_user_without_discovery_makes_no_call(cloud, factory):
+    """With discovery off and no ConfigMap, only configured users can be pull users: no RAM read is needed."""
+    since = cloud.requests.last_seq()
+    result = auditor(cloud, factory, users=("ack-puller",), discover=False).reaudit(
+        EventFacts("AttachPolicyToUser", user_name="wide-puller"))
+    assert result.identities == () and ram_actions(cloud, since) == []
+
+
 def test_group_event_reaudits_the_group_members(cloud, factory):
     """AttachPolicyToGroup touches every member of the group, found with ListUsersForGroup."""
     ram_call(factory, "AddUserToGroup", user_name="reader", group_name="pullers")

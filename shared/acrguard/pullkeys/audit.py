@@ -267,6 +267,8 @@ class PullKeyAuditor:
         reasons: list[tuple[str, ConfigMapKey | None]] = []
         if user in self.settings.users:
             reasons.append((ORIGIN_CONFIG, None))
+        elif not by_id and not self.settings.discover:
+            return None  # nothing but the configured list can make this user a pull user
         try:
             keys = self.directory.keys_of(user)
         except CloudCallError as exc:
