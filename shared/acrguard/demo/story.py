@@ -1,13 +1,148 @@
-"""The demo story, step by step, printed as a timeline."""
+"""The demo story, played through the real handlers on the local cloud and printed as a timeline.
+
+Each function runs exactly as FC would run it: its ``index.handler`` gets the event's bytes and
+an FC-shaped context whose credentials come from ``AssumeRole`` on the function's own role; the
+events are the ones the local ActionTrail produced from the SDK calls the "people" in the story
+made. The chat messages are what the local DingTalk robot accepted, shown as they would appear.
+"""
 
 from __future__ import annotations
 
+import json
+import tempfile
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from acrguard.clients import ClientFactory, EndpointOverride
+import yaml
+
+from acrguard.clients import ClientFactory, EndpointOverride, call
 from acrguard.credentials import StaticCredentials
 from acrguard.demo.inventory import list_instances, render
+from acrguard.functions import FUNCTIONS, function
+from acrguard.runtime.local import invoke, make_context
+
+ROBOT = "demo-ops-robot-token"
+ROBOT_SECRET = "SECdemo-ops-robot-signing-secret"  # noqa: S105 - the local robot's, printed nowhere
+INSTANCE_ID = "cri-demo00000000001"
+
+
+class Story:
+    """The demo's state: the cloud, the people's SDK clients, the functions' config, the timeline."""
+
+    def __init__(self, cloud: Any, workdir: Path, echo: Callable[[str], None]) -> None:
+        self.cloud = cloud
+        self.echo = echo
+        self.started = time.monotonic()
+        endpoints = cloud.endpoints()
+        creds = endpoints["credentials"]
+        self.region = creds["region"]
+        self.account = creds["account_id"]
+        override = EndpointOverride(endpoints["openapi"], "http", endpoints.get("oss"))
+        self.admin = ClientFactory(self.region, credentials=StaticCredentials(creds["access_key_id"],
+                                                                              creds["access_key_secret"]),
+                                   override=override)
+        self.alice = ClientFactory(self.region, credentials=StaticCredentials("LTAI5tDemoAliceKey0001",
+                                                                              "demo-alice-secret-not-a-real-one"),
+                                   override=override)
+        self.config_path = workdir / "acrguard.yaml"
+        self.config_path.write_text(yaml.safe_dump(self._config(endpoints, workdir)), encoding="utf-8")
+        self.seen_messages = 0
+
+    def _config(self, endpoints: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        return {
+            "cloud": {"region": self.region, "endpoint": endpoints["openapi"], "oss_endpoint": endpoints.get("oss"),
+                      "protocol": "http", "retry": {"max_attempts": 3, "base_delay_ms": 20, "max_delay_ms": 200}},
+            "instances": [{
+                "name": "demoreg", "instance_id": INSTANCE_ID,
+                "whitelist": {"policy": "enforce", "public_endpoint": "enabled",
+                              "entries": [{"cidr": "203.0.113.0/24", "comment": "office egress"},
+                                          {"host": "office-egress.example.com", "comment": "backup line"}],
+                              "nameservers": [endpoints["dns"].split(":")[0]],
+                              "dns_port": int(endpoints["dns"].split(":")[1])},
+            }],
+            "alerts": {"channels": [{
+                "name": "ops", "type": "dingtalk", "secret": ROBOT_SECRET, "keywords": ["acrguard"],
+                "url": f"http://{endpoints['chat']}/dingtalk/robot/send?access_token={ROBOT}"}]},
+            "state": {"backend": "sqlite", "path": str(workdir / "state.db")},
+        }
+
+    # -- telling ------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        """One timeline line."""
+        self.echo(f"[{time.monotonic() - self.started:6.2f}s] {text}")
+
+    def chapter(self, title: str) -> None:
+        """A chapter heading."""
+        self.echo(f"\n== {title}")
+
+    def show_chat(self) -> int:
+        """Print the chat messages that arrived since the last call; return how many."""
+        messages = self.cloud.chat.accepted("dingtalk", ROBOT)
+        new = messages[self.seen_messages:]
+        self.seen_messages = len(messages)
+        for message in new:
+            body = message.text.strip().splitlines()
+            self.echo("   ┌─ DingTalk · ops " + "─" * 50)
+            for line in body[:30]:
+                self.echo(f"   │ {line}")
+            if len(body) > 30:
+                self.echo(f"   │ … {len(body) - 30} more lines")
+            self.echo("   └" + "─" * 67)
+        return len(new)
+
+    # -- acting -------------------------------------------------------------------------------
+    def run_function(self, name: str, event: dict[str, Any] | bytes, what: str) -> dict[str, Any]:
+        """Invoke a function as FC would, with its role's STS credentials, and print the outcome."""
+        from alibabacloud_sts20150401 import models
+
+        spec = function(name)
+        assumed = call("sts", "AssumeRole", self.admin.sts().assume_role, models.AssumeRoleRequest(
+            role_arn=f"acs:ram::{self.account}:role/{spec.fc_name}", role_session_name="fc-demo",
+            duration_seconds=900)).credentials
+        raw = event if isinstance(event, bytes) else json.dumps(event).encode("utf-8")
+        before = self.cloud.requests.last_seq()
+        context = make_context(spec, self.region, self.account, assumed)
+        self.say(f"{spec.fc_name} <- {what}")
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):  # the decision log lines (FC's logstore)
+            result = invoke(spec, raw, context, self.config_path)
+        writes = [r for r in self.cloud.requests.filter(since=before)
+                  if r.status < 300 and not r.action.startswith(("Get", "List", "Describe"))
+                  and r.product not in ("sts", "oss")]
+        for outcome in result.get("events", []):
+            changes = outcome.get("changes") or []
+            self.say(f"  {outcome['status']}: {outcome.get('findings', 0)} finding(s); "
+                     f"{len(writes)} write call(s)" + ("".join(f"\n           - {c}" for c in changes)))
+        self.show_chat()
+        return result
+
+    def timer(self, job: str) -> dict[str, Any]:
+        """The payload of a job's timer trigger."""
+        return {"triggerTime": self.cloud.clock.iso(), "triggerName": "sweep",
+                "payload": json.dumps({"job": job, "reason": "scheduled sweep"})}
+
+
+def _whitelist_chapter(story: Story) -> None:
+    from alibabacloud_cr20181201 import models
+
+    story.chapter("Someone empties the public endpoint's whitelist")
+    acl = call("cr", "GetInstanceEndpoint", story.alice.cr().get_instance_endpoint,
+               models.GetInstanceEndpointRequest(instance_id=INSTANCE_ID, endpoint_type="internet")).acl_entries
+    for entry in acl or []:
+        call("cr", "DeleteInstanceEndpointAclPolicy", story.alice.cr().delete_instance_endpoint_acl_policy,
+             models.DeleteInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="internet",
+                                                            entry=entry.entry))
+    story.say(f"alice deleted all {len(acl or [])} whitelist entries with the SDK: the registry is open to the "
+              "internet")
+    events = story.cloud.trail.take("DeleteInstanceEndpointAclPolicy")
+    story.say(f"ActionTrail -> EventBridge: {len(events)} DeleteInstanceEndpointAclPolicy event(s)")
+    story.run_function("whitelist_guard", events[-1], "the last DeleteInstanceEndpointAclPolicy event")
+    story.run_function("whitelist_guard", events[-1], "the same event again (EventBridge is at-least-once)")
 
 
 def run_story(world: str | None = None, keep_running: bool = False, echo: Callable[[str], None] = print) -> int:
@@ -17,22 +152,28 @@ def run_story(world: str | None = None, keep_running: bool = False, echo: Callab
     cloud = LocalCloud.from_world_file(world)
     cloud.start()
     try:
-        endpoints = cloud.endpoints()
-        creds = endpoints["credentials"]
-        echo(f"local cloud: OpenAPI {endpoints['openapi']}, DNS {endpoints['dns']}, registry {endpoints['registry']}")
-        factory = ClientFactory(creds["region"], credentials=StaticCredentials(creds["access_key_id"],
-                                                                               creds["access_key_secret"]),
-                                override=EndpointOverride(endpoints["openapi"]))
-        echo("\n== Instances and endpoints (ListInstance, GetInstanceEndpoint, GetInstanceVpcEndpoint)")
-        echo(render(list_instances(factory, creds["region"])))
-        echo(f"\n{len(cloud.requests.all())} API calls, all signed and verified by the local cloud.")
-        if keep_running:
-            echo("\nThe local cloud keeps running (Ctrl-C to stop). Endpoints and credentials:")
-            echo(str(endpoints))
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                pass
+        with tempfile.TemporaryDirectory(prefix="acrguard-demo-") as workdir:
+            story = Story(cloud, Path(workdir), echo)
+            endpoints = cloud.endpoints()
+            echo(f"local cloud: OpenAPI {endpoints['openapi']}, DNS {endpoints['dns']}, "
+                 f"registry {endpoints['registry']}, chat {endpoints['chat']}")
+            story.chapter("What is there (ListInstance, GetInstanceEndpoint, GetInstanceVpcEndpoint)")
+            echo(render(list_instances(story.admin, story.region)))
+            story.chapter("First sweep")
+            for job in ("whitelist_guard",):
+                if job in FUNCTIONS:
+                    story.run_function(job, story.timer(job), "timer sweep")
+            _whitelist_chapter(story)
+            story.chapter("Summary")
+            story.say(f"{len(cloud.requests.all())} API calls, every one signed and verified by the local cloud; "
+                      f"{story.seen_messages} chat message(s)")
+            if keep_running:
+                echo("\nThe local cloud keeps running (Ctrl-C to stop):")
+                echo(json.dumps({k: v for k, v in endpoints.items() if k != "credentials"}, indent=2))
+                try:
+                    threading.Event().wait()
+                except KeyboardInterrupt:
+                    pass
         return 0
     finally:
         cloud.stop()

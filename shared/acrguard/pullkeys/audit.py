@@ -33,7 +33,6 @@ from acrguard.findings import Actor, Finding, Severity
 from acrguard.policy.evaluate import AttachedPolicy, Evaluation, evaluate
 from acrguard.policy.findings import finding_to_dict, to_findings
 from acrguard.policy.verdict import PullKeyVerdict, Verdict, judge
-from acrguard.pullkeys.configmap import lint_text
 from acrguard.pullkeys.identity import Identity, IdentityResolver, OnceCache, RunCache
 from acrguard.pullkeys.keys import HygieneSettings, KeyReport, hygiene_findings, read_keys
 from acrguard.pullkeys.ramapi import RamReader
@@ -45,8 +44,7 @@ from acrguard.pullkeys.sources import (
     Progress,
     PullKeyFinder,
     PullKeySearch,
-    configmap_keys,
-    read_configmap,
+    read_configmaps,
 )
 from acrguard.redact import mask_access_key_id
 
@@ -189,7 +187,7 @@ class PullKeyAuditor:
         """Every source, every pull user (the timer run)."""
         search = self.finder.find(
             users=self.settings.users,
-            configmaps=[(c.path or c.oss or "", c.cluster) for c in self.settings.configmaps],
+            configmaps=self._configmap_sources(),
             discover=self.settings.discover, grants_pull=lambda i: grants_pull(self._evaluation(i)),
             factory=self.factory, region=self.region, progress=progress)
         identities = self._audit_users(search, progress)
@@ -202,7 +200,7 @@ class PullKeyAuditor:
             return AuditResult(trigger, ())
         touched = self._touched(facts)
         search = PullKeySearch()
-        wanted = self._configmap_keys(search)
+        wanted = read_configmaps(search, self._configmap_sources(), factory=self.factory, region=self.region)
         by_id = {k.access_key_id: k for k in wanted}
         for user in touched:
             reasons = self._pull_reasons(user, by_id)
@@ -245,22 +243,8 @@ class PullKeyAuditor:
                 return []
             raise
 
-    def _configmap_keys(self, search: PullKeySearch) -> list[ConfigMapKey]:
-        """Keys named by the configured ConfigMaps (files or OSS; no RAM calls)."""
-        wanted: list[ConfigMapKey] = []
-        for source in self.settings.configmaps:
-            location = source.path or source.oss or ""
-            try:
-                text = read_configmap(location, factory=self.factory, region=self.region)
-            except TransientCloudError:
-                raise
-            except (OSError, UnicodeDecodeError, CloudCallError, ValueError) as exc:
-                search.configmaps.append((location, source.cluster, None, str(exc)))
-                continue
-            report = lint_text(text, location)
-            search.configmaps.append((location, source.cluster, report, None))
-            wanted.extend(configmap_keys(report, source.cluster))
-        return wanted
+    def _configmap_sources(self) -> list[tuple[str, str | None]]:
+        return [(c.path or c.oss or "", c.cluster) for c in self.settings.configmaps]
 
     def _pull_reasons(self, user: str, by_id: dict[str, ConfigMapKey]) -> list[tuple[str, ConfigMapKey | None]] | None:
         """Why ``user`` is a pull user (None: it is not). Reads its keys, and its policies only if needed."""

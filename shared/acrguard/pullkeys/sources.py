@@ -200,6 +200,27 @@ def configmap_keys(report: ConfigMapReport, cluster: str | None) -> list[ConfigM
     return keys
 
 
+def read_configmaps(search: PullKeySearch, sources: Iterable[tuple[str, str | None]], *,
+                    factory: ClientFactory | None = None, region: str | None = None) -> list[ConfigMapKey]:
+    """Read and lint each ConfigMap ``(source, cluster)``, record it in ``search``, return the keys it names.
+
+    A source that cannot be read is recorded with its error (a transient cloud error is raised).
+    """
+    wanted: list[ConfigMapKey] = []
+    for source, cluster in sources:
+        try:
+            text = read_configmap(source, factory=factory, region=region)
+        except TransientCloudError:
+            raise
+        except (OSError, UnicodeDecodeError, BadInputError, CloudCallError) as exc:
+            search.configmaps.append((source, cluster, None, str(exc)))
+            continue
+        report = lint_text(text, source)
+        search.configmaps.append((source, cluster, report, None))
+        wanted.extend(configmap_keys(report, cluster))
+    return wanted
+
+
 class PullKeyFinder:
     """Runs the three sources against one account."""
 
@@ -221,18 +242,7 @@ class PullKeyFinder:
         search = PullKeySearch()
         for name in users:
             search.user(name).add_origin(ORIGIN_CONFIG)
-        wanted: list[ConfigMapKey] = []
-        for source, cluster in configmaps:
-            try:
-                text = read_configmap(source, factory=factory, region=region)
-            except TransientCloudError:
-                raise
-            except (OSError, UnicodeDecodeError, BadInputError, CloudCallError) as exc:
-                search.configmaps.append((source, cluster, None, str(exc)))
-                continue
-            report = lint_text(text, source)
-            search.configmaps.append((source, cluster, report, None))
-            wanted.extend(configmap_keys(report, cluster))
+        wanted = read_configmaps(search, configmaps, factory=factory, region=region)
         if discover:
             if grants_pull is None:
                 raise ValueError("discovery needs grants_pull (the policy engine's answer)")
