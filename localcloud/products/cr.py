@@ -14,11 +14,28 @@ adding an entry that is already there (compared as networks, so ``1.2.3.4`` equa
 ``1.2.3.4/32``) gives ``ACL_ENTRY_ALREADY_EXIST``; deleting one that is not there gives
 ``ACL_ENTRY_NOT_EXIST``. An entry that is not an IP address or CIDR gives the gateway's
 ``InvalidParameter`` (400). Entries are stored as sent.
+
+Repositories, tags and artifact build rules (``GetRepository``, ``ListRepository``,
+``GetRepoTag``, ``ListRepoTag``, ``GetArtifactBuildRule``, ``CreateArtifactBuildRule``):
+parameter and field names follow the SDK models and the API reference (``ListRepoTag`` answers
+``ImageCreate``/``ImageUpdate`` and ``TotalCount`` as strings, ``GetRepoTag`` its times as
+numbers, as the models type them). ``REPO_NOT_EXIST`` and ``TAG_NOT_EXIST`` are the codes other
+ACR clients handle (third-party code, not a published error table); their 404 status is the
+emulator's choice, like ``INSTANCE_NOT_EXIST``. The order of ``ListRepoTag`` (newest
+``ImageUpdate`` first) is the emulator's choice: the reference does not state one.
+``CreateArtifactBuildRule`` is refused on Basic instances and in finance/gov regions, as its
+reference says (https://help.aliyun.com/document_detail/601109.html: Standard and Advanced only;
+not in Finance Cloud or Gov Cloud regions); the refusal codes and the answer to
+``GetArtifactBuildRule`` when no rule exists (``ARTIFACT_BUILD_RULE_NOT_EXIST``, HTTP 200 with
+``IsSuccess: false``) are the emulator's choices: no error table is published.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +67,51 @@ class LinkedVpc:
 
 
 @dataclass
+class RepoTag:
+    """One image tag of a repository."""
+
+    tag: str
+    digest: str
+    image_size: int
+    image_id: str = ""
+    status: str = "NORMAL"
+    image_create: int = 1735689600000
+    image_update: int = 1735689600000
+
+
+@dataclass
+class Repository:
+    """A repository (``namespace/name``) of an instance, with its tags."""
+
+    id: str
+    namespace: str
+    name: str
+    repo_type: str = "PRIVATE"
+    status: str = "NORMAL"
+    summary: str = ""
+    tag_immutability: bool = False
+    create_time: int = 1735689600000
+    modified_time: int = 1735689600000
+    tags: list[RepoTag] = field(default_factory=list)
+
+    def tag(self, name: str) -> RepoTag | None:
+        """The tag called ``name``, if any."""
+        return next((t for t in self.tags if t.tag == name), None)
+
+
+@dataclass
+class BuildRule:
+    """An artifact build rule (``ACCELERATED_IMAGE`` for a repository: on-demand loading)."""
+
+    id: str
+    scope_type: str
+    scope_id: str
+    artifact_type: str = "ACCELERATED_IMAGE"
+    image_index_only: bool = False
+    priority_file: str = ""
+
+
+@dataclass
 class Instance:
     """An ACR Enterprise Edition instance."""
 
@@ -69,6 +131,8 @@ class Instance:
     vpc_enable: bool = True
     linked_vpcs: list[LinkedVpc] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    repositories: list[Repository] = field(default_factory=list)
+    build_rules: list[BuildRule] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,6 +142,45 @@ class Instance:
     @property
     def vpc_domain(self) -> str:
         return f"{self.name}-registry-vpc.{self.region}.cr.aliyuncs.com"
+
+    def repository(self, namespace: str, name: str) -> Repository | None:
+        """The repository ``namespace/name``, if any."""
+        return next((r for r in self.repositories if r.namespace == namespace and r.name == name), None)
+
+    def repository_by_id(self, repo_id: str) -> Repository | None:
+        """The repository with this ``RepoId``, if any."""
+        return next((r for r in self.repositories if r.id == repo_id), None)
+
+
+def _stable_id(prefix: str, *parts: str) -> str:
+    """A deterministic resource id such as ``crr-1a2b3c4d5e6f7a8b`` (emulator's choice of format)."""
+    return f"{prefix}-" + hashlib.sha256("/".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def _digest(*parts: str) -> str:
+    return "sha256:" + hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+
+def _seed_repositories(instance: Instance, specs: list[dict[str, Any]], where: str) -> None:
+    """``repositories: [{namespace, name, id?, accelerated?, tags: [{tag, image_size, digest?}]}]``."""
+    for index, spec in enumerate(specs):
+        here = f"{where}.repositories[{index}]"
+        if not isinstance(spec, dict) or not spec.get("namespace") or not spec.get("name"):
+            raise ValueError(f"{here}: needs 'namespace' and 'name'")
+        repo_id = str(spec.get("id") or _stable_id("crr", instance.id, spec["namespace"], spec["name"]))
+        repo = Repository(id=repo_id, namespace=str(spec["namespace"]), name=str(spec["name"]),
+                          repo_type=str(spec.get("repo_type", "PRIVATE")), summary=str(spec.get("summary", "")))
+        for tag_index, tag in enumerate(spec.get("tags") or []):
+            if not isinstance(tag, dict) or not tag.get("tag") or not isinstance(tag.get("image_size"), int):
+                raise ValueError(f"{here}.tags[{tag_index}]: needs 'tag' and an integer 'image_size' (bytes)")
+            updated = int(tag.get("image_update", 1735689600000 + tag_index * 1000))
+            digest = str(tag.get("digest") or _digest(repo.id, str(tag["tag"])))
+            repo.tags.append(RepoTag(tag=str(tag["tag"]), digest=digest, image_size=int(tag["image_size"]),
+                                     image_id=digest.split(":", 1)[-1], image_create=updated, image_update=updated))
+        instance.repositories.append(repo)
+        if spec.get("accelerated"):
+            instance.build_rules.append(BuildRule(id=str(spec.get("build_rule_id") or _stable_id("crabr", repo.id)),
+                                                  scope_type="REPOSITORY", scope_id=repo.id))
 
 
 class CrBackend:
@@ -113,9 +216,44 @@ class CrBackend:
                              for v in vpc.get("linked_vpcs") or []],
                 tags=dict(spec.get("tags") or {}),
                 extra={k: v for k, v in spec.items() if k not in {
-                    "id", "name", "specification", "status", "issue", "internet", "vpc", "tags"}},
+                    "id", "name", "specification", "status", "issue", "internet", "vpc", "tags", "repositories"}},
             )
+            _seed_repositories(instance, spec.get("repositories") or [], where)
             self.instances[instance.id] = instance
+
+    def push_image(self, instance_id: str, namespace: str, name: str, tag: str, image_size: int,
+                   digest: str | None = None) -> dict[str, Any]:
+        """Emulate ``docker push``: store the tag (creating the repository if needed) and return the event.
+
+        The event is the ``cr:Artifact:PushCompleted`` CloudEvents envelope EventBridge would deliver;
+        no ``data`` sample is published for it, so its keys follow the BuildCompleted sample
+        (``shared/reference/events-fc.md`` §2.3) plus ``Digest`` and ``ImageSize`` (emulator's choice).
+        """
+        instance = self.get(instance_id)
+        now_ms = int(self.cloud.clock.now() * 1000)
+        repo = instance.repository(namespace, name)
+        if repo is None:
+            repo = Repository(id=_stable_id("crr", instance.id, namespace, name), namespace=namespace, name=name,
+                              create_time=now_ms, modified_time=now_ms)
+            instance.repositories.append(repo)
+        digest = digest or _digest(repo.id, tag, str(now_ms))
+        existing = repo.tag(tag)
+        if existing is not None:
+            repo.tags.remove(existing)
+        repo.tags.append(RepoTag(tag=tag, digest=digest, image_size=image_size, image_id=digest.split(":", 1)[-1],
+                                 image_create=existing.image_create if existing else now_ms, image_update=now_ms))
+        repo.modified_time = now_ms
+        return {
+            "id": str(uuid.uuid4()), "source": "acs.cr", "specversion": "1.0",
+            "subject": f"acs.cr:{self.region}:{self.account_id}:{repo.id}", "time": self.cloud.clock.iso(),
+            "type": "cr:Artifact:PushCompleted", "datacontenttype": "application/json;charset=utf-8",
+            "aliyunaccountid": self.account_id, "aliyunpublishtime": self.cloud.clock.iso(),
+            "aliyuneventbusname": "default", "aliyunregionid": self.region, "aliyunpublishaddr": "127.0.0.1",
+            "data": {"InstanceName": instance.name, "InstanceId": instance.id, "RegionId": self.region,
+                     "RepoId": repo.id, "RepoNamespaceName": namespace, "RepoName": name, "Tag": tag,
+                     "Digest": digest, "ImageSize": image_size,
+                     "ImageUpdate": self.cloud.clock.utcnow().strftime("%Y-%m-%d %H:%M:%S")},
+        }
 
     def get(self, instance_id: str) -> Instance:
         """The instance, or the ACR not-found error."""
@@ -316,3 +454,175 @@ def update_instance_endpoint_status(call: Call, backend: CrBackend) -> dict[str,
     instance.internet_enable = enable
     instance.modified_time = int(call.cloud.clock.now() * 1000)
     return dict(OK)
+
+
+# -- repositories, tags and artifact build rules ---------------------------------------------------
+
+ACCELERATED_IMAGE = "ACCELERATED_IMAGE"
+SCOPE_REPOSITORY = "REPOSITORY"
+#: editions that may create ACCELERATED_IMAGE rules (CreateArtifactBuildRule's reference)
+ACCELERATION_EDITIONS = ("Enterprise_Standard", "Enterprise_Advanced")
+
+
+def _repo_not_exist(what: str) -> CloudError:
+    return CloudError("REPO_NOT_EXIST", f"The repository {what} does not exist.", 404)
+
+
+def _repository_body(instance: Instance, repo: Repository) -> dict[str, Any]:
+    return {"InstanceId": instance.id, "RepoId": repo.id, "RepoNamespaceName": repo.namespace,
+            "RepoName": repo.name, "RepoType": repo.repo_type, "RepoStatus": repo.status,
+            "RepoBuildType": "MANUAL", "Summary": repo.summary, "TagImmutability": repo.tag_immutability,
+            "ResourceGroupId": instance.resource_group_id, "CreateTime": repo.create_time,
+            "ModifiedTime": repo.modified_time}
+
+
+def _repository_of(call: Call, instance: Instance) -> Repository:
+    """The repository named by ``RepoId``, or by ``RepoNamespaceName`` + ``RepoName``."""
+    repo_id = call.get("RepoId")
+    if repo_id:
+        repo = instance.repository_by_id(repo_id)
+        if repo is None:
+            raise _repo_not_exist(repo_id)
+        return repo
+    namespace, name = call.get("RepoNamespaceName"), call.get("RepoName")
+    if not namespace or not name:
+        raise CloudError("MissingParameter", 'The input parameter "RepoId" (or "RepoNamespaceName" and "RepoName") '
+                         "that is mandatory for processing this request is not supplied.", 400)
+    repo = instance.repository(namespace, name)
+    if repo is None:
+        raise _repo_not_exist(f"{namespace}/{name}")
+    return repo
+
+
+@SERVICE.action("GetRepository")
+def get_repository(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """One repository, by ``RepoId`` or by ``RepoNamespaceName`` + ``RepoName``."""
+    instance = backend.get(call.require("InstanceId"))
+    return {**OK, **_repository_body(instance, _repository_of(call, instance))}
+
+
+@SERVICE.action("ListRepository")
+def list_repository(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """Repositories of an instance, paged by ``PageNo``/``PageSize`` (at most 100), filtered by namespace/name."""
+    instance = backend.get(call.require("InstanceId"))
+    page_no = call.get_int("PageNo", 1, minimum=1)
+    page_size = call.get_int("PageSize", 30, minimum=1, maximum=100)
+    repos = sorted(instance.repositories, key=lambda r: (r.namespace, r.name))
+    if call.get("RepoNamespaceName"):
+        repos = [r for r in repos if r.namespace == call.get("RepoNamespaceName")]
+    if call.get("RepoName"):
+        repos = [r for r in repos if call.get("RepoName", "") in r.name]
+    if call.get("RepoStatus"):
+        repos = [r for r in repos if r.status == call.get("RepoStatus")]
+    page = page_by_number(repos, page_no, page_size)
+    return {**OK, "Repositories": [_repository_body(instance, r) for r in page], "PageNo": page_no,
+            "PageSize": page_size, "TotalCount": str(len(repos))}
+
+
+def _tag_body(tag: RepoTag, *, times_as_text: bool) -> dict[str, Any]:
+    convert = str if times_as_text else int
+    return {"Tag": tag.tag, "Digest": tag.digest, "ImageId": tag.image_id, "ImageSize": tag.image_size,
+            "Status": tag.status, "ImageCreate": convert(tag.image_create), "ImageUpdate": convert(tag.image_update)}
+
+
+@SERVICE.action("GetRepoTag")
+def get_repo_tag(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """One tag of a repository: ``ImageSize`` (bytes), ``Digest``, ``Status``, times (ms, numbers)."""
+    instance = backend.get(call.require("InstanceId"))
+    repo = instance.repository_by_id(call.require("RepoId"))
+    if repo is None:
+        raise _repo_not_exist(call.require("RepoId"))
+    tag = repo.tag(call.require("Tag"))
+    if tag is None:
+        raise CloudError("TAG_NOT_EXIST", f"The tag {call.require('Tag')} does not exist.", 404)
+    return {**OK, **_tag_body(tag, times_as_text=False)}
+
+
+@SERVICE.action("ListRepoTag")
+def list_repo_tag(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """Tags of a repository, newest ``ImageUpdate`` first (emulator's order), paged by ``PageNo``/``PageSize``."""
+    instance = backend.get(call.require("InstanceId"))
+    repo = instance.repository_by_id(call.require("RepoId"))
+    if repo is None:
+        raise _repo_not_exist(call.require("RepoId"))
+    page_no = call.get_int("PageNo", 1, minimum=1)
+    page_size = call.get_int("PageSize", 30, minimum=1, maximum=100)
+    tags = sorted(repo.tags, key=lambda t: (-t.image_update, t.tag))
+    page = page_by_number(tags, page_no, page_size)
+    return {**OK, "Images": [_tag_body(t, times_as_text=True) for t in page], "PageNo": page_no,
+            "PageSize": page_size, "TotalCount": str(len(tags))}
+
+
+def _rule_body(rule: BuildRule) -> dict[str, Any]:
+    return {"BuildRuleId": rule.id, "ScopeType": rule.scope_type, "ScopeId": rule.scope_id,
+            "ArtifactType": rule.artifact_type,
+            "Parameters": {"ImageIndexOnly": rule.image_index_only, "PriorityFile": rule.priority_file}}
+
+
+def _rule_scope(call: Call) -> tuple[str, str]:
+    scope_type = call.require("ScopeType")
+    artifact_type = call.require("ArtifactType")
+    if scope_type != SCOPE_REPOSITORY:
+        raise invalid_parameter("ScopeType", scope_type, "only REPOSITORY is supported")
+    if artifact_type != ACCELERATED_IMAGE:
+        raise invalid_parameter("ArtifactType", artifact_type, "only ACCELERATED_IMAGE is supported")
+    return scope_type, artifact_type
+
+
+@SERVICE.action("GetArtifactBuildRule")
+def get_artifact_build_rule(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """The build rule with ``BuildRuleId``, or the one of ``ScopeType``/``ScopeId``/``ArtifactType``.
+
+    No such rule answers ``ARTIFACT_BUILD_RULE_NOT_EXIST`` with ``IsSuccess: false`` (emulator's choice).
+    """
+    instance = backend.get(call.require("InstanceId"))
+    rule_id = call.get("BuildRuleId")
+    if rule_id:
+        found = next((r for r in instance.build_rules if r.id == rule_id), None)
+    else:
+        scope_type, artifact_type = _rule_scope(call)
+        scope_id = call.require("ScopeId")
+        found = next((r for r in instance.build_rules if (r.scope_type, r.scope_id, r.artifact_type)
+                      == (scope_type, scope_id, artifact_type)), None)
+    if found is None:
+        return _failure("ARTIFACT_BUILD_RULE_NOT_EXIST")
+    return {**OK, **_rule_body(found)}
+
+
+@SERVICE.action("CreateArtifactBuildRule")
+def create_artifact_build_rule(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """Create a repository's ``ACCELERATED_IMAGE`` rule (on-demand loading); answers ``BuildRuleId``.
+
+    Refused (``IsSuccess: false``; the codes are the emulator's) on Basic instances
+    (``UNSUPPORTED_INSTANCE_SPECIFICATION``), in finance/gov regions (``UNSUPPORTED_REGION``), and
+    when the repository already has one (``ARTIFACT_BUILD_RULE_ALREADY_EXIST``).
+    """
+    instance = backend.get(call.require("InstanceId"))
+    scope_type, artifact_type = _rule_scope(call)
+    repo = instance.repository_by_id(call.require("ScopeId"))
+    if repo is None:
+        raise _repo_not_exist(call.require("ScopeId"))
+    if instance.specification not in ACCELERATION_EDITIONS:
+        return _failure("UNSUPPORTED_INSTANCE_SPECIFICATION")
+    if "finance" in instance.region or "gov" in instance.region:
+        return _failure("UNSUPPORTED_REGION")
+    if any((r.scope_type, r.scope_id, r.artifact_type) == (scope_type, repo.id, artifact_type)
+           for r in instance.build_rules):
+        return _failure("ARTIFACT_BUILD_RULE_ALREADY_EXIST")
+    raw = call.get("Parameters")  # the SDK sends the map as a JSON string
+    options: dict[str, Any] = {}
+    if raw:
+        try:
+            decoded = json.loads(raw)
+        except ValueError:
+            raise invalid_parameter("Parameters", raw, "expected a JSON object") from None
+        if not isinstance(decoded, dict):
+            raise invalid_parameter("Parameters", raw, "expected a JSON object")
+        options = decoded
+    rule = BuildRule(id=_stable_id("crabr", instance.id, repo.id, str(len(instance.build_rules))),
+                     scope_type=scope_type, scope_id=repo.id, artifact_type=artifact_type,
+                     image_index_only=bool(options.get("ImageIndexOnly", False)),
+                     priority_file=str(options.get("PriorityFile", "") or ""))
+    instance.build_rules.append(rule)
+    instance.modified_time = int(call.cloud.clock.now() * 1000)
+    return {**OK, "BuildRuleId": rule.id}

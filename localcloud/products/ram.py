@@ -22,15 +22,20 @@ World format (``accounts.<id>.global.ram``)::
 
     users:
       - name: acr-puller
+        create_date: "2025-01-01T00:00:00Z"  # optional
         groups: [pullers]
         policies: [{name: AliyunContainerRegistryReadOnlyAccess, type: System}]
         access_keys: [{id: LTAI..., secret: ..., status: Active, create_date: ..., last_used: ...}]
-        login_profile: false
+        login_profile: false             # or true, or {password_reset_required, mfa_bind_required, create_date}
     groups: [{name: pullers, policies: [{name: acr-pull, type: Custom}]}]
     policies:
       - name: acr-pull                   # type Custom unless given
         versions: [{id: v1, default: true, document: {Version: "1", Statement: [...]}}]
+      - {name: acr-read, document: {...}}  # shorthand: one version v1, the default
     roles: [{name: acrguard-keeper, policies: [...]}]
+
+Attaching a policy that is not defined (or built in) is a world error naming where. Big worlds for
+benchmarks come from ``localcloud.worlds.generate.ram_world``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from localcloud.cloud import AccessKey
@@ -150,8 +156,9 @@ def _refs(items: list[Any] | None) -> list[PolicyRef]:
     return refs
 
 
-def load_system_policies() -> list[dict[str, Any]]:
-    """The System policies shipped in ``acrguard/data/system_policies.json``, as world-format specs.
+@lru_cache(maxsize=1)
+def load_system_policies() -> tuple[dict[str, Any], ...]:
+    """The System policies shipped in ``acrguard/data/system_policies.json``, as world-format specs (read once).
 
     That file (``{"policies": {name: {"description", "default_version", "versions": {id:
     {"document", ...}}}}}``) is the one copy of the documents acrguard knows offline; the local cloud
@@ -162,7 +169,7 @@ def load_system_policies() -> list[dict[str, Any]]:
 
         path = files("acrguard") / "data" / "system_policies.json"
         if not path.is_file():
-            return []
+            return ()
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ImportError, OSError) as exc:  # pragma: no cover - acrguard ships with the local cloud
         raise ValueError(f"cannot read acrguard/data/system_policies.json: {exc}") from None
@@ -172,7 +179,7 @@ def load_system_policies() -> list[dict[str, Any]]:
         versions = [{"id": version_id, "document": version["document"], "default": version_id == default}
                     for version_id, version in (entry.get("versions") or {}).items()]
         specs.append({"name": name, "description": entry.get("description", ""), "versions": versions})
-    return specs
+    return tuple(specs)
 
 
 class RamBackend:

@@ -59,7 +59,10 @@ class Finding:
     ``rule``: stable id such as ``whitelist.open-to-internet``; ``resource``: what it is about
     (``cri-…``, ``vtb-…``, ``ram-user/acr-puller``); ``scope``: the grouping scope (usually the
     instance id or the account); ``labels``: extra identifying labels (part of the fingerprint);
-    ``evidence``: data that supports it (not part of the fingerprint).
+    ``evidence``: data that supports it (not part of the fingerprint). ``notice``: a one-off event
+    (acrguard changed a route, someone changed the ACL) rather than a condition; it is told once and
+    its disappearance is not announced as "resolved" (put what makes each occurrence unique, e.g.
+    the change, in ``labels``).
     """
 
     rule: str
@@ -73,6 +76,7 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     actor: Actor | None = None
     job: str = ""
+    notice: bool = False  # a one-off event (a change made or seen), not a lasting condition: never "resolved"
 
     def identifying_labels(self) -> dict[str, str]:
         """The labels that make up the identity: rule, resource, scope and ``labels``."""

@@ -35,6 +35,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (
     FunctionSpec("pullkey_auditor", "acrguard-pullkey-auditor",
                  ("alibabacloud-ram20150501", *_COMMON),
                  ("alibabacloud_ram20150501.client",), writer=False),
+    FunctionSpec("image_advisor", "acrguard-image-advisor",
+                 ("alibabacloud-cr20181201", *_COMMON),
+                 ("alibabacloud_cr20181201.client",), writer=True),
 )}
 
 

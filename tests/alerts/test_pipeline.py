@@ -175,3 +175,24 @@ def test_a_finding_that_resolved_before_delivery_is_still_told(cloud, alerts_con
     invocation(config).process("whitelist", [], {SCOPE})
     (message,) = cloud.chat.accepted("wecom")
     assert "[RESOLVED]" in message.text and "acl-entry-0000" in message.text
+
+
+def test_a_notice_is_told_once_and_never_resolved(cloud, alerts_config, invocation):
+    """A change notice goes out once; when the next run no longer reports it, nothing more is sent."""
+    config = alerts_config("dingtalk")
+    notice = finding(3, rule="whitelist.changed", severity=Severity.LOW, notice=True)
+    invocation(config).process("whitelist", [notice], {SCOPE})
+    assert len(cloud.chat.accepted("dingtalk")) == 1
+    cloud.advance(config.group_interval_s + 1)
+    report = invocation(config).process("whitelist", [], {SCOPE})
+    assert report.resolved == (notice.fingerprint,)
+    assert report.quiet_resolutions == 1
+    assert len(cloud.chat.accepted("dingtalk")) == 1
+
+
+def test_all_scopes_resolves_findings_of_every_scope_of_the_job(cloud, alerts_config, invocation):
+    """A full sweep that says it observed every scope ("*") resolves findings of any scope it no longer has."""
+    config = alerts_config("wecom")
+    invocation(config).process("whitelist", [finding(0), finding(1, scope=OTHER_SCOPE)], {SCOPE, OTHER_SCOPE})
+    report = invocation(config).process("whitelist", [finding(0)], {"*"})
+    assert report.resolved == (finding(1, scope=OTHER_SCOPE).fingerprint,)

@@ -30,7 +30,7 @@ def test_a_faithful_deployment_has_no_findings(deployed, factory):
     report = check(factory, load(S_YAML))
     assert report.ok, [f.title for f in report.findings]
     assert set(report.checked) == {"acrguard-endpoint-keeper", "acrguard-whitelist-guard",
-                                   "acrguard-pullkey-auditor"}
+                                   "acrguard-pullkey-auditor", "acrguard-image-advisor"}
 
 
 def titles(factory) -> list[str]:

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from alibabacloud_ram20150501 import models as ram
+
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
-from alibabacloud_ram20150501 import models as ram
 from support import ACCOUNT, base_world
 
 PULL_DOC = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "cr:PullRepository", "Resource": "*"}]}
@@ -233,10 +234,9 @@ def test_generated_world_pages_quickly():
     """A generated 2,000-user world loads and lists in two 1,000-user pages."""
     import time
 
-    from support import make_factory
-
     from localcloud import LocalCloud
     from localcloud.worlds.generate import ROOT_KEY, ROOT_SECRET, ram_world
+    from support import make_factory
 
     world = ram_world(users=2000, custom_policies=200, seed=1)
     assert world == ram_world(users=2000, custom_policies=200, seed=1)

@@ -9,7 +9,7 @@ notification log says the channel last received (``anchors.md`` §5):
 * new findings in group: something fires that the last message did not contain (at most once
   per ``group_interval_s``);
 * all resolved: the channel was told about findings and none fires now; one "resolved" message
-  (or, with ``send_resolved: false``, a silent update of the log);
+  (or, with ``send_resolved: false`` or for a group of notices, a silent update of the log);
 * retry: an earlier message did not reach the channel (failed or deferred by a rate limit);
 * repeat interval elapsed: the group still fires ``repeat_interval_s`` after the last message;
 * otherwise nothing.
@@ -141,7 +141,8 @@ def plan_notifications(alerts: dict[str, Any], config: AlertsConfig, now: float)
             known = set(entry.get("firing") or []) | set((entry.get("pending") or {}).get("firing") or [])
             due = Due(group_key=key, channel=channel.name, reason=verdict, firing=tuple(sorted(firing)),
                       message=_message(key, group, channel, verdict, firing, known, records))
-            if verdict is Reason.RESOLVED and not config.send_resolved:
+            notices_only = all(finding.notice for finding, _ in records.values())
+            if verdict is Reason.RESOLVED and (notices_only or not config.send_resolved):
                 plan.quiet.append(due)
             else:
                 plan.due.setdefault(channel.name, []).append(due)

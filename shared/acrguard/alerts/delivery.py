@@ -13,6 +13,10 @@ rate limits, 5xx and network failures are retried (on the next run); after a sec
 its configuration changes. A read timeout is ambiguous (the robot may have accepted the
 message); it is retried, so such a message may arrive twice.
 
+Platforms with a per-second limit (Feishu 5/s, Slack about 1/s) are paced by sleeping between
+messages (the injected clock's ``sleep``); with ``max_messages_per_run`` at its default of 10 that
+costs a Slack channel at most about 10 s of function time per run.
+
 Logs and errors name channels, never their URLs, tokens or secrets.
 """
 

@@ -6,6 +6,7 @@ How a job uses it::
     report = pipeline.process("whitelist", findings, scopes_observed={"cri-abc"})
 
 ``findings`` must be the *complete* current set of the job's findings in ``scopes_observed``
+(``"*"`` in it: every scope of the job, for a sweep that observed everything)
 (the ``Finding.scope`` values the job looked at successfully this run): a finding of that job
 and scope that is absent now is resolved. A scope the job could not observe (an API error, a
 timeout) must be left out of ``scopes_observed``; its findings stay as they were (unknown is not
@@ -84,7 +85,7 @@ class AlertPipeline:
             if finding.job and finding.job != job:
                 raise ValueError(f"finding {finding.rule} on {finding.resource} belongs to job {finding.job!r}, "
                                  f"not {job!r}")
-            if finding.scope not in scopes:
+            if finding.scope not in scopes and state.ALL_SCOPES not in scopes:
                 raise ValueError(f"finding {finding.rule} on {finding.resource} has scope {finding.scope!r}, which "
                                  f"is not in scopes_observed {sorted(scopes)}; a job reports findings only for "
                                  "scopes it observed")

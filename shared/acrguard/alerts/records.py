@@ -27,6 +27,7 @@ def finding_to_record(finding: Finding) -> dict[str, Any]:
         "labels": {str(k): str(v) for k, v in finding.labels.items()},
         "actor": {k: v for k, v in asdict(finding.actor).items() if v is not None} if finding.actor else None,
         "job": finding.job,
+        "notice": finding.notice,
     }
     return {k: v for k, v in record.items() if v or k in ("rule", "severity", "resource", "title")}
 
@@ -40,6 +41,6 @@ def finding_from_record(record: dict[str, Any]) -> Finding:
             title=record["title"], details=record.get("details", ""), fix=record.get("fix", ""),
             scope=record.get("scope", ""), labels=dict(record.get("labels") or {}),
             actor=Actor(**actor) if actor else None,
-            job=record.get("job", ""))
+            job=record.get("job", ""), notice=bool(record.get("notice", False)))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed finding record in the alert state: {exc}") from None

@@ -26,6 +26,8 @@ Every function here takes the ``alerts`` dict (from ``section(doc)``) and change
 
 from __future__ import annotations
 
+ALL_SCOPES = "*"  # the same marker as acrguard.jobs.base.ALL_SCOPES
+
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -113,14 +115,16 @@ def observe(alerts: dict[str, Any], job: str, findings: Iterable[Finding], scope
             now: float) -> ObservationSummary:
     """Record the complete set of ``job``'s findings in ``scopes``: absent ones resolve, others fire.
 
-    Findings of other jobs, and of scopes this job did not observe, are left as they were.
+    Findings of other jobs, and of scopes this job did not observe, are left as they were;
+    ``ALL_SCOPES`` ("*") in ``scopes`` means the job observed every scope it has (a full sweep).
     """
     groups: dict[str, Any] = alerts["groups"]
     current = {f.fingerprint: f for f in findings}
     resolved: list[str] = []
     for group in groups.values():
         for fp, record in group["findings"].items():
-            if record["job"] == job and record["scope"] in scopes and record["firing"] and fp not in current:
+            observed = ALL_SCOPES in scopes or record["scope"] in scopes
+            if record["job"] == job and observed and record["firing"] and fp not in current:
                 record["firing"] = False
                 record["resolved_at"] = now
                 resolved.append(fp)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from acrguard.config.advisor import ImageAdvisorConfig
 from acrguard.config.alerts import AlertsConfig
 from acrguard.config.base import RegionId, ResourceId, Strict
 from acrguard.config.cloud import CloudConfig
@@ -25,6 +26,7 @@ class InstanceConfig(Strict):
     oss_bucket: str | None = Field(default=None, description="custom OSS bucket chosen at instance creation")
     routes: RoutesConfig | None = None
     whitelist: WhitelistConfig | None = None
+    image_advisor: ImageAdvisorConfig | None = None
 
     @field_validator("instance_id")
     @classmethod

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from acrguard.config.base import IpAddress, RegionId, ResourceId, Strict
+from acrguard.config.base import Hostname, IpAddress, RegionId, ResourceId, Strict
 
 Family = Literal["vpc_endpoint", "auth", "oss"]
 ALL_FAMILIES: tuple[Family, ...] = ("vpc_endpoint", "auth", "oss")
@@ -64,13 +65,72 @@ RouteTarget = Annotated[RouteTableTarget | CenServiceTarget | TransitRouterTarge
 ExportFormat = Literal["linux", "cisco_ios", "huawei_vrp", "junos", "hosts", "dnsmasq", "bind", "coredns"]
 
 
+_OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9_./:-]{0,63}$")
+_ROUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
+ROUTE_FORMATS: tuple[ExportFormat, ...] = ("linux", "cisco_ios", "huawei_vrp", "junos")
+DNS_FORMATS: tuple[ExportFormat, ...] = ("hosts", "dnsmasq", "bind", "coredns")
+
+
 class ExportConfig(Strict):
-    """One IDC-side export: routes or DNS records in a router's or resolver's syntax."""
+    """One IDC-side export: routes or DNS records in a router's or resolver's syntax.
+
+    The checks below name the export (``instances[0].routes.exports[2]``) through the loader;
+    the renderers (``acrguard.routes.exports``) check the same values again for callers that
+    build their input by hand.
+    """
 
     format: ExportFormat
-    destination: str = Field(description="a local path, or oss://bucket/key")
+    destination: str = Field(min_length=1, description="a local path, or oss://bucket/key")
     next_hop: IpAddress | None = Field(default=None, description="IDC next hop toward the cloud (route formats)")
-    interface: str | None = None
+    interface: str | None = Field(default=None,
+                                  description="outgoing interface (route formats), e.g. eth1, GigabitEthernet0/0/1")
+    route_name: str = Field(default="acrguard",
+                            description="route label prefix: Cisco 'name' / Huawei 'description' <route_name>-<family>")
+    zone: Hostname = Field(default="acrguard.rpz", description="name of the BIND response-policy zone (bind)")
+    ttl: int = Field(default=300, ge=1, le=86400, description="record TTL in seconds (bind, coredns)")
+    region: RegionId | None = Field(default=None, description="region of the OSS bucket (default: cloud.region)")
+
+    @field_validator("destination")
+    @classmethod
+    def _destination(cls, value: str) -> str:
+        if value.startswith("oss://"):
+            bucket, _, key = value[len("oss://"):].partition("/")
+            if not _OSS_BUCKET.match(bucket) or not key or key.endswith("/"):
+                raise ValueError(f"expected oss://<bucket>/<key> (bucket: 3-63 of a-z, 0-9 and '-'), got {value!r}")
+        elif "://" in value:
+            raise ValueError(f"expected a local path or oss://bucket/key, got {value!r}")
+        if any(c in value for c in "\r\n\0"):
+            raise ValueError("the destination must not contain line breaks or NUL characters")
+        return value
+
+    @field_validator("interface")
+    @classmethod
+    def _interface(cls, value: str | None) -> str | None:
+        if value is not None and not _INTERFACE.match(value):
+            raise ValueError(f"expected an interface name such as eth1, GigabitEthernet0/0/1 or ge-0/0/0.0 (letters, "
+                             f"digits and _ . / : -, starting with a letter), got {value!r}")
+        return value
+
+    @field_validator("route_name")
+    @classmethod
+    def _route_name(cls, value: str) -> str:
+        if not _ROUTE_NAME.match(value):
+            raise ValueError(f"expected 1-20 letters, digits, '_' or '-' starting with a letter, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _route_formats_need_an_ipv4_next_hop(self) -> ExportConfig:
+        if self.format in ROUTE_FORMATS:
+            if self.next_hop is None:
+                raise ValueError(f"format {self.format} renders routes and needs next_hop (the IDC-side IPv4 "
+                                 "next hop toward the cloud)")
+            if ":" in self.next_hop:
+                raise ValueError(f"next_hop {self.next_hop} is IPv6; the exported prefixes are IPv4, so the "
+                                 "next hop must be an IPv4 address")
+        elif self.next_hop is not None or self.interface is not None:
+            raise ValueError(f"next_hop/interface apply to route formats only, not to {self.format}")
+        return self
 
 
 class RoutesConfig(Strict):

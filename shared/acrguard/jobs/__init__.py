@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import importlib
 
-from acrguard.jobs.base import Job, JobContext, JobResult
+from acrguard.jobs.base import ALL_SCOPES, Job, JobContext, JobResult
 
-__all__ = ["Job", "JobContext", "JobResult", "load"]
+__all__ = ["ALL_SCOPES", "Job", "JobContext", "JobResult", "load"]
 
 _MODULES = {
     "endpoint_keeper": "acrguard.jobs.endpoint_keeper",

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from acrguard.state.base import StateStore
 
 
+#: In ``JobResult.scopes``: the job observed every scope it has (a full sweep that saw everything),
+#: so any earlier finding of the job that is absent now is resolved.
+ALL_SCOPES = "*"
+
+
 @dataclass
 class JobContext:
     """Everything a job may use in one invocation."""

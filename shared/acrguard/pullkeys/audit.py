@@ -29,6 +29,7 @@ from typing import Any
 from acrguard.clients import ClientFactory
 from acrguard.config.pullkeys import PullKeysConfig
 from acrguard.errors import CloudCallError, TransientCloudError
+from acrguard.events.routing import PULLKEY_AUDITOR
 from acrguard.findings import Actor, Finding, Severity
 from acrguard.policy.evaluate import AttachedPolicy, Evaluation, evaluate
 from acrguard.policy.findings import finding_to_dict, to_findings
@@ -48,7 +49,7 @@ from acrguard.pullkeys.sources import (
 )
 from acrguard.redact import mask_access_key_id
 
-JOB = "pullkey"
+JOB = PULLKEY_AUDITOR  # the job name the alert pipeline and the handler use
 PULL_ACTIONS = ("cr:PullRepository", "cr:GetAuthorizationToken")
 
 #: Events whose ``UserName`` is the identity touched.
@@ -146,6 +147,11 @@ class AuditResult:
                 "identities": [i.to_dict() for i in self.identities],
                 "findings": [finding_to_dict(f) for f in self.findings],
                 **({"touched": list(self.touched)} if self.trigger != "scheduled" else {})}
+
+
+def user_scope(user_name: str) -> str:
+    """The alert scope of one pull user's findings."""
+    return f"ram-user/{user_name}"
 
 
 def grants_pull(evaluation: Evaluation) -> bool:
@@ -296,7 +302,7 @@ class PullKeyAuditor:
 
     def _audit_one(self, user: str, origins: tuple[str, ...], keys: list[ConfigMapKey]) -> IdentityAudit:
         instance_id = self._instance_for(keys)
-        scope = instance_id or self.account_id
+        scope = user_scope(user)  # an event re-audit observes one user: its findings are complete per user
         try:
             identity = self.finder.identity(user)
             report = read_keys(self.reader, user, self.directory.keys_of(user))

@@ -13,7 +13,7 @@ acrguard itself (``identity``), drift findings are dropped, since they describe 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -239,16 +239,26 @@ def _apply_findings(instance: InstanceConfig, applied: ApplyResult) -> list[Find
         out.append(Finding(
             rule="whitelist.applied", severity=Severity.INFO, resource=instance.instance_id,
             scope=instance.instance_id, job=JOB, title=f"acrguard changed the whitelist of {instance.name}",
+            notice=True, labels={"change": _change_id(f"{r.operation.kind} {r.operation.entry}" for r in done)},
             details="; ".join(f"{r.operation.kind} {r.operation.entry}".strip() + f" ({r.operation.reason})"
                               for r in done),
             evidence={"operations": [r.to_dict() for r in done]}))
     return out
 
 
+def _change_id(parts: Iterable[str]) -> str:
+    """A short id that makes each change notice its own finding."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:12]
+
+
 def _changed_finding(instance: InstanceConfig, event: dict[str, str], actor: Actor) -> Finding:
     what = ", ".join(f"{k} {v}" for k, v in event.items() if k != "name")
     return Finding(rule="whitelist.changed", severity=Severity.LOW, resource=instance.instance_id,
-                   scope=instance.instance_id, job=JOB, labels={"event": event["name"]},
+                   scope=instance.instance_id, job=JOB, notice=True,
+                   labels={"event": event["name"], "change": _change_id([*event.values(), actor.event_id or "",
+                                                                         actor.event_time or ""])},
                    title=f"{actor.identity} called {event['name']} on {instance.name}" + (f" ({what})" if what else ""),
                    details="The whitelist was re-checked after the change and matches its declaration.")
 

@@ -1,0 +1,175 @@
+"""The advisor's two entry points: a push (one repository and tag) and the daily sweep.
+
+Completeness (``acrguard.alerts.pipeline``): a repository's scope is reported as observed only
+when acrguard knows its whole state. A push of a small tag says nothing about the repository's
+other tags, so it leaves the scope unobserved (an earlier large-image finding stays); a push of a
+large tag, a repository that loads on demand, and a sweep of the newest tags are complete.
+The event's own size and digest are never trusted: the tag is read again (``GetRepoTag``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from acrguard.advisor import findings as wording
+from acrguard.advisor import observe
+from acrguard.advisor.apply import enable_acceleration
+from acrguard.advisor.decide import Action, Observation, decide, is_large
+from acrguard.advisor.edition import Edition
+from acrguard.advisor.model import ImageTag, RepoRef, is_accelerated_variant
+from acrguard.errors import CloudCallError, TransientCloudError
+from acrguard.findings import Finding
+
+if TYPE_CHECKING:
+    from acrguard.clients import ClientFactory
+    from acrguard.config.model import AcrguardConfig, InstanceConfig
+    from acrguard.runtime.logs import DecisionLog
+
+
+@dataclass
+class AdvisorResult:
+    """Findings of the observed scopes, the changes made, and one line per repository looked at."""
+
+    findings: list[Finding] = field(default_factory=list)
+    observed_scopes: set[str] = field(default_factory=set)
+    changes: list[str] = field(default_factory=list)
+    checked: list[dict[str, Any]] = field(default_factory=list)
+
+    def merge(self, other: AdvisorResult) -> None:
+        """Add ``other``'s findings, scopes, changes and lines to this result."""
+        self.findings += other.findings
+        self.observed_scopes |= other.observed_scopes
+        self.changes += other.changes
+        self.checked += other.checked
+
+
+class Advisor:
+    """Checks repositories of the configured instances (``instances[].image_advisor``)."""
+
+    def __init__(self, config: AcrguardConfig, factory: ClientFactory, log: DecisionLog | None = None, *,
+                 dry_run: bool | None = None) -> None:
+        self.config = config
+        self.factory = factory
+        self.log = log
+        self.dry_run = config.dry_run if dry_run is None else dry_run
+        self._editions: dict[str, Edition] = {}
+
+    # -- entry points ------------------------------------------------------------------------------
+    def check_push(self, instance_id: str, namespace: str, name: str, tag: str | None, *,
+                   event_size: int | None = None, event_digest: str | None = None) -> AdvisorResult:
+        """Re-read the pushed tag and the repository, and advise (or enforce) about it."""
+        result = AdvisorResult()
+        where = f"{instance_id}/{namespace}/{name}" + (f":{tag}" if tag else "")
+        instance = self._instance(instance_id)
+        if instance is None or instance.image_advisor is None:
+            return self._skip(result, where, "not-configured",
+                              "the instance has no image_advisor section in the config")
+        policy = instance.image_advisor
+        if not policy.watches(namespace, name):
+            return self._skip(result, where, "ignored", "the repository matches image_advisor.ignore")
+        if tag and is_accelerated_variant(tag):
+            return self._skip(result, where, "accelerated-variant", "ACR's own accelerated variant of a tag")
+        region = self.config.region_of(instance)
+        repo = observe.find_repository(self.factory, region, instance_id, namespace, name)
+        if repo is None:
+            return self._skip(result, where, "repository-gone", "GetRepository: the repository no longer exists")
+        if not tag:
+            return self._check_repository(instance, repo)
+        live = observe.get_tag(self.factory, region, repo, tag)
+        if live is None:
+            return self._skip(result, where, "tag-gone", "GetRepoTag: the tag no longer exists")
+        if (event_size is not None and event_size != live.size) or (event_digest and event_digest != live.digest):
+            self._note("event-differs-from-live", repository=repo.key, tag=tag, event_size=event_size,
+                       live_size=live.size, event_digest=event_digest, live_digest=live.digest)
+        if not is_large(live, policy):
+            result.checked.append({"repository": repo.key, "tag": tag, "outcome": "small", "size": live.size})
+            self._note("small-image", repository=repo.key, tag=tag, size=live.size,
+                       threshold=policy.size_threshold, scope="not observed: other tags unknown")
+            return result
+        return self._assess(instance, repo, live)
+
+    def sweep(self) -> AdvisorResult:
+        """Check the newest tags of every repository matching each instance's ``image_advisor.repositories``."""
+        result = AdvisorResult()
+        for instance in self.config.instances:
+            policy = instance.image_advisor
+            if policy is None or not policy.repositories:
+                continue
+            region = self.config.region_of(instance)
+            repos = [r for r in observe.list_repositories(self.factory, region, instance.instance_id)
+                     if policy.sweeps(r.namespace, r.name)]
+            result.observed_scopes.add(instance.instance_id)
+            self._note("sweep-instance", instance=instance.instance_id, repositories=len(repos))
+            for repo in repos:
+                try:
+                    result.merge(self._check_repository(instance, repo))
+                except TransientCloudError:
+                    raise
+                except CloudCallError as exc:
+                    self._note("check-failed", repository=repo.key, code=exc.code)
+                    result.findings.append(wording.check_failed(instance.instance_id, instance.name, repo.full_name,
+                                                                exc.code, str(exc)))
+                    result.checked.append({"repository": repo.key, "outcome": "failed", "code": exc.code})
+        return result
+
+    # -- steps -------------------------------------------------------------------------------------
+    def _check_repository(self, instance: InstanceConfig, repo: RepoRef) -> AdvisorResult:
+        policy = instance.image_advisor
+        assert policy is not None
+        tags = observe.newest_tags(self.factory, self.config.region_of(instance), repo, policy.tags_per_repository)
+        large = [t for t in tags if is_large(t, policy)]
+        if not large:
+            result = AdvisorResult(observed_scopes={repo.key})
+            result.checked.append({"repository": repo.key, "outcome": "small", "tags": len(tags)})
+            return result
+        return self._assess(instance, repo, max(large, key=lambda t: (t.size, t.updated_ms or 0)))
+
+    def _assess(self, instance: InstanceConfig, repo: RepoRef, tag: ImageTag) -> AdvisorResult:
+        policy = instance.image_advisor
+        assert policy is not None
+        region = self.config.region_of(instance)
+        result = AdvisorResult(observed_scopes={repo.key})
+        accel = observe.acceleration(self.factory, region, repo)
+        edition = None if accel.enabled else self._edition(instance)
+        obs = Observation(instance.name, repo, tag, accel, edition)
+        decision = decide(obs, policy, dry_run=self.dry_run)
+        line = {"repository": repo.key, "tag": tag.tag, "size": tag.size, "outcome": decision.action.value,
+                "reason": decision.reason}
+        result.checked.append(line)
+        self._note(f"image-{decision.action.value}", **line)
+        if decision.action is Action.ADVISE:
+            result.findings.append(wording.large_image(obs, policy, decision.note))
+        elif decision.action is Action.ENABLE:
+            try:
+                enabled = enable_acceleration(self.factory, region, repo)
+            except TransientCloudError:
+                raise
+            except CloudCallError as exc:
+                self._note("enable-failed", repository=repo.key, code=exc.code)
+                result.findings += [wording.large_image(obs, policy, "acrguard tried to create the rule and failed."),
+                                    wording.acceleration_failed(obs, policy, exc.code, str(exc))]
+                return result
+            result.findings.append(wording.acceleration_enabled(obs, policy, enabled.build_rule_id, enabled.created))
+            if enabled.created:
+                result.changes.append(f"{repo.key}: CreateArtifactBuildRule ACCELERATED_IMAGE "
+                                      f"{enabled.build_rule_id}")
+        return result
+
+    def _edition(self, instance: InstanceConfig) -> Edition:
+        if instance.instance_id not in self._editions:
+            region = self.config.region_of(instance)
+            self._editions[instance.instance_id] = observe.instance_edition(self.factory, region, instance.instance_id)
+        return self._editions[instance.instance_id]
+
+    def _instance(self, instance_id: str) -> InstanceConfig | None:
+        return next((i for i in self.config.instances if i.instance_id == instance_id), None)
+
+    def _skip(self, result: AdvisorResult, where: str, outcome: str, why: str) -> AdvisorResult:
+        result.checked.append({"repository": where, "outcome": outcome})
+        self._note(f"skip-{outcome}", target=where, why=why)
+        return result
+
+    def _note(self, action: str, **fields: Any) -> None:
+        if self.log is not None:
+            self.log.decision(action, **fields)

@@ -1,0 +1,62 @@
+"""The endpoint keeper as a job: sweeps on timers, re-checks what an ActionTrail event touched.
+
+Events (``acrguard.events.routing``): a VPC endpoint link/unlink names the ``cr-instance`` (that
+instance is re-checked); a route entry change names the ``route-table`` (every instance whose
+targets include that table is re-checked). Other resources are ignored. The event is never
+trusted for the state: the instances are discovered and the targets read again.
+
+A transient failure (throttling, 5xx, network, entries still settling) raises
+``TransientCloudError`` so FC retries the invocation, but only when the run wrote nothing: a
+run that changed routes returns normally, so the change notices reach the alert pipeline, and
+the next run (timer or retry) finishes the rest.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from acrguard.errors import TransientCloudError
+from acrguard.events.routing import ENDPOINT_KEEPER
+from acrguard.jobs.base import JobContext, JobResult
+
+if TYPE_CHECKING:
+    from acrguard.events.routing import RouteResult
+    from acrguard.findings import Actor
+    from acrguard.routes.keeper import KeeperResult
+
+#: the resource types of routed events the keeper acts on
+RESOURCE_TYPES = frozenset({"cr-instance", "route-table"})
+
+
+class EndpointKeeperJob:
+    """Adapter from ``acrguard.routes.keeper`` to the ``Job`` interface."""
+
+    name = ENDPOINT_KEEPER
+
+    def sweep(self, ctx: JobContext) -> JobResult:
+        """Discover, resolve and route every instance with a ``routes:`` section."""
+        from acrguard.routes.keeper import run_sweep
+
+        return self._result(run_sweep(ctx.config, ctx.factory, ctx.store))
+
+    def handle(self, ctx: JobContext, routed: RouteResult, actor: Actor | None) -> JobResult:
+        """Re-check the instances the event's instance or route table concerns."""
+        from acrguard.routes.keeper import handle_event
+
+        resources = [(r.type, r.id) for r in routed.resources if r.type in RESOURCE_TYPES]
+        if not resources:
+            return JobResult(summary={"instances": 0, "ignored": [str(r) for r in routed.resources]})
+        return self._result(handle_event(ctx.config, ctx.factory, ctx.store, resources))
+
+    @staticmethod
+    def _result(result: KeeperResult) -> JobResult:
+        changes = result.changes
+        if result.transient and not changes:
+            raise TransientCloudError("routes", "Transient", "a read or write failed transiently and nothing was "
+                                      "changed; the invocation is retried (every write is idempotent)")
+        return JobResult(findings=list(result.findings), scopes=set(result.observed_scopes), changes=changes,
+                         summary={"instances": len(result.runs), "dry_run": result.dry_run,
+                                  "stopped": result.stopped.message if result.stopped else None})
+
+
+JOB = EndpointKeeperJob()

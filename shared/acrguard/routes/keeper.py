@@ -1,0 +1,410 @@
+"""The endpoint keeper's entry points: a full sweep (timer, CLI) and the re-check of what an event touched.
+
+Per instance with a ``routes:`` section, in three phases over the whole run:
+
+1. **plan**: read every target's entries (ours carry ``acrguard:<instance>:<family>``; the VPN
+   ledger says which ``LocalSubnet`` items are ours) -> desired prefixes (discovery, resolution,
+   hysteresis; our marked live routes passed as ``live`` so routes the state does not know are
+   adopted and held) -> each target's pure plan, restricted to its families -> the guards of
+   ``routes.plan`` (uncertain families lose nothing; hysteresis holds listed with why);
+2. **blast radius** over every removal of the run (``safety.max_delete_share`` / ``max_delete_floor``):
+   too many stops them all, adds still go;
+3. **apply** (unless previewing or ``dry_run``): each target's writes, the VPN ledger saved before
+   and after; then the IDC exports are rendered and written when they changed; findings for every
+   change, refusal, failure and pressure.
+
+Modes: ``apply=False`` (``routes plan``) writes nothing at all: neither the cloud, nor the state
+(the hysteresis is previewed), nor the exports. ``dry_run`` in the config behaves the same for the
+writes (the plan is made and reported, nothing is written), also when the function runs it.
+
+Failures never raise: they become findings, and ``KeeperResult.transient`` tells the caller that
+retrying the invocation may help.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from acrguard.config.routes import ALL_FAMILIES, Family, RouteTableTarget, TransitRouterTarget
+from acrguard.errors import CloudCallError, StateError, TransientCloudError
+from acrguard.hysteresis import HoldPolicy, HysteresisTracker
+from acrguard.routes import findings as notes
+from acrguard.routes.desired import DesiredPrefixes, desired_prefixes
+from acrguard.routes.exporting import export_instance
+from acrguard.routes.ledger import load_ledgers, save_ledger
+from acrguard.routes.plan import BlastRadius, KeptRoute, TargetDecision, blast_radius, guard_target, under_pressure
+from acrguard.routes.targets.base import ApplyResult, Failure, RouteTarget, marker_prefix
+from acrguard.routes.targets.build import build_targets
+
+if TYPE_CHECKING:
+    from acrguard.clients import ClientFactory
+    from acrguard.config.model import AcrguardConfig, InstanceConfig
+    from acrguard.findings import Finding
+    from acrguard.resolve import DnsResolver
+    from acrguard.routes.exports import ExportResult
+    from acrguard.routes.oss_ranges import OssRangeTable
+    from acrguard.routes.targets.waiting import Waiter
+    from acrguard.state.base import StateStore
+
+JOB = notes.JOB
+
+
+class RecordingTracker(HysteresisTracker):
+    """A ``HysteresisTracker`` that remembers each key's addresses after the last step (kept or seen).
+
+    The OSS domain's DNS record in the exports needs the OSS addresses the hysteresis keeps this
+    run, which ``DesiredPrefixes`` does not carry (it routes the ranges instead).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.results: dict[str, frozenset[str]] = {}
+
+    def observe(self, scope: str, observations: Any, **kwargs: Any) -> Any:
+        """As ``HysteresisTracker.observe``, recording what each key keeps."""
+        results = super().observe(scope, observations, **kwargs)
+        self.results.update({key: result.keep for key, result in results.items()})
+        return results
+
+    def kept(self, key: str) -> frozenset[str]:
+        """The addresses ``key`` keeps after the last observation (empty when none was made)."""
+        return self.results.get(key, frozenset())
+
+
+@dataclass
+class TargetRun:
+    """One target in one run: what was read and planned, what was applied, or why it was skipped."""
+
+    key: str
+    label: str
+    target_type: str
+    decision: TargetDecision | None = None
+    applied: ApplyResult | None = None
+    error: str | None = None
+    transient: bool = False
+    adapter: RouteTarget | None = field(default=None, repr=False)
+
+    @property
+    def kept(self) -> tuple[KeptRoute, ...]:
+        """Managed routes kept although no longer (or not surely) wanted."""
+        return self.decision.kept if self.decision else ()
+
+    @property
+    def failed(self) -> bool:
+        """Unreadable, or a write did not succeed."""
+        return self.error is not None or bool(self.applied and not self.applied.ok)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        plan = self.decision.plan if self.decision else None
+        current = self.decision.current if self.decision else None
+        return {
+            "target": self.key, "label": self.label, "type": self.target_type, "error": self.error,
+            "transient": self.transient,
+            "adds": [_change(c) for c in plan.adds] if plan else [],
+            "removes": [_change(c) for c in plan.removes] if plan else [],
+            "unchanged": [{"prefix": m.prefix, "family": m.family, "entry_id": m.entry_id} for m in plan.unchanged]
+            if plan else [],
+            "kept": [k.to_dict() for k in self.kept],
+            "refusals": [{"prefix": r.prefix, "family": r.family, "code": r.code, "reason": r.reason}
+                         for r in plan.refusals] if plan else [],
+            "renegotiates_tunnel": bool(plan and plan.renegotiates_tunnel),
+            "foreign": [{"prefix": f.prefix, "label": f.label} for f in current.foreign] if current else [],
+            "quota": current.quota if current else None, "used": current.used if current else None,
+            "applied": self.applied.to_dict() if self.applied else None,
+        }
+
+
+def _change(change: Any) -> dict[str, Any]:
+    return {"prefix": change.prefix, "family": change.family, "key": change.key, "reason": change.reason,
+            "replaces_entry": bool(change.after_removal)}
+
+
+@dataclass
+class InstanceRun:
+    """What the keeper did for one instance."""
+
+    instance: str
+    instance_id: str
+    region: str
+    desired: DesiredPrefixes | None = None
+    targets: list[TargetRun] = field(default_factory=list)
+    exports: list[ExportResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    transient: bool = False
+    ledgers: dict[str, dict[str, Family]] = field(default_factory=dict, repr=False)
+    moment: float = 0.0
+    oss_addresses: frozenset[str] = frozenset()
+
+    @property
+    def failed(self) -> bool:
+        """The instance, a target or an export could not be handled."""
+        return self.error is not None or any(t.failed for t in self.targets) or any(e.error for e in self.exports)
+
+    @property
+    def is_transient(self) -> bool:
+        """A failure that a later retry may fix."""
+        return self.transient or any(t.transient or (t.applied is not None and t.applied.transient)
+                                     for t in self.targets) or bool(self.desired and self.desired.transient) \
+            or any(e.transient for e in self.exports)
+
+    def changes(self) -> list[str]:
+        """Human-readable lines of what was written."""
+        out = []
+        for target in self.targets:
+            if target.applied is not None:
+                out += [f"{self.instance_id}: {target.key}: + {p}" for p in target.applied.created]
+                out += [f"{self.instance_id}: {target.key}: - {p}" for p in target.applied.deleted]
+        out += [f"{self.instance_id}: export {e.location} rewritten" for e in self.exports if e.written]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        from acrguard.whitelist.guard import finding_dict
+
+        return {"instance": self.instance, "instance_id": self.instance_id, "region": self.region,
+                "error": self.error, "transient": self.is_transient,
+                "desired": self.desired.to_dict() if self.desired else None,
+                "targets": [t.to_dict() for t in self.targets], "exports": [e.to_dict() for e in self.exports],
+                "findings": [finding_dict(f) for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class KeeperResult:
+    """The outcome of a sweep or an event: one ``InstanceRun`` per instance checked."""
+
+    runs: tuple[InstanceRun, ...] = ()
+    mode: str = "apply"
+    dry_run: bool = False
+    stopped: BlastRadius | None = None
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding of every instance."""
+        return tuple(f for run in self.runs for f in run.findings)
+
+    @property
+    def observed_scopes(self) -> frozenset[str]:
+        """Instance ids checked this run (their findings are complete, for alerting)."""
+        return frozenset(run.instance_id for run in self.runs if run.error is None)
+
+    @property
+    def failed(self) -> bool:
+        """Some instance, target or export could not be handled."""
+        return any(run.failed for run in self.runs)
+
+    @property
+    def transient(self) -> bool:
+        """A failure that a retry of the invocation may fix (throttling, 5xx, network, still settling)."""
+        return any(run.is_transient for run in self.runs)
+
+    @property
+    def changes(self) -> list[str]:
+        """Every write of the run, one line each."""
+        return [line for run in self.runs for line in run.changes()]
+
+    @property
+    def planned(self) -> bool:
+        """Whether any target has changes or refusals, or any export differs from what is written."""
+        return any(t.decision is not None and (not t.decision.plan.empty or t.decision.plan.refusals)
+                   for run in self.runs for t in run.targets) or any(e.changed for run in self.runs
+                                                                      for e in run.exports)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (``--json``)."""
+        return {"mode": self.mode, "dry_run": self.dry_run, "failed": self.failed, "transient": self.transient,
+                "stopped": self.stopped.to_dict() if self.stopped else None,
+                "instances": [run.to_dict() for run in self.runs]}
+
+
+@dataclass
+class Keeper:
+    """One run of the endpoint keeper over some instances (see the module docstring)."""
+
+    config: AcrguardConfig
+    factory: ClientFactory
+    store: StateStore
+    apply: bool = True
+    now: float | None = None
+    resolver: DnsResolver | None = None
+    waiter: Waiter | None = None
+    session: Any = None
+    ranges: OssRangeTable | None = None
+
+    @property
+    def writes(self) -> bool:
+        """Whether this run writes (cloud, state, exports): not a preview and not ``dry_run``."""
+        return self.apply and not self.config.dry_run
+
+    def run(self, instances: Iterable[InstanceConfig]) -> KeeperResult:
+        """Plan every instance, stop the run's removals if there are too many, then apply."""
+        moment = time.time() if self.now is None else self.now
+        chosen = [(i, self._plan(i, moment)) for i in instances if i.routes is not None]
+        decisions = [t.decision for _, run in chosen for t in run.targets if t.decision is not None]
+        guarded, stop = blast_radius(decisions, self.config.safety)
+        replaced = dict(zip((id(d) for d in decisions), guarded, strict=True))
+        for _, run in chosen:
+            for target in run.targets:
+                if target.decision is not None:
+                    target.decision = replaced[id(target.decision)]
+        for instance, run in chosen:
+            if run.error is None:
+                self._finish(instance, run, stop)
+        mode = "apply" if self.apply else "plan"
+        return KeeperResult(tuple(run for _, run in chosen), mode, self.config.dry_run, stop)
+
+    # -- phase 1 ---------------------------------------------------------------------------------
+    def _plan(self, instance: InstanceConfig, moment: float) -> InstanceRun:
+        routes = instance.routes
+        assert routes is not None
+        run = InstanceRun(instance.name, instance.instance_id, self.config.region_of(instance))
+        try:
+            run.ledgers = load_ledgers(self.store, instance.instance_id)
+        except StateError as exc:
+            return self._stop(run, "routes.state-unreadable", "the state cannot be used", str(exc),
+                              "Repair or remove the routes section of the state document.")
+        try:
+            adapters = build_targets(routes.targets, self.factory, ledgers=run.ledgers, waiter=self.waiter)
+        except ValueError as exc:
+            return self._stop(run, "routes.targets-invalid", "the targets are misconfigured", str(exc),
+                              "Name each route target once in routes.targets.")
+        marker = marker_prefix(instance.name)
+        live: dict[Family, set[str]] = {family: set() for family in ALL_FAMILIES}
+        currents = {}
+        for adapter in adapters:
+            target = TargetRun(adapter.key, adapter.label, adapter.target_type, adapter=adapter)
+            run.targets.append(target)
+            try:
+                current = adapter.read_managed(marker)
+            except CloudCallError as exc:
+                target.error, target.transient = str(exc), isinstance(exc, TransientCloudError)
+                run.findings.append(notes.target_unreadable(instance.name, instance.instance_id, adapter.key,
+                                                            adapter.label, str(exc), target.transient))
+                continue
+            currents[adapter.key] = current
+            for route in current.managed:
+                live[route.family].add(route.prefix)
+        tracker = RecordingTracker(self.store, HoldPolicy.from_safety(self.config.safety), clock=lambda: moment)
+        try:
+            desired = desired_prefixes(self.config, instance, self.factory, tracker, now=moment, commit=self.writes,
+                                       resolver=self.resolver, session=self.session, ranges=self.ranges,
+                                       live={family: frozenset(p) for family, p in live.items()})
+        except StateError as exc:
+            return self._stop(run, "routes.state-unreadable", "the hysteresis state cannot be used", str(exc),
+                              "Repair or remove the hysteresis section of the state document.")
+        run.desired = desired
+        run.moment = moment
+        run.oss_addresses = tracker.kept("oss")
+        run.findings = list(desired.findings) + run.findings
+        for target in run.targets:
+            current = currents.get(target.key)
+            if current is None or target.adapter is None:
+                continue
+            plan = target.adapter.plan(desired.pairs(), current)
+            target.decision = guard_target(plan, current, desired)
+        return run
+
+    def _stop(self, run: InstanceRun, rule: str, what: str, detail: str, fix: str) -> InstanceRun:
+        run.error = detail
+        run.findings.append(notes.trouble(rule, run.instance, run.instance_id, what, detail, fix))
+        return run
+
+    # -- phase 3 ---------------------------------------------------------------------------------
+    def _finish(self, instance: InstanceConfig, run: InstanceRun, stop: BlastRadius | None) -> None:
+        decisions = [t.decision for t in run.targets if t.decision is not None]
+        for target in run.targets:
+            decision = target.decision
+            if decision is None:
+                continue
+            run.findings += notes.refused(run.instance, run.instance_id, decision)
+            if under_pressure(decision):
+                run.findings.append(notes.quota_pressure(run.instance, run.instance_id, decision))
+            if self.writes:
+                self._apply(run, target, decision)
+        if stop is not None and any(k.cause == "blast_radius" for d in decisions for k in d.kept):
+            run.findings.append(notes.blast_radius(run.instance, run.instance_id, stop, decisions))
+        if run.desired is not None:
+            run.exports = export_instance(self.config, instance, run.desired, self.factory, write=self.writes,
+                                          now=run.moment, oss_addresses=run.oss_addresses)
+            for export in run.exports:
+                if export.error:
+                    run.findings.append(notes.export_failed(run.instance, run.instance_id, export.format,
+                                                            export.location, export.error, export.transient))
+                elif export.written:
+                    run.findings.append(notes.export_changed(run.instance, run.instance_id, export.format,
+                                                             export.location, export.diff or "",
+                                                             export.commands))
+
+    def _apply(self, run: InstanceRun, target: TargetRun, decision: TargetDecision) -> None:
+        adapter = target.adapter
+        assert adapter is not None
+        plan = decision.plan
+        vpn = plan.target_type == "vpn_connection"
+        ledger = dict(run.ledgers.get(target.key, {}))
+        try:
+            if plan.empty:
+                if vpn and plan.owned_after is not None and dict(plan.owned_after) != ledger:
+                    save_ledger(self.store, run.instance_id, target.key, plan.owned_after)  # items others removed
+                return
+            if vpn and plan.adds:
+                save_ledger(self.store, run.instance_id, target.key,
+                            {**ledger, **{c.prefix: c.family for c in plan.adds}})
+            try:
+                result = adapter.apply(plan)
+            except CloudCallError as exc:  # adapters report failures in the result; this is a safety net
+                result = ApplyResult(target.key, failures=[Failure("*", "apply", exc.code or "Error", str(exc),
+                                                                   isinstance(exc, TransientCloudError))])
+            target.applied = result
+            if vpn and result.owned_after is not None and result.owned_after != ledger:
+                save_ledger(self.store, run.instance_id, target.key, result.owned_after)
+        except StateError as exc:
+            target.error = f"the VPN ownership ledger could not be saved: {exc}"
+            run.findings.append(notes.trouble("routes.state-unreadable", run.instance, run.instance_id,
+                                              f"the ownership ledger of {target.label} cannot be saved", str(exc),
+                                              "Check the state store; nothing more is written to the connection."))
+            if target.applied is None:
+                return
+        result = target.applied
+        notice = notes.changed(run.instance, run.instance_id, decision, result)
+        if notice is not None:
+            run.findings.append(notice)
+        if not result.ok:
+            run.findings.append(notes.apply_failed(run.instance, run.instance_id, decision, result))
+
+
+def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,
+              now: float | None = None, resolver: DnsResolver | None = None, waiter: Waiter | None = None,
+              session: Any = None) -> KeeperResult:
+    """Check every instance with a ``routes:`` section; ``apply`` False previews (writes nothing)."""
+    keeper = Keeper(config, factory, store, apply=apply, now=now, resolver=resolver, waiter=waiter, session=session)
+    return keeper.run(config.instances)
+
+
+def affected_instances(config: AcrguardConfig, resources: Iterable[tuple[str, str]]) -> list[InstanceConfig]:
+    """The instances an event's resources concern: the instance itself, or one whose targets include the table."""
+    wanted_instances = {rid for rtype, rid in resources if rtype == "cr-instance"}
+    tables = {rid for rtype, rid in resources if rtype == "route-table"}
+    chosen = []
+    for instance in config.instances:
+        if instance.routes is None:
+            continue
+        targets = instance.routes.targets
+        if instance.instance_id in wanted_instances or any(
+                isinstance(t, (RouteTableTarget, TransitRouterTarget)) and t.route_table_id in tables
+                for t in targets):
+            chosen.append(instance)
+    return chosen
+
+
+def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateStore,
+                 resources: Iterable[tuple[str, str]], *, now: float | None = None,
+                 resolver: DnsResolver | None = None, waiter: Waiter | None = None, session: Any = None
+                 ) -> KeeperResult:
+    """Re-check the instances an event touched (``(type, id)`` resources); other events cost nothing."""
+    chosen = affected_instances(config, list(resources))
+    keeper = Keeper(config, factory, store, apply=True, now=now, resolver=resolver, waiter=waiter, session=session)
+    return keeper.run(chosen)

@@ -1,0 +1,165 @@
+"""The keeper's guards over the route targets' plans (pure): uncertainty, hysteresis, blast radius, quota.
+
+A target's own ``plan`` is a plain diff of desired against current. Before anything is applied the
+keeper narrows it:
+
+* **uncertain families** (``DesiredPrefixes.may_remove`` is False: a DNS outage, a failed API
+  call, a missing ranges table) lose no prefix: their removals are kept, with why;
+* **hysteresis**: managed routes the hysteresis still holds are unchanged in the plan; they are
+  listed with why (how many more runs and hours), so ``routes plan`` can show them;
+* **blast radius** (``safety.max_delete_share`` / ``max_delete_floor``, as in the whitelist plan):
+  when the removals of the whole run exceed ``max(floor, ⌊share × managed entries⌋)``, every
+  removal is kept (adds still go: they only restore reachability) and the run reports it;
+* **quota pressure**: how full each target will be once the plan is applied.
+
+A removal that is half of a replacement (a managed entry whose next hop changed, re-added at
+once) is not a deletion: the prefix stays routed, so the guards leave it alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from acrguard.config.routes import Family
+from acrguard.config.safety import SafetyConfig
+from acrguard.routes.desired import DesiredPrefixes
+from acrguard.routes.targets.base import CurrentRoutes, RouteChange, TargetPlan, sort_key
+
+Cause = Literal["hysteresis", "uncertain", "blast_radius"]
+#: a target at or above this share of its quota after the plan is under pressure
+QUOTA_PRESSURE_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class KeptRoute:
+    """A managed route that stays although it is (or may be) no longer wanted, and why."""
+
+    prefix: str
+    family: Family
+    cause: Cause
+    why: str
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready mapping."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class TargetDecision:
+    """One target's plan after the guards, with what it read and what was kept back."""
+
+    plan: TargetPlan
+    current: CurrentRoutes
+    kept: tuple[KeptRoute, ...] = ()
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    """Why a run's removals were stopped."""
+
+    removals: int
+    managed: int
+    limit: int
+    share: float
+    floor: int
+
+    @property
+    def message(self) -> str:
+        """One sentence for plans and alerts."""
+        return (f"blast radius: {self.removals} removals of {self.managed} managed entries exceed the limit of "
+                f"{self.limit} (max_delete_share {self.share}, max_delete_floor {self.floor})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {**dataclasses.asdict(self), "message": self.message}
+
+
+def replaced_keys(plan: TargetPlan) -> frozenset[str]:
+    """Keys of entries that are removed only to be re-added (their next hop changed)."""
+    return frozenset(c.key for c in plan.adds if c.after_removal)
+
+
+def net_removals(plan: TargetPlan) -> tuple[RouteChange, ...]:
+    """Removals that take a prefix away (not half of a replacement)."""
+    replaced = replaced_keys(plan)
+    return tuple(c for c in plan.removes if c.key not in replaced)
+
+
+def without_removals(plan: TargetPlan, dropped: Iterable[RouteChange]) -> TargetPlan:
+    """``plan`` minus the ``dropped`` removals; a VPN plan's ledger keeps what is no longer removed."""
+    drop = {(c.key, c.entry_id) for c in dropped}
+    if not drop:
+        return plan
+    kept_removes = tuple(c for c in plan.removes if (c.key, c.entry_id) not in drop)
+    owned_after = plan.owned_after
+    if owned_after is not None:
+        owned_after = {**owned_after, **{c.prefix: c.family for c in plan.removes
+                                         if (c.key, c.entry_id) in drop}}
+    narrowed = dataclasses.replace(plan, removes=kept_removes, owned_after=owned_after)
+    return dataclasses.replace(narrowed, renegotiates_tunnel=plan.renegotiates_tunnel and not narrowed.empty)
+
+
+def _unique(changes: Iterable[RouteChange]) -> list[RouteChange]:
+    seen: dict[str, RouteChange] = {}
+    for change in changes:
+        seen.setdefault(change.prefix, change)
+    return sorted(seen.values(), key=lambda c: sort_key(c.prefix, c.family))
+
+
+def hold_uncertain(plan: TargetPlan, desired: DesiredPrefixes) -> tuple[TargetPlan, tuple[KeptRoute, ...]]:
+    """Keep every removal of a family whose observation this run was incomplete."""
+    dropped = [c for c in net_removals(plan) if not desired.may_remove(c.family)]
+    kept = tuple(KeptRoute(c.prefix, c.family, "uncertain",
+                           f"{c.family} was not fully observed this run (see the findings); acrguard removes "
+                           f"nothing of a family it could not observe completely")
+                 for c in _unique(dropped))
+    return without_removals(plan, dropped), kept
+
+
+def hysteresis_kept(plan: TargetPlan, desired: DesiredPrefixes) -> tuple[KeptRoute, ...]:
+    """Managed routes on this target that stay only because the hysteresis still holds them."""
+    held = {h.prefix: h for h in desired.held}
+    present = {m.prefix for m in plan.unchanged} | {c.prefix for c in plan.adds}
+    return tuple(KeptRoute(h.prefix, h.family, "hysteresis", h.why)
+                 for prefix, h in sorted(held.items(), key=lambda item: sort_key(item[0], item[1].family))
+                 if prefix in present)
+
+
+def guard_target(plan: TargetPlan, current: CurrentRoutes, desired: DesiredPrefixes) -> TargetDecision:
+    """A target's plan with uncertain removals kept and the hysteresis holds listed."""
+    narrowed, uncertain = hold_uncertain(plan, desired)
+    return TargetDecision(narrowed, current, hysteresis_kept(narrowed, desired) + uncertain)
+
+
+def blast_radius(decisions: Sequence[TargetDecision], safety: SafetyConfig
+                 ) -> tuple[list[TargetDecision], BlastRadius | None]:
+    """Stop every removal of the run when there are more than the limit allows (adds are kept)."""
+    managed = sum(len(d.current.managed) for d in decisions)
+    removals = sum(len(net_removals(d.plan)) for d in decisions)
+    limit = max(safety.max_delete_floor, math.floor(safety.max_delete_share * managed))
+    if removals <= limit:
+        return list(decisions), None
+    stop = BlastRadius(removals, managed, limit, safety.max_delete_share, safety.max_delete_floor)
+    stopped = []
+    for decision in decisions:
+        dropped = net_removals(decision.plan)
+        kept = tuple(KeptRoute(c.prefix, c.family, "blast_radius", f"stopped by the {stop.message}")
+                     for c in _unique(dropped))
+        stopped.append(TargetDecision(without_removals(decision.plan, dropped), decision.current,
+                                      decision.kept + kept))
+    return stopped, stop
+
+
+def usage_after(decision: TargetDecision) -> int:
+    """Entries counting against the quota once the plan is applied."""
+    return decision.current.used + len(decision.plan.adds) - len(decision.plan.removes)
+
+
+def under_pressure(decision: TargetDecision, share: float = QUOTA_PRESSURE_SHARE) -> bool:
+    """Whether the target will hold at least ``share`` of its (known) quota after the plan."""
+    quota = decision.current.quota
+    return quota is not None and usage_after(decision) >= math.ceil(share * quota)

@@ -1,0 +1,35 @@
+"""hosts(5) export: ``<IPv4>\\t<name>`` lines, one per address, sorted; unresolved names only as comments."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from acrguard.routes.exports import dns_hosts
+
+# hosts(5): IP_address canonical_hostname [aliases...]; '#' starts a comment.
+LINE = re.compile(r"^(?P<ip>\d+\.\d+\.\d+\.\d+)[ \t]+(?P<name>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]+)$")
+
+
+def parse(text: str) -> list[tuple[str, str]]:
+    """(address, name) of every entry; every other line is blank or a comment."""
+    entries = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = LINE.match(line)
+        assert match, f"not a hosts(5) entry: {line!r}"
+        ipaddress.IPv4Address(match["ip"])
+        entries.append((match["ip"], match["name"]))
+    return entries
+
+
+def test_entries_match_golden_and_hosts5_syntax(data, golden):
+    """One line per (name, IPv4 address), sorted by name then address; IPv6 and unresolved names are comments."""
+    text = dns_hosts.render(data)
+    golden("hosts.txt", text)
+    assert parse(text) == [("100.104.12.7", "dockerauth-ee-vpc.cn-hangzhou.aliyuncs.com"),
+                           ("100.104.12.66", "dockerauth-ee-vpc.cn-hangzhou.aliyuncs.com"),
+                           ("192.168.10.21", "testreg-registry-vpc.cn-hangzhou.cr.aliyuncs.com")]
+    assert "# omitted: cri-test0000000000001-registry.oss-cn-hangzhou-internal.aliyuncs.com: did not resolve" in text
+    assert "2001:db8::1 not exported" in text
