@@ -29,8 +29,8 @@ from localcloud.errors import CloudError
 from localcloud.faults import FaultInjector, FaultRule
 from localcloud.recorder import RequestLog
 from localcloud.registry import RegistryChallenges
-from localcloud.trail import ActionTrail
 from localcloud.service import Service
+from localcloud.trail import ActionTrail
 
 
 def product_modules() -> list[str]:
@@ -100,6 +100,11 @@ class Account:
     default_region: str = "cn-hangzhou"
     seeds: dict[str, Any] = field(default_factory=dict)  # product -> global seed data
     region_seeds: dict[str, dict[str, Any]] = field(default_factory=dict)  # region -> product -> data
+
+
+def _role_id(role_arn: str) -> str:
+    """A stable 18-digit role id derived from the ARN."""
+    return str(int(hashlib.sha256(role_arn.encode()).hexdigest(), 16) % 10**18).rjust(18, "3")
 
 
 class LocalCloud:
@@ -205,7 +210,7 @@ class LocalCloud:
         role_name = role_arn.rsplit("/", 1)[-1]
         token = StsToken(access_key_id="STS." + secrets.token_hex(12), secret=secrets.token_urlsafe(22),
                          token="CAIS" + secrets.token_urlsafe(48), account_id=account_id, role_arn=role_arn,
-                         role_name=role_name, role_id=str(int(hashlib.sha256(role_arn.encode()).hexdigest(), 16) % 10**18).rjust(18, "3"),
+                         role_name=role_name, role_id=_role_id(role_arn),
                          session_name=session_name, expires_at=self.clock.now() + duration)
         with self.lock:
             self.sts_tokens[token.access_key_id] = token

@@ -21,10 +21,10 @@ from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
-from support import base_world, make_factory  # noqa: E402
 
 from acrguard.clients import ClientFactory  # noqa: E402
 from localcloud import LocalCloud  # noqa: E402
+from support import base_world, make_factory  # noqa: E402
 
 
 @pytest.fixture

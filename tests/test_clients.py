@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 from alibabacloud_ram20150501 import models as ram_models
-from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET
 
 from acrguard.clients import ClientFactory, EndpointOverride, call
 from acrguard.credentials import StaticCredentials, from_context, from_environment, resolve
 from acrguard.errors import CloudCallError
+from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET
 
 ENV = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIenv0000000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "env-secret",
        "ALIBABA_CLOUD_SECURITY_TOKEN": "env-token"}

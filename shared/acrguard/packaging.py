@@ -139,9 +139,9 @@ def build(spec: FunctionSpec, output: Path, *, target_python: str | None = None,
             if pins.get(name) not in (None, version):
                 raise PackagingError(f"{name} {version} is installed but requirements.txt pins {pins[name]}")
             _copy_distribution(dist, output)
-    if compile_bytecode and (not target_python or target_python == current):
-        if not compileall.compile_dir(str(output), quiet=2, workers=os.cpu_count() or 1):
-            raise PackagingError(f"byte-compiling {output} failed")
+    compiles = compile_bytecode and (not target_python or target_python == current)
+    if compiles and not compileall.compile_dir(str(output), quiet=2, workers=os.cpu_count() or 1):
+        raise PackagingError(f"byte-compiling {output} failed")
     files = [p for p in output.rglob("*") if p.is_file()]
     result = BuildResult(output, len(files), sum(p.stat().st_size for p in files))
     if make_zip:

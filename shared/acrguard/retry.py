@@ -25,7 +25,8 @@ PRODUCT_RETRYABLE: dict[str, tuple[str, ...]] = {
     "vpc": ("TaskConflict", "OperationConflict", "IncorrectRouteEntryStatus", "IncorrectVpcStatus",
             "IncorrectStatus.RouteTableStatus", "IncorrectInstanceStatus", "InvalidVBRStatus",
             "VpnGateway.Configuring", "OperationFailed.LastTokenProcessing", "IncorrectStatus.VpnGateway"),
-    "cbn": ("Operation.Blocking", "IncorrectStatus.Status", "OperationFailed.CreateRouteEntryWithSameDestinationCidrBlock"),
+    "cbn": ("Operation.Blocking", "IncorrectStatus.Status",
+            "OperationFailed.CreateRouteEntryWithSameDestinationCidrBlock"),
 }
 
 

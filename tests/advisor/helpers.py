@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from support import ACCOUNT, INSTANCE_ID, INSTANCE_NAME, REGION, ROOT_KEY, ROOT_SECRET, base_world
-
 from localcloud import LocalCloud
+from support import ACCOUNT, INSTANCE_ID, INSTANCE_NAME, REGION, ROOT_KEY, ROOT_SECRET, base_world
 
 GIB = 1024 ** 3
 BASIC_ID, BASIC_NAME = "cri-basic000000000001", "basicreg"

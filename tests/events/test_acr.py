@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from acrguard.events import LegacyAcrWebhook, MalformedEventError, decode_event
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+
 from acrguard.events import ActionTrailRecord, BareActionTrailRecord, decode_event
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from acrguard.cli import cli
 from click.testing import CliRunner
+
+from acrguard.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

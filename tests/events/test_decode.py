@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from acrguard.errors import BadInputError
 from acrguard.events import (
     AcrArtifactEvent,

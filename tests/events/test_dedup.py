@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from acrguard.events import decode_event, decode_events
 from acrguard.events.dedup import (
     SECTION,

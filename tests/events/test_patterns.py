@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from acrguard.events import JOBS, decode_event, route
 from acrguard.events.patterns import matches, sample_events, trigger_patterns
 

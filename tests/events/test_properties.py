@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from acrguard.errors import BadInputError
-from acrguard.events import decode_events, route
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from acrguard.errors import BadInputError
+from acrguard.events import decode_events, route
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = [json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json"))]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from acrguard.events import (
     ENDPOINT_KEEPER,
     IMAGE_ADVISOR,

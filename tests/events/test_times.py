@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from acrguard.events._fields import Ctx
 from acrguard.events.errors import MalformedEventError
 from acrguard.events.times import parse_time

@@ -6,11 +6,11 @@ import json
 
 import pytest
 from alibabacloud_cr20181201 import models
-from support import ACCOUNT, INSTANCE_ID, REGION, base_world
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
 from acrguard.events import decode_events, route
+from support import ACCOUNT, INSTANCE_ID, REGION, base_world
 
 BASIC_ID = "cri-basic000000000001"
 TAGS = 150

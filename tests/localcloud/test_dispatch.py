@@ -8,10 +8,10 @@ import pytest
 import requests
 from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_tea_openapi import utils_models
-from support import ROOT_KEY, ROOT_SECRET
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
+from support import ROOT_KEY, ROOT_SECRET
 
 
 def _v2_ram_client(cloud, secret=ROOT_SECRET):

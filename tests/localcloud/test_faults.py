@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
 from alibabacloud_cr20181201 import models as cr_models
-from support import INSTANCE_ID, make_factory
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError, TransientCloudError
 from acrguard.retry import RetryPolicy
+from support import INSTANCE_ID, make_factory
 
 
 def _get_instance(factory):
@@ -85,10 +86,8 @@ def test_random_faults_follow_the_seed(cloud, factory):
         cloud.requests.clear()
         cloud.inject(action="GetInstance", code="Throttling.User", probability=0.5)
         for _ in range(10):
-            try:
+            with contextlib.suppress(CloudCallError):
                 _get_instance(make_factory(cloud, retry=RetryPolicy(max_attempts=1)))
-            except CloudCallError:
-                pass
         return [r.error_code for r in cloud.requests.filter(action="GetInstance")]
 
     first, second = run(), run()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from alibabacloud_cr20181201 import models as cr_models
 from alibabacloud_sts20150401 import models as sts_models
-from support import ACCOUNT, INSTANCE_ID, ROOT_KEY, make_factory
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
+from support import ACCOUNT, INSTANCE_ID, ROOT_KEY, make_factory
 
 
 def test_acs3_signed_call_succeeds_and_is_recorded(cloud, factory):

@@ -11,11 +11,11 @@ import pytest
 import requests
 from alibabacloud_oss_v2 import exceptions as oss_errors
 from alibabacloud_sts20150401 import models as sts_models
-from support import ACCOUNT, REGION, base_world, make_factory
 
 from acrguard.clients import call
 from localcloud import LocalCloud
 from localcloud.oss import crc64_ecma
+from support import ACCOUNT, REGION, base_world, make_factory
 
 BUCKET = "acrguard-state"
 OTHER_ACCOUNT = "9999888877776666"

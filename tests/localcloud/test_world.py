@@ -9,9 +9,9 @@ import sys
 import dns.resolver
 import pytest
 import requests
-from support import INSTANCE_NAME, REGION
 
 from localcloud import LocalCloud
+from support import INSTANCE_NAME, REGION
 
 VPC_DOMAIN = f"{INSTANCE_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"
 
@@ -28,7 +28,8 @@ def _resolver(cloud) -> dns.resolver.Resolver:
 def test_bad_world_names_the_path():
     """A world with a bad instance names where the problem is."""
     world = {"accounts": {"1": {"regions": {"cn-hangzhou": {"cr": {"instances": [{"id": "cri-x"}]}}}}}}
-    with pytest.raises(ValueError, match=r"accounts\.1\.regions\.cn-hangzhou\.cr: instances\[0\]: needs 'id' and 'name'"):
+    expected = r"accounts\.1\.regions\.cn-hangzhou\.cr: instances\[0\]: needs 'id' and 'name'"
+    with pytest.raises(ValueError, match=expected):
         LocalCloud(world)
 
 

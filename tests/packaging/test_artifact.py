@@ -9,10 +9,10 @@ import zipfile
 
 import pytest
 import yaml
-from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET
 
 from acrguard.functions import function
 from acrguard.packaging import build, dependency_closure
+from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET
 
 SPEC = function("whitelist_guard")
 

@@ -17,6 +17,7 @@ from tests.routes.keeperworld import (
     ENI,
     HANGZHOU_RANGES,
     MARKER,
+    OSS_IP,
     SERVICE_PREFIXES,
     VBR_TABLE,
     H,
@@ -147,8 +148,8 @@ def test_endpoint_ip_change_keeps_the_old_route_for_the_default_hold(cloud, fact
 
 
 def test_auth_address_flipping_between_two_ips_keeps_both(cloud, factory, sweep):
-    """A rotating auth name seen one address per run, for days, never loses a route."""
-    sweep(queries_per_name=1)
+    """A rotating auth name seen one address per run, for days, never loses a route nor rewrites one."""
+    sweep()
     mark = cloud.requests.last_seq()
     for run in range(1, 7):
         result = sweep(run * 12, queries_per_name=1)
@@ -175,14 +176,14 @@ def test_dns_outage_deletes_nothing(cloud, factory, sweep, mode):
 
 
 def test_unreadable_oss_ranges_keep_every_oss_route(cloud, factory, sweep, tmp_path):
-    """An invalid ranges file leaves OSS uncertain: its routes stay, kept with the reason, and it is critical."""
+    """An invalid ranges file leaves OSS uncertain: its ranges stay (kept, with the reason), it is critical."""
     sweep(safety=SHORT_HOLD)
     broken = tmp_path / "ranges.json"
     broken.write_text("{not json", encoding="utf-8")
     mark = cloud.requests.last_seq()
     result = sweep(5, safety=SHORT_HOLD, oss_ranges_file=str(broken))
-    assert writes(cloud, mark) == []
-    assert set(HANGZHOU_RANGES) <= ours(vbr_routes(factory))
+    assert [a for a in writes(cloud, mark) if a.startswith("Delete")] == []
+    assert ours(vbr_routes(factory)) == ALL_PREFIXES | {f"{OSS_IP}/32"}  # the resolved address, as a stopgap
     [vbr] = [t for t in result.runs[0].targets if t.key.startswith("vbr")]
     assert {k.prefix for k in vbr.kept if k.cause == "uncertain"} == set(HANGZHOU_RANGES)
     assert any(f.rule == "routes.oss-ranges-invalid" and f.severity.value == "critical" for f in result.findings)

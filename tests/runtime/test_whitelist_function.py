@@ -12,11 +12,11 @@ import json
 import pytest
 import yaml
 from alibabacloud_cr20181201 import models as cr_models
-from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET, base_world, make_factory
 
 from acrguard.clients import call
 from acrguard.functions import function
 from acrguard.runtime.local import invoke, make_context
+from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET, base_world, make_factory
 
 ALICE_KEY, ALICE_SECRET = "LTAI5tAliceKey00000001", "alice-secret-0001"
 DING = "dingtokenwhitelist0001"

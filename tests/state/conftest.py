@@ -13,11 +13,11 @@ from typing import Any
 import alibabacloud_oss_v2 as oss
 import pytest
 from alibabacloud_oss_v2 import exceptions as oss_errors
-from support import ACCOUNT, REGION, base_world
 
 from acrguard.clients import ClientFactory
 from acrguard.state import OssStateStore, SqliteStateStore, StateStore
 from localcloud import LocalCloud
+from support import ACCOUNT, REGION, base_world
 
 STATE_BUCKET = "acrguard-state"
 STATE_KEY = "acrguard/state.json"

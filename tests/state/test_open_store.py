@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import alibabacloud_oss_v2 as oss
 import pytest
-from support import REGION, ROOT_KEY, ROOT_SECRET
 
 from acrguard.clients import ClientFactory, EndpointOverride
 from acrguard.config.state import StateConfig
 from acrguard.credentials import StaticCredentials
 from acrguard.state import OssStateStore, SqliteStateStore, StateError, open_store
+from support import REGION, ROOT_KEY, ROOT_SECRET
 
 
 def test_sqlite_config_opens_a_sqlite_file(tmp_path):

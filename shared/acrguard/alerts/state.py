@@ -26,8 +26,6 @@ Every function here takes the ``alerts`` dict (from ``section(doc)``) and change
 
 from __future__ import annotations
 
-ALL_SCOPES = "*"  # the same marker as acrguard.jobs.base.ALL_SCOPES
-
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -39,6 +37,8 @@ from acrguard.config.alerts import ChannelConfig
 from acrguard.errors import StateConflict
 from acrguard.findings import Finding
 from acrguard.state.base import SCHEMA_VERSION, Snapshot, StateStore
+
+ALL_SCOPES = "*"  # the same marker as acrguard.jobs.base.ALL_SCOPES
 
 T = TypeVar("T")
 

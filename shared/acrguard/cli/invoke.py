@@ -45,7 +45,7 @@ def command(name: str, event_path: str, config_path: str | None, account_id: str
     context = make_context(spec, region, account_id, credentials)
     try:
         result = invoke(spec, raw, context, config_path)
-    except Exception as exc:  # noqa: BLE001 - report like FC: the invocation failed
+    except Exception as exc:
         click.echo(json.dumps({"error": type(exc).__name__, "message": str(exc)}), err=True)
         raise SystemExit(1) from None
     click.echo(json.dumps(result, indent=2, default=str))

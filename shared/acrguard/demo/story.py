@@ -8,6 +8,7 @@ made. The chat messages are what the local DingTalk robot accepted, shown as the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import threading
@@ -25,7 +26,7 @@ from acrguard.functions import FUNCTIONS, function
 from acrguard.runtime.local import invoke, make_context
 
 ROBOT = "demo-ops-robot-token"
-ROBOT_SECRET = "SECdemo-ops-robot-signing-secret"  # noqa: S105 - the local robot's, printed nowhere
+ROBOT_SECRET = "SECdemo-ops-robot-signing-secret"
 INSTANCE_ID = "cri-demo00000000001"
 
 
@@ -106,7 +107,6 @@ class Story:
         before = self.cloud.requests.last_seq()
         context = make_context(spec, self.region, self.account, assumed)
         self.say(f"{spec.fc_name} <- {what}")
-        import contextlib
         import io
 
         with contextlib.redirect_stdout(io.StringIO()):  # the decision log lines (FC's logstore)
@@ -170,10 +170,8 @@ def run_story(world: str | None = None, keep_running: bool = False, echo: Callab
             if keep_running:
                 echo("\nThe local cloud keeps running (Ctrl-C to stop):")
                 echo(json.dumps({k: v for k, v in endpoints.items() if k != "credentials"}, indent=2))
-                try:
+                with contextlib.suppress(KeyboardInterrupt):
                     threading.Event().wait()
-                except KeyboardInterrupt:
-                    pass
         return 0
     finally:
         cloud.stop()

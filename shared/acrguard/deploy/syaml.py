@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-
 _VAR = re.compile(r"\$\{vars\.([A-Za-z0-9_]+)\}")
 
 

@@ -41,7 +41,7 @@ class LocalContext:
     credentials: FcCredentials | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
-    def getLogger(self) -> Any:  # noqa: N802 - FC's API name
+    def getLogger(self) -> Any:
         """FC's logger accessor; the local context logs through the standard library."""
         import logging
 

@@ -14,11 +14,11 @@ Duplicates (same ``source`` + ``id``) are skipped through the state store (``eve
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
-from acrguard.errors import AcrguardError, BadInputError, CloudCallError, ConfigError, StateError, \
-    TransientCloudError
+from acrguard.errors import AcrguardError, BadInputError, CloudCallError, ConfigError, StateError, TransientCloudError
 from acrguard.findings import Finding, Severity
 from acrguard.runtime import settings
 from acrguard.runtime.context import describe
@@ -34,10 +34,8 @@ def initialize_job(job: str, context: Any) -> None:
     from acrguard import jobs
 
     jobs.load(job)
-    try:
+    with contextlib.suppress(ConfigError):  # reported by the first invocation, with the event id
         settings.load(context)
-    except ConfigError:
-        pass  # reported by the first invocation, with the event id
 
 
 def _secrets(config: Any) -> tuple[str, ...]:
@@ -123,7 +121,7 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
             scope = f"job:{job}"
             log.decision("failed", error=str(exc))
             fix = ("grant the function's role the missing permission (see deploy/policies/)"
-                   if isinstance(exc, CloudCallError) and exc.code and "Permission" in exc.code or
+                   if (isinstance(exc, CloudCallError) and exc.code and "Permission" in exc.code) or
                    getattr(exc, "status", None) == 403 else "see the error; the next sweep retries")
             pipeline.process(job, [_problem(job, "job.failed", scope, f"{job} could not finish: {exc}", fix)],
                              {scope})

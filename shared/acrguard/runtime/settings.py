@@ -40,10 +40,7 @@ def load(context: Any = None, *, now: float | None = None) -> AcrguardConfig:
     cached = _CACHE.get(source)
     if cached and moment - cached[0] < ttl:
         return cached[1]
-    if source.startswith("oss://"):
-        config = _load_oss(source, context)
-    else:
-        config = load_config(source)
+    config = _load_oss(source, context) if source.startswith("oss://") else load_config(source)
     _CACHE[source] = (moment, config)
     return config
 

@@ -81,7 +81,7 @@ def test_unknown_families_and_unsafe_instance_names_are_refused():
 def test_generation_time_must_be_timezone_aware_and_is_shown_in_utc():
     """A naive time is refused; an aware one is rendered as UTC ISO 8601."""
     with pytest.raises(ExportError, match="timezone-aware"):
-        ExportInput("testreg", {}, [], datetime(2024, 5, 1, 12, 0))  # noqa: DTZ001
+        ExportInput("testreg", {}, [], datetime(2024, 5, 1, 12, 0))
     from datetime import timedelta
 
     east = timezone(timedelta(hours=8))

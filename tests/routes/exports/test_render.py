@@ -38,8 +38,8 @@ def test_renderings_are_deterministic_whatever_the_input_order(make_input, expor
     next_hop = "10.10.0.1" if export_format in ROUTE_FORMATS else None
     config = ExportConfig(format=export_format, destination="/tmp/x", next_hop=next_hop)
     base = make_input()
-    shuffled = make_input(prefixes_by_family={f: list(reversed(p)) for f, p in reversed(base.prefixes_by_family.items())},
-                          records=list(reversed(base.records)))
+    reversed_prefixes = {f: list(reversed(p)) for f, p in reversed(base.prefixes_by_family.items())}
+    shuffled = make_input(prefixes_by_family=reversed_prefixes, records=list(reversed(base.records)))
     assert render_export(config, base) == render_export(config, shuffled)
 
 
