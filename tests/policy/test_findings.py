@@ -33,10 +33,11 @@ def test_each_issue_becomes_a_finding_with_its_rule() -> None:
     assert "pullkey.unscoped-pull" in rules
     excess = findings[0]
     assert excess.severity is Severity.HIGH
-    assert excess.resource == "ram-user/acr-puller" and excess.scope == "cri-abc123" and excess.job == "pullkey"
+    assert excess.resource == "ram-user/acr-puller" and excess.scope == "cri-abc123" and excess.job == "pullkey_auditor"
     assert dict(excess.labels) == {"policy": "AliyunContainerRegistryFullAccess", "policy_type": "System",
                                    "policy_version": "v1", "attachment": "group:ops", "statement": "0"}
-    assert excess.title.startswith("acr-puller: AliyunContainerRegistryFullAccess Statement[0] grants registry write")
+    assert excess.title == ("acr-puller can do more than pull: registry write via AliyunContainerRegistryFullAccess "
+                            "Statement[0] (119 permissions)")
     assert "via cr:* (wildcard) on *" in excess.details
     assert "RemoveUserFromGroup --UserName acr-puller --GroupName ops" in excess.fix
     assert "AcrguardPullOnly-cri-abc123" in excess.fix

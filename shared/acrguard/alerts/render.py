@@ -28,6 +28,7 @@ RESOLVED_BADGE = "✅"
 #: Length caps (characters) of single fields, so one long value cannot crowd out the rest.
 FIELD_CHARS = {"title": 200, "resource": 200, "actor": 160, "agent": 120, "detail_line": 160, "fix": 500}
 MAX_DETAIL_LINES = 8
+MAX_FIX_LINES = 10
 MAX_RULES_IN_DIGEST = 15
 
 
@@ -168,8 +169,13 @@ def finding_block(finding: Finding, dialect: Dialect, resolved: bool = False) ->
             lines.extend(f"  {esc(line)}" for line in detail_lines[1:MAX_DETAIL_LINES])
             if len(detail_lines) > MAX_DETAIL_LINES:
                 lines.append(f"  … ({plural(len(detail_lines) - MAX_DETAIL_LINES, 'more line')})")
-        if finding.fix:
-            lines.append(f"Fix: {esc(clean(finding.fix, FIELD_CHARS['fix']))}")
+        fix_lines = [clean(line, FIELD_CHARS["fix"]) for line in (finding.fix or "").splitlines()]
+        fix_lines = [line for line in fix_lines if line]
+        if fix_lines:
+            lines.append(f"Fix: {esc(fix_lines[0])}")
+            lines.extend(f"  {esc(line)}" for line in fix_lines[1:MAX_FIX_LINES])
+            if len(fix_lines) > MAX_FIX_LINES:
+                lines.append(f"  … ({plural(len(fix_lines) - MAX_FIX_LINES, 'more line')})")
     return dialect.line_break.join(lines)
 
 

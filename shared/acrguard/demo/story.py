@@ -64,6 +64,7 @@ class Story:
                               "nameservers": [endpoints["dns"].split(":")[0]],
                               "dns_port": int(endpoints["dns"].split(":")[1])},
             }],
+            "pull_keys": {"users": ["ack-puller"], "discover": True, "max_key_age_days": 180},
             "alerts": {"channels": [{
                 "name": "ops", "type": "dingtalk", "secret": ROBOT_SECRET, "keywords": ["acrguard"],
                 "url": f"http://{endpoints['chat']}/dingtalk/robot/send?access_token={ROBOT}"}]},
@@ -145,6 +146,19 @@ def _whitelist_chapter(story: Story) -> None:
     story.run_function("whitelist_guard", events[-1], "the same event again (EventBridge is at-least-once)")
 
 
+def _auditor_chapter(story: Story) -> None:
+    from alibabacloud_ram20150501 import models
+
+    story.chapter("A pull key is granted full registry access")
+    call("ram", "AttachPolicyToUser", story.alice.ram().attach_policy_to_user, models.AttachPolicyToUserRequest(
+        policy_name="AliyunContainerRegistryFullAccess", policy_type="System", user_name="ack-puller"))
+    story.say("alice attached AliyunContainerRegistryFullAccess to ack-puller, whose AccessKey sits in the "
+              "clusters' acr-configuration ConfigMap")
+    (event,) = story.cloud.trail.take("AttachPolicyToUser")
+    story.say(f"ActionTrail -> EventBridge: {event['data']['serviceName']} AttachPolicyToUser")
+    story.run_function("pullkey_auditor", event, "the AttachPolicyToUser event")
+
+
 def run_story(world: str | None = None, keep_running: bool = False, echo: Callable[[str], None] = print) -> int:
     """Start the local cloud, play the story, stop (or keep running); returns the exit code."""
     from localcloud import LocalCloud
@@ -160,10 +174,11 @@ def run_story(world: str | None = None, keep_running: bool = False, echo: Callab
             story.chapter("What is there (ListInstance, GetInstanceEndpoint, GetInstanceVpcEndpoint)")
             echo(render(list_instances(story.admin, story.region)))
             story.chapter("First sweep")
-            for job in ("whitelist_guard",):
+            for job in ("whitelist_guard", "pullkey_auditor"):
                 if job in FUNCTIONS:
                     story.run_function(job, story.timer(job), "timer sweep")
             _whitelist_chapter(story)
+            _auditor_chapter(story)
             story.chapter("Summary")
             story.say(f"{len(cloud.requests.all())} API calls, every one signed and verified by the local cloud; "
                       f"{story.seen_messages} chat message(s)")

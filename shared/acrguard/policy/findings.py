@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from acrguard.events.routing import PULLKEY_AUDITOR
 from acrguard.findings import Finding
 from acrguard.policy.verdict import EVALUATOR_VERSION, Issue, IssueKind, PullKeyVerdict
 
-JOB = "pullkey"
+JOB = PULLKEY_AUDITOR  # the job name the alert pipeline and the handler use
 
 RULES = {
     IssueKind.EXCESS: "pullkey.excess-permissions",
@@ -75,6 +76,10 @@ def _title(issue: Issue, resource: str) -> str:
     if issue.policy is None:
         return f"{who}: {issue.summary}"
     where = issue.policy.name + (f" Statement[{issue.statement_index}]" if issue.statement_index is not None else "")
+    worst = issue.worst_category
+    if issue.kind is IssueKind.EXCESS and worst is not None:
+        count = len({item.action for item in issue.items})
+        return f"{who} can do more than pull: {worst.label} via {where} ({count} permission{'s' if count != 1 else ''})"
     return f"{who}: {where} {issue.summary}"
 
 

@@ -78,8 +78,7 @@ class LeastPrivilegeFix:
         """Readable steps; ``only`` limits the detach steps to one policy (for that policy's finding)."""
         lines: list[str] = []
         if self.create_commands:
-            lines.append(f"1. Create and attach a pull-only policy ({self.policy_name}):")
-            lines.extend(f"   {line}" for line in json.dumps(self.document, indent=2).splitlines())
+            lines.append(f"1. Create and attach a pull-only policy ({self.policy_name}) first, so pulls keep working:")
             lines.extend(f"   {c}" for c in self.create_commands)
         detach = [(p, c) for p, c in self.detach if only is None or p == only]
         if detach:

@@ -124,7 +124,7 @@ def hysteresis_kept(plan: TargetPlan, desired: DesiredPrefixes) -> tuple[KeptRou
     """Managed routes on this target that stay only because the hysteresis still holds them."""
     held = {h.prefix: h for h in desired.held}
     present = {m.prefix for m in plan.unchanged} | {c.prefix for c in plan.adds}
-    return tuple(KeptRoute(h.prefix, h.family, "hysteresis", h.why)
+    return tuple(KeptRoute(h.prefix, h.family, "hysteresis", h.why.removeprefix(f"{h.family} {h.address}: "))
                  for prefix, h in sorted(held.items(), key=lambda item: sort_key(item[0], item[1].family))
                  if prefix in present)
 

@@ -48,6 +48,7 @@ def paste_commands(export_format: str, previous: str | None, new: str) -> list[s
         return None
     old_statements = [line for line in comparable(previous or "") if module.STATEMENT.match(line)]
     new_statements = [line for line in comparable(new) if module.STATEMENT.match(line)]
-    removed = [line for line in old_statements if line not in set(new_statements)]
-    added = [line for line in new_statements if line not in set(old_statements)]
+    kept_old, kept_new = set(old_statements), set(new_statements)
+    removed = [line for line in old_statements if line not in kept_new]
+    added = [line for line in new_statements if line not in kept_old]
     return [module.undo(line) for line in removed] + added

@@ -1,0 +1,132 @@
+"""The endpoint keeper function end to end: FC-shaped invocations, real-format events, the local cloud.
+
+A timer sweep routes the registry on every target and tells DingTalk; the instance's VPC endpoint
+then gets a new address, and the ActionTrail event of the (re-)link makes one invocation route it
+at once and send the change notice; a duplicate delivery does nothing. Someone deleting one of
+acrguard's routes by hand is undone by the event that deletion produces.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from alibabacloud_vpc20160428 import models as vpc_models
+
+from acrguard.clients import call
+from acrguard.functions import function
+from acrguard.runtime.local import invoke, make_context
+from support import ACCOUNT, INSTANCE_ID, REGION
+from tests.routes.keeperworld import ALL_PREFIXES, ENI, VBR_TABLE, config_data, keeper_world, ours, vbr_routes, writes
+
+DING = "dingtokenkeeper000001"
+NEW_ENI = "192.168.10.77"
+TIMER = json.dumps({"triggerTime": "2026-11-25T10:00:00Z", "triggerName": "routes-sweep",
+                    "payload": json.dumps({"job": "endpoint_keeper"})}).encode()
+FIXTURE = Path(__file__).resolve().parents[1] / "events" / "fixtures" / "cr_vpc_endpoint_linked_vpc_create.json"
+
+
+@pytest.fixture
+def world():
+    """Every target type, settling at once (the function waits in real time), and a DingTalk robot."""
+    data = keeper_world(delay=0)
+    data["chat"] = {"dingtalk": {DING: {}}}
+    return data
+
+
+@pytest.fixture
+def config_path(cloud, tmp_path):
+    def write(**options) -> Path:
+        data = config_data(cloud, str(tmp_path / "state.db"), **options)
+        data["alerts"] = {"group_interval_s": 1, "repeat_interval_s": 3600, "channels": [
+            {"name": "ops", "type": "dingtalk",
+             "url": f"http://{cloud.endpoints()['chat']}/dingtalk/robot/send?access_token={DING}"}]}
+        path = tmp_path / "acrguard.yaml"
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        return path
+
+    return write
+
+
+def run(event: bytes, config_path: Path, request_id: str = "req-1"):
+    spec = function("endpoint_keeper")
+    return invoke(spec, event, make_context(spec, REGION, ACCOUNT, request_id=request_id), config_path)
+
+
+def link_event() -> bytes:
+    """The ActionTrail event of ``CreateInstanceVpcEndpointLinkedVpc`` on the test instance (a real-format record)."""
+    event = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    assert event["data"]["requestParameters"]["InstanceId"] == INSTANCE_ID
+    return json.dumps(event).encode()
+
+
+def messages(cloud) -> list[str]:
+    return [m.text for m in cloud.chat.accepted("dingtalk")]
+
+
+def test_sweep_then_an_endpoint_change_event_routes_the_new_address_and_notifies(cloud, factory, config_path):
+    """The timer converges every target; the link event adds the new /32 at once and DingTalk hears of it, once."""
+    path = config_path()
+    result = run(TIMER, path)
+    assert result["status"] == "ok" and result["events"][0]["status"] == "done"
+    assert ours(vbr_routes(factory)) == ALL_PREFIXES
+    assert any("routes.changed" in text and ENI in text for text in messages(cloud))
+    sent = len(messages(cloud))
+
+    cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID].linked_vpcs[0].ip = NEW_ENI
+    cloud.dns.set(f"testreg-registry-vpc.{REGION}.cr.aliyuncs.com", [NEW_ENI])
+    time.sleep(1.1)  # alerts.group_interval_s: the notices of one group are at most one message a second
+    outcome = run(link_event(), path, "req-2")
+
+    assert outcome["events"][0]["status"] == "done"
+    assert {f"{NEW_ENI}/32", f"{ENI}/32"} <= ours(vbr_routes(factory))  # the old one is held (default hold)
+    new = messages(cloud)[sent:]
+    assert len(new) == 1 and NEW_ENI in new[0] and "routes.changed" in new[0]
+    assert "renegotiates the IPsec tunnel" in new[0]
+
+    again = run(link_event(), path, "req-3")
+    assert again["events"][0]["status"] == "duplicate"
+    assert len(messages(cloud)) == sent + 1
+
+
+def test_a_hand_deleted_route_is_restored_by_its_event(cloud, factory, config_path):
+    """Deleting one of acrguard's VBR routes produces a vpc event; its invocation re-creates the route."""
+    path = config_path()
+    run(TIMER, path)
+    cloud.trail.take()
+    entries = call("vpc", "DescribeRouteEntryList", factory.vpc().describe_route_entry_list,
+                   vpc_models.DescribeRouteEntryListRequest(region_id=REGION, route_table_id=VBR_TABLE,
+                                                            destination_cidr_block=f"{ENI}/32"))
+    entry_id = entries.route_entrys.route_entry[0].route_entry_id
+    call("vpc", "DeleteRouteEntry", factory.vpc().delete_route_entry,
+         vpc_models.DeleteRouteEntryRequest(region_id=REGION, route_table_id=VBR_TABLE, route_entry_id=entry_id))
+    assert f"{ENI}/32" not in vbr_routes(factory)
+    [deletion] = cloud.trail.take("DeleteRouteEntry")
+
+    outcome = run(json.dumps(deletion).encode(), path, "req-2")
+
+    assert outcome["events"][0]["status"] == "done"
+    assert ours(vbr_routes(factory)) == ALL_PREFIXES
+
+
+def test_dry_run_is_honoured_by_the_function(cloud, config_path):
+    """With ``dry_run: true`` a timer sweep plans and reports, and no write call reaches the cloud."""
+    result = run(TIMER, config_path(dry_run=True))
+    assert result["events"][0]["status"] == "done" and result["events"][0]["changes"] == []
+    assert writes(cloud) == []
+
+
+def test_transient_failure_without_changes_raises_so_fc_retries(cloud, config_path):
+    """Every target read throttled: nothing changed, so the invocation fails and FC retries it."""
+    from acrguard.errors import TransientCloudError
+
+    for action in ("DescribeRouteEntryList", "DescribeRouteServicesInCen", "ListTransitRouterRouteEntries",
+                   "DescribeVpnConnection"):
+        cloud.inject(action=action, code="Throttling.User")
+    with pytest.raises(TransientCloudError):
+        run(TIMER, config_path())
+    cloud.faults.clear()
+    assert run(TIMER, config_path(), "req-2")["events"][0]["status"] == "done"

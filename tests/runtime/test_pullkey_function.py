@@ -1,0 +1,78 @@
+"""The pull-key auditor function end to end: a full audit, then a RAM event re-audits one user."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from alibabacloud_ram20150501 import models as ram_models
+from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET, base_world
+
+from acrguard.clients import call
+from acrguard.functions import function
+from acrguard.runtime.local import invoke, make_context
+
+PULL_KEY, PULL_SECRET = "LTAI5tPullerKey0000001", "puller-secret-0001"
+DING = "dingtokenauditor000001"
+TIMER = json.dumps({"triggerTime": "2026-11-25T02:00:00Z", "triggerName": "daily-audit",
+                    "payload": json.dumps({"job": "pullkey_auditor"})}).encode()
+
+
+@pytest.fixture
+def world():
+    data = base_world()
+    ram = data["accounts"][ACCOUNT]["global"]["ram"]
+    ram["users"].append({"name": "ack-puller", "policies": [{"name": "acr-pull", "type": "Custom"}],
+                         "access_keys": [{"id": PULL_KEY, "secret": PULL_SECRET,
+                                          "create_date": "2026-11-01T00:00:00Z",
+                                          "last_used": "2026-11-24T00:00:00Z"}]})
+    data["chat"] = {"dingtalk": {DING: {}}}
+    return data
+
+
+@pytest.fixture
+def config_path(cloud, tmp_path):
+    endpoints = cloud.endpoints()
+    data = {
+        "cloud": {"region": REGION, "endpoint": endpoints["openapi"], "protocol": "http",
+                  "credentials": {"access_key_id": ROOT_KEY, "access_key_secret": ROOT_SECRET},
+                  "retry": {"max_attempts": 2, "base_delay_ms": 5, "max_delay_ms": 20}},
+        "pull_keys": {"users": ["ack-puller"], "discover": False, "max_key_age_days": 365},
+        "alerts": {"channels": [{"name": "ops", "type": "dingtalk",
+                                 "url": f"http://{endpoints['chat']}/dingtalk/robot/send?access_token={DING}"}]},
+        "state": {"path": str(tmp_path / "state.db")},
+    }
+    path = tmp_path / "acrguard.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def run(event: bytes, config_path, request_id: str = "req-1"):
+    spec = function("pullkey_auditor")
+    return invoke(spec, event, make_context(spec, REGION, ACCOUNT, request_id=request_id), config_path)
+
+
+def test_full_access_granted_to_a_pull_user_is_a_high_finding_with_the_fix(cloud, factory, config_path):
+    """A clean audit sends nothing; attaching AliyunContainerRegistryFullAccess is found from its event."""
+    first = run(TIMER, config_path)
+    assert first["events"][0]["status"] == "done"
+    assert cloud.chat.accepted("dingtalk") == []
+    call("ram", "AttachPolicyToUser", factory.ram().attach_policy_to_user, ram_models.AttachPolicyToUserRequest(
+        policy_name="AliyunContainerRegistryFullAccess", policy_type="System", user_name="ack-puller"))
+    (event,) = cloud.trail.take("AttachPolicyToUser")
+    assert event["data"]["serviceName"] == "Ims"
+    before = cloud.requests.last_seq()
+
+    outcome = run(json.dumps(event).encode(), config_path, "req-2")
+
+    assert outcome["events"][0]["status"] == "done"
+    calls = {r.params.get("UserName") for r in cloud.requests.filter(product="ram", since=before)
+             if "UserName" in r.params}
+    assert calls == {"ack-puller"}  # only the touched user is read again
+    (message,) = cloud.chat.accepted("dingtalk")
+    text = message.text
+    assert "HIGH" in text.upper() and "ack-puller" in text
+    assert "AliyunContainerRegistryFullAccess" in text
+    assert "DetachPolicyFromUser" in text  # the exact detach step
+    assert PULL_SECRET not in text and PULL_KEY not in text
