@@ -21,6 +21,8 @@ class FaultRule:
     ``code``/``status``: answer with this error (e.g. ``Throttling.User``/400, ``ServiceUnavailable``/503).
     ``latency_ms``: delay the answer (alone, or before the error).
     ``drop``: close the connection without answering (the client sees a timeout/disconnect).
+    ``lose_answer``: carry the call out, then close the connection without answering: the write
+    happened but the client cannot know (a crash or network cut after the change; it may retry).
     ``retry_after_ms``: add ``x-acs-retry-after`` so the SDK raises ``ThrottlingException``.
     ``product``/``action``: fnmatch patterns; ``*`` matches everything.
     ``after``/``times``: skip the first ``after`` matching requests, then fire at most ``times`` times.
@@ -34,6 +36,7 @@ class FaultRule:
     message: str | None = None
     latency_ms: int = 0
     drop: bool = False
+    lose_answer: bool = False
     retry_after_ms: int | None = None
     after: int = 0
     times: int | None = None

@@ -119,6 +119,9 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
                 if status < 300 and not (isinstance(payload, dict) and payload.get("IsSuccess") is False):
                     cloud.trail.record(dispatch.product, dispatch.action, dispatch.version, principal, region,
                                        params, headers, request_id)
+                if fault is not None and fault.lose_answer:
+                    self.close_connection = True  # carried out, but the answer never reaches the client
+                    return
                 self.send_bytes(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
                                 headers={"x-acs-request-id": request_id})
             except CloudError as err:

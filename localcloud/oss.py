@@ -526,6 +526,9 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
                 self._send_error(err, request_id, bucket_name)
                 return
             self._record(action, principal, region, bucket_name, key, reply.status, None, False)
+            if fault is not None and fault.lose_answer:
+                self.close_connection = True  # carried out, but the answer never reaches the client
+                return
             self.send_bytes(reply.status, reply.body,
                             content_type=reply.headers.pop("Content-Type", "application/octet-stream"),
                             headers={"x-oss-request-id": request_id, **reply.headers})

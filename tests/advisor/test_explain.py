@@ -13,7 +13,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "events" / "fixtures" / "cr_arti
 
 
 def test_explain_names_the_advisor_the_repository_the_tag_and_the_check():
-    """The JSON names image_advisor, the instance/repository/tag it re-reads, and that it checks size and acceleration."""
+    """The JSON names image_advisor, the repository and tag it re-reads, and that it checks size and acceleration."""
     result = CliRunner().invoke(cli, ["event", "explain", str(FIXTURE), "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)

@@ -59,3 +59,4 @@ def test_the_change_is_reported_with_its_rule_id():
     finding = acceleration_enabled(obs(), POLICY, "crabr-123", created=True)
     assert finding.severity.value == "low" and "crabr-123" in finding.details
     assert finding.scope == "cri-test0000000000001/apps/web"
+    assert finding.notice, "a change is told once, never announced as resolved"

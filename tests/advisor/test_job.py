@@ -6,12 +6,11 @@ import io
 import json
 from pathlib import Path
 
-from support import INSTANCE_ID, make_factory
-
 from acrguard.events import decode_events, route
 from acrguard.jobs import JobContext, load
 from acrguard.runtime.logs import DecisionLog
 from acrguard.state.sqlite import SqliteStateStore
+from support import INSTANCE_ID, make_factory
 from tests.advisor.helpers import LARGE, push
 
 JOB = load("image_advisor")

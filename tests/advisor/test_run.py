@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from support import ACCOUNT, INSTANCE_ID, REGION, make_factory
-
-from acrguard.advisor.findings import CHECK_FAILED, ENABLED, FAILED, LARGE
+from acrguard.advisor.findings import CHECK_FAILED, ENABLED, FAILED
+from acrguard.advisor.findings import LARGE as LARGE_IMAGE
 from acrguard.advisor.run import Advisor
-from tests.advisor.helpers import BASIC_ID, LARGE as LARGE_SIZE, SMALL, push
+from support import ACCOUNT, INSTANCE_ID, REGION, make_factory
+from tests.advisor.helpers import BASIC_ID, LARGE, SMALL, push
 
 WEB = f"{INSTANCE_ID}/apps/web"
 
@@ -22,18 +22,18 @@ def advisor(cloud, config) -> Advisor:
 def test_a_large_push_raises_one_finding(cloud, make_config):
     """A 1.5 GiB tag in a repository without on-demand loading gives one finding, for that repository."""
     result = advisor(cloud, make_config()).check_push(INSTANCE_ID, "apps", "web", "v2")
-    assert [f.rule for f in result.findings] == [LARGE]
+    assert [f.rule for f in result.findings] == [LARGE_IMAGE]
     assert result.observed_scopes == {WEB}
-    assert result.findings[0].evidence["tag"] == "v2" and result.findings[0].evidence["size_bytes"] == LARGE_SIZE
+    assert result.findings[0].evidence["tag"] == "v2" and result.findings[0].evidence["size_bytes"] == LARGE
 
 
 def test_a_second_push_of_the_same_tag_is_the_same_finding(cloud, make_config):
     """Pushing the same tag again (or another large tag) reports the same identity: no new alert."""
     config = make_config()
     first = advisor(cloud, config).check_push(INSTANCE_ID, "apps", "web", "v2")
-    push(cloud, "apps/web", "v2", LARGE_SIZE + 1)
+    push(cloud, "apps/web", "v2", LARGE + 1)
     again = advisor(cloud, config).check_push(INSTANCE_ID, "apps", "web", "v2")
-    push(cloud, "apps/web", "v3", LARGE_SIZE)
+    push(cloud, "apps/web", "v3", LARGE)
     other = advisor(cloud, config).check_push(INSTANCE_ID, "apps", "web", "v3")
     assert {f.fingerprint for f in first.findings + again.findings + other.findings} == {first.findings[0].fingerprint}
 
@@ -46,9 +46,9 @@ def test_a_small_push_raises_none_and_says_nothing_about_other_tags(cloud, make_
 
 def test_the_event_size_is_not_trusted(cloud, make_config):
     """The live size decides: a tag re-pushed large after a small event is still found."""
-    push(cloud, "apps/tiny", "v1", LARGE_SIZE)
+    push(cloud, "apps/tiny", "v1", LARGE)
     result = advisor(cloud, make_config()).check_push(INSTANCE_ID, "apps", "tiny", "v1", event_size=SMALL)
-    assert [f.rule for f in result.findings] == [LARGE]
+    assert [f.rule for f in result.findings] == [LARGE_IMAGE]
 
 
 def test_accelerated_repositories_are_fine_and_complete(cloud, make_config):
@@ -89,7 +89,7 @@ def test_enforce_creates_exactly_one_rule_on_an_advanced_instance(cloud, make_co
 def test_enforce_never_tries_on_a_basic_instance(cloud, make_config):
     """A Basic instance gets the advice and the upgrade path; CreateArtifactBuildRule is not called."""
     result = advisor(cloud, make_config(basic={"policy": "enforce"})).check_push(BASIC_ID, "apps", "web", "v2")
-    assert [f.rule for f in result.findings] == [LARGE]
+    assert [f.rule for f in result.findings] == [LARGE_IMAGE]
     assert "upgrade it to Standard or Advanced" in result.findings[0].fix
     assert "did not create the rule" in result.findings[0].details
     assert rules(cloud) == 0
@@ -99,7 +99,7 @@ def test_dry_run_writes_nothing(cloud, make_config):
     """enforce with dry_run reports what it would do and calls no mutating API."""
     result = advisor(cloud, make_config({"policy": "enforce"}, dry_run=True)).check_push(INSTANCE_ID, "apps", "web",
                                                                                           "v2")
-    assert [f.rule for f in result.findings] == [LARGE] and "dry_run" in result.findings[0].details
+    assert [f.rule for f in result.findings] == [LARGE_IMAGE] and "dry_run" in result.findings[0].details
     assert rules(cloud) == 0 and result.changes == []
 
 
@@ -107,14 +107,14 @@ def test_a_refused_rule_is_reported_beside_the_advice(cloud, make_config):
     """When CreateArtifactBuildRule fails for good, both the advice and the failure are reported."""
     cloud.inject(action="CreateArtifactBuildRule", code="Forbidden.RAM", status=403)
     result = advisor(cloud, make_config({"policy": "enforce"})).check_push(INSTANCE_ID, "apps", "web", "v2")
-    assert sorted(f.rule for f in result.findings) == sorted([LARGE, FAILED])
+    assert sorted(f.rule for f in result.findings) == sorted([LARGE_IMAGE, FAILED])
     assert result.observed_scopes == {WEB}
 
 
 def test_sweep_checks_the_newest_tags_of_matching_repositories(cloud, make_config):
     """The sweep pages ListRepoTag, looks at the newest tags only, and observes every matching repository."""
     for i in range(120):
-        push(cloud, "apps/many", f"old-{i:03d}", SMALL if i else LARGE_SIZE)
+        push(cloud, "apps/many", f"old-{i:03d}", SMALL if i else LARGE)
     cloud.advance(1)
     for i in range(3):
         push(cloud, "apps/many", f"new-{i}", SMALL)

@@ -62,8 +62,8 @@ def test_list_repository_pages_and_counts_as_text(factory):
 
 def test_list_repo_tag_pages_newest_first(factory):
     """ListRepoTag returns at most 100 tags a page, newest ImageUpdate first, with sizes and digests."""
-    pages = [cr(factory, "ListRepoTag", models.ListRepoTagRequest(instance_id=INSTANCE_ID, repo_id="crr-web0000000000001",
-                                                                  page_no=n, page_size=100)) for n in (1, 2)]
+    pages = [cr(factory, "ListRepoTag", models.ListRepoTagRequest(instance_id=INSTANCE_ID, page_no=n, page_size=100,
+                                                                  repo_id="crr-web0000000000001")) for n in (1, 2)]
     tags = [i for page in pages for i in page.images]
     assert [len(p.images) for p in pages] == [100, TAGS - 100]
     assert pages[0].total_count == str(TAGS)

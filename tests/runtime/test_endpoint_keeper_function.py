@@ -130,3 +130,15 @@ def test_transient_failure_without_changes_raises_so_fc_retries(cloud, config_pa
         run(TIMER, config_path())
     cloud.faults.clear()
     assert run(TIMER, config_path(), "req-2")["events"][0]["status"] == "done"
+
+
+def test_the_echo_of_its_own_route_writes_costs_no_recheck(cloud, config_path):
+    """The event of a CreateRouteEntry carrying acrguard's marker is done without reading the instance again."""
+    path = config_path()
+    run(TIMER, path)
+    own = cloud.trail.take("CreateRouteEntry")[0]
+    assert own["data"]["requestParameters"]["RouteEntryName"].startswith("acrguard:")
+    mark = cloud.requests.last_seq()
+    outcome = run(json.dumps(own).encode(), path, "req-2")
+    assert outcome["events"][0]["status"] == "done"
+    assert cloud.requests.count(product="cr", since=mark) == 0

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import ACCOUNT, INSTANCE_ID, INSTANCE_NAME, REGION
 
 from acrguard.functions import function
 from acrguard.runtime.local import invoke, make_context
+from support import ACCOUNT, INSTANCE_ID, INSTANCE_NAME, REGION
 from tests.advisor.helpers import LARGE, SMALL, advisor_world, config_data
 
 DING = "dingtokenadvisor00001"
@@ -67,7 +67,8 @@ def messages(cloud) -> list:
 
 
 def test_a_large_push_is_reported_once(cloud, tmp_path):
-    """One message for a large push; a re-push of the tag, a duplicate delivery and a small push add none."""
+    """One message for a large push; a re-push of the tag, a duplicate delivery, another large tag of the same
+    repository and a small push add none."""
     config = write_config(cloud, tmp_path, {})
     large = pushed(cloud, "apps/web", "v3", LARGE)
 
@@ -82,6 +83,8 @@ def test_a_large_push_is_reported_once(cloud, tmp_path):
     assert run(large, config, "req-2")["events"][0]["status"] == "duplicate"
     again = run(pushed(cloud, "apps/web", "v3", LARGE), config, "req-3")
     assert again["events"][0]["status"] == "done" and again["events"][0]["alerts"]["new"] == 0
+    other = run(pushed(cloud, "apps/web", "v5", LARGE + 1), config, "req-5")
+    assert other["events"][0]["findings"] == 1 and other["events"][0]["alerts"]["new"] == 0
     small = run(pushed(cloud, "apps/web", "v4", SMALL), config, "req-4")
     assert small["events"][0]["findings"] == 0
     assert len(messages(cloud)) == 1

@@ -5,6 +5,10 @@ instance is re-checked); a route entry change names the ``route-table`` (every i
 targets include that table is re-checked). Other resources are ignored. The event is never
 trusted for the state: the instances are discovered and the targets read again.
 
+A ``CreateRouteEntry`` whose entry carries acrguard's marker (``acrguard:``) is skipped: it is
+the echo of the keeper's own write (or an imitation of one, which the next sweep adopts under the
+usual hold), and re-checking after each of its own writes would only repeat the run.
+
 A transient failure (throttling, 5xx, network, entries still settling) raises
 ``TransientCloudError`` so FC retries the invocation, but only when the run wrote nothing: a
 run that changed routes returns normally, so the change notices reach the alert pipeline, and
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING
 from acrguard.errors import TransientCloudError
 from acrguard.events.routing import ENDPOINT_KEEPER
 from acrguard.jobs.base import JobContext, JobResult
+from acrguard.routes.targets.base import MARKER_ROOT
 
 if TYPE_CHECKING:
     from acrguard.events.routing import RouteResult
@@ -44,6 +49,8 @@ class EndpointKeeperJob:
         from acrguard.routes.keeper import handle_event
 
         resources = [(r.type, r.id) for r in routed.resources if r.type in RESOURCE_TYPES]
+        if own_write(routed):
+            return JobResult(summary={"instances": 0, "skipped": "acrguard's own route entry"})
         if not resources:
             return JobResult(summary={"instances": 0, "ignored": [str(r) for r in routed.resources]})
         return self._result(handle_event(ctx.config, ctx.factory, ctx.store, resources))
@@ -57,6 +64,12 @@ class EndpointKeeperJob:
         return JobResult(findings=list(result.findings), scopes=set(result.observed_scopes), changes=changes,
                          summary={"instances": len(result.runs), "dry_run": result.dry_run,
                                   "stopped": result.stopped.message if result.stopped else None})
+
+
+def own_write(routed: RouteResult) -> bool:
+    """Whether the event is the creation of a route entry named with acrguard's marker."""
+    name = (routed.details or {}).get("route_entry_name", "")
+    return (routed.event_name or "").lower() == "createrouteentry" and name.startswith(f"{MARKER_ROOT}:")
 
 
 JOB = EndpointKeeperJob()

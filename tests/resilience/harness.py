@@ -1,0 +1,249 @@
+"""What the resilience tests share: invoking the functions as FC would, faults, and watchers of the cloud.
+
+* ``Functions`` invokes a function's real handler with bytes and an FC-shaped context, and
+  ``deliver`` retries an invocation that raised a transient error, as FC's async retry does
+  (the first attempt and 3 retries by default, ``shared/reference/events-fc.md`` §1.8).
+* ``random_faults`` installs the seeded fault mix of issue 8 on every product of the local cloud.
+* ``AclWatch`` replays every whitelist write the cloud carried out, in order, so a test can check
+  the whitelist after each single write (never empty while enabled, declared entries never removed).
+* ``chat_texts`` and ``mentions`` read what the chat robots accepted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from acrguard.errors import StateError, TransientCloudError
+from acrguard.functions import function
+from acrguard.runtime.local import invoke, make_context
+from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET
+
+#: FC's async invocation runs a failed invocation again 3 times by default (events-fc.md §1.8)
+FC_ATTEMPTS = 4
+#: the SDK read timeout in the tests' configs; an injected latency above it is a client timeout
+READ_TIMEOUT_MS = 300
+#: the whitelist writes of ACR (cr 2018-12-01)
+ACL_WRITES = ("CreateInstanceEndpointAclPolicy", "DeleteInstanceEndpointAclPolicy", "UpdateInstanceEndpointStatus")
+#: API name prefixes that only read (the local ActionTrail's rule)
+READ_PREFIXES = ("Get", "List", "Describe", "Query", "Check")
+_REQUEST_IDS = itertools.count(1)
+
+
+def timer(job: str, n: int = 0) -> bytes:
+    """The timer event of ``job``'s ``n``-th scheduled run (each run has its own trigger time)."""
+    moment = f"2026-11-25T{10 + n // 60:02d}:{n % 60:02d}:00Z"
+    return json.dumps({"triggerTime": moment, "triggerName": "sweep",
+                       "payload": json.dumps({"job": job})}).encode()
+
+
+def chat_channel(cloud: Any, token: str, *, secret: str | None = None) -> dict[str, Any]:
+    """A DingTalk channel config for the robot ``token`` of the local chat sinks."""
+    channel: dict[str, Any] = {"name": "ops", "type": "dingtalk",
+                               "url": f"http://{cloud.endpoints()['chat']}/dingtalk/robot/send?access_token={token}"}
+    if secret:
+        channel["secret"] = secret
+    return channel
+
+
+def cloud_section(cloud: Any, *, key: str = ROOT_KEY, secret: str = ROOT_SECRET, attempts: int = 2,
+                  credentials: bool = True) -> dict[str, Any]:
+    """The ``cloud:`` section for the local cloud: fast SDK retries and a short read timeout."""
+    endpoints = cloud.endpoints()
+    section: dict[str, Any] = {
+        "region": REGION, "endpoint": endpoints["openapi"], "oss_endpoint": endpoints["oss"], "protocol": "http",
+        "retry": {"max_attempts": attempts, "base_delay_ms": 5, "max_delay_ms": 20},
+        "read_timeout_ms": READ_TIMEOUT_MS, "connect_timeout_ms": 1000}
+    if credentials:
+        section["credentials"] = {"access_key_id": key, "access_key_secret": secret}
+    return section
+
+
+def dns_settings(cloud: Any) -> dict[str, Any]:
+    """Whitelist resolver settings that ask only the local cloud's DNS server, with a short timeout."""
+    host, port = cloud.endpoints()["dns"].split(":")
+    return {"nameservers": [host], "dns_port": int(port), "dns_timeout_s": 0.2, "queries_per_name": 2}
+
+
+def write_config(path: Path, data: dict[str, Any]) -> Path:
+    """Write a config file (YAML) and return its path."""
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Delivery:
+    """One event's handling by FC: the last result and the transient errors of the attempts before it."""
+
+    result: dict[str, Any] | None
+    errors: list[BaseException] = field(default_factory=list)
+
+    @property
+    def attempts(self) -> int:
+        """How many times the handler ran."""
+        return len(self.errors) + (1 if self.result is not None else 0)
+
+    @property
+    def status(self) -> str | None:
+        """The status of the (single) event in the result, e.g. ``done`` (None when every attempt failed)."""
+        if self.result is None or not self.result.get("events"):
+            return None
+        return self.result["events"][0]["status"]
+
+
+class Functions:
+    """Invokes the deployed functions' handlers locally, with one config file, as FC would."""
+
+    def __init__(self, config_path: Path, *, credentials: Any = None) -> None:
+        self.config_path = config_path
+        self.credentials = credentials
+
+    def invoke(self, job: str, event: bytes, request_id: str | None = None) -> dict[str, Any]:
+        """One attempt: ``handler(event, context)`` of ``job``'s function (exceptions propagate)."""
+        spec = function(job)
+        context = make_context(spec, REGION, ACCOUNT, credentials=self.credentials,
+                               request_id=request_id or f"req-{next(_REQUEST_IDS)}")
+        return invoke(spec, event, context, self.config_path)
+
+    def deliver(self, job: str, event: bytes, attempts: int = FC_ATTEMPTS) -> Delivery:
+        """The event's handling with FC's async retries: transient failures are retried, up to ``attempts`` runs."""
+        delivery = Delivery(None)
+        for _ in range(attempts):
+            try:
+                delivery.result = self.invoke(job, event)
+            except (TransientCloudError, StateError) as exc:
+                delivery.errors.append(exc)
+                continue
+            return delivery
+        return delivery
+
+
+def random_faults(cloud: Any, seed: int, *, scale: float = 1.0) -> None:
+    """The issue's fault mix on every API and OSS call, seeded: throttling, 503s, dropped connections, timeouts.
+
+    5% ``Throttling.User`` (400), 2% ``ServiceUnavailable`` (503), 0.5% connections closed without
+    an answer and 0.5% answers slower than the client's read timeout (carried out late).
+    """
+    cloud.faults.reseed(seed)
+    cloud.inject(code="Throttling.User", status=400, probability=0.05 * scale)
+    cloud.inject(code="ServiceUnavailable", status=503, probability=0.02 * scale)
+    cloud.inject(drop=True, probability=0.005 * scale)
+    cloud.inject(latency_ms=READ_TIMEOUT_MS + 150, probability=0.005 * scale)
+
+
+@contextlib.contextmanager
+def faults_paused(cloud: Any) -> Iterator[None]:
+    """Suspend every fault rule (for the test's own set-up calls); the rules and their counters come back after."""
+    rules = cloud.faults.rules()
+    cloud.faults.clear()
+    try:
+        yield
+    finally:
+        for rule in rules:
+            cloud.faults.add(rule)
+
+
+def write_calls(cloud: Any, since: int = 0, *, product: str | None = None) -> list[Any]:
+    """Every request after ``since`` that was not a read, whatever its outcome."""
+    return [r for r in cloud.requests.filter(product=product, since=since) if not r.action.startswith(READ_PREFIXES)]
+
+
+def carried_out(request: Any) -> bool:
+    """Whether the cloud carried a recorded request out (not refused by a fault, not dropped, no error)."""
+    return not request.fault and 0 < request.status < 400 and request.error_code is None
+
+
+def chat_texts(cloud: Any, kind: str = "dingtalk") -> list[str]:
+    """The texts of every message the chat robots accepted, oldest first."""
+    return [m.text for m in cloud.chat.accepted(kind)]
+
+
+def mentions(cloud: Any, text: str, kind: str = "dingtalk") -> int:
+    """How many accepted messages contain ``text``."""
+    return sum(1 for body in chat_texts(cloud, kind) if text in body)
+
+
+def _network(entry: str) -> Any:
+    try:
+        return ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return entry
+
+
+@dataclass(frozen=True)
+class AclState:
+    """The internet endpoint's whitelist after one write (``seq``: the request log position)."""
+
+    seq: int
+    action: str
+    entry: str
+    enabled: bool
+    entries: frozenset[Any]
+
+
+class AclWatch:
+    """Replays the whitelist writes the local cloud carried out, in order, from the state when it was made.
+
+    ``states`` holds the whitelist after every single write; ``check`` compares the replay with the
+    instance's real state so a wrong replay cannot hide a problem.
+    """
+
+    def __init__(self, cloud: Any, instance_id: str = INSTANCE_ID) -> None:
+        self.cloud = cloud
+        self.instance_id = instance_id
+        instance = self._instance()
+        self.entries = {_network(e.entry) for e in instance.acl}
+        self.enabled = bool(instance.internet_enable)
+        self.since = cloud.requests.last_seq()
+        self.states: list[AclState] = []
+
+    def _instance(self) -> Any:
+        return self.cloud.backend("cr", ACCOUNT, REGION).instances[self.instance_id]
+
+    def catch_up(self) -> list[AclState]:
+        """Replay the writes recorded since the last call; returns the new states."""
+        new = []
+        for request in self.cloud.requests.filter(product="cr", action=ACL_WRITES, since=self.since):
+            self.since = max(self.since, request.seq)
+            if not carried_out(request) or request.params.get("InstanceId") != self.instance_id:
+                continue
+            entry = request.params.get("Entry", "")
+            if request.action == "CreateInstanceEndpointAclPolicy":
+                self.entries.add(_network(entry))
+            elif request.action == "DeleteInstanceEndpointAclPolicy":
+                self.entries.discard(_network(entry))
+            else:
+                enable = str(request.params.get("Enable", "")).lower() == "true"
+                if enable and not self.enabled:
+                    self.entries.add(ipaddress.ip_network("127.0.0.1/32"))
+                self.enabled = enable
+            state = AclState(request.seq, request.action, entry, self.enabled, frozenset(self.entries))
+            self.states.append(state)
+            new.append(state)
+        return new
+
+    def live(self) -> set[str]:
+        """The instance's whitelist now, from the cloud's state (no API call, so no fault)."""
+        return {str(_network(e.entry)) for e in self._instance().acl}
+
+    def check(self) -> None:
+        """Catch up and assert that the replay matches the cloud (the replay is then trustworthy)."""
+        self.catch_up()
+        assert {str(e) for e in self.entries} == self.live(), "the replay of the whitelist writes went wrong"
+
+    def emptied(self) -> list[AclState]:
+        """States in which the endpoint was enabled with an empty whitelist (open to everyone)."""
+        return [s for s in self.states if s.enabled and not s.entries]
+
+    def removed(self, entries: set[str]) -> list[AclState]:
+        """Deletions of any of ``entries``."""
+        wanted = {_network(e) for e in entries}
+        return [s for s in self.states if s.action == "DeleteInstanceEndpointAclPolicy" and _network(s.entry) in wanted]
