@@ -4,7 +4,9 @@ RPC calls are dispatched by ``x-acs-action``/``x-acs-version`` (ACS3) or ``Actio
 in the query (v2); ROA calls by ``x-acs-version`` plus method and path. The product is chosen by
 the API version, which is unique per product. The region is the ``RegionId`` parameter, else the
 ``x-acs-region-id`` header (sent by acrguard's client factory only when an endpoint override is
-set), else the account's default region.
+set), else the account's default region. Rate limits (``localcloud.ratelimit``, off unless
+configured) are checked after authentication, before fault injection: a call over its limit is
+answered ``Throttling.User`` at once.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 from localcloud import signing
 from localcloud.errors import CloudError
 from localcloud.httpserver import QuietHandler
+from localcloud.ratelimit import rate_limits
 from localcloud.service import Call, Service
 
 if TYPE_CHECKING:
@@ -90,6 +93,9 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
                 params = self._params(query, headers, body)
                 region = params.get("RegionId") or headers.get("x-acs-region-id") or \
                     cloud.default_region(principal.account_id)
+                denied = rate_limits(cloud).admit(principal.account_id, dispatch.product, dispatch.action)
+                if denied is not None:
+                    raise denied.error()
                 fault = cloud.faults.pick(dispatch.product, dispatch.action)
                 if fault is not None:
                     if fault.latency_ms:

@@ -56,7 +56,7 @@ def test_finance_and_gov_regions_get_p2p_instead():
 
 def test_the_change_is_reported_with_its_rule_id():
     """A rule acrguard created is a LOW finding (sent by default) naming the rule."""
-    finding = acceleration_enabled(obs(), POLICY, "crabr-123", created=True)
+    finding = acceleration_enabled(obs(), POLICY, "crabr-123")
     assert finding.severity.value == "low" and "crabr-123" in finding.details
     assert finding.scope == "cri-test0000000000001/apps/web"
     assert finding.notice, "a change is told once, never announced as resolved"

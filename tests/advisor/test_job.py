@@ -29,7 +29,7 @@ def test_a_routed_push_is_checked_with_the_tag_from_the_event(cloud, make_config
     result = JOB.handle(context(cloud, make_config(), tmp_path), routed, None)
     assert [f.resource for f in result.findings] == [f"{INSTANCE_ID}/apps/api"]
     assert result.scopes == {f"{INSTANCE_ID}/apps/api"}
-    assert result.summary["repositories"][0]["outcome"] == "advise"
+    assert result.summary["outcomes"] == {"advise": 1} and result.summary["checked"][0]["tag"] == "2024.05"
 
 
 def test_a_sparse_push_event_is_checked_too(cloud, make_config, tmp_path):

@@ -141,3 +141,14 @@ def test_push_stores_the_tag_and_returns_a_routable_event(cloud, factory):
     routed = route(decode_events(json.dumps(event).encode())[0])
     assert routed.functions == ("image_advisor",)
     assert f"cr-tag/{INSTANCE_ID}/apps/new:v9" in {str(r) for r in routed.resources}
+
+
+def test_a_bad_repository_seed_names_its_place():
+    """A tag seeded without an integer size is a world error that says where it is."""
+    from localcloud import LocalCloud
+
+    data = base_world()
+    data["accounts"][ACCOUNT]["regions"][REGION]["cr"]["instances"][0]["repositories"] = [
+        {"namespace": "apps", "name": "web", "tags": [{"tag": "v1", "image_size": "big"}]}]
+    with pytest.raises(ValueError, match=r"instances\[0\]\.repositories\[0\]\.tags\[0\].*image_size"):
+        LocalCloud(data)

@@ -171,6 +171,22 @@ def mentions(cloud: Any, text: str, kind: str = "dingtalk") -> int:
     return sum(1 for body in chat_texts(cloud, kind) if text in body)
 
 
+def repeated_messages(cloud: Any, kind: str = "dingtalk") -> list[str]:
+    """Messages a group got twice in a row (a second delivery of the same news: firing, new or resolved).
+
+    A group's footer names it (``group <id>``); a group changes state between two legitimate
+    messages, so two equal messages in a row mean one was delivered twice.
+    """
+    last: dict[str, str] = {}
+    repeated = []
+    for text in chat_texts(cloud, kind):
+        group = text.rsplit("group ", 1)[-1].split(" ", 1)[0]
+        if last.get(group) == text:
+            repeated.append(text)
+        last[group] = text
+    return repeated
+
+
 def _network(entry: str) -> Any:
     try:
         return ipaddress.ip_network(entry.strip(), strict=False)
@@ -229,6 +245,13 @@ class AclWatch:
             self.states.append(state)
             new.append(state)
         return new
+
+    def resync(self) -> None:
+        """Take the cloud's state as the new starting point (after a test changed the backend directly)."""
+        self.catch_up()
+        instance = self._instance()
+        self.entries = {_network(e.entry) for e in instance.acl}
+        self.enabled = bool(instance.internet_enable)
 
     def live(self) -> set[str]:
         """The instance's whitelist now, from the cloud's state (no API call, so no fault)."""

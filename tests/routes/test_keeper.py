@@ -309,3 +309,15 @@ def test_auth_host_in_the_plan_json_comes_from_the_challenge(cloud, sweep):
     desired = data["instances"][0]["desired"]
     assert desired["evidence"]["auth_host"] == AUTH_HOST
     assert desired["prefixes"]["auth"] == sorted(f"{a}/32" for a in AUTH_IPS)
+
+
+def test_every_finding_is_in_a_scope_the_run_observed(cloud, factory, sweep, store):
+    """Even when the instance is skipped (unusable hysteresis state, a target unreadable), alerting can take it all."""
+    store.update(lambda document: document.update(hysteresis={f"routes:{INSTANCE_ID}": "garbage"}))
+    cloud.inject(action="ListTransitRouterRouteEntries", code="Throttling.User")
+    result = sweep()
+    assert result.runs[0].error is not None and writes(cloud) == []
+    rules = {f.rule for f in result.findings}
+    assert {"routes.state-unreadable", "routes.target-unreadable"} <= rules
+    assert INSTANCE_ID not in result.observed_scopes
+    assert {f.scope for f in result.findings} <= result.observed_scopes

@@ -142,3 +142,17 @@ def test_the_echo_of_its_own_route_writes_costs_no_recheck(cloud, config_path):
     outcome = run(json.dumps(own).encode(), path, "req-2")
     assert outcome["events"][0]["status"] == "done"
     assert cloud.requests.count(product="cr", since=mark) == 0
+
+
+def test_unusable_state_is_reported_once_and_nothing_is_written(cloud, config_path, tmp_path):
+    """A malformed routes section in the state skips the instance with a finding in chat, not a crash."""
+    from acrguard.state.sqlite import SqliteStateStore
+
+    path = config_path()
+    store = SqliteStateStore(tmp_path / "state.db")
+    store.update(lambda document: document.update(routes={"owned": {INSTANCE_ID: "not a ledger"}}))
+    store.close()
+    outcome = run(TIMER, path)
+    assert outcome["events"][0]["status"] == "done"
+    assert writes(cloud) == []
+    assert any("routes.state-unreadable" in text for text in messages(cloud))

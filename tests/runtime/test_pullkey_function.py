@@ -7,11 +7,11 @@ import json
 import pytest
 import yaml
 from alibabacloud_ram20150501 import models as ram_models
-from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET, base_world
 
 from acrguard.clients import call
 from acrguard.functions import function
 from acrguard.runtime.local import invoke, make_context
+from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET, base_world
 
 PULL_KEY, PULL_SECRET = "LTAI5tPullerKey0000001", "puller-secret-0001"
 DING = "dingtokenauditor000001"

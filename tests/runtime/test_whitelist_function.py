@@ -121,3 +121,26 @@ def test_invalid_config_is_reported_not_raised(cloud, tmp_path):
     result = run(TIMER, path)
     assert result["status"] == "config-error"
     assert any(e.startswith("instances[0].name") for e in result["errors"])
+
+
+def test_a_permanent_error_is_reported_without_resolving_what_was_known(cloud, factory, config_path):
+    """NoPermission on the ACL read is one finding; the open-ACL finding from before stays firing."""
+    alice = make_factory(cloud, ALICE_KEY, ALICE_SECRET)
+    for entry in acl(factory):
+        call("cr", "DeleteInstanceEndpointAclPolicy", alice.cr().delete_instance_endpoint_acl_policy,
+             cr_models.DeleteInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="internet",
+                                                               entry=entry))
+    import yaml as _yaml
+
+    data = _yaml.safe_load(config_path.read_text())
+    data["instances"][0]["whitelist"]["policy"] = "report"
+    config_path.write_text(_yaml.safe_dump(data))
+    assert run(TIMER, config_path)["events"][0]["status"] == "done"
+    assert any("open to the whole internet" in m.text for m in cloud.chat.accepted("dingtalk"))
+    cloud.inject(action="GetInstanceEndpoint", code="NoPermission", status=403)
+    later = json.dumps({"triggerTime": "2026-11-25T10:05:00Z", "triggerName": "sweep",
+                        "payload": json.dumps({"job": "whitelist_guard"})}).encode()
+    result = run(later, config_path, "req-2")
+    assert result["events"][0]["status"] == "done"
+    texts = [m.text for m in cloud.chat.accepted("dingtalk")]
+    assert not any("RESOLVED" in t for t in texts)

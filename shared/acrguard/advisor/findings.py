@@ -96,22 +96,21 @@ def large_image(obs: Observation, policy: ImageAdvisorConfig, note: str = "") ->
                    details=f"{details} {note}".strip(), fix=fix_for(obs), evidence=_evidence(obs, policy))
 
 
-def acceleration_enabled(obs: Observation, policy: ImageAdvisorConfig, build_rule_id: str, created: bool) -> Finding:
-    """acrguard created (or found, when a retry raced) the repository's ACCELERATED_IMAGE rule.
+def acceleration_enabled(obs: Observation, policy: ImageAdvisorConfig, build_rule_id: str) -> Finding:
+    """acrguard created the repository's ACCELERATED_IMAGE rule.
 
     A notice (told once, never "resolved"), one per rule; LOW, not INFO, so that a change acrguard
     made reaches channels with the default ``min_severity``.
     """
     tag = obs.tag
     size = f" ({_image(obs)} is {human_size(tag.size)})" if tag is not None else ""
-    verb = "enabled" if created else "found"
     return Finding(rule=ENABLED, severity=Severity.LOW, resource=obs.repo.key, scope=obs.repo.key, job=JOB,
                    notice=True, labels={"build_rule": build_rule_id},
-                   title=f"acrguard {verb} on-demand loading for {obs.repo.full_name} on {obs.instance_name}{size}",
+                   title=f"acrguard enabled on-demand loading for {obs.repo.full_name} on {obs.instance_name}{size}",
                    details=f"Build rule {build_rule_id} (ACCELERATED_IMAGE, scope REPOSITORY {obs.repo.repo_id}) "
                            "converts new pushes for on-demand loading; clusters must pull the accelerated variant "
                            f"to benefit ({DOC_ON_DEMAND}).",
-                   evidence={**_evidence(obs, policy), "build_rule_id": build_rule_id, "created": created})
+                   evidence={**_evidence(obs, policy), "build_rule_id": build_rule_id})
 
 
 def acceleration_failed(obs: Observation, policy: ImageAdvisorConfig, code: str | None, message: str) -> Finding:

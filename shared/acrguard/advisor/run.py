@@ -150,10 +150,11 @@ class Advisor:
                 result.findings += [wording.large_image(obs, policy, "acrguard tried to create the rule and failed."),
                                     wording.acceleration_failed(obs, policy, exc.code, str(exc))]
                 return result
-            result.findings.append(wording.acceleration_enabled(obs, policy, enabled.build_rule_id, enabled.created))
-            if enabled.created:
-                result.changes.append(f"{repo.key}: CreateArtifactBuildRule ACCELERATED_IMAGE "
-                                      f"{enabled.build_rule_id}")
+            if not enabled.created:  # someone else enabled it meanwhile: nothing to advise or report
+                self._note("already-enabled", repository=repo.key, build_rule_id=enabled.build_rule_id)
+                return result
+            result.findings.append(wording.acceleration_enabled(obs, policy, enabled.build_rule_id))
+            result.changes.append(f"{repo.key}: CreateArtifactBuildRule ACCELERATED_IMAGE {enabled.build_rule_id}")
         return result
 
     def _edition(self, instance: InstanceConfig) -> Edition:

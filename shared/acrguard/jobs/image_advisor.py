@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from acrguard.events.routing import IMAGE_ADVISOR
@@ -11,6 +12,10 @@ if TYPE_CHECKING:
     from acrguard.advisor.run import AdvisorResult
     from acrguard.events.routing import RouteResult
     from acrguard.findings import Actor
+
+
+#: repositories listed one by one in the "done" log line (the counts cover all of them)
+SUMMARY_LINES = 20
 
 
 def _size(text: str | None) -> int | None:
@@ -48,8 +53,11 @@ class ImageAdvisorJob:
 
     @staticmethod
     def _result(result: AdvisorResult) -> JobResult:
+        outcomes = Counter(str(line.get("outcome")) for line in result.checked)
         return JobResult(findings=list(result.findings), scopes=set(result.observed_scopes),
-                         changes=list(result.changes), summary={"repositories": result.checked})
+                         changes=list(result.changes),
+                         summary={"repositories": len(result.checked), "outcomes": dict(outcomes),
+                                  "checked": result.checked[:SUMMARY_LINES]})
 
 
 JOB = ImageAdvisorJob()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from acrguard.errors import TransientCloudError
@@ -45,10 +46,21 @@ class WhitelistGuardJob:
         if result.transient:
             raise TransientCloudError("whitelist", "Transient", "a read or write failed transiently; "
                                       "the invocation is retried (adds are idempotent, the ACL was never emptied)")
+        findings, scopes = [], set(result.observed_scopes)
+        for run in result.runs:
+            # Failures to check an instance live in a scope of their own, observed on every run (so
+            # they resolve once the instance can be checked again); the instance's own findings stand
+            # while it cannot be observed (unknown is not absent).
+            failure_scope = f"{run.instance_id}/run"
+            scopes.add(failure_scope)
+            if run.error is None:
+                findings.extend(run.findings)
+            else:
+                findings.extend(replace(f, scope=failure_scope) for f in run.findings)
         changes = [f"{run.instance_id}: {op.action} {op.operation.entry}".strip()
                    for run in result.runs if run.applied is not None
                    for op in run.applied.results if op.outcome == "done"]
-        return JobResult(findings=list(result.findings), scopes=set(result.observed_scopes), changes=changes,
+        return JobResult(findings=findings, scopes=scopes, changes=changes,
                          summary={"instances": len(result.runs), "dry_run": result.dry_run})
 
 

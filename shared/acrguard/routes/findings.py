@@ -1,6 +1,7 @@
 """The endpoint keeper's findings about targets, writes and exports (discovery findings come from ``desired``).
 
-Rules (all scoped to the instance id; ``labels`` name the target or export):
+Rules (scoped to the instance id, except the run's own trouble, see ``run_scope``; ``labels``
+name the target or export):
 
 * notices, events rather than lasting conditions (prefix ``routes.changed``, see ``NOTICE_PREFIX``):
   ``routes.changed`` (routes added/removed on one target; for an IPsec connection it says the
@@ -47,13 +48,14 @@ _REFUSAL_FIX = {
 
 def is_notice(finding: Finding) -> bool:
     """Whether a finding reports something acrguard did (an event), not a lasting condition."""
-    return finding.rule == NOTICE_PREFIX or finding.rule.startswith(NOTICE_PREFIX + ".")
+    return finding.notice
 
 
 def _finding(rule: str, severity: Severity, instance_id: str, title: str, details: str, fix: str = "",
              evidence: Mapping[str, Any] | None = None, **labels: str) -> Finding:
+    notice = rule == NOTICE_PREFIX or rule.startswith(NOTICE_PREFIX + ".")
     return Finding(rule=rule, severity=severity, resource=instance_id, scope=instance_id, title=title,
-                   details=details, fix=fix, labels=labels, evidence=dict(evidence or {}), job=JOB)
+                   details=details, fix=fix, labels=labels, evidence=dict(evidence or {}), job=JOB, notice=notice)
 
 
 def _digest(lines: Iterable[str]) -> str:
@@ -189,7 +191,17 @@ def export_failed(instance: str, instance_id: str, fmt: str, destination: str, e
                     "settings in routes.exports.", {"transient": transient}, export=destination, format=fmt)
 
 
+def run_scope(instance_id: str) -> str:
+    """The scope of findings about the keeper's run itself (state, config), observed on every run.
+
+    Kept apart from the instance's scope so that a run that could not observe the instance leaves
+    the instance's findings as they were (unknown is not absent) while still reporting why.
+    """
+    return f"{instance_id}/run"
+
+
 def trouble(rule: str, instance: str, instance_id: str, what: str, detail: str, fix: str) -> Finding:
     """The instance could not be handled this run (state, config)."""
-    return _finding(rule, Severity.HIGH, instance_id, f"Routes of {instance}: {what}", redact_text(detail),
-                    "Nothing was changed. " + fix)
+    return Finding(rule=rule, severity=Severity.HIGH, resource=instance_id, scope=run_scope(instance_id),
+                   title=f"Routes of {instance}: {what}", details=redact_text(detail),
+                   fix="Nothing was changed. " + fix, job=JOB)

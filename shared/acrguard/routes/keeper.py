@@ -23,6 +23,7 @@ retrying the invocation may help.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -189,8 +190,9 @@ class KeeperResult:
 
     @property
     def observed_scopes(self) -> frozenset[str]:
-        """Instance ids checked this run (their findings are complete, for alerting)."""
-        return frozenset(run.instance_id for run in self.runs if run.error is None)
+        """Instance ids checked this run (their findings are complete, for alerting), and every run's own scope."""
+        return frozenset(run.instance_id for run in self.runs if run.error is None) | \
+            frozenset(notes.run_scope(run.instance_id) for run in self.runs)
 
     @property
     def failed(self) -> bool:
@@ -309,7 +311,10 @@ class Keeper:
         return run
 
     def _stop(self, run: InstanceRun, rule: str, what: str, detail: str, fix: str) -> InstanceRun:
+        """Give up on the instance: its own scope is not observed, so what was found moves to the run's scope."""
         run.error = detail
+        scope = notes.run_scope(run.instance_id)
+        run.findings = [dataclasses.replace(f, scope=scope) for f in run.findings]
         run.findings.append(notes.trouble(rule, run.instance, run.instance_id, what, detail, fix))
         return run
 

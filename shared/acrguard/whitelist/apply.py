@@ -7,7 +7,9 @@ restores and adds before removals; apply adds two guards of its own:
 * when any add or switch fails, every removal of the run is skipped: the whitelist keeps what it
   has and the next run (which observes again) converges;
 * a removal is skipped when, by what this run has written so far, it would leave the whitelist of
-  an enabled endpoint empty; after a failed removal the rest are skipped too.
+  an enabled endpoint empty; after a failed removal the rest are skipped too;
+* an add (removal) the cloud refuses is read back: when the entry is there (gone) anyway, e.g.
+  the SDK's retry of a write whose answer was lost, it counts as done (writes are idempotent).
 
 Dry run calls no mutating API. Failures are returned, not raised, so one instance's trouble does
 not hide another's; the caller decides whether a transient failure should fail the invocation.
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from acrguard.clients import ClientFactory, call
 from acrguard.errors import CloudCallError, TransientCloudError
 from acrguard.whitelist.model import LOOPBACK, AclEntry
+from acrguard.whitelist.observe import observe_endpoint
 from acrguard.whitelist.plan import Operation, WhitelistPlan
 
 if TYPE_CHECKING:
@@ -99,21 +102,46 @@ def apply_plan(plan: WhitelistPlan, factory: ClientFactory, *, dry_run: bool) ->
         try:
             _run(factory, plan, op)
         except CloudCallError as exc:
+            if not isinstance(exc, TransientCloudError) and _in_effect(factory, plan, op):
+                results.append(OperationResult(op, "done", f"already in effect ({exc.code})"))
+                expected = _after(op, expected)
+                continue
             results.append(OperationResult(op, "failed", str(exc), exc.code, isinstance(exc, TransientCloudError)))
             blocked = (f"skipped: {ACTIONS[op.kind]} of {op.entry or 'the endpoint'} failed earlier in this run; "
                        "the next run converges")
             continue
         results.append(OperationResult(op, "done"))
-        if op.kind == "add":
-            expected.add(AclEntry(op.entry).cidr)
-        elif op.kind == "remove":
-            expected.discard(AclEntry(op.entry).cidr)
+        if op.kind in ("add", "remove"):
+            expected = _after(op, expected)
         elif op.kind == "enable":
             enabled = True
             expected.add(str(LOOPBACK))
         else:
             enabled = False
     return ApplyResult(plan.instance_id, tuple(results))
+
+
+def _after(op: Operation, expected: set[str]) -> set[str]:
+    """The whitelist's CIDRs once an add or removal is in effect."""
+    cidr = AclEntry(op.entry).cidr
+    return expected | {cidr} if op.kind == "add" else expected - {cidr}
+
+
+def _in_effect(factory: ClientFactory, plan: WhitelistPlan, op: Operation) -> bool:
+    """Whether a refused add (removal) is in effect anyway: the entry is there (gone) when read again.
+
+    A write whose answer was lost (a network cut, a read timeout) is sent again by the SDK, and
+    ACR refuses the repeat (the entry already exists, or no longer does): that is the first
+    attempt's success, not a failure. The refusal codes are not published, so the endpoint is
+    read again instead of trusting a code; a failed read keeps the failure.
+    """
+    if op.kind not in ("add", "remove"):
+        return False
+    try:
+        present = AclEntry(op.entry).cidr in observe_endpoint(factory, plan.instance_id, plan.region).networks
+    except CloudCallError:
+        return False
+    return present if op.kind == "add" else not present
 
 
 def _run(factory: ClientFactory, plan: WhitelistPlan, op: Operation) -> None:

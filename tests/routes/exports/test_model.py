@@ -112,3 +112,19 @@ def test_input_from_desired_carries_prefixes_instance_and_names_known_without_ad
     assert [r.prefix for r in data.routes] == ["192.168.10.21/32", "100.104.12.7/32", "100.99.1.5/32",
                                                "100.118.28.0/24"]
     assert data.a_records == (("testreg-registry-vpc.cn-hangzhou.cr.aliyuncs.com", ("192.168.10.21",)),)
+
+
+def test_dns_records_leave_out_addresses_only_held_for_routing():
+    """After an ENI change the old address stays routed for the hold, but DNS answers only the new one."""
+    from acrguard.routes.desired import HeldRemoval
+
+    domain = "testreg-registry-vpc.cn-hangzhou.cr.aliyuncs.com"
+    changed = DesiredPrefixes("testreg", "cri-test0000000000001", "cn-hangzhou", {
+        "vpc_endpoint": frozenset({"192.168.10.21/32", "192.168.10.99/32"}), "auth": frozenset(), "oss": frozenset()},
+        certain=frozenset({"vpc_endpoint"}),
+        held=(HeldRemoval("vpc_endpoint", "192.168.10.21", 1, 0.0, 0.0, 2, 23.0),),
+        evidence={"vpc_domains": [domain]})
+    assert records_from_desired(changed) == [DnsRecord(domain, ("192.168.10.99",))]
+    uncertain = DesiredPrefixes(changed.instance, changed.instance_id, changed.region, changed.prefixes,
+                                held=changed.held, evidence=changed.evidence)
+    assert records_from_desired(uncertain) == [DnsRecord(domain, ("192.168.10.21", "192.168.10.99"))]

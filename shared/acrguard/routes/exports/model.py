@@ -267,16 +267,28 @@ def records_from_desired(desired: DesiredPrefixes, oss_addresses: Iterable[str] 
     """The DNS records an IDC resolver needs, from one instance's desired prefixes and evidence.
 
     The VPC domain(s) get the ``vpc_endpoint`` /32s and the auth host the ``auth`` /32s, both as
-    kept by the hysteresis (so a failed lookup this run does not drop a record); the OSS domain
+    kept by the hysteresis (so a failed lookup this run does not drop a record), except addresses
+    that a complete observation no longer sees (held for routing only: DNS must not point clients at
+    a vanished ENI); the OSS domain
     gets ``oss_addresses`` (this run's answers) plus any OSS /32 routed outside the ranges. A name
     known without addresses is kept, so the rendering says that it did not resolve.
     """
     evidence = desired.evidence
+
+    def answering(family: Family) -> tuple[str, ...]:
+        # Routes keep a vanished address for the hold; DNS must not send clients to it. Only
+        # when this run observed the family completely is "held" known to mean "gone".
+        hosts = _hosts_of(desired.for_family(family))
+        if desired.may_remove(family):
+            gone = {h.address for h in desired.held if h.family == family}
+            hosts = [h for h in hosts if h not in gone] or hosts
+        return tuple(sorted(hosts, key=ipaddress.ip_address))
+
     records: list[DnsRecord] = []
     for domain in evidence.get("vpc_domains") or ():
-        records.append(DnsRecord(domain, tuple(_hosts_of(desired.for_family("vpc_endpoint")))))
+        records.append(DnsRecord(domain, answering("vpc_endpoint")))
     if evidence.get("auth_host"):
-        records.append(DnsRecord(evidence["auth_host"], tuple(_hosts_of(desired.for_family("auth")))))
+        records.append(DnsRecord(evidence["auth_host"], answering("auth")))
     if evidence.get("oss_domain"):
         addresses = set(oss_addresses) | set(_hosts_of(desired.for_family("oss")))
         records.append(DnsRecord(evidence["oss_domain"], tuple(sorted(addresses))))
