@@ -15,6 +15,7 @@ import ipaddress
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -89,14 +90,15 @@ class RamFacts:
     system_policies: int
 
 
-def ram_facts(cloud: Any) -> RamFacts:
-    """Count what a discovery audit must read, from the emulator's RAM state."""
+def ram_facts(cloud: Any, only: Iterable[str] | None = None) -> RamFacts:
+    """Count what a discovery audit must read (of the users ``only``, or every user), from the emulator's RAM state."""
     ram = cloud.backend("ram", worlds.ACCOUNT, None)
     policies = {(p.type, p.name): p for p in ram.policies.values()}
     holders, pull_users, active_pull_keys = [], [], 0
     groups_seen: set[str] = set()
     policies_seen: set[tuple[str, str]] = set()
-    for user in ram.users.values():
+    chosen = [ram.users[name] for name in only if name in ram.users] if only is not None else list(ram.users.values())
+    for user in chosen:
         active = [k for k in user.access_key_ids if cloud.access_keys[k].status == "Active"]
         if not active:
             continue
@@ -109,7 +111,7 @@ def ram_facts(cloud: Any) -> RamFacts:
         if any(grants_pull(policies[ref].default_version.document) for ref in refs):
             pull_users.append(user.name)
             active_pull_keys += len(active)
-    return RamFacts(users=len(ram.users), holders=tuple(holders), pull_users=tuple(pull_users),
+    return RamFacts(users=len(chosen), holders=tuple(holders), pull_users=tuple(pull_users),
                     active_keys_of_pull_users=active_pull_keys, groups_of_holders=len(groups_seen),
                     groups=len(ram.groups), policies_of_holders=len(policies_seen),
                     custom_policies=sum(1 for t, _ in policies if t == "Custom"),
@@ -129,6 +131,23 @@ def audit_minimum_per_user(facts: RamFacts) -> Minimum:
     m.need("GetAccessKeyLastUsed", facts.active_keys_of_pull_users, "one per active key of a pull user")
     m.need("GetLoginProfile", len(facts.pull_users), "one per pull user")
     m.lines.append("writes 0: the auditor only reads")
+    return m
+
+
+def reaudit_minimum(facts: RamFacts, *, entities: int = 0, group_lists: int = 0) -> Minimum:
+    """What a re-audit of some touched users needs: who they are (``entities``/``group_lists``), then design A."""
+    m = Minimum(facts={"touched users": facts.users, "key holders": len(facts.holders),
+                       "pull users": len(facts.pull_users)})
+    m.need("ListEntitiesForPolicy", entities, "who holds the policy the event changed")
+    m.need("ListUsersForGroup", group_lists, "members of each group the event (or the policy) concerns")
+    m.need("ListAccessKeys", facts.users, "one per touched user (does it hold an active key?)")
+    m.need("ListPoliciesForUser", len(facts.holders), "one per touched user with an active key")
+    m.need("ListGroupsForUser", len(facts.holders), "one per touched user with an active key")
+    m.need("ListPoliciesForGroup", facts.groups_of_holders, "one per group of those users")
+    m.need("GetPolicyVersion", facts.policies_of_holders, "one per distinct policy in force for them (no cache "
+           "survives between invocations)")
+    m.need("GetAccessKeyLastUsed", facts.active_keys_of_pull_users, "one per active key of a pull user")
+    m.need("GetLoginProfile", len(facts.pull_users), "one per pull user")
     return m
 
 

@@ -184,3 +184,21 @@ def with_chat(world: dict[str, Any], robots: dict[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(world)
     data["chat"] = robots
     return data
+
+
+# -- image advisor -------------------------------------------------------------------------------
+
+def advisor_world() -> dict[str, Any]:
+    """One Advanced instance with a repository holding a small and a 1.5 GiB tag."""
+    gib = 1024 ** 3
+    return _account(regions={"cr": {"instances": [{
+        "id": instance_id(0), "name": instance_name(0), "specification": "Enterprise_Advanced",
+        "repositories": [{"namespace": "apps", "name": "web", "id": "crr-benchweb00000001",
+                          "tags": [{"tag": "v1", "image_size": gib // 5}, {"tag": "v2", "image_size": 3 * gib // 2}]}],
+    }]}})
+
+
+def advisor_config(cloud: Any, state_path: str) -> dict[str, Any]:
+    """The image advisor with its defaults on the one instance."""
+    return {"cloud": cloud_section(cloud), "state": {"backend": "sqlite", "path": state_path},
+            "instances": [{"name": instance_name(0), "instance_id": instance_id(0), "image_advisor": {}}]}

@@ -196,3 +196,14 @@ def test_all_scopes_resolves_findings_of_every_scope_of_the_job(cloud, alerts_co
     invocation(config).process("whitelist", [finding(0), finding(1, scope=OTHER_SCOPE)], {SCOPE, OTHER_SCOPE})
     report = invocation(config).process("whitelist", [finding(0)], {"*"})
     assert report.resolved == (finding(1, scope=OTHER_SCOPE).fingerprint,)
+
+
+def test_a_new_notice_does_not_wait_for_the_group_interval(cloud, alerts_config, invocation):
+    """A second change right after the first is told at once; a second condition would wait."""
+    config = alerts_config("wecom", group_interval_s=300, repeat_interval_s=3600)
+    first = finding(1, rule="routes.changed", severity=Severity.LOW, notice=True)
+    invocation(config).process("whitelist", [first], {SCOPE})
+    cloud.advance(5)
+    second = finding(2, rule="routes.changed", severity=Severity.LOW, notice=True)
+    invocation(config).process("whitelist", [first, second], {SCOPE})
+    assert len(cloud.chat.accepted("wecom")) == 2

@@ -22,9 +22,11 @@ from typing import Any
 
 import yaml
 
+from acrguard.alerts.state import SECTION as ALERTS_SECTION
 from acrguard.errors import StateError, TransientCloudError
 from acrguard.functions import function
 from acrguard.runtime.local import invoke, make_context
+from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET
 
 #: FC's async invocation runs a failed invocation again 3 times by default (events-fc.md §1.8)
@@ -169,6 +171,29 @@ def chat_texts(cloud: Any, kind: str = "dingtalk") -> list[str]:
 def mentions(cloud: Any, text: str, kind: str = "dingtalk") -> int:
     """How many accepted messages contain ``text``."""
     return sum(1 for body in chat_texts(cloud, kind) if text in body)
+
+
+def pending_deliveries(state_path: Path) -> list[str]:
+    """Alert groups with a message still owed to a channel (failed or deferred deliveries, held updates)."""
+    store = SqliteStateStore(state_path)
+    try:
+        alerts = store.load().data.get(ALERTS_SECTION) or {}
+    finally:
+        store.close()
+    return [key for key, group in (alerts.get("groups") or {}).items()
+            for entry in (group.get("notified") or {}).values() if entry.get("pending")]
+
+
+def settle_alerts(functions: Functions, job: str, state_path: Path, runs: int = 4) -> None:
+    """Run the job (faults cleared by the caller) until no message is owed: held updates, failed deliveries."""
+    import time
+
+    for n in range(runs):
+        time.sleep(1.05)  # the tests' alerts.group_interval_s: held group updates are due now
+        assert functions.deliver(job, timer(job, 100 + n)).status == "done"
+        if not pending_deliveries(state_path):
+            return
+    raise AssertionError(f"messages still owed after {runs} runs: {pending_deliveries(state_path)}")
 
 
 def repeated_messages(cloud: Any, kind: str = "dingtalk") -> list[str]:

@@ -9,12 +9,9 @@ finish within FC's retries and leave the cloud as declared.
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
-from acrguard.alerts.state import SECTION as ALERTS_SECTION
-from acrguard.state.sqlite import SqliteStateStore
 from localcloud.products.cr import AclEntry
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.resilience.harness import (
@@ -25,6 +22,7 @@ from tests.resilience.harness import (
     mentions,
     random_faults,
     repeated_messages,
+    settle_alerts,
     timer,
 )
 from tests.resilience.whitelistworld import (
@@ -46,23 +44,6 @@ WHITELIST = "whitelist_guard"
 def world():
     """The whitelist world (the pull-key and keeper tests below override nothing else)."""
     return whitelist_world()
-
-
-def pending_deliveries(state_path) -> list[str]:
-    """Alert groups with a message still owed to a channel."""
-    alerts = SqliteStateStore(state_path).load().data.get(ALERTS_SECTION) or {}
-    return [key for key, group in (alerts.get("groups") or {}).items()
-            for entry in (group.get("notified") or {}).values() if entry.get("pending")]
-
-
-def settle_alerts(functions: Functions, job: str, state_path, runs: int = 3) -> None:
-    """Run the job without faults until no message is owed (held group updates, a failed delivery)."""
-    for n in range(runs):
-        time.sleep(1.05)  # alerts.group_interval_s: held group updates are due now
-        assert functions.deliver(job, timer(job, 100 + n)).status == "done"
-        if not pending_deliveries(state_path):
-            return
-    raise AssertionError(f"messages still owed after {runs} runs: {pending_deliveries(state_path)}")
 
 
 def test_whitelist_guard_converges_under_random_faults(cloud, tmp_path, seed):

@@ -125,9 +125,11 @@ def test_usage_and_pressure_count_what_the_plan_leaves():
 
 
 def test_notices_are_the_routes_changed_rules():
-    """Only ``routes.changed`` and its sub-rules are notices; conditions such as refusals are not."""
+    """Only ``routes.changed`` and its sub-rules are made as notices; conditions such as refusals are not."""
+    from acrguard.routes.findings import _finding
+
     def finding(rule: str) -> Finding:
-        return Finding(rule=rule, severity=Severity.LOW, resource="cri-1", title="t")
+        return _finding(rule, Severity.LOW, "cri-1", "t", "")
 
     assert is_notice(finding(NOTICE_PREFIX)) and is_notice(finding("routes.changed.export"))
     assert not is_notice(finding("routes.refused")) and not is_notice(finding("routes.changedness"))

@@ -69,8 +69,12 @@ class Plan:
 
 
 def needs_update(firing: set[str], entry: dict[str, Any] | None, *, now: float, first_seen: float,
-                 config: AlertsConfig) -> Reason | Hold | None:
-    """The reason to notify a channel of a group, a reason to wait, or None (nothing to say)."""
+                 config: AlertsConfig, notices: frozenset[str] = frozenset()) -> Reason | Hold | None:
+    """The reason to notify a channel of a group, a reason to wait, or None (nothing to say).
+
+    ``notices``: the fingerprints of firing findings that are change notices; a new notice is told
+    at once (a change is news now), without waiting for the group interval.
+    """
     entry = entry or {}
     sent = set(entry.get("firing") or [])
     pending = entry.get("pending") or {}
@@ -83,7 +87,7 @@ def needs_update(firing: set[str], entry: dict[str, Any] | None, *, now: float, 
                 return Hold.GROUP_WAIT
             return Reason.FIRST
         if not firing <= sent:
-            return Reason.NEW if interval_open or pending else Hold.GROUP_INTERVAL
+            return Reason.NEW if interval_open or pending or (firing - sent) & notices else Hold.GROUP_INTERVAL
         if pending:
             return Reason.RETRY
         if at is not None and now - float(at) >= config.repeat_interval_s:
@@ -107,8 +111,8 @@ def _message(key: str, group: dict[str, Any], channel: ChannelConfig, reason: Re
     else:
         shown = [records[fp] for fp in firing]
         status = "firing"
-        resolved_since = sort_findings([records[fp][0] for fp in known - firing
-                                        if fp in records and not records[fp][1]["firing"]])
+        resolved_since = sort_findings([records[fp][0] for fp in known - firing  # notices never "resolve"
+                                        if fp in records and not records[fp][1]["firing"] and not records[fp][0].notice])
     since = min((float(rec["since"]) for _, rec in shown), default=float(group.get("first_seen") or 0.0))
     return GroupMessage(group_key=key, rule=group["rule"], scope=group["scope"], job=group.get("job", ""),
                         status=status, reason=reason.value, findings=sort_findings([f for f, _ in shown]),
@@ -130,8 +134,9 @@ def plan_notifications(alerts: dict[str, Any], config: AlertsConfig, now: float)
             if not firing and relevant & muted:
                 continue
             entry = (group.get("notified") or {}).get(channel.name)
+            notices = frozenset(fp for fp in firing if records[fp][0].notice)
             verdict = needs_update(firing, entry, now=now, first_seen=float(group.get("first_seen") or now),
-                                   config=config)
+                                   config=config, notices=notices)
             if verdict is None:
                 continue
             if isinstance(verdict, Hold):

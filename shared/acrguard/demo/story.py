@@ -48,21 +48,38 @@ class Story:
         self.alice = ClientFactory(self.region, credentials=StaticCredentials("LTAI5tDemoAliceKey0001",
                                                                               "demo-alice-secret-not-a-real-one"),
                                    override=override)
+        self.workdir = workdir
         self.config_path = workdir / "acrguard.yaml"
         self.config_path.write_text(yaml.safe_dump(self._config(endpoints, workdir)), encoding="utf-8")
         self.seen_messages = 0
+        self.timers = 0
 
     def _config(self, endpoints: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        dns_host, dns_port = endpoints["dns"].split(":")[0], int(endpoints["dns"].split(":")[1])
         return {
             "cloud": {"region": self.region, "endpoint": endpoints["openapi"], "oss_endpoint": endpoints.get("oss"),
                       "protocol": "http", "retry": {"max_attempts": 3, "base_delay_ms": 20, "max_delay_ms": 200}},
             "instances": [{
                 "name": "demoreg", "instance_id": INSTANCE_ID,
+                "routes": {
+                    "nameservers": [dns_host], "dns_port": dns_port, "dns_timeout_s": 0.3, "queries_per_name": 2,
+                    "registry_probe_address": endpoints["registry"], "registry_probe_scheme": "http",
+                    "targets": [
+                        {"type": "vbr_route_table", "name": "express-connect", "route_table_id": "vtb-demovbr0001",
+                         "next_hop_id": "ri-demovbr0001"},
+                        {"type": "vpn_connection", "name": "ipsec-backup", "vpn_connection_id": "vco-demo0001",
+                         "families": ["vpc_endpoint", "auth"]},
+                    ],
+                    "exports": [
+                        {"format": "cisco_ios", "destination": str(workdir / "idc-core.ios"), "next_hop": "10.10.0.1"},
+                        {"format": "dnsmasq", "destination": str(workdir / "idc-dns.conf")},
+                    ],
+                },
+                "image_advisor": {"policy": "enforce", "size_threshold": "1GiB", "repositories": ["apps/*"]},
                 "whitelist": {"policy": "enforce", "public_endpoint": "enabled",
                               "entries": [{"cidr": "203.0.113.0/24", "comment": "office egress"},
                                           {"host": "office-egress.example.com", "comment": "backup line"}],
-                              "nameservers": [endpoints["dns"].split(":")[0]],
-                              "dns_port": int(endpoints["dns"].split(":")[1])},
+                              "nameservers": [dns_host], "dns_port": dns_port},
             }],
             "pull_keys": {"users": ["ack-puller"], "discover": True, "max_key_age_days": 180},
             "alerts": {"channels": [{
@@ -123,9 +140,56 @@ class Story:
         return result
 
     def timer(self, job: str) -> dict[str, Any]:
-        """The payload of a job's timer trigger."""
-        return {"triggerTime": self.cloud.clock.iso(), "triggerName": "sweep",
+        """The payload of a job's timer trigger (each firing has its own time, as FC's timers do)."""
+        self.timers += 1
+        return {"triggerTime": self.cloud.clock.iso(offset_seconds=600 * self.timers), "triggerName": "sweep",
                 "payload": json.dumps({"job": job, "reason": "scheduled sweep"})}
+
+
+def _show_file(story: Story, name: str, lines: int = 14) -> None:
+    path = story.workdir / name
+    if not path.exists():
+        story.say(f"  ({name} was not written)")
+        return
+    story.say(f"  {name} (comments left out):")
+    content = [line for line in path.read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.lstrip().startswith(("#", "!"))]
+    for line in content[:lines]:
+        story.echo(f"           {line}")
+
+
+def _routes(story: Story) -> list[str]:
+    from alibabacloud_vpc20160428 import models
+
+    body = call("vpc", "DescribeRouteEntryList", story.admin.vpc().describe_route_entry_list,
+                models.DescribeRouteEntryListRequest(region_id=story.region, route_table_id="vtb-demovbr0001",
+                                                     max_result=100))
+    return sorted(f"{e.destination_cidr_block} ({e.route_entry_name})" for e in body.route_entrys.route_entry
+                  if (e.route_entry_name or "").startswith("acrguard:"))
+
+
+def _keeper_chapters(story: Story) -> None:
+    story.chapter("The IDC's routes and DNS (endpoint keeper)")
+    story.say("managed routes on the VBR table: " + (", ".join(_routes(story)) or "none"))
+    _show_file(story, "idc-dns.conf")
+    _show_file(story, "idc-core.ios", 8)
+
+    story.chapter("The registry's VPC endpoint moves to a new address")
+    backend = story.cloud.backend("cr", story.account, story.region)
+    backend.instances[INSTANCE_ID].linked_vpcs[0].ip = "192.168.10.35"
+    story.cloud.dns.set("demoreg-registry-vpc.cn-hangzhou.cr.aliyuncs.com", ["192.168.10.35"])
+    story.say("the ENI behind demoreg-registry-vpc was re-created: 192.168.10.21 -> 192.168.10.35")
+    story.run_function("endpoint_keeper", story.timer("endpoint_keeper"), "timer sweep")
+    story.say("managed routes on the VBR table: " + ", ".join(_routes(story)))
+    story.say("  (the old /32 stays routed until it was absent for 3 runs and 24 h; DNS already answers the new one)")
+    _show_file(story, "idc-dns.conf", 6)
+
+    story.chapter("A DNS outage")
+    story.cloud.dns.set_outage("timeout")
+    story.say("the VPC resolvers stop answering")
+    story.run_function("endpoint_keeper", story.timer("endpoint_keeper"), "timer sweep during the outage")
+    story.cloud.dns.set_outage(None)
+    story.say("managed routes on the VBR table: " + ", ".join(_routes(story)) + " (nothing removed)")
 
 
 def _whitelist_chapter(story: Story) -> None:
@@ -159,6 +223,16 @@ def _auditor_chapter(story: Story) -> None:
     story.run_function("pullkey_auditor", event, "the AttachPolicyToUser event")
 
 
+def _advisor_chapter(story: Story) -> None:
+    story.chapter("A 2.3 GiB image is pushed")
+    backend = story.cloud.backend("cr", story.account, story.region)
+    event = backend.push_image(INSTANCE_ID, "apps", "ml-inference", "v1.8.0", int(2.3 * 2**30))
+    story.say("CI pushed apps/ml-inference:v1.8.0 (2.3 GiB): every node pulls and unpacks all of it before starting")
+    story.run_function("image_advisor", event, "cr:Artifact:PushCompleted")
+    again = backend.push_image(INSTANCE_ID, "apps", "ml-inference", "v1.8.0", int(2.3 * 2**30))
+    story.run_function("image_advisor", again, "the same tag pushed again")
+
+
 def run_story(world: str | None = None, keep_running: bool = False, echo: Callable[[str], None] = print) -> int:
     """Start the local cloud, play the story, stop (or keep running); returns the exit code."""
     from localcloud import LocalCloud
@@ -174,11 +248,13 @@ def run_story(world: str | None = None, keep_running: bool = False, echo: Callab
             story.chapter("What is there (ListInstance, GetInstanceEndpoint, GetInstanceVpcEndpoint)")
             echo(render(list_instances(story.admin, story.region)))
             story.chapter("First sweep")
-            for job in ("whitelist_guard", "pullkey_auditor"):
+            for job in ("endpoint_keeper", "whitelist_guard", "pullkey_auditor"):
                 if job in FUNCTIONS:
                     story.run_function(job, story.timer(job), "timer sweep")
+            _keeper_chapters(story)
             _whitelist_chapter(story)
             _auditor_chapter(story)
+            _advisor_chapter(story)
             story.chapter("Summary")
             story.say(f"{len(cloud.requests.all())} API calls, every one signed and verified by the local cloud; "
                       f"{story.seen_messages} chat message(s)")

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from acrguard.events.routing import ENDPOINT_KEEPER
 from acrguard.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -292,7 +293,7 @@ def _finding(rule: str, severity: Severity, instance_id: str, title: str, detail
              evidence: Mapping[str, Any]) -> Finding:
     return Finding(rule=f"routes.auth-{rule}", severity=severity, resource=instance_id, scope=instance_id,
                    title=title, details=details, fix=fix, labels={"family": "auth"}, evidence=dict(evidence),
-                   job="routes")
+                   job=ENDPOINT_KEEPER)
 
 
 _FIX_UNKNOWN = ("acrguard keeps the auth routes it already has; check the registry's VPC endpoint and the probe "

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from acrguard.config.routes import ALL_FAMILIES, Family, RoutesConfig
 from acrguard.errors import ConfigError
+from acrguard.events.routing import ENDPOINT_KEEPER
 from acrguard.findings import Finding, Severity
 from acrguard.hysteresis import Decision, HoldPolicy, Observation, StepResult, Tracked, adopt, step
 from acrguard.resolve import DnsResolver, NoSuchName, Outcome, Resolved, ResolverSettings, describe
@@ -185,7 +186,7 @@ def _finding(rule: str, severity: Severity, obs: InstanceObservations | str, tit
              fix: str, evidence: Mapping[str, Any] | None = None, **labels: str) -> Finding:
     instance_id = obs if isinstance(obs, str) else obs.instance_id
     return Finding(rule=f"routes.{rule}", severity=severity, resource=instance_id, scope=instance_id, title=title,
-                   details=details, fix=fix, labels=labels, evidence=dict(evidence or {}), job="routes")
+                   details=details, fix=fix, labels=labels, evidence=dict(evidence or {}), job=ENDPOINT_KEEPER)
 
 
 def routable(address: str) -> bool:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError, TransientCloudError
+from acrguard.events.routing import ENDPOINT_KEEPER
 from acrguard.findings import Finding, Severity
 from acrguard.hysteresis import Observation
 from acrguard.resolve import NoSuchName, Outcome, Resolved, describe
@@ -91,7 +92,7 @@ def _finding(rule: str, severity: Severity, instance_id: str, title: str, detail
              evidence: Mapping[str, Any] | None = None, **labels: str) -> Finding:
     return Finding(rule=f"routes.{rule}", severity=severity, resource=instance_id, scope=instance_id, title=title,
                    details=details, fix=fix, labels={"family": "vpc_endpoint", **labels},
-                   evidence=dict(evidence or {}), job="routes")
+                   evidence=dict(evidence or {}), job=ENDPOINT_KEEPER)
 
 
 def _api_failure(instance_id: str, api: str, exc: CloudCallError) -> Finding:

@@ -20,12 +20,13 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from acrguard.events.routing import ENDPOINT_KEEPER
 from acrguard.findings import Finding, Severity
 from acrguard.redact import redact_text
 from acrguard.routes.plan import BlastRadius, TargetDecision, usage_after
 from acrguard.routes.targets.base import ApplyResult, Refusal, RouteChange
 
-JOB = "endpoint_keeper"
+JOB = ENDPOINT_KEEPER  # the job name the alert pipeline and the handler use
 #: rules with this prefix are notices of something acrguard did, not conditions that last
 NOTICE_PREFIX = "routes.changed"
 
