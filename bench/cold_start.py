@@ -3,8 +3,9 @@
 Artifacts are built with ``acrguard.packaging.build(spec, dir, make_zip=True)`` (dependencies from
 this environment, bytecode compiled) into a cache under the system temp directory keyed by a hash
 of everything that goes into them (library and handler sources, ``requirements.txt``, the
-interpreter), so a second run reuses them. ``python bench/cold_start.py build`` builds them alone
-(``run.py`` starts that in the background while the API-call benchmark runs).
+interpreter), so a second run reuses them.
+``python bench/run.py --build-only`` builds them alone; ``run.py`` starts the build in a background process
+while the API-call benchmark runs (those are counts, not timings).
 
 Each measurement is the wall time of ``python -S -c <code>`` run from the artifact (``-S``: no
 site-packages, so every import resolves inside the artifact, as on FC), the median of N runs,
@@ -215,9 +216,3 @@ def run(quick: bool = False, manifests: dict[str, dict[str, Any]] | None = None)
         figures += measure(name, manifests[name], 3 if quick else 7)
     return figures
 
-
-if __name__ == "__main__":  # ``python bench/cold_start.py build``: build the artifacts (run.py starts this)
-    sys.path[:0] = [str(REPO), str(REPO / "shared")]
-    if sys.argv[1:] != ["build"]:
-        raise SystemExit("usage: python bench/cold_start.py build")
-    print(json.dumps(build_all()))
