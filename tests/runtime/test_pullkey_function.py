@@ -76,3 +76,14 @@ def test_full_access_granted_to_a_pull_user_is_a_high_finding_with_the_fix(cloud
     assert "AliyunContainerRegistryFullAccess" in text
     assert "DetachPolicyFromUser" in text  # the exact detach step
     assert PULL_SECRET not in text and PULL_KEY not in text
+
+
+def test_a_permission_error_is_reported_with_the_fix_and_not_retried(cloud, config_path):
+    """RAM answering NoPermission is a finding telling what to grant; the invocation returns (no FC retry)."""
+    cloud.inject(product="ram", code="NoPermission", status=403,
+                 message="You are not authorized to do this action. Resource: acs:ram:*:*:user/*")
+    result = run(TIMER, config_path)
+    assert result["status"] == "ok"
+    texts = " ".join(m.text for m in cloud.chat.accepted("dingtalk"))
+    assert "NoPermission" in texts
+    assert "RAM" in texts or "permission" in texts.lower()

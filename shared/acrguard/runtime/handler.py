@@ -54,6 +54,14 @@ def _problem(job: str, rule: str, scope: str, title: str, fix: str, severity: Se
                    evidence=evidence, job=job)
 
 
+def _fix_for(exc: Exception) -> str:
+    """What to do about a permanent failure of a job."""
+    denied = getattr(exc, "status", None) == 403 or "Permission" in (getattr(exc, "code", None) or "")
+    if denied:
+        return "grant the function's role the missing permission (see deploy/policies/)"
+    return "see the error; the next sweep retries"
+
+
 def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport: Any = None) -> dict[str, Any]:
     """Handle one FC invocation of ``job``; returns a JSON-ready summary (FC logs it for sync calls)."""
     from acrguard.alerts.pipeline import AlertPipeline
@@ -120,11 +128,8 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
         except (CloudCallError, BadInputError) as exc:
             scope = f"job:{job}"
             log.decision("failed", error=str(exc))
-            fix = ("grant the function's role the missing permission (see deploy/policies/)"
-                   if (isinstance(exc, CloudCallError) and exc.code and "Permission" in exc.code) or
-                   getattr(exc, "status", None) == 403 else "see the error; the next sweep retries")
-            pipeline.process(job, [_problem(job, "job.failed", scope, f"{job} could not finish: {exc}", fix)],
-                             {scope})
+            pipeline.process(job, [_problem(job, "job.failed", scope, f"{job} could not finish: {exc}",
+                                            _fix_for(exc))], {scope})
             complete(store, key, job=job)
             outcomes.append({"id": routed.correlation_id, "status": "failed", "error": str(exc)})
             continue
