@@ -111,8 +111,9 @@ def _message(key: str, group: dict[str, Any], channel: ChannelConfig, reason: Re
     else:
         shown = [records[fp] for fp in firing]
         status = "firing"
-        resolved_since = sort_findings([records[fp][0] for fp in known - firing  # notices never "resolve"
-                                        if fp in records and not records[fp][1]["firing"] and not records[fp][0].notice])
+        gone = [records[fp] for fp in known - firing if fp in records]
+        # notices never "resolve": only conditions are listed as resolved since the last message
+        resolved_since = sort_findings([f for f, rec in gone if not rec["firing"] and not f.notice])
     since = min((float(rec["since"]) for _, rec in shown), default=float(group.get("first_seen") or 0.0))
     return GroupMessage(group_key=key, rule=group["rule"], scope=group["scope"], job=group.get("job", ""),
                         status=status, reason=reason.value, findings=sort_findings([f for f, _ in shown]),
