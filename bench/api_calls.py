@@ -55,8 +55,9 @@ def audit(users: int, policies: int, group_share: float = 0.05) -> list[Figure]:
     return [
         _ratio_figure(f"pull-key audit / per-user minimum ({world})", made, per_user,
                       "Design A, the auditor's: RAM 2015-05-01 lists attachments per user, so the minimum counts "
-                      "ListUsers pages, ListAccessKeys per user, ListPoliciesForUser+ListGroupsForUser per key holder, "
-                      "ListPoliciesForGroup per group, GetPolicyVersion per distinct policy, key hygiene per pull user.",
+                      "ListUsers pages, ListAccessKeys per user, ListPoliciesForUser+ListGroupsForUser per key "
+                      "holder, ListPoliciesForGroup per group, GetPolicyVersion per distinct policy, key hygiene per "
+                      "pull user.",
                       cross),
         _ratio_figure(f"pull-key audit / per-policy minimum ({world})", made, per_policy,
                       "Design B: read attachments per policy (ListEntitiesForPolicy) and per group (ListUsersForGroup) "

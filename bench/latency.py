@@ -78,7 +78,11 @@ def _figure(name: str, seconds: float, bound: float, how: dict[str, Any], made: 
                "mean_calls_in_flight": round(calls * LATENCY_MS / 1000 / seconds, 2) if seconds else None,
                "error": error}
     value: float | str = round(seconds / bound, 2) if bound and error is None else "failed"
-    return Figure(BENCH, name, value, GOAL, "x", note=note, details=details)
+    measured = (f" Measured {calls} calls in {seconds:.2f} s ({details['calls_per_s']}/s, "
+                f"{details['mean_calls_in_flight']} in flight on average, {throttled} throttled); bound "
+                f"{bound:.2f} s ({how['slowest_action']} at its limit, or {how['depth']} dependent round trips)."
+                + (f" The sweep failed: {error}" if error else ""))
+    return Figure(BENCH, name, value, GOAL, "x", note=note + measured, details=details)
 
 
 def audit(users: int, policies: int) -> Figure:

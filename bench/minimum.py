@@ -69,9 +69,9 @@ def grants_pull(document: str) -> bool:
         if "Action" in statement:
             if any(_matches(_as_list(statement["Action"]), a) for a in PULL_ACTIONS):
                 return True
-        elif "NotAction" in statement:
-            if any(not _matches(_as_list(statement["NotAction"]), a) for a in PULL_ACTIONS):
-                return True
+        elif "NotAction" in statement and any(not _matches(_as_list(statement["NotAction"]), a)
+                                              for a in PULL_ACTIONS):
+            return True
     return False
 
 

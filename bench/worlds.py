@@ -199,6 +199,7 @@ def advisor_world() -> dict[str, Any]:
 
 
 def advisor_config(cloud: Any, state_path: str) -> dict[str, Any]:
-    """The image advisor with its defaults on the one instance."""
+    """The image advisor sweeping every repository of ``apps`` on the one instance."""
     return {"cloud": cloud_section(cloud), "state": {"backend": "sqlite", "path": state_path},
-            "instances": [{"name": instance_name(0), "instance_id": instance_id(0), "image_advisor": {}}]}
+            "instances": [{"name": instance_name(0), "instance_id": instance_id(0),
+                           "image_advisor": {"repositories": ["apps/*"]}}]}

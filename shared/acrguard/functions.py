@@ -29,9 +29,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (
                   *_COMMON),
                  ("alibabacloud_cr20181201.client", "alibabacloud_vpc20160428.client",
                   "alibabacloud_cbn20170912.client"), writer=True),
+    # STS: GetCallerIdentity tells the guard's own ACL changes from other people's.
     FunctionSpec("whitelist_guard", "acrguard-whitelist-guard",
-                 ("alibabacloud-cr20181201", "dnspython", *_COMMON),
-                 ("alibabacloud_cr20181201.client",), writer=True),
+                 ("alibabacloud-cr20181201", "alibabacloud-sts20150401", "dnspython", *_COMMON),
+                 ("alibabacloud_cr20181201.client", "alibabacloud_sts20150401.client"), writer=True),
     FunctionSpec("pullkey_auditor", "acrguard-pullkey-auditor",
                  ("alibabacloud-ram20150501", *_COMMON),
                  ("alibabacloud_ram20150501.client",), writer=False),

@@ -61,8 +61,20 @@ def test_unpacked_artifact_runs_alone_in_a_fresh_interpreter(artifact, cloud, tm
                        "whitelist": {"policy": "report", "allowed_unmanaged": ["203.0.113.0/24"]}}],
         "state": {"path": str(tmp_path / "state.db")},
     }))
-    event = json.dumps({"triggerTime": "2026-11-25T10:00:00Z", "triggerName": "sweep",
+    timer = json.dumps({"triggerTime": "2026-11-25T10:00:00Z", "triggerName": "sweep",
                         "payload": '{"job": "whitelist_guard"}'})
+    # An ActionTrail event naming its caller: the guard asks STS who it is itself (its own changes are not drift).
+    from alibabacloud_cr20181201 import models as cr_models
+
+    from acrguard.clients import call
+    from support import make_factory
+
+    people = make_factory(cloud)
+    call("cr", "CreateInstanceEndpointAclPolicy", people.cr().create_instance_endpoint_acl_policy,
+         cr_models.CreateInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="internet",
+                                                           entry="198.51.100.0/24", comment="by hand"))
+    (trail_event,) = cloud.trail.take("CreateInstanceEndpointAclPolicy")
+    event = json.dumps(trail_event)
     code = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(unpacked)!r})\n"
@@ -70,13 +82,21 @@ def test_unpacked_artifact_runs_alone_in_a_fresh_interpreter(artifact, cloud, tm
         "import index\n"
         "from acrguard.runtime.context import FcFunction, LocalContext\n"
         f"ctx = LocalContext(FcFunction('acrguard-whitelist-guard'), {REGION!r}, {ACCOUNT!r})\n"
+        f"index.handler({timer!r}.encode(), ctx)\n"
         f"result = index.handler({event!r}.encode(), ctx)\n"
         "print('RESULT ' + json.dumps(result))\n"
+        "sdks = sorted({m.split('.')[0] for m in sys.modules if m.startswith('alibabacloud_')})\n"
+        "print('MODULES ' + json.dumps(sdks))\n"
     )
     env = {"ACRGUARD_CONFIG": str(config), "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", "PATH": "/usr/bin:/bin"}
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, env=env,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    result = json.loads(proc.stdout.split("RESULT ", 1)[1].splitlines()[0])
     assert result["status"] == "ok" and result["events"][0]["status"] == "done"
-    assert cloud.requests.count(product="cr", action="GetInstanceEndpoint") >= 1
+    assert cloud.requests.count(product="cr", action="GetInstanceEndpoint") >= 2
+    assert cloud.requests.count(product="sts", action="GetCallerIdentity") == 1
+    imported = set(json.loads(proc.stdout.split("MODULES ", 1)[1].splitlines()[0]))
+    sdk_clients = {m.split(".")[0] for m in SPEC.sdk_modules}
+    assert sdk_clients <= imported
+    assert not {m for m in imported if m[-8:].isdigit()} - sdk_clients, "an SDK the function does not declare"

@@ -1,0 +1,1 @@
+"""acrguard's benchmarks (not tests): ``python bench/run.py``; see ``docs/performance.md``."""
