@@ -259,7 +259,10 @@ class HysteresisTracker:
         With ``commit`` False nothing is written (a preview, e.g. ``routes plan``: running a plan
         twice must not count as two runs). With ``commit`` True the change is saved with the
         store's version check and re-applied on a conflict. ``adopt_live``: per key, live addresses
-        we own; those not tracked yet are adopted (see ``adopt``) before the observation.
+        we own; when the state has no record of the key at all (a lost state document, a first run),
+        they are adopted (see ``adopt``) before the observation. A key the state knows is never
+        adopted into: an address it released may still be listed on a target whose removal lags
+        (still deleting, or failed this run), and adopting it would route it again everywhere.
         """
         moment = self.clock() if now is None else now
 
@@ -273,7 +276,7 @@ class HysteresisTracker:
             results: dict[str, StepResult] = {}
             for key, observation in observations.items():
                 before = parse_tracked(keys.get(key), f"{self.section}.{scope}.{key}")
-                if adopt_live and key in adopt_live:
+                if adopt_live and key in adopt_live and key not in keys:
                     before = adopt(before, adopt_live[key], moment)
                 results[key] = step(before, observation, moment, self.policy)
                 if commit:

@@ -1,11 +1,14 @@
 """What the resilience tests share: invoking the functions as FC would, faults, and watchers of the cloud.
 
 * ``Functions`` invokes a function's real handler with bytes and an FC-shaped context, and
-  ``deliver`` retries an invocation that raised a transient error, as FC's async retry does
-  (the first attempt and 3 retries by default, ``shared/reference/events-fc.md`` §1.8).
+  ``deliver`` retries an invocation that raised a transient error, as FC's async retry does (as
+  many times as ``s.yaml`` allows the function: ``maxAsyncRetryAttempts``, default 3,
+  ``shared/reference/events-fc.md`` §1.8); ``scheduled`` is one timer run, followed by the next
+  one when FC gave up on it.
 * ``random_faults`` installs the seeded fault mix of issue 8 on every product of the local cloud.
 * ``AclWatch`` replays every whitelist write the cloud carried out, in order, so a test can check
-  the whitelist after each single write (never empty while enabled, declared entries never removed).
+  the whitelist after each single write (never empty while enabled, declared entries never removed);
+  ``RouteWatch`` reads the endpoint keeper's targets and the prefixes its deletions removed.
 * ``chat_texts`` and ``mentions`` read what the chat robots accepted.
 """
 
@@ -15,6 +18,7 @@ import contextlib
 import ipaddress
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +34,8 @@ from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET
 
 #: FC's async invocation runs a failed invocation again 3 times by default (events-fc.md §1.8)
-FC_ATTEMPTS = 4
+FC_DEFAULT_RETRIES = 3
+S_YAML = Path(__file__).resolve().parents[2] / "s.yaml"
 #: the SDK read timeout in the tests' configs; an injected latency above it is a client timeout
 READ_TIMEOUT_MS = 300
 #: the whitelist writes of ACR (cr 2018-12-01)
@@ -38,6 +43,18 @@ ACL_WRITES = ("CreateInstanceEndpointAclPolicy", "DeleteInstanceEndpointAclPolic
 #: API name prefixes that only read (the local ActionTrail's rule)
 READ_PREFIXES = ("Get", "List", "Describe", "Query", "Check")
 _REQUEST_IDS = itertools.count(1)
+
+
+def fc_attempts(job: str) -> int:
+    """How many times FC runs an async invocation of ``job``'s function: once, plus ``s.yaml``'s retries."""
+    spec = function(job)
+    resources = (yaml.safe_load(S_YAML.read_text(encoding="utf-8")) or {}).get("resources") or {}
+    for resource in resources.values():
+        props = resource.get("props") or {}
+        if props.get("functionName") == spec.fc_name:
+            retries = (props.get("asyncInvokeConfig") or {}).get("maxAsyncRetryAttempts", FC_DEFAULT_RETRIES)
+            return 1 + int(retries)
+    return 1 + FC_DEFAULT_RETRIES
 
 
 def timer(job: str, n: int = 0) -> bytes:
@@ -115,10 +132,10 @@ class Functions:
                                request_id=request_id or f"req-{next(_REQUEST_IDS)}")
         return invoke(spec, event, context, self.config_path)
 
-    def deliver(self, job: str, event: bytes, attempts: int = FC_ATTEMPTS) -> Delivery:
-        """The event's handling with FC's async retries: transient failures are retried, up to ``attempts`` runs."""
+    def deliver(self, job: str, event: bytes, attempts: int | None = None) -> Delivery:
+        """The event's handling with FC's async retries: transient failures are retried (``fc_attempts`` runs)."""
         delivery = Delivery(None)
-        for _ in range(attempts):
+        for _ in range(attempts or fc_attempts(job)):
             try:
                 delivery.result = self.invoke(job, event)
             except (TransientCloudError, StateError) as exc:
@@ -126,6 +143,16 @@ class Functions:
                 continue
             return delivery
         return delivery
+
+    def scheduled(self, job: str, n: int) -> list[Delivery]:
+        """The ``n``-th timer run; when FC gave up on it, the next scheduled run too (the sweep it catches up in).
+
+        Returns the deliveries; the last one is the run that finished (or the second that failed).
+        """
+        first = self.deliver(job, timer(job, n))
+        if first.result is not None:
+            return [first]
+        return [first, self.deliver(job, timer(job, 1000 + n))]
 
 
 def random_faults(cloud: Any, seed: int, *, scale: float = 1.0) -> None:
@@ -295,3 +322,85 @@ class AclWatch:
         """Deletions of any of ``entries``."""
         wanted = {_network(e) for e in entries}
         return [s for s in self.states if s.action == "DeleteInstanceEndpointAclPolicy" and _network(s.entry) in wanted]
+
+
+class RouteWatch:
+    """What the endpoint keeper's targets hold (read from the local cloud's state, so no fault applies),
+    and which prefixes the keeper's deletions removed.
+
+    ``begin`` (before a run) remembers the ids of the entries of the route tables, since a deletion
+    names an id, not a prefix; ``removed`` then lists the prefixes every carried-out deletion since
+    removed, on every target type (the IPsec connection's ``LocalSubnet`` by the difference), and
+    ``created`` the prefixes every carried-out creation added.
+    """
+
+    def __init__(self, cloud: Any) -> None:
+        from tests.routes.keeperworld import CEN, MARKER, TR_TABLE, VBR_TABLE, VPN
+
+        self.cloud = cloud
+        self.marker, self.vbr, self.tr, self.cen, self.vpn = MARKER, VBR_TABLE, TR_TABLE, CEN, VPN
+        self.ids: dict[str, dict[str, str]] = {}
+        self.subnet: list[str] = []
+        self.since = 0
+        self.begin()
+
+    def _vpc(self) -> Any:
+        return self.cloud.backend("vpc", ACCOUNT, REGION)
+
+    def _cbn(self) -> Any:
+        return self.cloud.backend("cbn", ACCOUNT, None)
+
+    def begin(self) -> None:
+        """Remember the route entries' ids and the connection's subnets; later deletions are counted from here."""
+        self.ids = {"vbr": {e.id: e.destination for e in self._vpc().tables[self.vbr].entries.values()},
+                    "tr": {e.id: e.destination for e in self._cbn().tr_tables[self.tr].entries}}
+        self.subnet = list(self._vpc().vpn_connections[self.vpn].local_subnet)
+        self.since = self.cloud.requests.last_seq()
+
+    def routes(self) -> dict[str, Counter[str]]:
+        """Per target, how many live entries carrying acrguard's marker route each prefix (VPN: every item)."""
+        vbr = Counter(e.destination for e in self._vpc().tables[self.vbr].entries.values()
+                      if e.deleted_at is None and (e.name or "").startswith(self.marker))
+        tr = Counter(e.destination for e in self._cbn().tr_tables[self.tr].entries
+                     if e.deleted_at is None and (e.name or "").startswith(self.marker))
+        cen = Counter(s.host for s in self._cbn().cens[self.cen].route_services
+                      if s.deleted_at is None and (s.description or "").startswith(self.marker))
+        vpn = Counter(self._vpc().vpn_connections[self.vpn].local_subnet)
+        return {"vbr": vbr, "tr": tr, "cen": cen, "vpn": vpn}
+
+    def removed(self) -> list[tuple[str, str]]:
+        """``(target, prefix)`` for every prefix a carried-out deletion removed since ``begin``."""
+        return self._changes()[1]
+
+    def created(self) -> list[tuple[str, str]]:
+        """``(target, prefix)`` for every prefix a carried-out creation added since ``begin``."""
+        return self._changes()[0]
+
+    def _changes(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        out: list[tuple[str, str]] = []
+        added: list[tuple[str, str]] = []
+        subnet = list(self.subnet)
+        for request in self.cloud.requests.filter(since=self.since):
+            if not carried_out(request):
+                continue
+            params = request.params
+            if request.action == "CreateRouteEntry":
+                added.append(("vbr", str(params.get("DestinationCidrBlock"))))
+            elif request.action == "CreateTransitRouterRouteEntry":
+                added.append(("tr", str(params.get("TransitRouterRouteEntryDestinationCidrBlock"))))
+            elif request.action == "ResolveAndRouteServiceInCen":
+                added.append(("cen", str(params.get("Host"))))
+            elif request.action == "DeleteRouteEntry":
+                out.append(("vbr", self.ids["vbr"].get(params.get("RouteEntryId", ""), f"unknown id {params}")))
+            elif request.action == "DeleteTransitRouterRouteEntry":
+                out.append(("tr", self.ids["tr"].get(params.get("TransitRouterRouteEntryId", ""),
+                                                     f"unknown id {params}")))
+            elif request.action == "DeleteRouteServiceInCen":
+                out.append(("cen", str(params.get("Host"))))
+            elif request.action == "ModifyVpnConnectionAttribute" and params.get("LocalSubnet"):
+                after = [str(ipaddress.ip_network(s.strip(), strict=False))
+                         for s in str(params["LocalSubnet"]).split(",") if s.strip()]
+                out += [("vpn", prefix) for prefix in subnet if prefix not in after]
+                added += [("vpn", prefix) for prefix in after if prefix not in subnet]
+                subnet = after
+        return added, out

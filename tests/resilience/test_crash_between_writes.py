@@ -9,12 +9,15 @@ position k, the world is reset and the sweep crashes there, in two ways:
 
 FC then runs the event again (the crashed invocation raised, so its claim was released), fault
 free. A third mode, ``retried``, loses only the k-th write's answer: the SDK sends the write
-again, which must count as done (no failure reported, nothing written twice). The seed picks the world: which declared entries are missing and which of acrguard's old
+again, which must count as done (no failure reported, nothing written twice).
+
+The seed picks the world: which declared entries are missing and which of acrguard's old
 entries are still there, so the number and order of writes vary.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
 from typing import Any
@@ -23,10 +26,21 @@ import pytest
 
 from acrguard.errors import StateError, TransientCloudError
 from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY
-from tests.resilience.harness import AclWatch, Functions, carried_out, mentions, repeated_messages, timer, write_calls
+from tests.resilience.harness import (
+    AclWatch,
+    Functions,
+    RouteWatch,
+    carried_out,
+    mentions,
+    repeated_messages,
+    timer,
+    write_calls,
+)
+from tests.resilience.keeperworld import ENI_START, routes_config, routes_world, wanted
 from tests.resilience.whitelistworld import ALLOWED, FOREIGN, HOST, HOST_IPS, whitelist_config, whitelist_world
 
 WHITELIST = "whitelist_guard"
+KEEPER = "endpoint_keeper"
 EXTRA = ("198.51.101.0/24", "198.51.102.0/24")
 MODES = ("before", "after")
 
@@ -50,6 +64,13 @@ def crash_config(cloud: Any, tmp_path: Any, name: str) -> Any:
     directory = tmp_path / name
     directory.mkdir()
     return whitelist_config(cloud, directory, extra_cidrs=EXTRA)
+
+
+def keeper_config(cloud: Any, tmp_path: Any, name: str) -> Any:
+    """The keeper's config, its state in its own file."""
+    directory = tmp_path / name
+    directory.mkdir()
+    return routes_config(cloud, directory)
 
 
 def our_writes(cloud: Any, since: int) -> list[Any]:
@@ -148,3 +169,35 @@ def test_whitelist_write_whose_answer_was_lost_counts_as_done_when_retried(cloud
         watch.check()
         assert watch.live() == expected and watch.emptied() == [], where
         assert mentions(cloud, "failed on") == 0, f"{where}: a write that happened was reported as failed"
+
+
+def test_keeper_sweep_crashed_at_any_write_converges_without_duplicates(cloud, tmp_path, seed):
+    """The keeper's first sweep (every target type) crashed at a seeded sample of its writes, then run again."""
+    rng = random.Random(seed)
+    world = routes_world()
+    cloud.load_world(world)
+    mark = cloud.requests.last_seq()
+    baseline = Functions(keeper_config(cloud, tmp_path, "baseline")).deliver(KEEPER, timer(KEEPER, 0))
+    assert baseline.status == "done"
+    writes = [r for r in our_writes(cloud, mark) if carried_out(r)]
+    expected = RouteWatch(cloud).routes()
+    assert expected == wanted(ENI_START) and len(writes) >= 10
+    positions = sorted({0, len(writes) - 1, *rng.sample(range(1, len(writes) - 1), 2)})
+
+    for k in positions:
+        for mode in (*MODES, "retried"):
+            cloud.load_world(world)
+            functions = Functions(keeper_config(cloud, tmp_path, f"crash-{k}-{mode}"))
+            watch = RouteWatch(cloud)
+            crash_at(cloud, writes, k, mode)
+            with contextlib.suppress(TransientCloudError, StateError):
+                functions.invoke(KEEPER, timer(KEEPER, 0))
+            cloud.faults.clear()
+
+            again = functions.deliver(KEEPER, timer(KEEPER, 1))  # the next run (FC's retry or the timer)
+
+            where = f"crash {mode} at write {k} ({writes[k].action})"
+            assert again.status == "done", f"{where}: {again.errors}"
+            assert watch.routes() == expected, f"{where}: not converged or doubled"
+            assert watch.removed() == [], f"{where}: removed a route"
+            assert repeated_messages(cloud) == [], where

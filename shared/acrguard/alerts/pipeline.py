@@ -14,13 +14,16 @@ absent). A finding whose scope is not in ``scopes_observed`` is a programming er
 
 Each run then looks at every group in the state store (of every job) and sends what is due
 (``decide``), within each channel's rate limit (``delivery``); delivery failures do not raise:
-they stay pending and are retried by the next run of any job, or by ``flush()``. The state store
+they stay pending and are retried by the next run of any job, or by ``flush()``. One run at a
+time delivers (a lease in the state): functions sharing the state run concurrently with each
+other, and two flushing at once would both send what is due. The state store
 holds everything between runs (section ``alerts``, see ``alerts.state``).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +38,12 @@ from acrguard.findings import Finding
 from acrguard.state.base import StateStore
 
 log = logging.getLogger("acrguard.alerts")
+
+#: how long one run may hold the right to deliver (a run that died holding it blocks others this long)
+DELIVERY_LEASE_S = 300.0
+#: how long a run waits for another run's delivery before leaving what is due to the next run
+DELIVERY_WAIT_S = 10.0
+DELIVERY_POLL_S = 0.1
 
 
 @dataclass
@@ -101,6 +110,34 @@ class AlertPipeline:
         return self._flush(AlertRunReport(), state.StateSession(self.store))
 
     def _flush(self, report: AlertRunReport, session: state.StateSession) -> AlertRunReport:
+        token = uuid.uuid4().hex
+        if not self._take_delivery(session, token):
+            log.warning("alerts: another run is delivering (the state is shared); what is due stays for the next run")
+            return report
+        try:
+            return self._deliver(report, session)
+        finally:
+            session.change(lambda alerts: state.release_delivery(alerts, token))
+
+    def _take_delivery(self, session: state.StateSession, token: str) -> bool:
+        """Become the one run that delivers, waiting (bounded) while another run of any job does.
+
+        Every function sharing the state flushes what is due of every job; two at once would both
+        send it. The claim is a version-checked write, so only one run holds it; a run that died
+        holding it is waited out after ``DELIVERY_LEASE_S``.
+        """
+        waited = 0.0
+        while True:
+            now = self.clock.now()
+            if session.change(lambda alerts, at=now: state.take_delivery(alerts, token, at, DELIVERY_LEASE_S)):
+                return True
+            if waited >= DELIVERY_WAIT_S:
+                return False
+            self.clock.sleep(DELIVERY_POLL_S)
+            waited += DELIVERY_POLL_S
+            session.refresh()
+
+    def _deliver(self, report: AlertRunReport, session: state.StateSession) -> AlertRunReport:
         now = self.clock.now()
         plan = plan_notifications(session.alerts, self.config, now)
         report.held = plan.held

@@ -15,6 +15,7 @@ Layout (all times are epoch seconds)::
         "<url hash>": {sent: [times of accepted messages], blocked_until}
       channels:
         "<channel name>": {rejected: {config: <config hash>, at, error}}
+      delivering: {token, until}          # the run delivering now (one at a time), while it does
 
 ``pending`` holds what a channel should have been told but was not (failed or deferred); it stays
 until a message reaches the channel, so nothing is lost between runs. Resolved findings are kept
@@ -75,6 +76,10 @@ class StateSession:
             self._snapshot = self.store.load()
         return section(self._snapshot.data)
 
+    def refresh(self) -> None:
+        """Forget the snapshot: the next read or change starts from the stored document."""
+        self._snapshot = None
+
     def change(self, apply: Callable[[dict[str, Any]], T]) -> T:
         """Apply ``apply`` to the ``alerts`` section and save the document; returns what ``apply`` returns."""
         for _attempt in range(self.store.max_conflict_retries + 1):
@@ -89,6 +94,22 @@ class StateSession:
             return result
         raise StateConflict(f"the alert state changed underneath us {self.store.max_conflict_retries + 1} times "
                             "in a row; is another writer running without reserved concurrency 1?")
+
+
+def take_delivery(alerts: dict[str, Any], token: str, now: float, lease_s: float) -> bool:
+    """Claim the right to deliver for ``lease_s``; False while another run's unexpired claim stands."""
+    held = alerts.get("delivering")
+    if isinstance(held, dict) and held.get("token") != token and float(held.get("until") or 0.0) > now:
+        return False
+    alerts["delivering"] = {"token": token, "until": now + lease_s}
+    return True
+
+
+def release_delivery(alerts: dict[str, Any], token: str) -> None:
+    """Give the right to deliver back (only our own claim)."""
+    held = alerts.get("delivering")
+    if isinstance(held, dict) and held.get("token") == token:
+        del alerts["delivering"]
 
 
 def robot_id(channel: ChannelConfig) -> str:

@@ -299,13 +299,14 @@ def desire(obs: InstanceObservations, tracked: Mapping[Family, Mapping[str, Trac
            ) -> tuple[DesiredPrefixes, dict[Family, dict[str, Tracked]]]:
     """The desired prefixes and the new hysteresis state, from observations and the old state (pure).
 
-    ``live``: prefixes per family that the route targets carry with our marker; /32s the state
-    does not know are adopted first, so they too are removed only after the hold.
+    ``live``: prefixes per family that the route targets carry with our marker; for a family the
+    state has no record of (a lost state), their /32s are adopted first, so they too are removed
+    only after the hold (as ``HysteresisTracker.observe`` does).
     """
     clean = sanitize(obs)
     adopted = live_addresses(live)
-    steps = {family: step(adopt(tracked.get(family, {}), adopted.get(family, ()), now), clean.observation(family),
-                          now, policy)
+    steps = {family: step(dict(tracked[family]) if family in tracked else adopt({}, adopted.get(family, ()), now),
+                          clean.observation(family), now, policy)
              for family in ALL_FAMILIES}
     return build_desired(clean, steps), {family: dict(result.tracked) for family, result in steps.items()}
 

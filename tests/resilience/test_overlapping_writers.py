@@ -1,0 +1,177 @@
+"""Two invocations of the same writer at once, on one state document (SQLite file or OSS object).
+
+Production serializes writers (FC reserved concurrency 1); these tests take that away and check
+the second line of defence, the state store's version check and idempotent writes:
+
+* two different events at once (both sweep, both read the same whitelist before either writes):
+  both are recorded as processed, the hysteresis and alert state hold both runs' changes, every
+  entry is in the whitelist once (the cloud refuses the second add, which counts as done), and a
+  finding both runs see is told once;
+* the same event delivered twice at once (EventBridge is at-least-once): one invocation handles
+  it, the other is told to come back (FC retries it) and then finds it done; the writes and the
+  messages happen once;
+* two different functions at once on the state they share: a message owed to a robot goes out once.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+import pytest
+
+from acrguard.config import load_config
+from acrguard.errors import StateError, TransientCloudError
+from acrguard.events.dedup import SECTION as PROCESSED
+from acrguard.functions import function
+from acrguard.runtime.handler import RetryLater, run_job
+from acrguard.runtime.local import make_context
+from acrguard.state import open_store
+from support import ACCOUNT, INSTANCE_ID, REGION
+from tests.resilience.harness import AclWatch, carried_out, mentions, repeated_messages, timer
+from tests.resilience.whitelistworld import FOREIGN, HOST, desired_acl, whitelist_config, whitelist_world
+
+WHITELIST = "whitelist_guard"
+STATE_BUCKET = "acrguard-state"
+
+
+@pytest.fixture
+def world():
+    """The whitelist world and a bucket for the OSS state document."""
+    data = whitelist_world()
+    data["oss"] = {"buckets": [{"name": STATE_BUCKET, "account": ACCOUNT, "region": REGION}]}
+    return data
+
+
+@pytest.fixture(params=["sqlite", "oss"])
+def config(request, cloud, tmp_path):
+    """The whitelist config with its state in a SQLite file or in an OSS object (one document for both writers)."""
+    state = {"backend": "sqlite", "path": str(tmp_path / "state.db")} if request.param == "sqlite" else \
+        {"backend": "oss", "bucket": STATE_BUCKET, "key": "acrguard/state.json", "region": REGION}
+    return load_config(whitelist_config(cloud, tmp_path, state=state))
+
+
+def invoke(config: Any, event: bytes, name: str) -> dict[str, Any]:
+    """One FC invocation of the whitelist guard (the handler with an already loaded config)."""
+    spec = function(WHITELIST)
+    return run_job(WHITELIST, event, make_context(spec, REGION, ACCOUNT, request_id=name), config=config)
+
+
+def at_once(config: Any, events: list[bytes]) -> list[Any]:
+    """Invoke once per event, all at the same time; each result, or the exception the invocation raised."""
+    outcomes: list[Any] = [None] * len(events)
+    start = threading.Barrier(len(events))
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            outcomes[index] = invoke(config, events[index], f"req-{index}")
+        except Exception as exc:  # the test inspects what each invocation raised
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(events))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def state_of(cloud: Any, config: Any) -> dict[str, Any]:
+    """The state document as stored."""
+    from support import make_factory
+
+    store = open_store(config.state, make_factory(cloud))
+    try:
+        return store.load().data
+    finally:
+        store.close()
+
+
+def test_two_sweeps_at_once_keep_both_runs_state_and_each_entry_once(cloud, config, seed):
+    """Two timer runs overlapping: both recorded as processed, every entry written once, nothing refused."""
+    rng = random.Random(seed)
+    watch = AclWatch(cloud)
+    # the first writes are slow to land, so the second run reads the whitelist before them
+    cloud.inject(action="CreateInstanceEndpointAclPolicy", latency_ms=rng.randint(120, 220), times=2)
+    events = [timer(WHITELIST, 0), timer(WHITELIST, 1)]
+
+    outcomes = at_once(config, events)
+    for index, outcome in enumerate(outcomes):  # FC retries an invocation that failed (e.g. a lost state race)
+        if isinstance(outcome, Exception):
+            assert isinstance(outcome, (TransientCloudError, StateError)), f"invocation {index} crashed: {outcome!r}"
+            outcomes[index] = invoke(config, events[index], f"retry-{index}")
+
+    assert [o["events"][0]["status"] for o in outcomes] == ["done", "done"]
+    assert cloud.requests.count(action="CreateInstanceEndpointAclPolicy") == 4  # both wrote: they overlapped
+    watch.check()
+    assert watch.live() == desired_acl()
+    acl = [e.entry for e in cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID].acl]
+    assert len(acl) == len(set(acl)), f"an entry is in the whitelist twice: {acl}"
+    assert watch.emptied() == [] and watch.removed(desired_acl()) == []
+    state = state_of(cloud, config)
+    processed = state.get(PROCESSED) or {}
+    for event in ("timer:sweep@2026-11-25T10:00:00Z", "timer:sweep@2026-11-25T10:01:00Z"):
+        assert processed.get(f"{WHITELIST}|{event}", {}).get("state") == "done", f"{event} lost from the state"
+    assert HOST in (state["hysteresis"][f"whitelist:{INSTANCE_ID}"])
+    assert mentions(cloud, "failed on") == 0  # the add the cloud refused as a duplicate counted as done
+    assert mentions(cloud, FOREIGN) == 1 and repeated_messages(cloud) == []  # both saw it; one told it
+
+
+def test_the_same_event_twice_at_once_is_handled_once(cloud, config, seed):
+    """A duplicate delivery arriving during the first: it is retried later and found done; one set of writes."""
+    rng = random.Random(seed)
+    watch = AclWatch(cloud)
+    cloud.inject(action="GetInstanceEndpoint", latency_ms=rng.randint(100, 250), times=1)
+    event = timer(WHITELIST, 0)
+
+    outcomes = at_once(config, [event, event])
+
+    handled = [o for o in outcomes if isinstance(o, dict)]
+    told_to_retry = [o for o in outcomes if isinstance(o, RetryLater)]
+    assert len(handled) == 1 and len(told_to_retry) == 1, outcomes
+    assert handled[0]["events"][0]["status"] == "done"
+    retried = invoke(config, event, "fc-retry")  # FC's async retry of the one told to come back
+    assert retried["events"][0]["status"] == "duplicate"
+    watch.check()
+    creates = [s for s in watch.states if s.action == "CreateInstanceEndpointAclPolicy"]
+    assert len(creates) == len({s.entry for s in creates}) == 2  # the declared CIDR and the host's address
+    assert all(carried_out(r) for r in cloud.requests.filter(action="CreateInstanceEndpointAclPolicy"))
+    assert mentions(cloud, FOREIGN) == 1
+
+
+def test_two_functions_at_once_on_one_state_send_an_owed_message_once(cloud, config, seed):
+    """The whitelist guard and the auditor share the state (one config); both flush what is owed, once in all.
+
+    Functions are serialized only with themselves (reserved concurrency per function), so two
+    different functions run at the same time on the same alert state; each run sends what is due
+    of every job, and a message owed to a robot must still go out once.
+    """
+    rng = random.Random(seed)
+    cloud.chat.fail("dingtalk", status=503, times=1)
+    assert invoke(config, timer(WHITELIST, 0), "first")["events"][0]["status"] == "done"  # the message fails
+    assert mentions(cloud, FOREIGN) == 0
+    cloud.inject(action="GetInstanceEndpoint", latency_ms=rng.randint(0, 60), times=1)
+    auditor = function("pullkey_auditor")
+
+    outcomes: list[Any] = [None, None]
+    start = threading.Barrier(2)
+
+    def run(index: int) -> None:
+        start.wait()
+        if index == 0:
+            outcomes[0] = invoke(config, timer(WHITELIST, 1), "whitelist")
+        else:
+            outcomes[1] = run_job("pullkey_auditor", timer("pullkey_auditor", 1),
+                                  make_context(auditor, REGION, ACCOUNT, request_id="auditor"), config=config)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert [o["events"][0]["status"] for o in outcomes] == ["done", "done"]
+    assert mentions(cloud, FOREIGN) == 1, "the owed message was sent by both functions"
+    assert repeated_messages(cloud) == []
