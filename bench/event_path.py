@@ -288,8 +288,8 @@ def keeper_events() -> list[Figure]:
             route_needed = _keeper_needed({"DescribeRouteEntryList": 1}, {"CreateRouteEntry": 1},
                                           "the one table the event names")
             figures = _figures("route entry deleted by hand (DeleteRouteEntry on a VBR table)", route_needed, runs,
-                               "The event names one table; the keeper re-checks the whole instance that owns it "
-                               "(every target) and polls its write.", route_polls)
+                               "The event names one table; the keeper re-reads the instance's endpoint "
+                               "(discovery) and that table only, and polls its write once.", route_polls)
             record = cloud.backend("cr", worlds.ACCOUNT, worlds.REGION).instances[worlds.instance_id(0)]
             link_runs, link_polls = [], Counter()
             for index in range(REPEATS):  # the ENI moves to a new address and back: each event swaps the /32
@@ -313,7 +313,8 @@ def keeper_events() -> list[Figure]:
     figures += _figures("VPC endpoint linked (CreateInstanceVpcEndpointLinkedVpc, new ENI address)", link_needed,
                         link_runs, "The new /32 goes to the three targets that take the vpc_endpoint family and the "
                         "old one leaves them (the bench config holds removals for 1 run, 0 hours; the IPsec "
-                        "connection takes both in one write).", link_polls)
+                        "connection takes both in one write, read again before it and once after it; each "
+                        "asynchronous write is polled once).", link_polls)
     return figures
 
 

@@ -331,7 +331,9 @@ class RouteWatch:
     ``begin`` (before a run) remembers the ids of the entries of the route tables, since a deletion
     names an id, not a prefix; ``removed`` then lists the prefixes every carried-out deletion since
     removed, on every target type (the IPsec connection's ``LocalSubnet`` by the difference), and
-    ``created`` the prefixes every carried-out creation added.
+    ``created`` the prefixes every carried-out creation added. A write repeating a ``ClientToken``
+    the cloud already carried out is not counted: the cloud answered it from its memory (it may be
+    an SDK retry, or a timed-out original that arrived after a later run's watch began).
     """
 
     def __init__(self, cloud: Any) -> None:
@@ -342,6 +344,7 @@ class RouteWatch:
         self.ids: dict[str, dict[str, str]] = {}
         self.subnet: list[str] = []
         self.since = 0
+        self.answered: set[str] = set()
         self.begin()
 
     def _vpc(self) -> Any:
@@ -356,6 +359,8 @@ class RouteWatch:
                     "tr": {e.id: e.destination for e in self._cbn().tr_tables[self.tr].entries}}
         self.subnet = list(self._vpc().vpn_connections[self.vpn].local_subnet)
         self.since = self.cloud.requests.last_seq()
+        self.answered = {r.params["ClientToken"] for r in self.cloud.requests.all()
+                         if r.seq <= self.since and carried_out(r) and r.params.get("ClientToken")}
 
     def routes(self) -> dict[str, Counter[str]]:
         """Per target, how many live entries carrying acrguard's marker route each prefix (VPN: every item)."""
@@ -380,10 +385,18 @@ class RouteWatch:
         out: list[tuple[str, str]] = []
         added: list[tuple[str, str]] = []
         subnet = list(self.subnet)
+        answered = set(self.answered)
         for request in self.cloud.requests.filter(since=self.since):
             if not carried_out(request):
                 continue
             params = request.params
+            token = params.get("ClientToken")
+            if token in answered:
+                # The cloud already carried out a request with this token, so this one (a retry, or an
+                # original answered too late and recorded after this watch began) changed nothing.
+                continue
+            if token:
+                answered.add(token)
             if request.action == "CreateRouteEntry":
                 added.append(("vbr", str(params.get("DestinationCidrBlock"))))
             elif request.action == "CreateTransitRouterRouteEntry":

@@ -115,3 +115,36 @@ def test_unicode_content_round_trips(backend):
     data = {"note": "主机已更新 — café ✓", "emoji": "🚀", "keys": {"ключ": "значение"}}
     backend.open().save(Snapshot(data, None))
     assert backend.open().load().data == data
+
+
+def test_threads_sharing_one_store_take_turns_and_lose_no_update(backend):
+    """Concurrent updates through one store object never conflict with each other, even with no retries."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = backend.open()
+    store.max_conflict_retries = 0
+
+    def bump(_: int) -> None:
+        store.update(lambda d: d.__setitem__("counter", d.get("counter", 0) + 1))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(bump, range(12)))
+    assert backend.open().load().data["counter"] == 12 and backend.writes() == 12
+
+
+def test_a_change_that_rewrites_equal_values_in_another_key_order_writes_nothing(backend):
+    """Equal content is no change, even when the change rebuilt it with the keys in another order."""
+    store = backend.open()
+    store.update(lambda d: d.update(b=1, a={"y": 2, "x": [1, 2]}))
+    writes = backend.writes()
+
+    def rebuild(data):
+        items = dict(reversed(list(data.items())))
+        data.clear()
+        data.update(items)
+        data["a"] = {"x": [1, 2], "y": 2}
+
+    store.update(rebuild)
+    assert backend.writes() == writes
+    store.update(lambda d: d["a"].__setitem__("y", 3))
+    assert backend.writes() == writes + 1 and backend.open().load().data["a"] == {"x": [1, 2], "y": 3}

@@ -23,8 +23,19 @@ class ConfigMapSource(Strict):
         return self
 
 
+#: RAM publishes no per-operation QPS figure (``ram-audit.md`` "Rate limits"); the audit assumes the
+#: local cloud's stated default, 100 calls a second for each operation and account.
+ASSUMED_RAM_RATE_PER_S = 100.0
+
+
 class PullKeysConfig(Strict):
-    """Pull-key audit settings."""
+    """Pull-key audit settings.
+
+    ``workers``: RAM reads in flight at once. At the assumed rate and a round trip of about 30-100 ms,
+    a few calls of each of the audit's operations must be in flight to use its rate, so the default
+    is 16. ``rate_limit_per_s``: the most calls a second the audit starts of any one RAM operation
+    (``null``: no limit), so that a wide audit is paced rather than throttled.
+    """
 
     users: tuple[str, ...] = ()
     configmaps: tuple[ConfigMapSource, ...] = ()
@@ -32,3 +43,5 @@ class PullKeysConfig(Strict):
     max_key_age_days: int = Field(default=90, ge=1)
     unused_days: int = Field(default=90, ge=1)
     allow_console_login: bool = False
+    workers: int = Field(default=16, ge=1, le=64)
+    rate_limit_per_s: float | None = Field(default=ASSUMED_RAM_RATE_PER_S, gt=0)

@@ -1,8 +1,9 @@
 """The endpoint keeper as a job: sweeps on timers, re-checks what an ActionTrail event touched.
 
 Events (``acrguard.events.routing``): a VPC endpoint link/unlink names the ``cr-instance`` (that
-instance is re-checked); a route entry change names the ``route-table`` (every instance whose
-targets include that table is re-checked). Other resources are ignored. The event is never
+instance is re-checked, every target); a route entry change names the ``route-table`` (for every
+instance whose targets include that table, the instance is discovered again and that table alone is
+read and repaired; see ``acrguard.routes.keeper``). Other resources are ignored. The event is never
 trusted for the state: the instances are discovered and the targets read again.
 
 A ``CreateRouteEntry`` whose entry carries acrguard's marker (``acrguard:``) is skipped: it is

@@ -11,6 +11,11 @@ Two entry points share one engine:
   ``DeletePolicyVersion``) every user holding the policy directly or through a group
   (``ListEntitiesForPolicy``). The event is never trusted for the new state: RAM is re-read.
 
+Throughput: ``pull_keys.workers`` RAM reads in flight and at most ``pull_keys.rate_limit_per_s`` calls
+a second of each operation. Discovery carries each user from its keys to its policies and, for a pull
+user, on to its key hygiene (``GetAccessKeyLastUsed``, ``GetLoginProfile``) while other users are
+still being listed, so the audit takes about as long as its busiest operation needs at its rate.
+
 Each identity's verdict is the policy engine's (``acrguard.policy``: PASS pull-only, WARN broader
 but read-only or not evaluable, FAIL anything else). Key hygiene findings (old, unused, extra keys,
 console login) turn a PASS into a WARN but never into a FAIL, because they are not permissions.
@@ -20,6 +25,7 @@ configured user that does not exist) are WARN findings of their own: unknown is 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -47,6 +53,7 @@ from acrguard.pullkeys.sources import (
     PullKeySearch,
     read_configmaps,
 )
+from acrguard.ratelimit import CallPacer
 from acrguard.redact import mask_access_key_id
 
 JOB = PULLKEY_AUDITOR  # the job name the alert pipeline and the handler use
@@ -170,15 +177,15 @@ class PullKeyAuditor:
 
     def __init__(self, factory: ClientFactory, settings: PullKeysConfig | None = None, *,
                  instance_ids: Iterable[str] = (), region: str | None = None, account_id: str = "",
-                 now: Callable[[], datetime] | None = None, workers: int = 4) -> None:
+                 now: Callable[[], datetime] | None = None, workers: int | None = None) -> None:
         self.factory = factory
         self.settings = settings or PullKeysConfig()
         self.instance_ids = tuple(instance_ids)
         self.region = region or factory.region
         self.account_id = account_id
         self.now = now or (lambda: datetime.now(timezone.utc))
-        self.workers = max(1, workers)
-        self.reader = RamReader(factory)
+        self.workers = max(1, workers if workers is not None else self.settings.workers)
+        self.reader = RamReader(factory, pacer=CallPacer.per_second(self.settings.rate_limit_per_s))
         self.cache = RunCache()
         self.resolver = IdentityResolver(self.reader, self.cache, workers=self.workers)
         self.directory = KeyDirectory(self.reader, workers=self.workers)
@@ -187,6 +194,7 @@ class PullKeyAuditor:
         self.hygiene = HygieneSettings(self.settings.max_key_age_days, self.settings.unused_days,
                                        self.settings.allow_console_login)
         self._evaluations = OnceCache()
+        self._reports = OnceCache()  # user -> KeyReport, read once per run
 
     # -- entry points ---------------------------------------------------------------------------
     def full_audit(self, progress: Progress | None = None) -> AuditResult:
@@ -195,7 +203,7 @@ class PullKeyAuditor:
             users=self.settings.users,
             configmaps=self._configmap_sources(),
             discover=self.settings.discover, grants_pull=lambda i: grants_pull(self._evaluation(i)),
-            factory=self.factory, region=self.region, progress=progress)
+            factory=self.factory, region=self.region, progress=progress, on_pull_user=self._prefetch)
         identities = self._audit_users(search, progress)
         return AuditResult("scheduled", identities, tuple(self._run_findings(search, identities)))
 
@@ -283,6 +291,15 @@ class PullKeyAuditor:
         key = (identity.user_name, tuple((*p.key, p.via) for p in identity.policies))
         return self._evaluations.get(key, lambda: evaluate(engine_policies(identity)))
 
+    def _key_report(self, user: str) -> KeyReport:
+        """The user's keys, their last use and console access, read once per run."""
+        return self._reports.get(user, lambda: read_keys(self.reader, user, self.directory.keys_of(user)))
+
+    def _prefetch(self, user: str) -> None:
+        """Read a discovered pull user's key hygiene now; an error is met again (or retried) when it is judged."""
+        with contextlib.suppress(CloudCallError):
+            self._key_report(user)
+
     def _instance_for(self, keys: list[ConfigMapKey]) -> str | None:
         found = [k.instance_id for k in keys if k.instance_id]
         if found:
@@ -305,7 +322,7 @@ class PullKeyAuditor:
         scope = user_scope(user)  # an event re-audit observes one user: its findings are complete per user
         try:
             identity = self.finder.identity(user)
-            report = read_keys(self.reader, user, self.directory.keys_of(user))
+            report = self._key_report(user)
         except TransientCloudError:
             raise
         except CloudCallError as exc:

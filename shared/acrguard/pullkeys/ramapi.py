@@ -7,6 +7,9 @@ the maximum, 1000, and followed until ``IsTruncated`` is false); ``ListAccessKey
 ``ListEntitiesForPolicy`` are not paged. Policy bodies come from the **default version**
 (``GetPolicyVersion``, or ``GetPolicy``'s ``DefaultPolicyVersion``), never from the deprecated
 ``Policy.PolicyDocument`` field.
+
+With a ``CallPacer`` every call first waits until its operation has room under the client-side
+rate limit (``pull_keys.rate_limit_per_s``), so concurrent readers are paced instead of throttled.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from acrguard.clients import ClientFactory, call
 from acrguard.errors import CloudCallError
+from acrguard.ratelimit import CallPacer
 from acrguard.retry import RetryPolicy
 
 #: The largest page RAM serves.
@@ -56,13 +60,18 @@ def _items(container: Any, attr: str) -> list[Any]:
 class RamReader:
     """The RAM read calls, on one client factory."""
 
-    def __init__(self, factory: ClientFactory, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, factory: ClientFactory, retry: RetryPolicy | None = None, *,
+                 pacer: CallPacer | None = None) -> None:
         self.factory = factory
         self.retry = retry or factory.retry
+        self.pacer = pacer
 
     def _call(self, api: str, method: str, request: Any) -> Any:
         client = self.factory.ram()
-        return call("ram", api, getattr(client, method), request, retry=self.retry)
+        if self.pacer is None:
+            return call("ram", api, getattr(client, method), request, retry=self.retry)
+        with self.pacer.slot(api):
+            return call("ram", api, getattr(client, method), request, retry=self.retry)
 
     # -- users and groups -------------------------------------------------------------------
     def users(self) -> Iterator[str]:

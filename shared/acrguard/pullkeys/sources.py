@@ -11,7 +11,10 @@
    the policy engine's answer, handed in as ``grants_pull``.
 
 All reads share one ``KeyDirectory`` and one ``IdentityResolver`` per run, so a user's keys and a
-policy's document are each read once however many sources mention them.
+policy's document are each read once however many sources mention them. Users are examined through
+a bounded queue (``bounded``): each worker takes the next user as soon as it is free, and discovery
+carries each user from its keys to its policies (and, through ``on_pull_user``, to its key hygiene)
+without waiting for the other users, so every RAM operation can run at its rate at the same time.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from acrguard.clients import ClientFactory, call_oss
 from acrguard.errors import BadInputError, CloudCallError, TransientCloudError
@@ -32,6 +36,7 @@ from acrguard.redact import mask_access_key_id
 
 #: Callback reporting progress: ``(phase, done, total)``.
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 ORIGIN_CONFIG = "config"
 ORIGIN_DISCOVERY = "discovery"
@@ -119,32 +124,12 @@ class KeyDirectory:
              progress: Progress | None = None, phase: str = "keys",
              on_keys: Callable[[str, list[AccessKeyRecord]], None] | None = None,
              ) -> dict[str, list[AccessKeyRecord] | Exception]:
-        """Read the keys of ``users`` concurrently, a batch at a time; stop once ``stop()`` is true.
+        """Read the keys of ``users`` concurrently (see ``bounded``); no new read starts once ``stop()`` is true.
 
         ``on_keys(user, keys)`` sees each answer as it arrives (so ``stop`` can depend on it). A
         permanent error for one user is returned in place of its keys; a transient one is raised.
         """
-        names = list(users)
-        out: dict[str, list[AccessKeyRecord] | Exception] = {}
-        batch = self.workers * 8
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="acrguard-keys") as pool:
-            for start in range(0, len(names), batch):
-                if stop():
-                    break
-                chunk = names[start:start + batch]
-                for name, future in [(n, pool.submit(self.keys_of, n)) for n in chunk]:
-                    try:
-                        out[name] = keys = future.result()
-                    except TransientCloudError:
-                        raise
-                    except CloudCallError as exc:
-                        out[name] = exc
-                        continue
-                    if on_keys:
-                        on_keys(name, keys)
-                if progress:
-                    progress(phase, min(start + batch, len(names)), len(names))
-        return out
+        return bounded(self.workers, users, self.keys_of, stop=stop, done=on_keys, progress=progress, phase=phase)
 
     def owners(self, key_ids: set[str], progress: Progress | None = None) -> dict[str, str]:
         """``{key id: user}`` for the keys found, listing users until every key is found."""
@@ -165,6 +150,55 @@ class KeyDirectory:
         remaining = [u for u in self.users() if not self.known(u)]
         self.scan(remaining, stop=lambda: wanted <= set(found), progress=progress, phase="owners", on_keys=note)
         return found
+
+
+def bounded(workers: int, items: Iterable[str], work: Callable[[str], T], *, stop: Callable[[], bool] = lambda: False,
+            done: Callable[[str, T], None] | None = None, progress: Progress | None = None,
+            phase: str = "") -> dict[str, T | Exception]:
+    """``work(item)`` for each item, ``workers`` at a time, through a bounded queue (two items per worker).
+
+    A worker takes the next item as soon as it finishes one, so a slow item holds up nobody; at
+    most ``2 × workers`` items are started but unfinished, so ``stop()`` (checked before each item
+    starts) wastes little. ``done(item, value)`` sees each answer as it arrives. A permanent
+    ``CloudCallError`` is returned in place of the item's value; a transient one is raised (the
+    items not started yet are dropped).
+    """
+    workers = max(1, workers)
+    names = list(items)
+    out: dict[str, T | Exception] = {}
+    pending: dict[Future[T], str] = {}
+    queue = iter(names)
+    finished = 0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="acrguard-ram") as pool:
+        def fill() -> None:
+            while len(pending) < 2 * workers and not stop():
+                name = next(queue, None)
+                if name is None:
+                    return
+                pending[pool.submit(work, name)] = name
+
+        fill()
+        while pending:
+            ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in ready:
+                name = pending.pop(future)
+                try:
+                    value = future.result()
+                except TransientCloudError:
+                    for other in pending:
+                        other.cancel()
+                    raise
+                except CloudCallError as exc:
+                    out[name] = exc
+                else:
+                    out[name] = value
+                    if done is not None:
+                        done(name, value)
+                finished += 1
+                if progress and (finished % 50 == 0 or finished == len(names)):
+                    progress(phase, finished, len(names))
+            fill()
+    return out
 
 
 def read_configmap(source: str, *, factory: ClientFactory | None = None, region: str | None = None) -> str:
@@ -237,8 +271,12 @@ class PullKeyFinder:
     def find(self, *, users: Iterable[str] = (), configmaps: Iterable[tuple[str, str | None]] = (),
              discover: bool = False, grants_pull: Callable[[Identity], bool] | None = None,
              factory: ClientFactory | None = None, region: str | None = None,
-             progress: Progress | None = None) -> PullKeySearch:
-        """Pull users from configured names, ConfigMaps ``(source, cluster)`` and (optionally) discovery."""
+             progress: Progress | None = None, on_pull_user: Callable[[str], None] | None = None) -> PullKeySearch:
+        """Pull users from configured names, ConfigMaps ``(source, cluster)`` and (optionally) discovery.
+
+        ``on_pull_user(user)`` is called (in a worker) for each user discovery finds, as soon as it
+        is found: the auditor uses it to read the user's key hygiene while discovery goes on.
+        """
         search = PullKeySearch()
         for name in users:
             search.user(name).add_origin(ORIGIN_CONFIG)
@@ -246,7 +284,7 @@ class PullKeyFinder:
         if discover:
             if grants_pull is None:
                 raise ValueError("discovery needs grants_pull (the policy engine's answer)")
-            self._discover(search, grants_pull, progress)
+            self._discover(search, grants_pull, progress, on_pull_user)
         if wanted:
             owners = self.directory.owners({k.access_key_id for k in wanted}, progress)
             for key in wanted:
@@ -260,23 +298,23 @@ class PullKeyFinder:
         return search
 
     def _discover(self, search: PullKeySearch, grants_pull: Callable[[Identity], bool],
-                  progress: Progress | None) -> None:
+                  progress: Progress | None, on_pull_user: Callable[[str], None] | None = None) -> None:
+        """Each user in turn: its keys; for a holder of an active key, its policies; a pull user is kept.
+
+        A user whose keys or policies cannot be read (permanently) is skipped: it is reported when
+        audited, if it is a pull user by another source.
+        """
         users = self.directory.users()
-        listing = self.directory.scan(users, progress=progress, phase="discover")
-        holders = [u for u in users if not isinstance(listing.get(u), Exception)
-                   and any(k.status == "Active" for k in listing[u])]  # type: ignore[union-attr]
-        resolved = 0
-        with ThreadPoolExecutor(max_workers=self.directory.workers, thread_name_prefix="acrguard-id") as pool:
-            futures = [(u, pool.submit(self.identity, u)) for u in holders]
-            for user, future in futures:
-                try:
-                    identity = future.result()
-                except TransientCloudError:
-                    raise
-                except CloudCallError:
-                    continue  # reported when the user is audited, if it is a pull user by another source
-                if grants_pull(identity):
-                    search.user(user).add_origin(ORIGIN_DISCOVERY)
-                resolved += 1
-                if progress and (resolved % 50 == 0 or resolved == len(holders)):
-                    progress("policies", resolved, len(holders))
+
+        def examine(user: str) -> bool:
+            if not any(k.status == "Active" for k in self.directory.keys_of(user)):
+                return False
+            found = grants_pull(self.identity(user))
+            if found and on_pull_user is not None:
+                on_pull_user(user)
+            return found
+
+        outcome = bounded(self.directory.workers, users, examine, progress=progress, phase="discover")
+        for user in users:
+            if outcome.get(user) is True:
+                search.user(user).add_origin(ORIGIN_DISCOVERY)

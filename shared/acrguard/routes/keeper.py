@@ -13,6 +13,18 @@ Per instance with a ``routes:`` section, in three phases over the whole run:
    and after; then the IDC exports are rendered and written when they changed; findings for every
    change, refusal, failure and pressure.
 
+Concurrency: the reads of different targets and instances run side by side (``workers``, 8 by
+default), and so do the writes of different targets; the writes to one target (one table, one
+IPsec connection, also when several instances route through it) stay in order, one after another.
+The blast radius is still judged over the whole run, between planning everything and applying.
+
+Events: a route-table event re-reads only the tables it names (live: the event is never trusted for
+the entries), plus the instance's discovery. Such a *partial* run does not observe the instance's
+other targets, so alerting gets only what it did (its change notices, in the run's scope) and its
+own trouble; the instance's other findings stay as the last full run left them. When the state does
+not know the instance's addresses yet (a first run, a lost state), every target is read instead, so
+the live routes of all targets are adopted under the hold as in a sweep.
+
 Modes: ``apply=False`` (``routes plan``) writes nothing at all: neither the cloud, nor the state
 (the hysteresis is previewed), nor the exports. ``dry_run`` in the config behaves the same for the
 writes (the plan is made and reported, nothing is written), also when the function runs it.
@@ -25,7 +37,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,11 +46,11 @@ from acrguard.config.routes import ALL_FAMILIES, Family, RouteTableTarget, Trans
 from acrguard.errors import CloudCallError, StateError, TransientCloudError
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker
 from acrguard.routes import findings as notes
-from acrguard.routes.desired import DesiredPrefixes, desired_prefixes
+from acrguard.routes.desired import DesiredPrefixes, desired_prefixes, hysteresis_scope
 from acrguard.routes.exporting import export_instance
 from acrguard.routes.ledger import load_ledgers, save_ledger
 from acrguard.routes.plan import BlastRadius, KeptRoute, TargetDecision, blast_radius, guard_target, under_pressure
-from acrguard.routes.targets.base import ApplyResult, Failure, RouteTarget, marker_prefix
+from acrguard.routes.targets.base import ApplyResult, CurrentRoutes, Failure, RouteTarget, marker_prefix
 from acrguard.routes.targets.build import build_targets
 
 if TYPE_CHECKING:
@@ -51,6 +64,8 @@ if TYPE_CHECKING:
     from acrguard.state.base import StateStore
 
 JOB = notes.JOB
+#: reads (and writes to different targets) in flight at once in one run
+DEFAULT_WORKERS = 8
 
 
 class RecordingTracker(HysteresisTracker):
@@ -140,6 +155,7 @@ class InstanceRun:
     ledgers: dict[str, dict[str, Family]] = field(default_factory=dict, repr=False)
     moment: float = 0.0
     oss_addresses: frozenset[str] = frozenset()
+    partial: bool = False
 
     @property
     def failed(self) -> bool:
@@ -152,6 +168,19 @@ class InstanceRun:
         return self.transient or any(t.transient or (t.applied is not None and t.applied.transient)
                                      for t in self.targets) or bool(self.desired and self.desired.transient) \
             or any(e.transient for e in self.exports)
+
+    def reported(self) -> list[Finding]:
+        """The findings alerting takes: all of them, or for a partial run only its notices and its own trouble.
+
+        A partial run (an event that re-read only the tables it named) did not observe the other
+        targets, so it cannot say which of the instance's findings still hold: those are left as they
+        are. What it did (its change notices) is reported in the run's scope, which every run observes.
+        """
+        if not self.partial:
+            return list(self.findings)
+        scope = notes.run_scope(self.instance_id)
+        return [f if f.scope == scope else dataclasses.replace(f, scope=scope) for f in self.findings
+                if f.scope == scope or f.notice]
 
     def changes(self) -> list[str]:
         """Human-readable lines of what was written."""
@@ -185,13 +214,13 @@ class KeeperResult:
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        """Every finding of every instance."""
-        return tuple(f for run in self.runs for f in run.findings)
+        """Every finding alerting takes, of every instance (see ``InstanceRun.reported``)."""
+        return tuple(f for run in self.runs for f in run.reported())
 
     @property
     def observed_scopes(self) -> frozenset[str]:
-        """Instance ids checked this run (their findings are complete, for alerting), and every run's own scope."""
-        return frozenset(run.instance_id for run in self.runs if run.error is None) | \
+        """Instance ids checked whole (their findings are complete, for alerting), and every run's own scope."""
+        return frozenset(run.instance_id for run in self.runs if run.error is None and not run.partial) | \
             frozenset(notes.run_scope(run.instance_id) for run in self.runs)
 
     @property
@@ -225,7 +254,11 @@ class KeeperResult:
 
 @dataclass
 class Keeper:
-    """One run of the endpoint keeper over some instances (see the module docstring)."""
+    """One run of the endpoint keeper over some instances (see the module docstring).
+
+    ``tables``: instance id -> the route tables an event named; only those targets of the instance
+    are read (a partial run). ``workers``: reads and writes of different targets in flight at once.
+    """
 
     config: AcrguardConfig
     factory: ClientFactory
@@ -236,6 +269,8 @@ class Keeper:
     waiter: Waiter | None = None
     session: Any = None
     ranges: OssRangeTable | None = None
+    tables: Mapping[str, frozenset[str]] | None = None
+    workers: int = DEFAULT_WORKERS
 
     @property
     def writes(self) -> bool:
@@ -245,52 +280,94 @@ class Keeper:
     def run(self, instances: Iterable[InstanceConfig]) -> KeeperResult:
         """Plan every instance, stop the run's removals if there are too many, then apply."""
         moment = time.time() if self.now is None else self.now
-        chosen = [(i, self._plan(i, moment)) for i in instances if i.routes is not None]
-        decisions = [t.decision for _, run in chosen for t in run.targets if t.decision is not None]
-        guarded, stop = blast_radius(decisions, self.config.safety)
-        replaced = dict(zip((id(d) for d in decisions), guarded, strict=True))
-        for _, run in chosen:
-            for target in run.targets:
-                if target.decision is not None:
-                    target.decision = replaced[id(target.decision)]
-        for instance, run in chosen:
+        chosen = [i for i in instances if i.routes is not None]
+        with ThreadPoolExecutor(max_workers=max(1, self.workers), thread_name_prefix="acrguard-routes") as pool:
+            started = [self._start(instance, moment, pool) for instance in chosen]
+            planned = [pool.submit(self._plan, instance, run, reads, tracker, moment) if run.error is None else None
+                       for instance, (run, reads, tracker) in zip(chosen, started, strict=True)]
+            runs = [future.result() if future is not None else run
+                    for future, (run, _, _) in zip(planned, started, strict=True)]
+            decisions = [t.decision for run in runs for t in run.targets if t.decision is not None]
+            guarded, stop = blast_radius(decisions, self.config.safety)
+            replaced = dict(zip((id(d) for d in decisions), guarded, strict=True))
+            for run in runs:
+                for target in run.targets:
+                    if target.decision is not None:
+                        target.decision = replaced[id(target.decision)]
+            applied = self._apply_all([run for run in runs if run.error is None], pool) if self.writes else {}
+        for instance, run in zip(chosen, runs, strict=True):
             if run.error is None:
-                self._finish(instance, run, stop)
+                self._finish(instance, run, stop, applied)
         mode = "apply" if self.apply else "plan"
-        return KeeperResult(tuple(run for _, run in chosen), mode, self.config.dry_run, stop)
+        return KeeperResult(tuple(runs), mode, self.config.dry_run, stop)
 
     # -- phase 1 ---------------------------------------------------------------------------------
-    def _plan(self, instance: InstanceConfig, moment: float) -> InstanceRun:
+    def _start(self, instance: InstanceConfig, moment: float, pool: ThreadPoolExecutor
+               ) -> tuple[InstanceRun, list[tuple[TargetRun, Future[CurrentRoutes]]], RecordingTracker]:
+        """Load the ledgers, build the adapters and start reading the targets (in ``pool``)."""
         routes = instance.routes
         assert routes is not None
         run = InstanceRun(instance.name, instance.instance_id, self.config.region_of(instance))
+        tracker = RecordingTracker(self.store, HoldPolicy.from_safety(self.config.safety), clock=lambda: moment)
         try:
             run.ledgers = load_ledgers(self.store, instance.instance_id)
         except StateError as exc:
             return self._stop(run, "routes.state-unreadable", "the state cannot be used", str(exc),
-                              "Repair or remove the routes section of the state document.")
+                              "Repair or remove the routes section of the state document."), [], tracker
         try:
             adapters = build_targets(routes.targets, self.factory, ledgers=run.ledgers, waiter=self.waiter)
         except ValueError as exc:
             return self._stop(run, "routes.targets-invalid", "the targets are misconfigured", str(exc),
-                              "Name each route target once in routes.targets.")
+                              "Name each route target once in routes.targets."), [], tracker
+        named = self._named(instance, adapters, tracker)
+        run.partial = len(named) < len(adapters)
         marker = marker_prefix(instance.name)
-        live: dict[Family, set[str]] = {family: set() for family in ALL_FAMILIES}
-        currents = {}
-        for adapter in adapters:
+        reads = []
+        for adapter in named:
             target = TargetRun(adapter.key, adapter.label, adapter.target_type, adapter=adapter)
             run.targets.append(target)
+            reads.append((target, pool.submit(adapter.read_managed, marker)))
+        return run, reads, tracker
+
+    def _named(self, instance: InstanceConfig, adapters: list[RouteTarget], tracker: RecordingTracker
+               ) -> list[RouteTarget]:
+        """The adapters to read: those of the tables an event named, or all (also when the state is new)."""
+        tables = (self.tables or {}).get(instance.instance_id)
+        routes = instance.routes
+        if not tables or routes is None:
+            return adapters
+        named = [adapter for config, adapter in zip(routes.targets, adapters, strict=True)
+                 if isinstance(config, (RouteTableTarget, TransitRouterTarget)) and config.route_table_id in tables]
+        if not named or not self._state_knows(instance.instance_id, tracker):
+            return adapters
+        return named
+
+    def _state_knows(self, instance_id: str, tracker: RecordingTracker) -> bool:
+        """Whether the hysteresis state tracks every family of the instance (so nothing would be adopted)."""
+        try:
+            scopes = self.store.section(tracker.section)
+        except StateError:
+            return False
+        keys = scopes.get(hysteresis_scope(instance_id)) if isinstance(scopes, dict) else None
+        return isinstance(keys, dict) and all(family in keys for family in ALL_FAMILIES)
+
+    def _plan(self, instance: InstanceConfig, run: InstanceRun,
+              reads: list[tuple[TargetRun, Future[CurrentRoutes]]], tracker: RecordingTracker,
+              moment: float) -> InstanceRun:
+        """Collect the reads, derive the desired prefixes (updating the hysteresis) and plan each target."""
+        live: dict[Family, set[str]] = {family: set() for family in ALL_FAMILIES}
+        currents = {}
+        for target, read in reads:
             try:
-                current = adapter.read_managed(marker)
+                current = read.result()
             except CloudCallError as exc:
                 target.error, target.transient = str(exc), isinstance(exc, TransientCloudError)
-                run.findings.append(notes.target_unreadable(instance.name, instance.instance_id, adapter.key,
-                                                            adapter.label, str(exc), target.transient))
+                run.findings.append(notes.target_unreadable(instance.name, instance.instance_id, target.key,
+                                                            target.label, str(exc), target.transient))
                 continue
-            currents[adapter.key] = current
+            currents[target.key] = current
             for route in current.managed:
                 live[route.family].add(route.prefix)
-        tracker = RecordingTracker(self.store, HoldPolicy.from_safety(self.config.safety), clock=lambda: moment)
         try:
             desired = desired_prefixes(self.config, instance, self.factory, tracker, now=moment, commit=self.writes,
                                        resolver=self.resolver, session=self.session, ranges=self.ranges,
@@ -319,7 +396,31 @@ class Keeper:
         return run
 
     # -- phase 3 ---------------------------------------------------------------------------------
-    def _finish(self, instance: InstanceConfig, run: InstanceRun, stop: BlastRadius | None) -> None:
+    def _apply_all(self, runs: list[InstanceRun], pool: ThreadPoolExecutor) -> dict[int, list[Finding]]:
+        """Apply every decision, different targets side by side; one target's decisions (several instances
+        may route through it) one after another, in instance order. Returns each target run's findings."""
+        groups: dict[str, list[tuple[InstanceRun, TargetRun]]] = {}
+        for run in runs:
+            for target in run.targets:
+                if target.decision is not None:
+                    groups.setdefault(target.key, []).append((run, target))
+
+        def apply_in_order(group: list[tuple[InstanceRun, TargetRun]]) -> list[tuple[int, list[Finding]]]:
+            return [(id(target), self._apply(run, target, target.decision)) for run, target in group
+                    if target.decision is not None]
+
+        def writes(group: list[tuple[InstanceRun, TargetRun]]) -> int:
+            return sum(len(t.decision.plan.adds) + len(t.decision.plan.removes) for _, t in group if t.decision)
+
+        found: dict[int, list[Finding]] = {}
+        # the longest write sequences start first, so the short ones fill in around them
+        for future in [pool.submit(apply_in_order, group) for group in sorted(groups.values(), key=writes,
+                                                                               reverse=True)]:
+            found.update(future.result())
+        return found
+
+    def _finish(self, instance: InstanceConfig, run: InstanceRun, stop: BlastRadius | None,
+                applied: Mapping[int, list[Finding]]) -> None:
         decisions = [t.decision for t in run.targets if t.decision is not None]
         for target in run.targets:
             decision = target.decision
@@ -328,8 +429,7 @@ class Keeper:
             run.findings += notes.refused(run.instance, run.instance_id, decision)
             if under_pressure(decision):
                 run.findings.append(notes.quota_pressure(run.instance, run.instance_id, decision))
-            if self.writes:
-                self._apply(run, target, decision)
+            run.findings += applied.get(id(target), [])
         if stop is not None and any(k.cause == "blast_radius" for d in decisions for k in d.kept):
             run.findings.append(notes.blast_radius(run.instance, run.instance_id, stop, decisions))
         if run.desired is not None:
@@ -344,7 +444,8 @@ class Keeper:
                                                              export.location, export.diff or "",
                                                              export.commands))
 
-    def _apply(self, run: InstanceRun, target: TargetRun, decision: TargetDecision) -> None:
+    def _apply(self, run: InstanceRun, target: TargetRun, decision: TargetDecision) -> list[Finding]:
+        """Write one target's plan (the VPN ledger saved around it); the findings about what happened."""
         adapter = target.adapter
         assert adapter is not None
         plan = decision.plan
@@ -354,7 +455,7 @@ class Keeper:
             if plan.empty:
                 if vpn and plan.owned_after is not None and dict(plan.owned_after) != ledger:
                     save_ledger(self.store, run.instance_id, target.key, plan.owned_after)  # items others removed
-                return
+                return []
             if vpn and plan.adds:
                 save_ledger(self.store, run.instance_id, target.key,
                             {**ledger, **{c.prefix: c.family for c in plan.adds}})
@@ -368,17 +469,21 @@ class Keeper:
                 save_ledger(self.store, run.instance_id, target.key, result.owned_after)
         except StateError as exc:
             target.error = f"the VPN ownership ledger could not be saved: {exc}"
-            run.findings.append(notes.trouble("routes.state-unreadable", run.instance, run.instance_id,
-                                              f"the ownership ledger of {target.label} cannot be saved", str(exc),
-                                              "Check the state store; nothing more is written to the connection."))
+            trouble = notes.trouble("routes.state-unreadable", run.instance, run.instance_id,
+                                    f"the ownership ledger of {target.label} cannot be saved", str(exc),
+                                    "Check the state store; nothing more is written to the connection.")
             if target.applied is None:
-                return
+                return [trouble]
+            found = [trouble]
+        else:
+            found = []
         result = target.applied
         notice = notes.changed(run.instance, run.instance_id, decision, result)
         if notice is not None:
-            run.findings.append(notice)
+            found.append(notice)
         if not result.ok:
-            run.findings.append(notes.apply_failed(run.instance, run.instance_id, decision, result))
+            found.append(notes.apply_failed(run.instance, run.instance_id, decision, result))
+        return found
 
 
 def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,
@@ -409,7 +514,16 @@ def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateSto
                  resources: Iterable[tuple[str, str]], *, now: float | None = None,
                  resolver: DnsResolver | None = None, waiter: Waiter | None = None, session: Any = None
                  ) -> KeeperResult:
-    """Re-check the instances an event touched (``(type, id)`` resources); other events cost nothing."""
-    chosen = affected_instances(config, list(resources))
-    keeper = Keeper(config, factory, store, apply=True, now=now, resolver=resolver, waiter=waiter, session=session)
+    """Re-check what an event touched (``(type, id)`` resources); other events cost nothing.
+
+    A named instance is re-checked whole; an instance chosen because of a route table it routes
+    through has only the named tables read again (a partial run, see the module docstring).
+    """
+    resources = list(resources)
+    chosen = affected_instances(config, resources)
+    instances = {rid for rtype, rid in resources if rtype == "cr-instance"}
+    tables = frozenset(rid for rtype, rid in resources if rtype == "route-table")
+    scoped = {i.instance_id: tables for i in chosen if i.instance_id not in instances} if tables else {}
+    keeper = Keeper(config, factory, store, apply=True, now=now, resolver=resolver, waiter=waiter, session=session,
+                    tables=scoped)
     return keeper.run(chosen)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from acrguard.state.base import StateStore
 
 JOB = WHITELIST_GUARD  # the job name the alert pipeline and the handler use
+#: instances checked at the same time in a sweep (each instance's own reads and writes stay in order)
+SWEEP_WORKERS = 8
 #: ActionTrail event names that change an instance's internet endpoint or its whitelist
 RELEVANT_EVENTS = frozenset(name.lower() for name in (
     "CreateInstanceEndpointAclPolicy", "DeleteInstanceEndpointAclPolicy", "UpdateInstanceEndpointStatus",
@@ -127,11 +130,24 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,
-              now: float | None = None, resolver: DnsResolver | None = None) -> WhitelistResult:
-    """Check every instance with a ``whitelist:`` section; ``apply`` False previews (writes neither cloud nor state)."""
+              now: float | None = None, resolver: DnsResolver | None = None,
+              workers: int = SWEEP_WORKERS) -> WhitelistResult:
+    """Check every instance with a ``whitelist:`` section; ``apply`` False previews (writes neither cloud nor state).
+
+    Instances are independent (each has its own endpoint and ACL), so up to ``workers`` are checked
+    at the same time; inside one instance the read, the plan and the writes keep their order (adds
+    before removals). The runs come back in config order.
+    """
     moment = time.time() if now is None else now
-    runs = tuple(check_instance(config, instance, factory, store, apply=apply, now=moment, resolver=resolver)
-                 for instance in config.instances if instance.whitelist is not None)
+    chosen = [instance for instance in config.instances if instance.whitelist is not None]
+
+    def check(instance: InstanceConfig) -> InstanceRun:
+        return check_instance(config, instance, factory, store, apply=apply, now=moment, resolver=resolver)
+
+    if len(chosen) <= 1 or workers <= 1:
+        return WhitelistResult(tuple(check(instance) for instance in chosen), config.dry_run)
+    with ThreadPoolExecutor(max_workers=min(workers, len(chosen)), thread_name_prefix="acrguard-acl") as pool:
+        runs = tuple(pool.map(check, chosen))
     return WhitelistResult(runs, config.dry_run)
 
 

@@ -246,3 +246,23 @@ def test_a_failed_add_holds_back_the_removals(cloud, factory, waiter, marker):
     assert [f.code for f in result.failures] == ["QuotaExceeded"] and not result.transient
     assert result.skipped == ["100.118.28.0/24"] and not result.deleted
     assert ("100.118.28.0/24", f"{marker}oss", "Available", "ri-1") in table(factory)
+
+
+def test_a_create_that_settles_at_once_costs_one_status_poll(cloud, factory, waiter, marker):
+    """The status read that checks a create took effect is also its wait: one poll per write when settled."""
+    cloud.backend("vpc", ACCOUNT, REGION).delay = 0
+    target = vbr_target(factory, waiter)
+    plan = target.plan(DESIRED, target.read_managed(marker))
+    mark = cloud.requests.last_seq()
+    assert target.apply(plan).ok
+    assert cloud.requests.count(action="CreateRouteEntry", since=mark) == 5
+    assert cloud.requests.count(action="DescribeRouteEntryList", since=mark) == 5
+
+
+def test_a_pending_create_is_polled_again_only_after_an_interval(cloud, factory, waiter, marker):
+    """An entry seen Pending by that first read is next read one interval later (2 s to settle: 3 reads)."""
+    target = vbr_target(factory, waiter)
+    plan = target.plan(DESIRED, target.read_managed(marker))
+    mark = cloud.requests.last_seq()
+    assert target.apply(plan).ok
+    assert cloud.requests.count(action="DescribeRouteEntryList", since=mark) == 5 * 3

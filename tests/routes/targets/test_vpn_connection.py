@@ -170,3 +170,24 @@ def test_throttling_is_absorbed_by_the_factory_retries(cloud, factory, waiter, m
     target = vpn_target(factory, waiter)
     assert target.apply(target.plan(DESIRED, target.read_managed(marker))).ok
     assert [r.fired for r in rules] == [2, 2]
+
+
+def test_a_change_reads_the_connection_before_and_after_its_write_and_no_more(cloud, factory, waiter, marker):
+    """Plan, the read of read-modify-write, the write, and the read-back that also gives the final state."""
+    target = vpn_target(factory, waiter)
+    mark = cloud.requests.last_seq()
+    assert target.apply(target.plan(DESIRED, target.read_managed(marker))).ok
+    assert [r.action for r in cloud.requests.filter(product="vpc", since=mark)] == [
+        "DescribeVpnConnection", "DescribeVpnConnection", "ModifyVpnConnectionAttribute", "DescribeVpnConnection"]
+
+
+def test_a_change_already_in_place_is_verified_by_the_read_before_the_write(cloud, factory, waiter, marker):
+    """When the re-read shows the planned list, nothing is written and nothing more is read."""
+    target = vpn_target(factory, waiter)
+    plan = target.plan({("100.118.28.0/24", "oss")}, target.read_managed(marker))
+    set_local_subnet(cloud, factory, "192.168.0.0/16,100.118.28.0/24")
+    mark = cloud.requests.last_seq()
+    result = target.apply(plan)
+    assert result.ok and result.already_present == ["100.118.28.0/24"] and result.owned_after == {
+        "100.118.28.0/24": "oss"}
+    assert [r.action for r in cloud.requests.filter(product="vpc", since=mark)] == ["DescribeVpnConnection"]

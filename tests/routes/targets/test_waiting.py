@@ -48,3 +48,15 @@ def test_retrying_retries_busy_codes_only_and_reraises_at_the_end():
     with pytest.raises(CloudCallError, match="QuotaExceeded"):
         waiter.retrying(broken, {"IncorrectRouteEntryStatus"})
     assert slept == []
+
+
+def test_until_after_a_failed_check_waits_one_interval_before_the_first_poll():
+    """``known_false``: the caller just saw the condition fail, so polling starts after one interval."""
+    waiter, slept = recording_waiter(timeout_s=3)
+    polls = []
+    answers = iter([False, True])
+    assert waiter.until(lambda: polls.append(1) or next(answers), known_false=True) is True
+    assert slept == [1.0, 1.0] and len(polls) == 2
+    waiter, slept = recording_waiter(timeout_s=2)
+    assert waiter.until(lambda: False, known_false=True) is False
+    assert sum(slept) == 2

@@ -7,7 +7,8 @@ guarantees of ``RouteTarget.apply``:
 - if an entry of the target is still changing, wait for it before the first write;
 - adds first; removals only when every add succeeded; replacement adds after their removal;
 - "already exists" on create and "not found" on delete are successes;
-- after each write, wait (bounded) until the entry is settled or gone;
+- after each write, wait (bounded) until the entry is settled or gone; the status read that checks
+  a create took effect also counts as the first poll, so a write that settles at once costs one poll;
 - a write answered with a "busy" code is retried (bounded); a transient failure stops the run.
 """
 
@@ -125,16 +126,22 @@ class EntryTarget:
     # -- one write ----------------------------------------------------------------------------------
     def _add(self, change: RouteChange, result: ApplyResult) -> None:
         created = self._write(change, "create", self._create, result)
-        if created and self._probe(change, result) is None:
-            # The token repeated one whose entry was deleted since (same change, same state): the API
-            # answered from its memory and created nothing. Create again with a fresh token.
-            fresh = client_token(change.client_token, "fresh", str(time.time_ns()))
-            change = dataclasses.replace(change, client_token=fresh)
-            created = self._write(change, "create", self._create, result)
+        status: str | None = None
+        probed = False
+        if created:
+            status, probed = self._probe(change, result), True
+            if status is None:
+                # The token repeated one whose entry was deleted since (same change, same state): the API
+                # answered from its memory and created nothing. Create again with a fresh token.
+                fresh = client_token(change.client_token, "fresh", str(time.time_ns()))
+                change = dataclasses.replace(change, client_token=fresh)
+                created, probed = self._write(change, "create", self._create, result), False
         if created is None:
             return
         (result.created if created else result.already_present).append(change.prefix)
-        self._wait(change, result, removal=False)
+        if probed and status == self.settled_status:
+            return  # the probe already saw the new entry settled: one poll per write
+        self._wait(change, result, removal=False, known_unsettled=probed)
 
     def _probe(self, change: RouteChange, result: ApplyResult) -> str | None:
         try:
@@ -164,13 +171,13 @@ class EntryTarget:
             result.failures.append(Failure(change.prefix, operation, exc.code or "Error", str(exc), False))
             return None
 
-    def _wait(self, change: RouteChange, result: ApplyResult, *, removal: bool) -> None:
+    def _wait(self, change: RouteChange, result: ApplyResult, *, removal: bool, known_unsettled: bool = False) -> None:
         def done() -> bool:
             status = self._status(change, removal=removal)
             return status is None if removal else status == self.settled_status
 
         try:
-            settled = self.waiter.until(done)
+            settled = self.waiter.until(done, known_false=known_unsettled)
         except CloudCallError as exc:
             result.failures.append(Failure(change.prefix, "wait", exc.code or "Error", str(exc), True))
             raise _Stop from None

@@ -22,6 +22,8 @@ Applying
     items changed by others since the plan are kept), never an empty list, and nothing at all when the
     list already has the planned shape. Every write sets ``renegotiates_tunnel`` so the alert says so.
     A gateway still configuring from an earlier change (``VpnGateway.Configuring``) is waited for.
+    Reads: ``DescribeVpnConnection`` once to plan; when the plan changes something, once more before
+    the write (the read of read-modify-write) and once after it (the read-back that verifies it).
 A connection in destination-routing mode (``0.0.0.0/0`` on both sides) is not edited: every desired
 prefix is refused as ``unsupported`` (use VPN route entries there).
 """
@@ -153,7 +155,10 @@ class VpnConnectionSubnets:
         """Read-modify-write ``LocalSubnet`` with exactly the planned additions and removals."""
         if plan.target_key != self.key:
             raise ValueError(f"a plan for {plan.target_key} cannot be applied to {self.key}")
-        result = ApplyResult(self.key, owned_after=dict(plan.owned_after or {}))
+        # Until LocalSubnet is read back, every prefix this plan adds or removes may be listed: the
+        # ledger keeps them all, so a failed removal never leaves a prefix that nobody owns.
+        unsure = {**dict(plan.owned_after or {}), **{c.prefix: c.family for c in plan.removes}}
+        result = ApplyResult(self.key, owned_after=unsure)
         if plan.empty:
             return result
         try:
@@ -162,14 +167,13 @@ class VpnConnectionSubnets:
             after = [p for p in local if p not in removing] + [c.prefix for c in plan.adds if c.prefix not in local]
             result.already_present = [c.prefix for c in plan.adds if c.prefix in local]
             result.already_gone = [c.prefix for c in plan.removes if c.prefix not in local]
-            if after != local and after:
-                self._modify(local, after, result)
-            elif not after:
+            if not after:
                 result.skipped = sorted(removing)
                 result.failures.append(Failure("*", "modify", "EmptyLocalSubnet",
                                                "LocalSubnet would become empty; nothing was written", False))
                 return result
-            final = _split(self._read().local_subnet)
+            # The list read back after the write is the final state; with nothing to write it is the one just read.
+            final = self._modify(local, after, result) if after != local else local
         except TransientCloudError as exc:
             result.failures.append(Failure("*", "modify", exc.code or "Transient", str(exc), True))
             return result
@@ -185,15 +189,15 @@ class VpnConnectionSubnets:
         for prefix in missing:
             result.failures.append(Failure(prefix, "verify", "NotApplied", "LocalSubnet read back without the change",
                                            False))
-        result.owned_after = {p: f for p, f in (plan.owned_after or {}).items() if p in final}
+        result.owned_after = {p: f for p, f in unsure.items() if p in final}
         return result
 
-    def _modify(self, before: list[str], after: list[str], result: ApplyResult) -> None:
-        """Write ``after``; the token is derived from the change, so a retried write is deduplicated.
+    def _modify(self, before: list[str], after: list[str], result: ApplyResult) -> list[str]:
+        """Write ``after`` and return ``LocalSubnet`` as read back; a retried write is deduplicated by its token.
 
-        The same change made again later (A -> B, back to A, then A -> B) repeats the token, and the
-        API would answer from its memory without writing: when the list reads back unchanged, the
-        write is repeated once with a fresh token.
+        The token is derived from the change. The same change made again later (A -> B, back to A,
+        then A -> B) repeats it, and the API would answer from its memory without writing: when the
+        list reads back unchanged, the write is repeated once with a fresh token.
         """
         from alibabacloud_vpc20160428 import models
 
@@ -211,5 +215,7 @@ class VpnConnectionSubnets:
 
             self.waiter.retrying(attempt, self.busy_codes)
             result.renegotiates_tunnel = True
-            if _split(self._read().local_subnet) != before:
-                return
+            read_back = _split(self._read().local_subnet)
+            if read_back != before:
+                break
+        return read_back

@@ -26,9 +26,18 @@ class Waiter:
     interval_s: float = 2.0
     sleep: Callable[[float], None] = time.sleep
 
-    def until(self, probe: Callable[[], bool]) -> bool:
-        """Call ``probe`` until it returns True; False when the time is up."""
+    def until(self, probe: Callable[[], bool], *, known_false: bool = False) -> bool:
+        """Call ``probe`` until it returns True; False when the time is up.
+
+        ``known_false``: the caller has just seen the condition fail, so the first poll comes after
+        one interval rather than at once (a poll that could only repeat that answer is not made).
+        """
         slept = 0.0
+        if known_false:
+            if self.timeout_s <= 0:
+                return False
+            self.sleep(self.interval_s)
+            slept += self.interval_s
         while True:
             if probe():
                 return True
