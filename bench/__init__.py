@@ -1,1 +1,1 @@
-"""acrguard's benchmarks (not tests): ``python bench/run.py``; see ``docs/performance.md``."""
+"""acrguard's benchmarks (not tests): ``python bench/run.py``; see ``the README, section "Performance"``."""
