@@ -1,1 +1,1 @@
-"""acrguard's benchmarks (not tests): ``python bench/run.py``; see ``the README, section "Performance"``."""
+"""acrguard's benchmarks (not tests): ``python bench/run.py``; the README's Performance section explains them."""
