@@ -73,10 +73,11 @@ def diff_entries(*, target_key: str, target_type: str, label: str, desired: Mapp
                                     f"{key} is already used by {foreign[key].label}, which acrguard did not "
                                     "create; it is left alone"))
             continue
+        marker = current.marker_prefix + change.family
         change = dataclasses.replace(
-            change, marker=current.marker_prefix + change.family, next_hop=rules.next_hop,
-            after_removal=bool(present),
-            client_token=client_token(target_key, key, change.family, rules.next_hop, fingerprint),
+            change, marker=marker, next_hop=rules.next_hop, after_removal=bool(present),
+            # the marker names the instance: two instances sharing a table never reuse one token
+            client_token=client_token(target_key, key, marker, rules.next_hop, fingerprint),
             reason="next hop changed" if present else "desired")
         (replacements if present else adds).append(change)
 
