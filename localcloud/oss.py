@@ -75,6 +75,7 @@ from xml.sax.saxutils import escape
 from localcloud.errors import CloudError
 from localcloud.httpserver import QuietHandler, RunningServer
 from localcloud.service import Service
+from localcloud.signing import authorization_fields
 
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud, Principal
@@ -273,11 +274,7 @@ def parse_v4_authorization(header: str) -> V4Authorization:
     if not header.startswith(ALGORITHM + " "):
         raise OssError("InvalidArgument", "Authorization header is invalid: the local cloud accepts only "
                        f"{ALGORITHM} header signatures.", 400)
-    fields: dict[str, str] = {}
-    for part in header[len(ALGORITHM) + 1:].split(","):
-        name, sep, value = part.strip().partition("=")
-        if sep:
-            fields[name] = value
+    fields = authorization_fields(header, ALGORITHM)
     credential = fields.get("Credential", "").split("/")
     if len(credential) != 5 or not fields.get("Signature"):
         raise OssError("InvalidArgument", "Authorization header is invalid: expected Credential="

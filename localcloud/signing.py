@@ -37,16 +37,22 @@ class Acs3Authorization:
     signature: str
 
 
+def authorization_fields(header: str, algorithm: str) -> dict[str, str]:
+    """The ``Name=value`` fields after ``<algorithm> `` in an Authorization header (ACS3 and OSS V4)."""
+    fields: dict[str, str] = {}
+    for part in header[len(algorithm) + 1:].split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            fields[name] = value
+    return fields
+
+
 def parse_acs3_authorization(header: str) -> Acs3Authorization:
     """Split an ACS3 Authorization header, or raise ``IncompleteSignature``."""
     if not header.startswith(ACS3 + " "):
         raise CloudError("IncompleteSignature", "The request signature does not conform to Aliyun standards "
                          f"(unsupported algorithm in Authorization: expected {ACS3}).", 400)
-    fields: dict[str, str] = {}
-    for part in header[len(ACS3) + 1:].split(","):
-        key, sep, value = part.strip().partition("=")
-        if sep:
-            fields[key] = value
+    fields = authorization_fields(header, ACS3)
     missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
     if missing:
         raise CloudError("IncompleteSignature", "The request signature does not conform to Aliyun standards "
