@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -13,6 +14,7 @@ from acrguard.resolve import (
     NoSuchName,
     Resolved,
     ResolverSettings,
+    SharedResolutions,
     Unknown,
     _Query,
     combine,
@@ -233,3 +235,35 @@ def test_partial_answer_is_not_complete():
 def test_describe_summarizes_each_outcome(outcome, text):
     """describe() says what happened in one line."""
     assert text in describe(outcome)
+
+
+def test_a_run_resolves_a_shared_name_once_for_every_caller_at_the_same_time(cloud):
+    """Eight callers asking for a round-robin name side by side all get both addresses from one set of queries."""
+    settings = local_settings(cloud)
+    shared = SharedResolutions()
+    views = [shared.resolver(settings) for _ in range(8)]
+    before = cloud.dns.queries.count(RR + ".")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(lambda view: view.resolve(RR.upper() + "."), views))
+    assert all(isinstance(o, Resolved) and o.addresses == RR_ADDRESSES and o.complete for o in outcomes)
+    assert cloud.dns.queries.count(RR + ".") - before == settings.queries_per_name
+
+
+def test_a_run_resolves_a_name_again_under_other_settings(cloud):
+    """Different nameserver settings are different questions: each is asked once."""
+    shared = SharedResolutions()
+    one, two = local_settings(cloud, queries=1), local_settings(cloud, queries=2)
+    before = cloud.dns.queries.count("plain.example.com.")
+    for settings in (one, two, one, two):
+        assert shared.resolver(settings).resolve_all(["plain.example.com"])["plain.example.com"].addresses == \
+            frozenset({"192.0.2.10", "192.0.2.11"})
+    assert cloud.dns.queries.count("plain.example.com.") - before == 3
+
+
+def test_each_run_starts_with_fresh_answers(cloud):
+    """A new run asks DNS again, so a changed record is seen on the next run."""
+    settings = local_settings(cloud, queries=1)
+    assert SharedResolutions().resolver(settings).resolve("plain.example.com").addresses == \
+        frozenset({"192.0.2.10", "192.0.2.11"})
+    cloud.dns.set("plain.example.com", ["192.0.2.99"])
+    assert SharedResolutions().resolver(settings).resolve("plain.example.com").addresses == frozenset({"192.0.2.99"})

@@ -6,7 +6,10 @@ configured nameservers (default: the VPC resolvers 100.100.2.136 and 100.100.2.1
 ``../shared/reference/acr-network.md`` §4.1), so nothing but those servers is ever asked.
 
 A name is queried ``queries_per_name`` times, because a load-balanced name may answer one address
-per query (round robin); the addresses of every successful query are united.
+per query (round robin); the addresses of every successful query are united. Within one run,
+``SharedResolutions`` resolves each name once for all instances that ask, even at the same time:
+two instances querying a round-robin name side by side would otherwise split its answers between
+them, and each would see only part of the name's addresses.
 
 Semantics for callers that delete things (routes, ACL entries):
 
@@ -21,9 +24,11 @@ Semantics for callers that delete things (routes, ACL entries):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from acrguard.config.routes import RoutesConfig
@@ -118,6 +123,18 @@ def _text(name: object) -> str:
     return str(name).rstrip(".").lower()
 
 
+class NameResolver(Protocol):
+    """What the jobs need from a resolver (``DnsResolver``, or a run's shared view of one)."""
+
+    def resolve(self, name: str) -> Outcome:
+        """One outcome for ``name`` (never raises)."""
+        ...
+
+    def resolve_all(self, names: Iterable[str]) -> dict[str, Outcome]:
+        """One outcome per distinct name, in order (never raises)."""
+        ...
+
+
 @dataclass
 class DnsResolver:
     """Resolves A records against the configured nameservers only (``configure=False``)."""
@@ -141,7 +158,7 @@ class DnsResolver:
         Querying stops early after a timeout: a resolver that timed out is not asked again in the
         same run (the outcome is then at best a partial ``Resolved``).
         """
-        name = name.strip().rstrip(".").lower()
+        name = normalize_name(name)
         results: list[_Query] = []
         for _ in range(self.settings.queries_per_name):
             result = self._query_once(name)
@@ -186,6 +203,62 @@ class DnsResolver:
         if answer.rrset is None or len(answer.rrset) == 0:
             return _Query(no_such="no-data", cnames=cnames)
         return _Query(addresses=frozenset(rd.address for rd in answer.rrset), cnames=cnames)
+
+
+def normalize_name(name: str) -> str:
+    """The form a name is queried and cached in: no surrounding blanks, no trailing dot, lower case."""
+    return name.strip().rstrip(".").lower()
+
+
+class SharedResolutions:
+    """One run's resolutions: each name is resolved once per resolver settings, whoever asks first.
+
+    Callers that ask for a name another caller is resolving wait for that answer instead of
+    querying again, so instances checked side by side see the same addresses for a shared name
+    (e.g. the region's auth service). ``given`` (tests) replaces the resolver built from settings.
+    """
+
+    def __init__(self, given: NameResolver | None = None) -> None:
+        self._given = given
+        self._lock = threading.Lock()
+        self._resolvers: dict[ResolverSettings, NameResolver] = {}
+        self._outcomes: dict[tuple[ResolverSettings | None, str], Future[Outcome]] = {}
+
+    def resolver(self, settings: ResolverSettings) -> NameResolver:
+        """A resolver with ``settings`` whose answers are shared with every other caller of this run."""
+        return _SharedView(self, settings)
+
+    def resolve(self, settings: ResolverSettings, name: str) -> Outcome:
+        """The run's outcome for ``name`` under ``settings``, resolving it now if nobody has yet."""
+        key = (None if self._given is not None else settings, normalize_name(name))
+        with self._lock:
+            pending = self._outcomes.get(key)
+            owner = pending is None
+            if pending is None:
+                pending = self._outcomes[key] = Future()
+                resolver = self._given or self._resolvers.get(settings)
+                if resolver is None:
+                    resolver = self._resolvers[settings] = DnsResolver(settings)
+        if owner:
+            try:
+                pending.set_result(resolver.resolve(key[1]))
+            except BaseException as exc:  # a resolver never raises; if one does, waiters see it too
+                pending.set_exception(exc)
+        return pending.result()
+
+
+@dataclass(frozen=True)
+class _SharedView:
+    """``SharedResolutions`` seen as a ``NameResolver`` with fixed settings."""
+
+    shared: SharedResolutions
+    settings: ResolverSettings
+
+    def resolve(self, name: str) -> Outcome:
+        return self.shared.resolve(self.settings, name)
+
+    def resolve_all(self, names: Iterable[str]) -> dict[str, Outcome]:
+        return {name: self.resolve(name) for name in dict.fromkeys(names)}
 
 
 def _classify_no_nameservers(exc: Exception) -> _Query:

@@ -17,6 +17,8 @@ from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.routes.keeperworld import (
     ALL_PREFIXES,
+    AUTH_HOST,
+    AUTH_IPS,
     ENI,
     OSS_IP,
     VBR_TABLE,
@@ -145,3 +147,21 @@ def test_two_instances_sharing_a_connection_write_it_one_after_the_other(cloud, 
     # each instance's plan read, then one instance after the other: the read, the (slow) write, the read-back
     assert vpn == ["DescribeVpnConnection"] * 2 + ["DescribeVpnConnection", "ModifyVpnConnectionAttribute",
                                                    "DescribeVpnConnection"] * 2
+
+
+def test_instances_checked_side_by_side_resolve_the_shared_auth_name_once(cloud, factory, store, waiter, tmp_path):
+    """Two instances on the same round-robin auth name get the same, complete answer from one set of queries.
+
+    Asked separately and at the same time, they would split the name's answers between them and each
+    route only part of the auth service's addresses.
+    """
+    data = config_data(cloud, str(tmp_path / "state.db"))
+    [first] = data["instances"]
+    data["instances"].append({"name": OTHER_NAME, "instance_id": OTHER_ID, "routes": first["routes"]})
+    config = load_config_data(data)
+    before = cloud.dns.queries.count(AUTH_HOST + ".")
+    result = run_sweep(config, factory, store, now=0.0, waiter=waiter)
+    assert not result.failed
+    assert cloud.dns.queries.count(AUTH_HOST + ".") - before == config.instances[0].routes.queries_per_name
+    auth = sorted(f"{address}/32" for address in AUTH_IPS)
+    assert [sorted(run.desired.for_family("auth")) for run in result.runs] == [auth] * 2

@@ -54,3 +54,21 @@ def test_instances_are_read_side_by_side_and_each_keeps_adds_before_its_removal(
         assert sorted(mine[:2]) == sorted(("CreateInstanceEndpointAclPolicy", c) for c in declared(n))
         assert mine[2:] == [("DeleteInstanceEndpointAclPolicy", f"198.18.{n}.0/24")]
     assert len(writes(cloud)) == 12
+
+
+def test_a_hostname_in_every_acl_is_resolved_once_and_added_whole_to_each(cloud, factory, tmp_path):
+    """Four ACLs naming one round-robin host: one set of queries, and every instance allows both addresses."""
+    host, addresses = "idc-egress.example.com", ["198.51.100.7", "198.51.100.8"]
+    cloud.dns.set(host, addresses, rotate=True)
+    data = config_data(cloud, str(tmp_path / "state.db"), safety={"max_delete_share": 1.0})
+    data["instances"] = [{"name": name, "instance_id": iid, "whitelist": {
+        **data["instances"][0]["whitelist"], "policy": "enforce", "allowed_unmanaged": [OFFICE],
+        "queries_per_name": 4, "entries": [{"host": host, "comment": "idc egress"}]}}
+        for iid, name in INSTANCES]
+    result = run_sweep(load_config_data(data), factory, SqliteStateStore(tmp_path / "state.db"), now=0.0)
+    assert not result.failed
+    assert cloud.dns.queries.count(host + ".") == 4
+    for iid, _ in INSTANCES:
+        added = {r.params.get("Entry") for r in cloud.requests.filter(action="CreateInstanceEndpointAclPolicy")
+                 if r.params.get("InstanceId") == iid}
+        assert added == {f"{address}/32" for address in addresses}

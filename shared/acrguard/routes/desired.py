@@ -31,7 +31,7 @@ from acrguard.errors import ConfigError
 from acrguard.events.routing import ENDPOINT_KEEPER
 from acrguard.findings import Finding, Severity
 from acrguard.hysteresis import Decision, HoldPolicy, Observation, StepResult, Tracked, adopt, step
-from acrguard.resolve import DnsResolver, NoSuchName, Outcome, Resolved, ResolverSettings, describe
+from acrguard.resolve import DnsResolver, NameResolver, NoSuchName, Outcome, Resolved, ResolverSettings, describe
 from acrguard.routes.challenge import ProbeSettings, probe_auth_domain
 from acrguard.routes.discovery import discover
 from acrguard.routes.oss_ranges import (
@@ -335,7 +335,7 @@ def _dns_findings(instance_id: str, family: Family, outcome: Outcome) -> list[Fi
 
 
 def observe_instance(config: AcrguardConfig, instance: InstanceConfig, factory: ClientFactory, *,
-                     resolver: DnsResolver | None = None, session: Any = None,
+                     resolver: NameResolver | None = None, session: Any = None,
                      ranges: OssRangeTable | None = None) -> InstanceObservations:
     """Discover, probe and resolve everything one instance needs routed (never raises on cloud/DNS/HTTP failures).
 
@@ -412,7 +412,7 @@ def observe_instance(config: AcrguardConfig, instance: InstanceConfig, factory: 
 
 def desired_prefixes(config: AcrguardConfig, instance: InstanceConfig, factory: ClientFactory,
                      tracker: HysteresisTracker, *, now: float | None = None, commit: bool = True,
-                     resolver: DnsResolver | None = None, session: Any = None,
+                     resolver: NameResolver | None = None, session: Any = None,
                      ranges: OssRangeTable | None = None,
                      live: Mapping[Family, Iterable[str]] | None = None) -> DesiredPrefixes:
     """Observe one instance and turn it into desired prefixes, updating the hysteresis state.

@@ -26,7 +26,7 @@ from acrguard.resolve import NoSuchName, Outcome, Resolved, describe
 
 if TYPE_CHECKING:
     from acrguard.clients import ClientFactory
-    from acrguard.resolve import DnsResolver
+    from acrguard.resolve import NameResolver
 
 RUNNING = "RUNNING"
 _KEEP = "acrguard keeps the routes it already has for this endpoint until the address is observed again."
@@ -102,7 +102,7 @@ def _api_failure(instance_id: str, api: str, exc: CloudCallError) -> Finding:
 
 
 def discover(factory: ClientFactory, instance_id: str, region: str, *, linked_vpc_ids: Iterable[str] = (),
-             resolver: DnsResolver | None = None) -> Discovery:
+             resolver: NameResolver | None = None) -> Discovery:
     """Read the instance and its VPC endpoint through the SDK and cross-check the domains by DNS.
 
     Never raises for cloud or DNS failures: they become findings and an incomplete discovery

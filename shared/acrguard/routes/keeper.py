@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from acrguard.config.routes import ALL_FAMILIES, Family, RouteTableTarget, TransitRouterTarget
 from acrguard.errors import CloudCallError, StateError, TransientCloudError
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker
+from acrguard.resolve import ResolverSettings, SharedResolutions
 from acrguard.routes import findings as notes
 from acrguard.routes.desired import DesiredPrefixes, desired_prefixes, hysteresis_scope
 from acrguard.routes.exporting import export_instance
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from acrguard.clients import ClientFactory
     from acrguard.config.model import AcrguardConfig, InstanceConfig
     from acrguard.findings import Finding
-    from acrguard.resolve import DnsResolver
+    from acrguard.resolve import NameResolver
     from acrguard.routes.exports import ExportResult
     from acrguard.routes.oss_ranges import OssRangeTable
     from acrguard.routes.targets.waiting import Waiter
@@ -265,12 +266,14 @@ class Keeper:
     store: StateStore
     apply: bool = True
     now: float | None = None
-    resolver: DnsResolver | None = None
+    resolver: NameResolver | None = None
     waiter: Waiter | None = None
     session: Any = None
     ranges: OssRangeTable | None = None
     tables: Mapping[str, frozenset[str]] | None = None
     workers: int = DEFAULT_WORKERS
+    #: this run's DNS answers, shared by its instances (made anew by ``run``)
+    _resolutions: SharedResolutions = field(default_factory=SharedResolutions, init=False, repr=False)
 
     @property
     def writes(self) -> bool:
@@ -281,6 +284,7 @@ class Keeper:
         """Plan every instance, stop the run's removals if there are too many, then apply."""
         moment = time.time() if self.now is None else self.now
         chosen = [i for i in instances if i.routes is not None]
+        self._resolutions = SharedResolutions(self.resolver)
         with ThreadPoolExecutor(max_workers=max(1, self.workers), thread_name_prefix="acrguard-routes") as pool:
             started = [self._start(instance, moment, pool) for instance in chosen]
             planned = [pool.submit(self._plan, instance, run, reads, tracker, moment) if run.error is None else None
@@ -370,7 +374,8 @@ class Keeper:
                 live[route.family].add(route.prefix)
         try:
             desired = desired_prefixes(self.config, instance, self.factory, tracker, now=moment, commit=self.writes,
-                                       resolver=self.resolver, session=self.session, ranges=self.ranges,
+                                       resolver=self._resolutions.resolver(ResolverSettings.from_routes(instance.routes)),
+                                       session=self.session, ranges=self.ranges,
                                        live={family: frozenset(p) for family, p in live.items()})
         except StateError as exc:
             return self._stop(run, "routes.state-unreadable", "the hysteresis state cannot be used", str(exc),
@@ -487,7 +492,7 @@ class Keeper:
 
 
 def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,
-              now: float | None = None, resolver: DnsResolver | None = None, waiter: Waiter | None = None,
+              now: float | None = None, resolver: NameResolver | None = None, waiter: Waiter | None = None,
               session: Any = None) -> KeeperResult:
     """Check every instance with a ``routes:`` section; ``apply`` False previews (writes nothing)."""
     keeper = Keeper(config, factory, store, apply=apply, now=now, resolver=resolver, waiter=waiter, session=session)
@@ -512,7 +517,7 @@ def affected_instances(config: AcrguardConfig, resources: Iterable[tuple[str, st
 
 def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateStore,
                  resources: Iterable[tuple[str, str]], *, now: float | None = None,
-                 resolver: DnsResolver | None = None, waiter: Waiter | None = None, session: Any = None
+                 resolver: NameResolver | None = None, waiter: Waiter | None = None, session: Any = None
                  ) -> KeeperResult:
     """Re-check what an event touched (``(type, id)`` resources); other events cost nothing.
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from acrguard.events.routing import WHITELIST_GUARD
 from acrguard.findings import Finding, Severity
 from acrguard.hysteresis import Decision, HysteresisTracker, Observation, StepResult, step
-from acrguard.resolve import DnsResolver, NoSuchName, Outcome, Resolved, ResolverSettings, describe
+from acrguard.resolve import DnsResolver, NameResolver, NoSuchName, Outcome, Resolved, ResolverSettings, describe
 from acrguard.whitelist.marker import make_comment, owned_by
 from acrguard.whitelist.model import DesiredEntry, DesiredState, EndpointState
 
@@ -48,7 +48,7 @@ def resolver_settings(instance: InstanceConfig, whitelist: WhitelistConfig) -> R
 
 
 def resolve_hosts(instance: InstanceConfig, whitelist: WhitelistConfig,
-                  resolver: DnsResolver | None = None) -> dict[str, Outcome]:
+                  resolver: NameResolver | None = None) -> dict[str, Outcome]:
     """Resolve every hostname entry once (an empty dict when there are none; never raises)."""
     hosts = [e.host for e in whitelist.entries if e.host is not None]
     if not hosts:

@@ -23,9 +23,10 @@ from acrguard.events.routing import WHITELIST_GUARD
 from acrguard.findings import Actor, Finding, Severity
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker
 from acrguard.redact import mask_access_key_id, redact_text
+from acrguard.resolve import SharedResolutions
 from acrguard.whitelist import invariants
 from acrguard.whitelist.apply import ApplyResult, apply_plan
-from acrguard.whitelist.desired import compute_desired, resolve_hosts
+from acrguard.whitelist.desired import compute_desired, resolve_hosts, resolver_settings
 from acrguard.whitelist.identity import OwnIdentity, caller_identity, is_own
 from acrguard.whitelist.observe import observe_endpoint
 from acrguard.whitelist.plan import WhitelistPlan, build_plan
@@ -33,7 +34,7 @@ from acrguard.whitelist.plan import WhitelistPlan, build_plan
 if TYPE_CHECKING:
     from acrguard.clients import ClientFactory
     from acrguard.config.model import AcrguardConfig, InstanceConfig
-    from acrguard.resolve import DnsResolver
+    from acrguard.resolve import NameResolver
     from acrguard.state.base import StateStore
 
 JOB = WHITELIST_GUARD  # the job name the alert pipeline and the handler use
@@ -130,7 +131,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,
-              now: float | None = None, resolver: DnsResolver | None = None,
+              now: float | None = None, resolver: NameResolver | None = None,
               workers: int = SWEEP_WORKERS) -> WhitelistResult:
     """Check every instance with a ``whitelist:`` section; ``apply`` False previews (writes neither cloud nor state).
 
@@ -140,9 +141,12 @@ def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore,
     """
     moment = time.time() if now is None else now
     chosen = [instance for instance in config.instances if instance.whitelist is not None]
+    shared = SharedResolutions(resolver)  # a hostname in several ACLs is resolved once, the same for all
 
     def check(instance: InstanceConfig) -> InstanceRun:
-        return check_instance(config, instance, factory, store, apply=apply, now=moment, resolver=resolver)
+        assert instance.whitelist is not None
+        view = shared.resolver(resolver_settings(instance, instance.whitelist))
+        return check_instance(config, instance, factory, store, apply=apply, now=moment, resolver=view)
 
     if len(chosen) <= 1 or workers <= 1:
         return WhitelistResult(tuple(check(instance) for instance in chosen), config.dry_run)
@@ -154,7 +158,7 @@ def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore,
 def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateStore, instance_id: str,
                  event_name: str, actor: Actor | None, *, facts: Mapping[str, str] | None = None,
                  own_identity: OwnIdentity | None = None, now: float | None = None,
-                 resolver: DnsResolver | None = None) -> WhitelistResult:
+                 resolver: NameResolver | None = None) -> WhitelistResult:
     """Re-check (and, per policy, repair) the one instance an ActionTrail event touched.
 
     Events of other names, and instances without a ``whitelist:`` section, cost nothing. The
@@ -189,7 +193,7 @@ def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateSto
 
 
 def check_instance(config: AcrguardConfig, instance: InstanceConfig, factory: ClientFactory, store: StateStore, *,
-                   apply: bool, now: float, resolver: DnsResolver | None = None) -> InstanceRun:
+                   apply: bool, now: float, resolver: NameResolver | None = None) -> InstanceRun:
     """Observe, decide and (when ``apply``) write for one instance; never raises for cloud or state trouble."""
     whitelist = instance.whitelist
     assert whitelist is not None
