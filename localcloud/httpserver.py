@@ -33,11 +33,19 @@ class QuietHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class _Server(ThreadingHTTPServer):
+    """A listen backlog for many clients at once: with the default of 5, a burst of new connections
+    (16 workers opening theirs together) overflows it and the kernel drops SYNs, which clients resend
+    only after a second, so a call seems to take a second longer than it did."""
+
+    request_queue_size = 128
+
+
 class RunningServer:
     """A ``ThreadingHTTPServer`` serving in a daemon thread until ``stop``."""
 
     def __init__(self, handler_cls: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0) -> None:
-        self.httpd = ThreadingHTTPServer((host, port), handler_cls)
+        self.httpd = _Server((host, port), handler_cls)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                        name=f"localcloud-{handler_cls.__name__}", daemon=True)

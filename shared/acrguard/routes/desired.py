@@ -423,8 +423,14 @@ def desired_prefixes(config: AcrguardConfig, instance: InstanceConfig, factory: 
     """
     observed = sanitize(observe_instance(config, instance, factory, resolver=resolver, session=session,
                                          ranges=ranges))
+    return desired_from(observed, tracker, now=now, commit=commit, live=live)
+
+
+def desired_from(observed: InstanceObservations, tracker: HysteresisTracker, *, now: float | None = None,
+                 commit: bool = True, live: Mapping[Family, Iterable[str]] | None = None) -> DesiredPrefixes:
+    """The hysteresis step of ``desired_prefixes`` for an instance already observed (and sanitized)."""
     moment = tracker.clock() if now is None else now
-    steps = tracker.observe(hysteresis_scope(instance.instance_id),
+    steps = tracker.observe(hysteresis_scope(observed.instance_id),
                             {family: observed.observation(family) for family in ALL_FAMILIES},
                             now=moment, commit=commit, adopt_live=live_addresses(live))
     return build_desired(observed, steps)

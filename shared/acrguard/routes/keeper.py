@@ -13,7 +13,7 @@ Per instance with a ``routes:`` section, in three phases over the whole run:
    and after; then the IDC exports are rendered and written when they changed; findings for every
    change, refusal, failure and pressure.
 
-Concurrency: the reads of different targets and instances run side by side (``workers``, 8 by
+Concurrency: the reads of different targets and instances run side by side (``workers``, 16 by
 default), and so do the writes of different targets; the writes to one target (one table, one
 IPsec connection, also when several instances route through it) stay in order, one after another.
 The blast radius is still judged over the whole run, between planning everything and applying.
@@ -47,7 +47,7 @@ from acrguard.errors import CloudCallError, StateError, TransientCloudError
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker
 from acrguard.resolve import ResolverSettings, SharedResolutions
 from acrguard.routes import findings as notes
-from acrguard.routes.desired import DesiredPrefixes, desired_prefixes, hysteresis_scope
+from acrguard.routes.desired import DesiredPrefixes, desired_from, hysteresis_scope, observe_instance, sanitize
 from acrguard.routes.exporting import export_instance
 from acrguard.routes.ledger import load_ledgers, save_ledger
 from acrguard.routes.plan import BlastRadius, KeptRoute, TargetDecision, blast_radius, guard_target, under_pressure
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 
 JOB = notes.JOB
 #: reads (and writes to different targets) in flight at once in one run
-DEFAULT_WORKERS = 8
+DEFAULT_WORKERS = 16
 
 
 class RecordingTracker(HysteresisTracker):
@@ -358,7 +358,11 @@ class Keeper:
     def _plan(self, instance: InstanceConfig, run: InstanceRun,
               reads: list[tuple[TargetRun, Future[CurrentRoutes]]], tracker: RecordingTracker,
               moment: float) -> InstanceRun:
-        """Collect the reads, derive the desired prefixes (updating the hysteresis) and plan each target."""
+        """Observe the instance while its targets are read, then derive the desired prefixes (updating the
+        hysteresis, which adopts our live routes) and plan each target."""
+        resolver = self._resolutions.resolver(ResolverSettings.from_routes(instance.routes))
+        observed = sanitize(observe_instance(self.config, instance, self.factory, resolver=resolver,
+                                             session=self.session, ranges=self.ranges))
         live: dict[Family, set[str]] = {family: set() for family in ALL_FAMILIES}
         currents = {}
         for target, read in reads:
@@ -373,10 +377,8 @@ class Keeper:
             for route in current.managed:
                 live[route.family].add(route.prefix)
         try:
-            desired = desired_prefixes(self.config, instance, self.factory, tracker, now=moment, commit=self.writes,
-                                       resolver=self._resolutions.resolver(ResolverSettings.from_routes(instance.routes)),
-                                       session=self.session, ranges=self.ranges,
-                                       live={family: frozenset(p) for family, p in live.items()})
+            desired = desired_from(observed, tracker, now=moment, commit=self.writes,
+                                   live={family: frozenset(p) for family, p in live.items()})
         except StateError as exc:
             return self._stop(run, "routes.state-unreadable", "the hysteresis state cannot be used", str(exc),
                               "Repair or remove the hysteresis section of the state document.")
@@ -415,7 +417,7 @@ class Keeper:
                     if target.decision is not None]
 
         def writes(group: list[tuple[InstanceRun, TargetRun]]) -> int:
-            return sum(len(t.decision.plan.adds) + len(t.decision.plan.removes) for _, t in group if t.decision)
+            return sum(t.decision.plan.write_calls for _, t in group if t.decision)
 
         found: dict[int, list[Finding]] = {}
         # the longest write sequences start first, so the short ones fill in around them

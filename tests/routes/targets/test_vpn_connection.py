@@ -52,6 +52,7 @@ def test_first_apply_adds_our_prefixes_in_one_write_and_says_the_tunnel_renegoti
     target = vpn_target(factory, waiter)
     plan = target.plan(DESIRED, target.read_managed(marker))
     assert plan.renegotiates_tunnel and [c.prefix for c in plan.adds] == OURS
+    assert plan.write_calls == 1  # what the keeper schedules by: LocalSubnet is written whole
     result = target.apply(plan)
     assert result.ok and result.renegotiates_tunnel and writes() == 1
     assert local_subnet(factory) == ["192.168.0.0/16", *OURS]
@@ -67,7 +68,7 @@ def test_second_run_with_the_saved_ledger_plans_and_writes_nothing(cloud, factor
     mark = cloud.requests.last_seq()
     second = vpn_target(factory, waiter, owned=ledger)
     plan = second.plan(DESIRED, second.read_managed(marker))
-    assert plan.empty and not plan.renegotiates_tunnel and len(plan.unchanged) == 3
+    assert plan.empty and not plan.renegotiates_tunnel and len(plan.unchanged) == 3 and plan.write_calls == 0
     result = second.apply(plan)
     assert result.write_calls == 0 and not result.renegotiates_tunnel and writes(mark) == 0
 

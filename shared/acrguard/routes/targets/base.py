@@ -180,11 +180,20 @@ class TargetPlan:
     renegotiates_tunnel: bool = False
     owned_after: Mapping[str, Family] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the target is written whole in one call (an IPsec connection's LocalSubnet), not entry by entry
+    written_whole: bool = False
 
     @property
     def empty(self) -> bool:
         """True when applying would write nothing."""
         return not self.adds and not self.removes
+
+    @property
+    def write_calls(self) -> int:
+        """The cloud writes applying takes: one per change, or one when the target is written whole."""
+        if self.empty:
+            return 0
+        return 1 if self.written_whole else len(self.adds) + len(self.removes)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (for ``routes plan --json`` and alerts)."""

@@ -147,7 +147,7 @@ class VpnConnectionSubnets:
 
     def _plan(self, current: CurrentRoutes, **fields: Any) -> TargetPlan:
         plan = TargetPlan(target_key=self.key, target_type=self.target_type, label=self.label,
-                          marker_prefix=current.marker_prefix, **fields)
+                          marker_prefix=current.marker_prefix, written_whole=True, **fields)
         return dataclasses.replace(plan, renegotiates_tunnel=not plan.empty,
                                    extra={"local_subnet": tuple(current.extra.get("local_subnet", ()))})
 
