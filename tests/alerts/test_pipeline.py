@@ -207,3 +207,22 @@ def test_a_new_notice_does_not_wait_for_the_group_interval(cloud, alerts_config,
     second = finding(2, rule="routes.changed", severity=Severity.LOW, notice=True)
     invocation(config).process("whitelist", [first, second], {SCOPE})
     assert len(cloud.chat.accepted("wecom")) == 2
+
+
+def test_a_partial_report_is_told_and_resolves_nothing(cloud, alerts_config, invocation, store):
+    """The notices of a run cut short go out at once; the findings it did not report stay firing."""
+    config = alerts_config("wecom")
+    invocation(config).process("whitelist", [finding(0)], {SCOPE})
+    cloud.advance(config.group_interval_s + 1)
+    notice = finding(4, rule="whitelist.applied", severity=Severity.INFO, notice=True)
+    report = invocation(config).process("whitelist", [notice], (), partial=True)
+    assert report.resolved == () and report.new == (notice.fingerprint,)
+    assert not any("[RESOLVED]" in m.text for m in cloud.chat.accepted("wecom"))
+    group = store.section("alerts")["groups"][finding(0).group_key]
+    assert all(record["firing"] for record in group["findings"].values())
+
+
+def test_a_partial_report_still_names_only_the_job_s_own_findings(alerts_config, invocation):
+    """Partial or not, a finding of another job is refused."""
+    with pytest.raises(ValueError, match="belongs to job"):
+        invocation(alerts_config("wecom")).process("whitelist", [finding(0, job="audit")], (), partial=True)

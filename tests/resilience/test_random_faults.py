@@ -57,8 +57,8 @@ SWEEPS = 8
 WHITELIST = "whitelist_guard"
 AUDITOR = "pullkey_auditor"
 KEEPER = "endpoint_keeper"
-#: scheduled runs the keeper may need to converge after a change (a run that wrote something and then
-#: met a transient failure returns normally and leaves the rest to the next run)
+#: scheduled runs the keeper may need to converge after a change (a run cut short by a transient failure
+#: is retried by FC, at most twice, and then left to the next scheduled run)
 KEEPER_RUNS = 4
 #: how long (cloud seconds) route entries stay Pending/Creating/Deleting in the lingering test
 LINGER_S = 2.0

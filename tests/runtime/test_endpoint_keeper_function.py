@@ -156,3 +156,24 @@ def test_unusable_state_is_reported_once_and_nothing_is_written(cloud, config_pa
     assert outcome["events"][0]["status"] == "done"
     assert writes(cloud) == []
     assert any("routes.state-unreadable" in text for text in messages(cloud))
+
+
+def test_routes_cut_short_are_told_then_the_invocation_fails_so_fc_retries(cloud, factory, config_path):
+    """The second route write throttled past the SDK's retries: the first attempt tells the route it made and
+    fails; FC's retry routes the rest, and the first route's notice is not sent again."""
+    from acrguard.errors import TransientCloudError
+
+    path = config_path()
+    cloud.inject(action="CreateRouteEntry", code="Throttling.User", after=1, times=10)
+    with pytest.raises(TransientCloudError):
+        run(TIMER, path)
+    [made] = ours(vbr_routes(factory))
+    first = messages(cloud)
+    assert any("routes.changed" in text and f"+ {made}" in text for text in first)
+
+    cloud.faults.clear()
+    assert run(TIMER, path, "req-2")["events"][0]["status"] == "done"
+    assert ours(vbr_routes(factory)) == ALL_PREFIXES
+    later = messages(cloud)[len(first):]
+    assert any("routes.changed" in text for text in later)
+    assert not any(f"+ {made}" in text for text in later)

@@ -144,3 +144,29 @@ def test_a_permanent_error_is_reported_without_resolving_what_was_known(cloud, f
     assert result["events"][0]["status"] == "done"
     texts = [m.text for m in cloud.chat.accepted("dingtalk")]
     assert not any("RESOLVED" in t for t in texts)
+
+
+def test_a_write_cut_short_sends_what_was_done_then_fails_so_fc_retries(cloud, factory, config_path):
+    """Two entries to add, the second throttled past the SDK's retries: the first attempt tells the add it made
+    and fails the invocation; FC's retry makes the other add, and the first notice is not sent again."""
+    from acrguard.errors import TransientCloudError
+
+    data = yaml.safe_load(config_path.read_text())
+    data["instances"][0]["whitelist"]["entries"].append({"cidr": "192.0.2.0/24", "comment": "branch"})
+    data["alerts"]["channels"][0]["min_severity"] = "info"
+    config_path.write_text(yaml.safe_dump(data))
+    cloud.inject(action="CreateInstanceEndpointAclPolicy", code="Throttling.User", after=1, times=2)
+
+    with pytest.raises(TransientCloudError):
+        run(TIMER, config_path)
+    first = [m.text for m in cloud.chat.accepted("dingtalk")]
+    [added] = [e for e in ("198.51.100.0/24", "192.0.2.0/24") if e in acl(factory)]
+    assert any("changed the whitelist" in text and added in text for text in first)
+
+    retried = run(TIMER, config_path, "req-2")
+    assert retried["events"][0]["status"] == "done"
+    assert {"198.51.100.0/24", "192.0.2.0/24"} <= set(acl(factory))
+    later = [m.text for m in cloud.chat.accepted("dingtalk")][len(first):]
+    [other] = {"198.51.100.0/24", "192.0.2.0/24"} - {added}
+    assert any("changed the whitelist" in text and other in text for text in later)
+    assert not any(f"add {added}" in text for text in later)

@@ -84,23 +84,28 @@ class AlertPipeline:
         self.clock = clock or SystemClock()
         self.delivery = Delivery(config, transport or HttpClientTransport(), self.clock)
 
-    def process(self, job: str, findings: Iterable[Finding], scopes_observed: Iterable[str]) -> AlertRunReport:
-        """Record ``job``'s complete findings for ``scopes_observed``, then send what is due."""
+    def process(self, job: str, findings: Iterable[Finding], scopes_observed: Iterable[str], *,
+                partial: bool = False) -> AlertRunReport:
+        """Record ``job``'s complete findings for ``scopes_observed``, then send what is due.
+
+        ``partial``: ``findings`` are only some of what the job would find (the notices of what a run
+        cut short did): they are recorded and sent, and nothing resolves (``scopes_observed`` unused).
+        """
         if not job:
             raise ValueError("process() needs the job's name")
-        scopes = set(scopes_observed)
+        scopes = set() if partial else set(scopes_observed)
         current = list(findings)
         for finding in current:
             if finding.job and finding.job != job:
                 raise ValueError(f"finding {finding.rule} on {finding.resource} belongs to job {finding.job!r}, "
                                  f"not {job!r}")
-            if finding.scope not in scopes and state.ALL_SCOPES not in scopes:
+            if not partial and finding.scope not in scopes and state.ALL_SCOPES not in scopes:
                 raise ValueError(f"finding {finding.rule} on {finding.resource} has scope {finding.scope!r}, which "
                                  f"is not in scopes_observed {sorted(scopes)}; a job reports findings only for "
                                  "scopes it observed")
         now = self.clock.now()
         session = state.StateSession(self.store)
-        summary = session.change(lambda alerts: state.observe(alerts, job, current, scopes, now))
+        summary = session.change(lambda alerts: state.observe(alerts, job, current, scopes, now, resolve=not partial))
         report = AlertRunReport(job=job, new=summary.new, resolved=summary.resolved,
                                 still_firing=summary.still_firing)
         return self._flush(report, session)

@@ -133,16 +133,17 @@ class ObservationSummary:
 
 
 def observe(alerts: dict[str, Any], job: str, findings: Iterable[Finding], scopes: set[str],
-            now: float) -> ObservationSummary:
+            now: float, *, resolve: bool = True) -> ObservationSummary:
     """Record the complete set of ``job``'s findings in ``scopes``: absent ones resolve, others fire.
 
     Findings of other jobs, and of scopes this job did not observe, are left as they were;
     ``ALL_SCOPES`` ("*") in ``scopes`` means the job observed every scope it has (a full sweep).
+    ``resolve`` False: ``findings`` are only a part of what the job found; they fire, nothing resolves.
     """
     groups: dict[str, Any] = alerts["groups"]
     current = {f.fingerprint: f for f in findings}
     resolved: list[str] = []
-    for group in groups.values():
+    for group in groups.values() if resolve else ():
         for fp, record in group["findings"].items():
             observed = ALL_SCOPES in scopes or record["scope"] in scopes
             if record["job"] == job and observed and record["firing"] and fp not in current:

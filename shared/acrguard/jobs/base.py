@@ -38,12 +38,15 @@ class JobResult:
 
     ``scopes`` are the ``Finding.scope`` values observed successfully (findings of observed scopes
     that are absent now are resolved); ``changes`` are human-readable lines of what was written.
+    ``retry``: a transient failure left work undone after some was done; the handler sends the
+    findings (the notices of what was written) first, then fails the invocation so FC retries it.
     """
 
     findings: list[Finding] = field(default_factory=list)
     scopes: set[str] = field(default_factory=set)
     changes: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    retry: bool = False
 
 
 class Job(Protocol):

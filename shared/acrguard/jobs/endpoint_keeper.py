@@ -10,10 +10,10 @@ A ``CreateRouteEntry`` whose entry carries acrguard's marker (``acrguard:``) is 
 the echo of the keeper's own write (or an imitation of one, which the next sweep adopts under the
 usual hold), and re-checking after each of its own writes would only repeat the run.
 
-A transient failure (throttling, 5xx, network, entries still settling) raises
-``TransientCloudError`` so FC retries the invocation, but only when the run wrote nothing: a
-run that changed routes returns normally, so the change notices reach the alert pipeline, and
-the next run (timer or retry) finishes the rest.
+A transient failure (throttling, 5xx, network, entries still settling) fails the invocation so
+FC retries it. A run that wrote nothing raises at once; a run that changed routes first has its
+change notices sent (``JobResult.retry``: the handler sends the findings, then raises), so the
+retry, which finds those changes done, never leaves them untold.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ class EndpointKeeperJob:
                                       "changed; the invocation is retried (every write is idempotent)")
         return JobResult(findings=list(result.findings), scopes=set(result.observed_scopes), changes=changes,
                          summary={"instances": len(result.runs), "dry_run": result.dry_run,
-                                  "stopped": result.stopped.message if result.stopped else None})
+                                  "stopped": result.stopped.message if result.stopped else None},
+                         retry=result.transient)
 
 
 def own_write(routed: RouteResult) -> bool:

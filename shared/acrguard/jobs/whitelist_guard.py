@@ -39,11 +39,15 @@ class WhitelistGuardJob:
             merged.findings += part.findings
             merged.scopes |= part.scopes
             merged.changes += part.changes
+            merged.retry = merged.retry or part.retry
         return merged
 
     @staticmethod
     def _result(result: WhitelistResult) -> JobResult:
-        if result.transient:
+        changes = [f"{run.instance_id}: {op.action} {op.operation.entry}".strip()
+                   for run in result.runs if run.applied is not None
+                   for op in run.applied.results if op.outcome == "done"]
+        if result.transient and not changes:
             raise TransientCloudError("whitelist", "Transient", "a read or write failed transiently; "
                                       "the invocation is retried (adds are idempotent, the ACL was never emptied)")
         findings, scopes = [], set(result.observed_scopes)
@@ -57,11 +61,9 @@ class WhitelistGuardJob:
                 findings.extend(run.findings)
             else:
                 findings.extend(replace(f, scope=failure_scope) for f in run.findings)
-        changes = [f"{run.instance_id}: {op.action} {op.operation.entry}".strip()
-                   for run in result.runs if run.applied is not None
-                   for op in run.applied.results if op.outcome == "done"]
         return JobResult(findings=findings, scopes=scopes, changes=changes,
-                         summary={"instances": len(result.runs), "dry_run": result.dry_run})
+                         summary={"instances": len(result.runs), "dry_run": result.dry_run},
+                         retry=result.transient)
 
 
 JOB = WhitelistGuardJob()

@@ -5,7 +5,9 @@ Error policy (``shared/DESIGN.md``, "Bad input gets a clear error, never a crash
 * a malformed event or an invalid config is logged (with the event id) and reported once; the
   invocation returns normally, so FC does not retry it forever;
 * a transient cloud failure (throttling, 5xx, network, a lost state race) raises, so FC's async
-  retry runs the invocation again; the event's dedup claim is released first;
+  retry runs the invocation again; the event's dedup claim is released first. A job that changed
+  something before the failure returns ``JobResult.retry``: the notices of its changes are sent
+  (nothing else, nothing resolved), then the invocation raises the same way;
 * a permanent cloud error (e.g. ``NoPermission``) becomes a finding with the fix, and the event
   is marked done.
 
@@ -26,7 +28,8 @@ from acrguard.runtime.logs import DecisionLog
 
 
 class RetryLater(TransientCloudError):
-    """Another invocation holds this event: fail so FC retries it after the holder finished."""
+    """Fail so FC retries the invocation: another invocation holds this event, or a transient failure
+    left work undone after the findings of what was done were sent."""
 
 
 def initialize_job(job: str, context: Any) -> None:
@@ -133,6 +136,15 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
             complete(store, key, job=job)
             outcomes.append({"id": routed.correlation_id, "status": "failed", "error": str(exc)})
             continue
+        if result.retry:
+            # Cut short after changing something: tell what was changed (the notices), leave every other
+            # finding to the retry, which observes the whole again (so nothing resolves or fires twice).
+            report = pipeline.process(job, [f for f in result.findings if f.notice], (), partial=True)
+            release(store, key, job=job)  # the retry must not be taken for a duplicate
+            log.decision("transient-failure", changes=result.changes, alerts=report.summary(),
+                         retry="FC async retry, after telling what this attempt changed")
+            raise RetryLater(job, "PartlyDone", f"{job} changed {len(result.changes)} thing(s), then a read or "
+                             "write failed transiently; the invocation is retried for the rest")
         report = pipeline.process(job, result.findings, result.scopes | {f"job:{job}"})
         complete(store, key, job=job)
         log.decision("done", sweep=routed.sweep, findings=len(result.findings), changes=result.changes,
