@@ -68,6 +68,8 @@ def test_render_is_stable_one_action_per_line() -> None:
     ("cr:CreateRepoSyncRule", AccessLevel.WRITE),
     ("cr:ResetLoginPassword", AccessLevel.WRITE),
     ("cr:UpdateSourceRepository", AccessLevel.WRITE),
+    ("cr:ListRepositoryTag", AccessLevel.READ),  # the documented action of ListRepoTag and GetRepoTag
+    ("cr:GetScan", AccessLevel.READ),
 ])
 def test_reviewed_levels(action: str, level: AccessLevel) -> None:
     """Key actions carry the level a reviewer gave them (not only what their verb suggests)."""

@@ -37,7 +37,7 @@ def test_each_issue_becomes_a_finding_with_its_rule() -> None:
     assert dict(excess.labels) == {"policy": "AliyunContainerRegistryFullAccess", "policy_type": "System",
                                    "policy_version": "v1", "attachment": "group:ops", "statement": "0"}
     assert excess.title == ("acr-puller can do more than pull: registry write via AliyunContainerRegistryFullAccess "
-                            "Statement[0] (119 permissions)")
+                            "Statement[0] (121 permissions)")
     assert "via cr:* (wildcard) on *" in excess.details
     assert "RemoveUserFromGroup --UserName acr-puller --GroupName ops" in excess.fix
     assert "AcrguardPullOnly-cri-abc123" in excess.fix

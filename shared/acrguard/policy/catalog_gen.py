@@ -91,6 +91,10 @@ REVIEWED: dict[str, tuple[str, str, str | None]] = {
     "PullRepository": ("read", "registry", None),
     "PushRepository": ("write", "registry", None),
     "UpdateSourceRepository": ("write", "docs", "UpdateRepoSourceCodeRepo"),
+    # ListRepoTag and GetRepoTag are authorised as cr:ListRepositoryTag (Read) (doc-detail/145295,
+    # doc-detail/371968); GetRepoTagScanStatus as cr:GetScan (Read) (doc-detail/160558).
+    "ListRepositoryTag": ("read", "docs", "ListRepoTag"),
+    "GetScan": ("read", "docs", "GetRepoTagScanStatus"),
 }
 
 

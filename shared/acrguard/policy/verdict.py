@@ -281,7 +281,7 @@ def _notability(action: str) -> int:
 
 
 def _summary(items: tuple[ExcessItem, ...], examples: int = 4) -> str:
-    """``via cr:* (wildcard): 119 permissions beyond pull, including cr:PushRepository, …``."""
+    """``via cr:* (wildcard): 121 permissions beyond pull, including cr:PushRepository, …``."""
     patterns = list(dict.fromkeys(p for i in items for p in i.matched_by))
     kinds = {i.match for i in items}
     if MatchKind.NOT_ACTION in kinds:
