@@ -127,9 +127,10 @@ def keeper(instances: int) -> Figure:
         seconds, made, throttled, products, error = _measure("endpoint_keeper", cloud, config)
         bound, how = _bound(need, cloud, products, 1 + int(need.facts["writes on the busiest target"]))
     return _figure(f"endpoint sweep ({instances} instances x 4 targets)", seconds, bound, how, made, throttled, error,
-                   "The keeper reads every target and instance side by side (16 workers) and writes different "
-                   "targets side by side; the writes to one table follow one another, each checked by one status "
-                   "poll, after the instance's discovery. The bound counts neither the polls nor the discovery.")
+                   "The keeper reads every target and instance side by side (16 workers), each instance discovered "
+                   "while its targets are read, and writes different targets side by side; the writes to one table "
+                   "follow one another, each checked by one status poll. The bound counts neither the polls nor the "
+                   "discovery.")
 
 
 def whitelist(instances: int) -> Figure:
