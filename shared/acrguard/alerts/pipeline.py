@@ -105,24 +105,42 @@ class AlertPipeline:
                                  "scopes it observed")
         now = self.clock.now()
         session = state.StateSession(self.store)
-        summary = session.change(lambda alerts: state.observe(alerts, job, current, scopes, now, resolve=not partial))
+        token = uuid.uuid4().hex
+
+        def record(alerts: dict[str, Any]) -> tuple[state.ObservationSummary, bool]:
+            # the observation and the claim to deliver in one write (each write saves the whole document)
+            summary = state.observe(alerts, job, current, scopes, now, resolve=not partial)
+            return summary, state.take_delivery(alerts, token, now, DELIVERY_LEASE_S)
+
+        summary, taken = session.change(record)
         report = AlertRunReport(job=job, new=summary.new, resolved=summary.resolved,
                                 still_firing=summary.still_firing)
-        return self._flush(report, session)
+        return self._flush(report, session, token, taken=taken)
 
     def flush(self) -> AlertRunReport:
         """Send what is due without new observations (retries, repeats, held groups)."""
-        return self._flush(AlertRunReport(), state.StateSession(self.store))
+        return self._flush(AlertRunReport(), state.StateSession(self.store), uuid.uuid4().hex)
 
-    def _flush(self, report: AlertRunReport, session: state.StateSession) -> AlertRunReport:
-        token = uuid.uuid4().hex
-        if not self._take_delivery(session, token):
+    def _flush(self, report: AlertRunReport, session: state.StateSession, token: str, *,
+               taken: bool = False) -> AlertRunReport:
+        if not taken and not self._take_delivery(session, token):
             log.warning("alerts: another run is delivering (the state is shared); what is due stays for the next run")
             return report
+        delivered = False
         try:
-            return self._deliver(report, session)
+            report = self._deliver(report, session)
+            delivered = True
+            return report
         finally:
-            session.change(lambda alerts: state.release_delivery(alerts, token))
+            names = [c.name for c in self.config.channels]
+
+            def finish(alerts: dict[str, Any]) -> None:
+                # tidy up (after a delivery that ran to its end) and give the claim back, in one write
+                if delivered:
+                    state.collect_garbage(alerts, names, self.clock.now())
+                state.release_delivery(alerts, token)
+
+            session.change(finish)
 
     def _take_delivery(self, session: state.StateSession, token: str) -> bool:
         """Become the one run that delivers, waiting (bounded) while another run of any job does.
@@ -155,7 +173,5 @@ class AlertPipeline:
             session.change(settle)
             report.quiet_resolutions = len(plan.quiet)
         report.deliveries = self.delivery.deliver(plan, session)
-        names = [c.name for c in self.config.channels]
-        session.change(lambda alerts: state.collect_garbage(alerts, names, self.clock.now()))
         log.info("alerts: run finished %s", report.summary())
         return report
