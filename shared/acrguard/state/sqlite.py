@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,14 @@ CREATE TABLE IF NOT EXISTS acrguard_state (
 """
 
 
+#: how long a connection waits for another writer's lock before giving up
+_BUSY_TIMEOUT_S = 10.0
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc).lower() or "busy" in str(exc).lower()
+
+
 class SqliteStateStore(StateStore):
     """State in a SQLite file (created on first use, with its parent directory)."""
 
@@ -29,16 +38,40 @@ class SqliteStateStore(StateStore):
         try:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False,
+            self._db = sqlite3.connect(str(self.path), timeout=_BUSY_TIMEOUT_S, check_same_thread=False,
                                        isolation_level=None)
-            # Write-ahead log, synced at checkpoints: a commit costs a write, not an fsync, and a crash
-            # still leaves the last committed document or the one before it, never a torn one.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._use_write_ahead_log()
             self._db.execute(_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            if _locked(exc):
+                raise StateError(f"state file {self.path} stayed locked by another writer for "
+                                 f"{_BUSY_TIMEOUT_S:.0f} s ({exc}); nothing was changed, try again") from None
+            raise StateError(f"state file {self.path} is not a usable SQLite database ({exc}); "
+                             "it was left untouched: move it aside to start with empty state") from None
         except sqlite3.DatabaseError as exc:
             raise StateError(f"state file {self.path} is not a usable SQLite database ({exc}); "
                              "it was left untouched: move it aside to start with empty state") from None
+
+    def _use_write_ahead_log(self) -> None:
+        """Switch the file to write-ahead logging, once (the mode is stored in the file).
+
+        A commit then costs a write, not an fsync, and a crash still leaves the last committed
+        document or the one before it, never a torn one. Switching needs the file to itself, and
+        SQLite does not wait for that (no busy timeout): two connections opening a new file at the
+        same moment would see "database is locked", so the switch is retried until the timeout.
+        """
+        deadline = time.monotonic() + _BUSY_TIMEOUT_S
+        while True:
+            try:
+                (mode,) = self._db.execute("PRAGMA journal_mode").fetchone()
+                if str(mode).lower() != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
+        self._db.execute("PRAGMA synchronous=NORMAL")
 
     def load(self) -> Snapshot:
         """Read the document; a row that is not a JSON object is reported, not replaced."""
