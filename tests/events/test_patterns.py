@@ -106,3 +106,20 @@ def test_actiontrail_patterns_use_type_suffixes_and_event_names():
     assert pattern["type"] == [{"suffix": ":ActionTrail:ApiCall"}, {"suffix": ":ActionTrail:ConsoleOperation"}]
     assert "CreateAccessKey" in pattern["data"]["eventName"]
     assert trigger_patterns("image_advisor") == [{"source": ["acs.cr"], "type": ["cr:Artifact:PushCompleted"]}]
+
+
+def _as_published_by_actiontrail(event: dict) -> dict:
+    """The same record in the form EventBridge's ActionTrail page documents for every product:
+    ``type`` ``actiontrail:ActionTrail:<category>`` (doc-detail/204963), from ``acs.actiontrail``."""
+    category = event["type"].rsplit(":", 1)[-1]
+    return {**event, "source": "acs.actiontrail", "type": f"actiontrail:ActionTrail:{category}"}
+
+
+@pytest.mark.parametrize(("job", "event"), [(j, e) for j, e in sample_events() if ":ActionTrail:" in e["type"]],
+                         ids=lambda v: v if isinstance(v, str) else v["id"])
+def test_records_typed_as_actiontrail_pass_the_same_trigger_and_route(job, event):
+    """Whichever product prefix the type carries (``ram:`` or ``actiontrail:``), the record reaches its job."""
+    published = _as_published_by_actiontrail(event)
+    for other in JOBS:
+        assert any(matches(p, published) for p in trigger_patterns(other)) is (other == job), other
+    assert job in route(decode_event(published)).functions

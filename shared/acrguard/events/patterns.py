@@ -28,7 +28,9 @@ def trigger_patterns(job: str) -> list[dict[str, Any]]:
     """The EventBridge filter pattern(s) that let through exactly ``job``'s events (one per event kind).
 
     ActionTrail events are matched by ``type`` suffix and ``data.eventName``, not by ``source``:
-    the source of RAM events on EventBridge is unconfirmed (``shared/reference/events-fc.md`` §6.4).
+    the source of RAM events on EventBridge is unconfirmed (``shared/reference/events-fc.md`` §6.4),
+    and the type's prefix is ``actiontrail:`` on EventBridge's ActionTrail page
+    (https://www.alibabacloud.com/help/en/doc-detail/204963.htm) but the product in its samples.
     """
     if job not in JOBS:
         raise ValueError(f"unknown job {job!r}; known: {', '.join(JOBS)}")
