@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -13,16 +14,24 @@ from acrguard.deploy.syaml import load
 from acrguard.functions import FUNCTIONS
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA_PATH = REPO.parent / "shared" / "reference" / "fc3-schema.json"
+SCHEMA_PATH = REPO / "deploy" / "fc3-schema.json"  # vendored: see deploy/fc3-schema.SOURCE.md
+HANDBOOK_SCHEMA = REPO.parent / "shared" / "reference" / "fc3-schema.json"
+SCHEMA_SHA256 = "898f3c98627525d28323fe8bd575c64c8d91c2324b1ad448882e5a9487b7ed15"
 RESOURCES = load(REPO / "s.yaml")
 BY_NAME = {r.function_name: r for r in RESOURCES}
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
-    if not SCHEMA_PATH.exists():
-        pytest.skip(f"{SCHEMA_PATH} (the team handbook's copy of the fc3 schema) is not beside the repo")
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def test_the_vendored_schema_is_the_recorded_copy():
+    """The schema in the repo is byte for byte the copy its SOURCE file names (and the handbook's, when present)."""
+    data = SCHEMA_PATH.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == SCHEMA_SHA256
+    if HANDBOOK_SCHEMA.exists():
+        assert HANDBOOK_SCHEMA.read_bytes() == data
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.resource)
