@@ -15,12 +15,11 @@ from typing import Any
 
 import click
 
+from acrguard.cli._sysexits import EX_TEMPFAIL, EX_UNAVAILABLE
 from acrguard.errors import ConfigError, StateError
 from acrguard.findings import Finding, Severity
 
 EXIT_CONFIG = 2
-EXIT_UNAVAILABLE = 69
-EXIT_TEMPFAIL = 75
 
 Sweep = Callable[[Any, Any, Any, bool], Any]  # (config, factory, store, apply) -> result
 
@@ -28,7 +27,7 @@ Sweep = Callable[[Any, Any, Any, bool], Any]  # (config, factory, store, apply) 
 def exit_code(*, failed: bool, transient: bool, planned: bool, findings: list[Finding]) -> int:
     """The exit code of a plan or apply run (see the module docstring)."""
     if failed:
-        return EXIT_TEMPFAIL if transient else EXIT_UNAVAILABLE
+        return EX_TEMPFAIL if transient else EX_UNAVAILABLE
     serious = any(f.severity.at_least(Severity.MEDIUM) for f in findings)
     return 1 if planned or serious else 0
 
@@ -53,7 +52,7 @@ def run(config_file: str, as_json: bool, *, apply: bool, sweep: Sweep, to_json: 
         store = open_store(config.state, factory)
     except StateError as exc:
         click.echo(f"state: {exc}", err=True)
-        raise SystemExit(EXIT_UNAVAILABLE) from None
+        raise SystemExit(EX_UNAVAILABLE) from None
     try:
         result = sweep(config, factory, store, apply)
     finally:

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from acrguard.cli._sysexits import EX_CONFIG, EX_NOINPUT, SysexitsCommand
 from acrguard.clients import ClientFactory
 from acrguard.config import load_config
 from acrguard.errors import CloudCallError, ConfigError
@@ -24,25 +25,10 @@ from acrguard.pullkeys.audit import AuditResult, IdentityAudit, PullKeyAuditor
 #: Rules of the policy engine's findings: their fix is the identity's one least-privilege fix.
 ENGINE_RULES = frozenset(RULES.values())
 
-EX_USAGE = 64
-EX_NOINPUT = 66
 EX_UNAVAILABLE = 69
-EX_CONFIG = 78
 
 _PHASES = {"discover": "Listing AccessKeys", "policies": "Reading policies", "owners": "Finding key owners",
            "keys": "Listing AccessKeys", "audit": "Judging pull users"}
-
-
-class _SysexitsCommand(click.Command):
-    """A command whose usage errors exit 64, not click's 2 (which would read as FAIL)."""
-
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            exc.exit_code = EX_USAGE
-            raise
 
 
 class _ProgressBars:
@@ -69,7 +55,7 @@ class _ProgressBars:
             self.bar = None
 
 
-@click.command("audit", cls=_SysexitsCommand)
+@click.command("audit", cls=SysexitsCommand)
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
               help="acrguard config file (its pull_keys section says where pull keys are)")
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object instead of text")

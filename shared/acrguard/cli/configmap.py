@@ -6,10 +6,10 @@ import json
 
 import click
 
+from acrguard.cli._sysexits import EX_NOINPUT
 from acrguard.pullkeys.configmap import lint_file
 
 #: Exit code when the file cannot be read at all (sysexits EX_NOINPUT).
-EXIT_UNREADABLE = 66
 
 
 @click.group("configmap")
@@ -34,7 +34,7 @@ def lint(file: str, as_json: bool) -> None:
             click.echo(json.dumps({"source": file, "readable": False, "error": reason}, indent=2))
         else:
             click.echo(f"{file}: cannot read: {reason}", err=True)
-        raise SystemExit(EXIT_UNREADABLE) from None
+        raise SystemExit(EX_NOINPUT) from None
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         raise SystemExit(report.exit_code)

@@ -17,12 +17,12 @@ from typing import Any
 
 import click
 
+from acrguard.cli._sysexits import EX_NOINPUT
 from acrguard.events.decode import MAX_EVENT_BYTES, decode_events
 from acrguard.events.errors import MalformedEventError
 from acrguard.events.routing import JOBS, RouteResult, route
 
 EXIT_MALFORMED = 2
-EXIT_UNREADABLE = 66
 
 
 @click.group("event")
@@ -78,7 +78,7 @@ def explain(file: str, as_json: bool) -> None:
         raw = _read(file)
     except OSError as exc:
         click.echo(f"cannot read {file}: {exc.strerror or exc}", err=True)
-        raise SystemExit(EXIT_UNREADABLE) from None
+        raise SystemExit(EX_NOINPUT) from None
     try:
         if len(raw) > MAX_EVENT_BYTES:
             raise MalformedEventError(f"event is more than {MAX_EVENT_BYTES} bytes, the most acrguard accepts "

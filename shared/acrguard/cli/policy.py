@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from acrguard.cli._sysexits import EX_DATAERR, EX_NOINPUT, EX_USAGE, SysexitsCommand
 from acrguard.errors import BadInputError
 from acrguard.policy.document import PolicyDocumentError
 from acrguard.policy.evaluate import AttachedPolicy
@@ -23,22 +24,7 @@ from acrguard.policy.report import render_json, render_text
 from acrguard.policy.system_policies import system_policy
 from acrguard.policy.verdict import audit_policies
 
-EX_USAGE = 64
-EX_DATAERR = 65
-EX_NOINPUT = 66
 _INSTANCE_ID = re.compile(r"^cri-[a-z0-9]+$")
-
-
-class _SysexitsCommand(click.Command):
-    """A command whose usage errors exit 64, not click's 2 (which would read as FAIL)."""
-
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            exc.exit_code = EX_USAGE
-            raise
 
 
 @click.group("policy")
@@ -52,7 +38,7 @@ def _instance_id(_ctx: click.Context, _param: click.Parameter, value: str | None
     return value
 
 
-@command.command("check", cls=_SysexitsCommand)
+@command.command("check", cls=SysexitsCommand)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object (verdict, severity, findings, fix)")
 @click.option("--instance-id", callback=_instance_id, metavar="cri-…",
