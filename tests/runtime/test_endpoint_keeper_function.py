@@ -13,14 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from alibabacloud_vpc20160428 import models as vpc_models
 
 from acrguard.clients import call
-from acrguard.functions import function
-from acrguard.runtime.local import invoke, make_context
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.routes.keeperworld import ALL_PREFIXES, ENI, VBR_TABLE, config_data, keeper_world, ours, vbr_routes, writes
+from tests.runtime.helpers import dingtalk_channel, run_function, write_config
 
 DING = "dingtokenkeeper000001"
 NEW_ENI = "192.168.10.77"
@@ -41,19 +39,14 @@ def world():
 def config_path(cloud, tmp_path):
     def write(**options) -> Path:
         data = config_data(cloud, str(tmp_path / "state.db"), **options)
-        data["alerts"] = {"group_interval_s": 1, "repeat_interval_s": 3600, "channels": [
-            {"name": "ops", "type": "dingtalk",
-             "url": f"http://{cloud.endpoints()['chat']}/dingtalk/robot/send?access_token={DING}"}]}
-        path = tmp_path / "acrguard.yaml"
-        path.write_text(yaml.safe_dump(data), encoding="utf-8")
-        return path
+        data["alerts"] = {"group_interval_s": 1, "repeat_interval_s": 3600, "channels": [dingtalk_channel(cloud, DING)]}
+        return write_config(tmp_path, data)
 
     return write
 
 
 def run(event: bytes, config_path: Path, request_id: str = "req-1"):
-    spec = function("endpoint_keeper")
-    return invoke(spec, event, make_context(spec, REGION, ACCOUNT, request_id=request_id), config_path)
+    return run_function("endpoint_keeper", event, config_path, request_id)
 
 
 def link_event() -> bytes:

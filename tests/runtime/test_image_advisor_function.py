@@ -14,12 +14,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
-from acrguard.functions import function
-from acrguard.runtime.local import invoke, make_context
 from support import ACCOUNT, INSTANCE_ID, INSTANCE_NAME, REGION
 from tests.advisor.helpers import LARGE, SMALL, advisor_world, config_data
+from tests.runtime.helpers import dingtalk_channel, run_function, write_config
 
 DING = "dingtokenadvisor00001"
 FIXTURE = Path(__file__).resolve().parents[1] / "events" / "fixtures" / "cr_artifact_push_completed.json"
@@ -34,13 +32,10 @@ def world():
     return data
 
 
-def write_config(cloud, tmp_path, advisor: dict) -> Path:
+def advisor_config(cloud, tmp_path, advisor: dict) -> Path:
     data = config_data(cloud, str(tmp_path / "state.db"), advisor)
-    data["alerts"] = {"channels": [{"name": "ops", "type": "dingtalk",
-                                    "url": f"http://{cloud.endpoints()['chat']}/dingtalk/robot/send?access_token={DING}"}]}
-    path = tmp_path / "acrguard.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
+    data["alerts"] = {"channels": [dingtalk_channel(cloud, DING)]}
+    return write_config(tmp_path, data)
 
 
 def pushed(cloud, repository: str, tag: str, size: int) -> bytes:
@@ -58,8 +53,7 @@ def pushed(cloud, repository: str, tag: str, size: int) -> bytes:
 
 
 def run(event: bytes, config_path: Path, request_id: str = "req-1"):
-    spec = function("image_advisor")
-    return invoke(spec, event, make_context(spec, REGION, ACCOUNT, request_id=request_id), config_path)
+    return run_function("image_advisor", event, config_path, request_id)
 
 
 def messages(cloud) -> list:
@@ -69,7 +63,7 @@ def messages(cloud) -> list:
 def test_a_large_push_is_reported_once(cloud, tmp_path):
     """One message for a large push; a re-push of the tag, a duplicate delivery, another large tag of the same
     repository and a small push add none."""
-    config = write_config(cloud, tmp_path, {})
+    config = advisor_config(cloud, tmp_path, {})
     large = pushed(cloud, "apps/web", "v3", LARGE)
 
     first = run(large, config)
@@ -92,7 +86,7 @@ def test_a_large_push_is_reported_once(cloud, tmp_path):
 
 def test_enforce_creates_the_rule_once_and_says_so(cloud, tmp_path):
     """In enforce mode a large push creates one ACCELERATED_IMAGE rule and one message reports it."""
-    config = write_config(cloud, tmp_path, {"policy": "enforce"})
+    config = advisor_config(cloud, tmp_path, {"policy": "enforce"})
 
     result = run(pushed(cloud, "apps/web", "v3", LARGE), config)
     run(pushed(cloud, "apps/web", "v5", LARGE), config, "req-2")
@@ -104,7 +98,7 @@ def test_enforce_creates_the_rule_once_and_says_so(cloud, tmp_path):
 
 def test_the_daily_timer_sweeps_the_configured_repositories(cloud, tmp_path):
     """The timer runs the sweep: the large tag among the newest tags of apps/* is reported."""
-    config = write_config(cloud, tmp_path, {"repositories": ["apps/*"]})
+    config = advisor_config(cloud, tmp_path, {"repositories": ["apps/*"]})
     result = run(TIMER, config)
     assert result["events"][0]["status"] == "done" and result["events"][0]["findings"] == 1
     assert cloud.requests.count("cr", "ListRepository") == 1

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 from alibabacloud_ram20150501 import models as ram_models
 
 from acrguard.clients import call
-from acrguard.functions import function
-from acrguard.runtime.local import invoke, make_context
-from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET, base_world
+from support import ACCOUNT, base_world
+from tests.runtime.helpers import cloud_section, dingtalk_channel, run_function, write_config
 
 PULL_KEY, PULL_SECRET = "LTAI5tPullerKey0000001", "puller-secret-0001"
 DING = "dingtokenauditor000001"
@@ -33,24 +31,16 @@ def world():
 
 @pytest.fixture
 def config_path(cloud, tmp_path):
-    endpoints = cloud.endpoints()
-    data = {
-        "cloud": {"region": REGION, "endpoint": endpoints["openapi"], "protocol": "http",
-                  "credentials": {"access_key_id": ROOT_KEY, "access_key_secret": ROOT_SECRET},
-                  "retry": {"max_attempts": 2, "base_delay_ms": 5, "max_delay_ms": 20}},
+    return write_config(tmp_path, {
+        "cloud": cloud_section(cloud),
         "pull_keys": {"users": ["ack-puller"], "discover": False, "max_key_age_days": 365},
-        "alerts": {"channels": [{"name": "ops", "type": "dingtalk",
-                                 "url": f"http://{endpoints['chat']}/dingtalk/robot/send?access_token={DING}"}]},
+        "alerts": {"channels": [dingtalk_channel(cloud, DING)]},
         "state": {"path": str(tmp_path / "state.db")},
-    }
-    path = tmp_path / "acrguard.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
+    })
 
 
 def run(event: bytes, config_path, request_id: str = "req-1"):
-    spec = function("pullkey_auditor")
-    return invoke(spec, event, make_context(spec, REGION, ACCOUNT, request_id=request_id), config_path)
+    return run_function("pullkey_auditor", event, config_path, request_id)
 
 
 def test_full_access_granted_to_a_pull_user_is_a_high_finding_with_the_fix(cloud, factory, config_path):

@@ -14,9 +14,8 @@ import yaml
 from alibabacloud_cr20181201 import models as cr_models
 
 from acrguard.clients import call
-from acrguard.functions import function
-from acrguard.runtime.local import invoke, make_context
-from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET, base_world, make_factory
+from support import ACCOUNT, INSTANCE_ID, base_world, make_factory
+from tests.runtime.helpers import cloud_section, dingtalk_channel, run_function, write_config
 
 ALICE_KEY, ALICE_SECRET = "LTAI5tAliceKey00000001", "alice-secret-0001"
 DING = "dingtokenwhitelist0001"
@@ -35,27 +34,19 @@ def world():
 
 @pytest.fixture
 def config_path(cloud, tmp_path):
-    endpoints = cloud.endpoints()
-    data = {
-        "cloud": {"region": REGION, "endpoint": endpoints["openapi"], "oss_endpoint": endpoints["oss"],
-                  "protocol": "http", "credentials": {"access_key_id": ROOT_KEY, "access_key_secret": ROOT_SECRET},
-                  "retry": {"max_attempts": 2, "base_delay_ms": 5, "max_delay_ms": 20}},
+    return write_config(tmp_path, {
+        "cloud": cloud_section(cloud),
         "instances": [{"name": "test", "instance_id": INSTANCE_ID, "whitelist": {
             "policy": "enforce", "public_endpoint": "enabled",
             "entries": [{"cidr": "198.51.100.0/24", "comment": "office"}],
             "allowed_unmanaged": ["203.0.113.0/24"]}}],
-        "alerts": {"channels": [{"name": "ops", "type": "dingtalk",
-                                 "url": f"http://{endpoints['chat']}/dingtalk/robot/send?access_token={DING}"}]},
+        "alerts": {"channels": [dingtalk_channel(cloud, DING)]},
         "state": {"backend": "sqlite", "path": str(tmp_path / "state.db")},
-    }
-    path = tmp_path / "acrguard.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
+    })
 
 
 def run(event: bytes, config_path, request_id: str = "req-1"):
-    spec = function("whitelist_guard")
-    return invoke(spec, event, make_context(spec, REGION, ACCOUNT, request_id=request_id), config_path)
+    return run_function("whitelist_guard", event, config_path, request_id)
 
 
 def acl(factory) -> list[str]:
