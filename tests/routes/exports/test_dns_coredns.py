@@ -6,8 +6,7 @@ import ipaddress
 import re
 
 from acrguard.routes.exports import dns_coredns
-
-NAME = r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]+"
+from tests.routes.exports.syntax import NAME
 
 
 def parse(text: str) -> tuple[list[str], list[tuple[str, str]], list[str]]:

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from acrguard.routes.exports import dns_dnsmasq
+from tests.routes.exports.syntax import IPV4, NAME, entries
 
 # dnsmasq(8): --host-record=<name>[,<name>....],[<IPv4-address>],[<IPv6-address>][,<TTL>]; config lines drop "--".
-LINE = re.compile(r"^host-record=(?P<name>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]+),(?P<ip>\d+\.\d+\.\d+\.\d+)$")
+LINE = re.compile(rf"^host-record=(?P<name>{NAME}),(?P<ip>{IPV4})$")
 
 
 def parse(text: str) -> list[tuple[str, str]]:
-    """(name, address) of every option line; the rest are blank or ``#`` comment lines."""
-    entries = []
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        match = LINE.match(line)
-        assert match, f"not a dnsmasq host-record option: {line!r}"
-        ipaddress.IPv4Address(match["ip"])
-        entries.append((match["name"], match["ip"]))
-    return entries
+    """(name, address) of every entry; every other line is blank or a comment."""
+    found = entries(text, LINE, "dnsmasq host-record option")
+    return found
 
 
 def test_options_match_golden_and_dnsmasq_syntax(data, golden):

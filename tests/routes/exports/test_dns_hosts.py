@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from acrguard.routes.exports import dns_hosts
+from tests.routes.exports.syntax import IPV4, NAME, entries
 
 # hosts(5): IP_address canonical_hostname [aliases...]; '#' starts a comment.
-LINE = re.compile(r"^(?P<ip>\d+\.\d+\.\d+\.\d+)[ \t]+(?P<name>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]+)$")
+LINE = re.compile(rf"^(?P<ip>{IPV4})[ \t]+(?P<name>{NAME})$")
 
 
 def parse(text: str) -> list[tuple[str, str]]:
     """(address, name) of every entry; every other line is blank or a comment."""
-    entries = []
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        match = LINE.match(line)
-        assert match, f"not a hosts(5) entry: {line!r}"
-        ipaddress.IPv4Address(match["ip"])
-        entries.append((match["ip"], match["name"]))
-    return entries
+    found = entries(text, LINE, "hosts(5) entry")
+    return [(ip, name) for name, ip in found]
 
 
 def test_entries_match_golden_and_hosts5_syntax(data, golden):
