@@ -13,12 +13,15 @@ Robots come from the world (unknown tokens are refused as the platforms refuse t
 
     chat:
       dingtalk: {TOKEN: {secret: SEC..., keywords: [acrguard]}}
-      feishu:   {TOKEN: {secret: ..., keywords: [...]}}
+      feishu:   {TOKEN: {secret: ..., keywords: [...], answer: documented}}   # or current, legacy
       wecom:    {KEY: {}}
       slack:    {"T000/B000/XXXX": {}}
       webhook:  {NAME: {}}
 
-Behaviour, from ``../shared/reference/events-fc.md`` §4 unless marked otherwise:
+Behaviour, from the platforms' robot and webhook docs (DingTalk's custom robot pages on
+open.dingtalk.com; https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot;
+https://work.weixin.qq.com/api/doc/90000/90136/91770; https://api.slack.com/docs/rate-limits and
+Slack's incoming webhook docs) unless marked otherwise:
 
 * DingTalk: signature in the query (HMAC-SHA256 keyed with the secret over ``"{ms}\\n{secret}"``,
   Base64, URL-encoded), timestamp within one hour; keyword must appear; 20 messages a minute per
@@ -30,6 +33,13 @@ Behaviour, from ``../shared/reference/events-fc.md`` §4 unless marked otherwise
   ``"{s}\\n{secret}"`` over an empty message); 100 a minute and 5 a second; body at most 20 KB.
   ``code``/``msg``: 19021 bad signature or stale timestamp, 19001 unknown token, 19024 keyword
   missing (user reports), 11232 rate limited; 9499 for a bad or oversize body (emulator's choice).
+  The answer's form is the robot's ``answer`` setting. ``documented`` (default): the success body of
+  the custom bot guide (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot),
+  ``{"code": 0, "msg": "success", "data": {}}`` plus the legacy fields the guide keeps for older
+  integrations, ``"Extra": null, "StatusCode": 0, "StatusMessage": "success"``; errors as
+  ``{"code", "msg", "data"}``. ``current``: ``code``/``msg``/``data`` only. ``legacy``: only
+  ``Extra``/``StatusCode``/``StatusMessage``, errors too (emulator's choice for errors: no sample of
+  a legacy error body was found).
 * WeCom: 20 a minute → 45009; unknown key → 93000; markdown over 4096 bytes or text over 2048 →
   40058 (emulator's choice of code).
 * Slack: about one a second → HTTP 429 ``rate_limited`` with ``Retry-After``; unknown webhook → 404
@@ -52,14 +62,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from localcloud.clock import Clock
-from localcloud.httpserver import QuietHandler, RunningServer
-
-if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+from localcloud.httpserver import QuietHandler
 
 KINDS = ("dingtalk", "feishu", "wecom", "slack", "webhook")
 WINDOW_S = 60.0
@@ -71,6 +78,8 @@ FEISHU_PER_SECOND = 5
 FEISHU_MAX_BODY = 20 * 1024
 SLACK_PER_SECOND = 1
 SIGN_SKEW_S = 3600.0
+#: the forms of a Feishu robot's answers (see the module docstring)
+FEISHU_ANSWERS = ("documented", "current", "legacy")
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class Robot:
 
     secret: str | None = None
     keywords: tuple[str, ...] = ()
+    answer: str = "documented"  # Feishu only: the form of its answers (FEISHU_ANSWERS)
 
 
 @dataclass
@@ -159,12 +169,14 @@ class ChatSinks:
                 self.add_robot(kind, str(token), **(settings or {}))
 
     # -- set-up --------------------------------------------------------------------------------
-    def add_robot(self, kind: str, token: str, secret: str | None = None, keywords: list[str] | tuple[str, ...] = ()
-                  ) -> None:
-        """Register a robot (a token with its security settings)."""
+    def add_robot(self, kind: str, token: str, secret: str | None = None, keywords: list[str] | tuple[str, ...] = (),
+                  answer: str = "documented") -> None:
+        """Register a robot (a token with its security settings; a Feishu robot's answer form)."""
         if kind not in KINDS:
             raise ValueError(f"unknown chat platform {kind!r}; expected one of {list(KINDS)}")
-        self.robots[kind][token] = Robot(secret, tuple(keywords))
+        if answer not in FEISHU_ANSWERS or (kind != "feishu" and answer != "documented"):
+            raise ValueError(f"chat.{kind}.{token}: answer must be one of {list(FEISHU_ANSWERS)} (Feishu robots only)")
+        self.robots[kind][token] = Robot(secret, tuple(keywords), answer)
 
     def fail(self, kind: str = "*", robot: str = "*", *, status: int = 503, body: Any = "Service Unavailable",
              delay_s: float = 0.0, times: int | None = 1) -> FailRule:
@@ -298,13 +310,23 @@ def _dingtalk(sinks: ChatSinks, message: ChatMessage) -> tuple[int, Any, dict[st
     return answer(0, "ok")
 
 
-def _feishu(sinks: ChatSinks, message: ChatMessage) -> tuple[int, Any, dict[str, str]]:
-    def answer(code: int, text: str) -> tuple[int, Any, dict[str, str]]:
-        if code == 0:
-            return 200, {"StatusCode": 0, "StatusMessage": "success", "code": 0, "data": {}, "msg": "success"}, {}
-        return 200, {"code": code, "data": {}, "msg": text}, {}
+def _feishu_answer(form: str, code: int, text: str) -> dict[str, Any]:
+    """A Feishu answer body in one of ``FEISHU_ANSWERS``."""
+    current = {"code": code, "data": {}, "msg": text}
+    legacy = {"Extra": None, "StatusCode": code, "StatusMessage": text}
+    if form == "legacy":
+        return legacy
+    if form == "documented" and code == 0:
+        return {**current, **legacy}
+    return current
 
+
+def _feishu(sinks: ChatSinks, message: ChatMessage) -> tuple[int, Any, dict[str, str]]:
     robot = sinks.robots["feishu"].get(message.robot)
+
+    def answer(code: int, text: str) -> tuple[int, Any, dict[str, str]]:
+        return 200, _feishu_answer(robot.answer if robot else "documented", code, text), {}
+
     if robot is None:
         return answer(19001, "param invalid: incoming webhook access token invalid")
     key = ("feishu", message.robot)
@@ -419,8 +441,3 @@ def make_handler(sinks: Callable[[], ChatSinks]) -> type[QuietHandler]:
 
     return ChatHandler
 
-
-def start(cloud: LocalCloud, host: str) -> tuple[RunningServer, str]:
-    """The chat front end of a local cloud (``FRONTENDS["chat"]``): serves ``cloud.chat``."""
-    server = RunningServer(make_handler(lambda: cloud.chat), host)
-    return server, server.address

@@ -1,24 +1,27 @@
 """API rate limits per account and operation, answered with ``Throttling.User`` as the gateway does.
 
 Alibaba Cloud throttles each OpenAPI operation per account: the "QPS limit for a single user" is
-the total of the account, its RAM users and its roles. Quota Center shows each operation's quota
-as ``N/T(s)`` ("200/60 s": 200 calls a minute; "5/1 s": 5 a second), and a call over it is
-denied (https://help.aliyun.com/en/openapi/throttling-and-quota-management). The SDK sees
-``Throttling.User`` with HTTP 400 as a ``ClientException`` (``../shared/reference/sdk-feasibility.md``
-§4, step 10); with an ``x-acs-retry-after`` header it raises ``ThrottlingException`` instead.
+the total of the account, its RAM users and its roles. Quota Center and each product's "flow
+control information" page (流控信息) give each operation's quota as ``N/T(s)`` ("300/60(s)": 300
+calls a minute; "100/1(s)": 100 a second), with the dimension "regionId, API, ParentUid"
+(https://help.aliyun.com/en/openapi/throttling-and-quota-management). A call over it is denied:
+the SDK sees ``Throttling.User`` with HTTP 400 as a ``ClientException``; with an
+``x-acs-retry-after`` header it raises ``ThrottlingException`` instead (the installed
+``alibabacloud_tea_openapi`` client's error handling).
 
-No per-operation figure for RAM, ACR, VPC or CEN was found in the reference notes
-(``ram-audit.md`` "Rate limits": none documented) or the published pages searched, so nothing is
-limited unless a world or a caller asks for it:
+Nothing is limited unless a world or a caller asks for it:
 
-* world ``rate_limits: [{product: ram, action: "List*", limit: 100, period_s: 1}, ...]``, or
-  ``rate_limits: default`` for ``DEFAULT_RULES``;
+* world ``rate_limits: published`` (or ``default``, the same) for ``PUBLISHED_RULES``: the published
+  figure of every operation the local cloud emulates, each rule naming its source or saying
+  "emulator's choice" where no figure was found (see ``published_figures()``);
+* world ``rate_limits: [{product: ram, action: "List*", limit: 100, period_s: 1}, ...]`` for rules of
+  one's own;
 * ``rate_limits(cloud).add(product="ram", limit=100)`` on a running cloud.
 
-Emulator's choices, not documented behaviour: ``DEFAULT_RULES`` (100 calls a second for each
-operation of every product); a sliding window (at most ``limit`` admitted calls in any
-``period_s``) rather than fixed minute buckets; only admitted calls count toward the window; the
-window runs on the cloud's clock (``LocalCloud.advance`` moves it); the message text.
+Emulator's choices, not documented behaviour: a sliding window (at most ``limit`` admitted calls in
+any ``period_s``) rather than fixed buckets; only admitted calls count toward the window; the
+window runs on the cloud's clock (``LocalCloud.advance`` moves it); the window is per account and
+operation, not per region as the published dimension says; the message text.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class RateRule:
 
     ``product``/``action`` are ``fnmatch`` patterns; ``*`` gives every matching operation its own
     window (the gateway counts per operation). ``retry_after_ms`` adds ``x-acs-retry-after``.
+    ``source`` says where the figure comes from (a URL, or "emulator's choice: why").
     """
 
     limit: int
@@ -52,6 +56,7 @@ class RateRule:
     product: str = "*"
     action: str = "*"
     retry_after_ms: int | None = None
+    source: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.limit, int) or isinstance(self.limit, bool) or self.limit < 1:
@@ -60,6 +65,8 @@ class RateRule:
             raise ValueError(f"period_s must be a positive number, got {self.period_s!r}")
         if self.retry_after_ms is not None and (not isinstance(self.retry_after_ms, int) or self.retry_after_ms < 1):
             raise ValueError(f"retry_after_ms must be a positive integer, got {self.retry_after_ms!r}")
+        if not isinstance(self.source, str):
+            raise ValueError(f"source must be a string, got {self.source!r}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RateRule:
@@ -89,11 +96,93 @@ class RateRule:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
         return {"product": self.product, "action": self.action, "limit": self.limit, "period_s": self.period_s,
-                "retry_after_ms": self.retry_after_ms}
+                "retry_after_ms": self.retry_after_ms, "source": self.source}
 
 
-#: The emulator's stated choice when a world asks for ``rate_limits: default`` (not a documented figure).
-DEFAULT_RULES: tuple[RateRule, ...] = (RateRule(limit=100, period_s=1.0),)
+# -- the published figures ----------------------------------------------------------------------------
+
+_RAM = ("https://help.aliyun.com/zh/ram/developer-reference/api-ram-2015-05-01-quota, "
+        "https://alibabacloud.com/help/en/ram/developer-reference/api-ram-2015-05-01-quota")
+_RAM_PATTERN = ("emulator's choice: not in the copies of the RAM flow-control page read; the page gives "
+                "{pattern} to every other operation of its kind")
+_STS = "https://www.alibabacloud.com/help/en/ram/developer-reference/api-sts-2015-04-01-quota (Jul 31, 2025)"
+_VPN = "https://help.aliyun.com/zh/vpn/sub-product-ipsec-vpn/developer-reference/api-vpc-2016-04-28-quota-vpns"
+_VPC_CHOICE = ("emulator's choice: not in the copies of the VPC flow-control page read "
+               "(https://help.aliyun.com/zh/vpc/developer-reference/api-vpc-2016-04-28-quota); {why}")
+_CEN_CHOICE = ("emulator's choice: not in the copies of the CEN flow-control page read "
+               "(https://help.aliyun.com/zh/cen/developer-reference/api-cbn-2017-09-12-quota); {why}")
+
+
+def _ram(actions: str, limit: int, source: str = _RAM) -> list[RateRule]:
+    return [RateRule(limit=limit, period_s=1.0, product="ram", action=action, source=source)
+            for action in actions.split()]
+
+
+#: Every operation the local cloud emulates, with its published quota or the emulator's stated choice.
+#: The first matching rule governs a call; the last rule catches operations added later.
+PUBLISHED_RULES: tuple[RateRule, ...] = (
+    # RAM: reads 100/1(s), writes 20/1(s), attach/detach and group membership 10/1(s)
+    *_ram("ListUsers GetUser ListGroupsForUser ListUsersForGroup ListPolicies ListPoliciesForUser "
+          "ListPoliciesForGroup ListEntitiesForPolicy GetPolicyVersion ListAccessKeys GetAccessKeyLastUsed "
+          "GetLoginProfile", 100),
+    *_ram("CreatePolicy CreatePolicyVersion DeletePolicyVersion CreateAccessKey UpdateAccessKey CreateLoginProfile "
+          "DeleteLoginProfile", 20),
+    *_ram("AttachPolicyToUser DetachPolicyFromGroup AddUserToGroup RemoveUserFromGroup", 10),
+    *_ram("ListGroups GetPolicy ListPolicyVersions ListPoliciesForRole GetRole", 100, _RAM_PATTERN.format(pattern="100/1(s) (reads)")),
+    *_ram("CreateUser CreateGroup SetDefaultPolicyVersion DeleteAccessKey", 20,
+          _RAM_PATTERN.format(pattern="20/1(s) (create, update, delete)")),
+    *_ram("DetachPolicyFromUser AttachPolicyToGroup", 10,
+          _RAM_PATTERN.format(pattern="10/1(s) (attach, detach)")),
+    # STS
+    RateRule(limit=100, period_s=1.0, product="sts", action="AssumeRole", source=_STS),
+    RateRule(limit=100, period_s=1.0, product="sts", action="GetCallerIdentity", source=_STS),
+    # VPC and VPN Gateway
+    RateRule(limit=600, period_s=60.0, product="vpc", action="DescribeVpnConnection", source=_VPN),
+    RateRule(limit=120, period_s=60.0, product="vpc", action="ModifyVpnConnectionAttribute",
+             source="emulator's choice: not in the copies of the VPN flow-control page read (" + _VPN + "); its "
+                    "other Modify* operations (ModifyTunnelAttribute, ModifyCustomerGatewayAttribute) are 120/60(s)"),
+    RateRule(limit=300, period_s=60.0, product="vpc", action="CreateRouteEntry",
+             source=_VPC_CHOICE.format(why="its ModifyRouteEntry is 300/60(s)")),
+    RateRule(limit=300, period_s=60.0, product="vpc", action="DeleteRouteEntry",
+             source=_VPC_CHOICE.format(why="its ModifyRouteEntry is 300/60(s)")),
+    RateRule(limit=600, period_s=60.0, product="vpc", action="DescribeRouteEntryList",
+             source=_VPC_CHOICE.format(why="its Describe* reads are 300-1200/60(s); 600 taken")),
+    # CEN
+    RateRule(limit=3, period_s=1.0, product="cbn", action="ResolveAndRouteServiceInCen",
+             source=_CEN_CHOICE.format(why="its route and attachment writes are 2-3/1(s); 3 taken")),
+    RateRule(limit=3, period_s=1.0, product="cbn", action="DeleteRouteServiceInCen",
+             source=_CEN_CHOICE.format(why="its route and attachment writes are 2-3/1(s); 3 taken")),
+    RateRule(limit=300, period_s=60.0, product="cbn", action="DescribeRouteServicesInCen",
+             source=_CEN_CHOICE.format(why="its Describe* reads are 300/60(s)")),
+    RateRule(limit=3, period_s=1.0, product="cbn", action="CreateTransitRouterRouteEntry",
+             source=_CEN_CHOICE.format(why="its transit router writes are 3/1(s)")),
+    RateRule(limit=3, period_s=1.0, product="cbn", action="DeleteTransitRouterRouteEntry",
+             source=_CEN_CHOICE.format(why="its transit router writes are 3/1(s)")),
+    RateRule(limit=500, period_s=60.0, product="cbn", action="ListTransitRouterRouteEntries",
+             source=_CEN_CHOICE.format(why="its ListTransitRouter* reads are 350-500/60(s); 500 taken")),
+    # ACR, ActionTrail, Function Compute, anything else
+    RateRule(limit=100, period_s=1.0, product="cr", action="*",
+             source="emulator's choice: no published flow-control figure for Container Registry (cr 2018-12-01) "
+                    "was found; each operation 100/1(s)"),
+    RateRule(limit=100, period_s=1.0, product="actiontrail", action="*",
+             source="emulator's choice: no published flow-control figure for ActionTrail (2020-07-06) was found; "
+                    "each operation 100/1(s)"),
+    RateRule(limit=100, period_s=1.0, product="fc", action="*",
+             source="emulator's choice: no published flow-control figure for the FC 3.0 reads was found; each "
+                    "operation 100/1(s)"),
+    RateRule(limit=100, period_s=1.0,
+             source="emulator's choice: an operation not listed above (added to the local cloud later) gets 100/1(s)"),
+)
+
+#: ``rate_limits: default`` means the published figures (the name older worlds and callers use).
+DEFAULT_RULES: tuple[RateRule, ...] = PUBLISHED_RULES
+#: world values that select ``PUBLISHED_RULES``
+PUBLISHED_NAMES = ("published", "default")
+
+
+def published_figures() -> list[dict[str, Any]]:
+    """``PUBLISHED_RULES`` as JSON-ready mappings (product, action, limit, period_s, source), for client-side pacers."""
+    return [rule.to_dict() for rule in PUBLISHED_RULES]
 
 
 @dataclass
@@ -115,13 +204,14 @@ class RateLimits:
 
     @classmethod
     def from_world(cls, data: Any, clock: Callable[[], float] | None = None) -> RateLimits:
-        """Limits from a world's ``rate_limits`` value: absent, ``default``, or a list of rule mappings."""
+        """Limits from a world's ``rate_limits``: absent, ``published``/``default``, or a list of rule mappings."""
         if data is None or data is False:
             return cls((), clock)
-        if data == "default" or data is True:
-            return cls(DEFAULT_RULES, clock)
+        if data in PUBLISHED_NAMES or data is True:
+            return cls(PUBLISHED_RULES, clock)
         if not isinstance(data, list):
-            raise ValueError("world: rate_limits must be 'default' or a list of {product, action, limit, period_s}")
+            raise ValueError("world: rate_limits must be 'published' (or 'default') or a list of "
+                             "{product, action, limit, period_s}")
         rules = []
         for index, item in enumerate(data):
             if not isinstance(item, dict):

@@ -1,16 +1,25 @@
 """The registry front end: ``GET /v2/`` answers 401 with a Docker ``WWW-Authenticate`` challenge.
 
-The challenge depends on the ``Host`` header (the instance's VPC domain), as the real ACR EE
-registry does (see ``../shared/reference/acr-network.md`` §1.3). World format::
+The challenge depends on the ``Host`` header (the instance's VPC domain), as a registry does under
+Docker's token authentication (https://distribution.github.io/distribution/spec/auth/token/): a
+Bearer ``realm`` (the token service) and a ``service``. What ACR EE answers on its VPC domain is
+not published; public client code shows ``realm="https://dockerauth-ee-vpc.<region>.aliyuncs.com/auth"``
+with ``service="registry.aliyuncs.com:<region>:china:<instance id>:2a"`` for an EE VPC domain (a Go
+ACR client's test, repository not named by the code index), and Personal Edition answers such as
+``Bearer realm="https://dockerauth.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-hangzhou:26842"``.
+The emulator answers whatever the world sets, so tests can play any of them (and hostile ones).
+World format::
 
     registry:
       hosts:
         myreg-registry-vpc.cn-hangzhou.cr.aliyuncs.com:
           realm: https://dockerauth-ee-vpc.cn-hangzhou.aliyuncs.com/auth
-          service: registry.aliyuncs.com:cn-hangzhou:26842:cri-xxxx
+          service: registry.aliyuncs.com:cn-hangzhou:china:cri-xxxx:2a
       default:
         realm: https://dockerauth-vpc.cn-hangzhou.aliyuncs.com/auth
         service: registry.aliyuncs.com:cn-hangzhou:26842
+
+A host with neither an entry nor a default answers 404 (emulator's choice).
 """
 
 from __future__ import annotations

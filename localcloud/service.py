@@ -12,6 +12,8 @@ account, and one region when the product is regional) and registers its actions:
     def get_function(call: Call, backend: FcBackend) -> dict: ...
 
 Handlers return the response body (a dict; ``RequestId`` is added) or raise ``CloudError``.
+Every action must also have its RAM authorization row in ``localcloud.authz.actions`` (the gateway
+refuses non-root callers of an action without one).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from localcloud.errors import CloudError, invalid_parameter, missing_parameter
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud, Principal
+    from localcloud.core.identity import Principal
+    from localcloud.core.state import CloudState
 
 Handler = Callable[["Call", Any], Any]
 T = TypeVar("T")
@@ -35,7 +38,7 @@ T = TypeVar("T")
 class Call:
     """One authenticated API request, as handed to a product handler."""
 
-    cloud: LocalCloud
+    cloud: CloudState
     product: str
     action: str
     version: str
@@ -142,11 +145,14 @@ class RoaRoute:
 class Service:
     """A product: its name, API version, backend class and handlers."""
 
-    def __init__(self, product: str, version: str, backend_cls: Callable[..., Any], *, regional: bool) -> None:
+    def __init__(self, product: str, version: str, backend_cls: Callable[..., Any], *, regional: bool,
+                 check_world: Callable[[CloudState], None] | None = None) -> None:
         self.product = product
         self.version = version
         self.backend_cls = backend_cls
         self.regional = regional
+        #: Called after every ``load_world`` to check a product's own world section (``ValueError``).
+        self.check_world = check_world
         self.actions: dict[str, Handler] = {}
         self.routes: list[RoaRoute] = []
 

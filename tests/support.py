@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 from acrguard.clients import ClientFactory, EndpointOverride
@@ -72,3 +74,93 @@ def make_factory(cloud: LocalCloud, key_id: str = ROOT_KEY, secret: str = ROOT_S
                          override=EndpointOverride(cloud.endpoints()["openapi"],
                                                    oss_endpoint=cloud.endpoints()["oss"]), retry=retry,
                          read_timeout_ms=3000, connect_timeout_ms=1000)
+
+
+# -- RAM identities for tests that sign as someone other than the account's root ------------------
+
+#: A RAM user whose only permission is ``sts:AssumeRole`` (the System policy AliyunSTSAssumeRoleAccess).
+ASSUMER = "role-assumer"
+ASSUMER_KEY, ASSUMER_SECRET = "LTAI5tRoleAssumer00001", "role-assumer-secret-0001"
+
+#: The repository's deployed RAM policies (tests may read repository files; the local cloud may not).
+DEPLOY_POLICIES = Path(__file__).resolve().parent.parent / "deploy" / "policies"
+STATE_POLICY = "acrguard-state"
+
+
+def trust_policy(account: str = ACCOUNT, services: tuple[str, ...] = ("fc.aliyuncs.com",)) -> dict[str, Any]:
+    """A role trust policy naming the account (its RAM users and roles allowed ``sts:AssumeRole``) and services."""
+    principal: dict[str, list[str]] = {"RAM": [f"acs:ram::{account}:root"]}
+    if services:
+        principal["Service"] = list(services)
+    return {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": principal}]}
+
+
+def ram_section(world: dict[str, Any], account: str = ACCOUNT) -> dict[str, Any]:
+    """The ``global.ram`` section of an account of ``world`` (created empty when missing)."""
+    body = world["accounts"][account]
+    return body.setdefault("global", {}).setdefault("ram", {})
+
+
+def with_role_assumer(world: dict[str, Any], account: str = ACCOUNT) -> dict[str, Any]:
+    """Add the ``role-assumer`` RAM user and make every role of the account trust the account; returns ``world``.
+
+    The account's root cannot call ``AssumeRole`` (STS refuses it), so tests that need role
+    credentials assume the role as this user.
+    """
+    ram = ram_section(world, account)
+    users = ram.setdefault("users", [])
+    if not any(u.get("name") == ASSUMER for u in users):
+        users.append({"name": ASSUMER, "policies": [{"name": "AliyunSTSAssumeRoleAccess", "type": "System"}],
+                      "access_keys": [{"id": ASSUMER_KEY, "secret": ASSUMER_SECRET}]})
+    for role in ram.get("roles") or []:
+        role.setdefault("trust_policy", trust_policy(account))
+    return world
+
+
+def assume_role(cloud: LocalCloud, role: str, session: str = "test", duration: int = 900,
+                account: str = ACCOUNT) -> Any:
+    """STS credentials for ``role`` through the SDK's ``AssumeRole``, called by the ``role-assumer`` user."""
+    from alibabacloud_sts20150401 import models
+
+    from acrguard.clients import call
+
+    assumer = make_factory(cloud, ASSUMER_KEY, ASSUMER_SECRET)
+    return call("sts", "AssumeRole", assumer.sts().assume_role, models.AssumeRoleRequest(
+        role_arn=f"acs:ram::{account}:role/{role}", role_session_name=session,
+        duration_seconds=duration)).credentials
+
+
+def deploy_policy(name: str) -> dict[str, Any]:
+    """The document of ``deploy/policies/<name>.json``."""
+    return json.loads((DEPLOY_POLICIES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def function_names() -> list[str]:
+    """Every function role the repository deploys a policy for (``deploy/policies/*.json`` but the state's)."""
+    return sorted(p.stem for p in DEPLOY_POLICIES.glob("*.json") if p.stem != STATE_POLICY)
+
+
+def with_function_roles(world: dict[str, Any], account: str = ACCOUNT) -> dict[str, Any]:
+    """Give the account one RAM role per function, with exactly its deployed policy plus the state policy.
+
+    Each role is named after the function (``acrguard-endpoint-keeper``, ...), carries the custom
+    policies ``<function>`` and ``acrguard-state`` (the documents of ``deploy/policies/``) and
+    trusts Function Compute and the account; the ``role-assumer`` user is added to assume them.
+    Returns ``world``.
+    """
+    ram = ram_section(world, account)
+    policies = ram.setdefault("policies", [])
+    roles = ram.setdefault("roles", [])
+    for name in [*function_names(), STATE_POLICY]:
+        if not any(p.get("name") == name for p in policies):
+            policies.append({"name": name, "document": deploy_policy(name)})
+    for name in function_names():
+        roles[:] = [r for r in roles if r.get("name") != name]
+        roles.append({"name": name, "trust_policy": trust_policy(account),
+                      "policies": [{"name": name, "type": "Custom"}, {"name": STATE_POLICY, "type": "Custom"}]})
+    return with_role_assumer(world, account)
+
+
+def function_credentials(cloud: LocalCloud, function: str, account: str = ACCOUNT) -> Any:
+    """STS credentials of a function's role (see ``with_function_roles``), obtained with ``AssumeRole``."""
+    return assume_role(cloud, function, session=f"fc-{function}"[:64], account=account)

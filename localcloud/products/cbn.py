@@ -1,7 +1,10 @@
 """CEN (cbn 2017-09-12, global): cloud-service routes and transit router static routes.
 
 Shapes follow the SDK models (``alibabacloud_cbn20170912.models``); behaviour and codes follow the
-API reference pages (``../shared/reference/acr-network.md`` §3.3):
+API reference pages (ResolveAndRouteServiceInCen, DescribeRouteServicesInCen, DeleteRouteServiceInCen,
+https://www.alibabacloud.com/help/en/cen/developer-reference/api-cbn-2017-09-12-createtransitrouterrouteentry
+and its siblings) and the Terraform provider (aliyun/terraform-provider-alicloud
+``alicloud/resource_alicloud_cen_route_service.go``, ``resource_alicloud_cen_transit_router_route_entry.go``):
 
 Cloud-service access (Basic Edition, ``ResolveAndRouteServiceInCen`` and friends)
     one entry per (``Host``, ``AccessRegionId``); asynchronous: ``Creating`` then ``Active``,
@@ -16,8 +19,13 @@ Transit router static routes (``CreateTransitRouterRouteEntry`` and friends)
     ``InstanceExist.TransitRouterRouteEntry`` (same destination and next hop),
     ``OperationFailed.CreateRouteEntryWithSameDestinationCidrBlock`` (same destination, other hop),
     ``QuotaExceeded.TransitRouterRoutEntry`` (sic), ``InvalidTransitRouterRouteTableId.NotFound``,
-    ``IllegalParam.TransitRouterRouteEntryId`` (delete of a missing id), ``DryRunOperation``.
+    ``IllegalParam.TransitRouterRouteEntryId`` (delete of a missing id).
     ``ListTransitRouterRouteEntries`` shows only ``Active`` routes unless a status filter is given.
+DryRun (``CreateTransitRouterRouteEntry``, ``DeleteTransitRouterRouteEntry``; the SDK requests of the
+cloud-service calls have none)
+    ``DryRun=true`` runs every check and then answers ``DryRunOperation`` (HTTP 400, "Request validation
+    has been passed with DryRun flag set.", as the CreateTransitRouterRouteEntry error table documents)
+    instead of acting; a failing check answers its own error; nothing changes either way.
 
 Emulator's choices (no documented code found): ``ParameterCenInstanceId`` for an unknown CEN (the
 Terraform provider's constant), ``QuotaExceeded.CloudRoute`` when ``route_service_quota`` is reached,
@@ -61,6 +69,7 @@ def _new_id(prefix: str) -> str:
 
 
 def _dry_run() -> CloudError:
+    """The documented answer to a request whose checks passed with ``DryRun=true``."""
     return CloudError("DryRunOperation", "Request validation has been passed with DryRun flag set.", 400)
 
 

@@ -1,41 +1,84 @@
 """Container Registry (cr 2018-12-01): instances, endpoints and the VPC endpoint.
 
 Shapes follow the SDK response models (``alibabacloud_cr20181201.models``) and the API reference
-(see ``../shared/reference/acr-network.md`` §2). ACR answers ``Code``/``IsSuccess`` in every
-body. The code and status for an unknown instance (``INSTANCE_NOT_EXIST``, 404) were chosen by
-the emulator, not checked against the real cloud.
+(https://help.aliyun.com/zh/acr/developer-reference/, API version 2018-12-01). ACR answers
+``Code``/``IsSuccess`` in every body. Where each behaviour comes from:
 
-Whitelist writes (``CreateInstanceEndpointAclPolicy``, ``DeleteInstanceEndpointAclPolicy``,
-``UpdateInstanceEndpointStatus``): documented behaviour is that enabling the internet endpoint
-adds ``127.0.0.1/32`` and that an empty whitelist leaves the endpoint open to everyone
-(``acr-network.md`` §2 "Whitelist semantics"). The per-API error tables were not retrievable, so
-these are the emulator's own choices, answered ACR-style as HTTP 200 with ``IsSuccess: false``:
-adding an entry that is already there (compared as networks, so ``1.2.3.4`` equals
-``1.2.3.4/32``) gives ``ACL_ENTRY_ALREADY_EXIST``; deleting one that is not there gives
-``ACL_ENTRY_NOT_EXIST``. An entry that is not an IP address or CIDR gives the gateway's
-``InvalidParameter`` (400). Entries are stored as sent.
-
-Repositories, tags and artifact build rules (``GetRepository``, ``ListRepository``,
-``GetRepoTag``, ``ListRepoTag``, ``GetArtifactBuildRule``, ``CreateArtifactBuildRule``):
-parameter and field names follow the SDK models and the API reference (``ListRepoTag`` answers
-``ImageCreate``/``ImageUpdate`` and ``TotalCount`` as strings, ``GetRepoTag`` its times as
-numbers, as the models type them). ``REPO_NOT_EXIST`` and ``TAG_NOT_EXIST`` are the codes other
-ACR clients handle (third-party code, not a published error table); their 404 status is the
-emulator's choice, like ``INSTANCE_NOT_EXIST``. The order of ``ListRepoTag`` (newest
-``ImageUpdate`` first) is the emulator's choice: the reference does not state one.
-``CreateArtifactBuildRule`` is refused on Basic instances and in finance/gov regions, as its
-reference says (https://help.aliyun.com/document_detail/601109.html: Standard and Advanced only;
-not in Finance Cloud or Gov Cloud regions); the refusal codes and the answer to
-``GetArtifactBuildRule`` when no rule exists (``ARTIFACT_BUILD_RULE_NOT_EXIST``, HTTP 200 with
-``IsSuccess: false``) are the emulator's choices: no error table is published.
+* **Not found.** A missing instance answers HTTP 200 with ``IsSuccess: false`` and
+  ``Code: INSTANCE_NOT_EXIST``: terraform-provider-alicloud reads that code from the *body* of a
+  successful call (``alicloud/service_alicloud_cr_ee.go`` ``DescribeCrEEInstance``: ``if
+  !response.GetInstanceIsSuccess { if response.Code == "INSTANCE_NOT_EXIST" ...``;
+  ``alicloud/service_alicloud_cr_v2.go`` ``DescribeCrInstance``: ``$.Code``). ``REPO_NOT_EXIST``
+  likewise (``DescribeCrEERepo``: ``!GetRepositoryIsSuccess && Code == "REPO_NOT_EXIST"``).
+  ``TAG_NOT_EXIST`` in the same form is the emulator's choice (no public client handles it).
+* **Instance status.** The internet-endpoint APIs answer ``INSTANCE_STATUS_NOT_SUPPORT`` (HTTP
+  200, ``IsSuccess: false``) while the instance is not ``RUNNING``: Terraform sees it from
+  ``GetInstanceEndpoint`` once an instance leaves RUNNING on its way to deletion, and from
+  ``ListInstanceEndpoint`` for instances without managed endpoints
+  (``alicloud/service_alicloud_cr.go`` ``DescribeCrInternetEndpoint``;
+  ``alicloud/service_alicloud_cr_ee.go`` ``ListCrEEInstanceEndpoint``). Which statuses, and the
+  same answer from the ACL writes, are the emulator's choice.
+* **Enabling the internet endpoint is asynchronous.** ``UpdateInstanceEndpointStatus`` with
+  ``Enable=true`` turns the endpoint ``CREATING``; it becomes ``RUNNING`` once the cloud clock
+  has advanced ``internet.enable_delay_s`` (default ``ENABLE_DELAY_S`` = 30 s) since the call.
+  Terraform polls ``GetInstanceEndpoint`` for ``Status=RUNNING`` after the call
+  (``alicloud/resource_alicloud_cr_internet_endpoint.go``: first poll after 30 s, every >= 3 s,
+  5 min timeout; ``alicloud/data_source_alicloud_cr_endpoint_acl_service.go``: first poll after
+  5 s). The transition time is not published: 30 s (Terraform's first-poll delay) is the
+  emulator's choice. ACL writes sent while it is ``CREATING`` answer success and change nothing:
+  Terraform observed the server "silently" dropping ``CreateInstanceEndpointAclPolicy`` then
+  (``alicloud/service_alicloud_cr.go`` ``WaitCrEndpointRunning``, commit 13628531, PR #10170); that
+  deletes are dropped too is the emulator's choice. The brief window Terraform mentions in which
+  ``Enable`` is still false right after the call is not emulated.
+* **The ACL during the switch.** Enabling adds ``127.0.0.1/32`` (documented:
+  https://help.aliyun.com/zh/terraform/alicloud-cr-endpoint-acl-service) with the comment
+  ``default`` (``alicloud/resource_alicloud_cr_internet_endpoint.go``: "GetInstanceEndpoint always
+  returns an auto-added loopback ACL policy (entry 127.0.0.1/32, comment "default") once the
+  endpoint is enabled"). The emulator adds it when the endpoint turns ``RUNNING``, so a whitelist
+  that was empty reads empty while ``CREATING`` (emulator's choice: the worse case for a client).
+  An empty whitelist on a RUNNING endpoint leaves it open to everyone (same Terraform page).
+* **A disabled internet endpoint has no ``Status``** in ``GetInstanceEndpoint`` (Terraform,
+  ``CrInternetEndpointStateRefreshFunc``: "GetInstanceEndpoint returns no Status field");
+  ``ListInstanceEndpoint`` follows it (emulator's choice). Disabling is immediate here and keeps
+  the entries (emulator's choice; Terraform waits for the status to clear).
+* **VPC endpoint** (``GetInstanceVpcEndpoint``): ``Enable`` is "是否开启访问控制" (whether access
+  control is enabled) on the Chinese API page
+  (https://help.aliyun.com/zh/acr/developer-reference/api-cr-2018-12-01-getinstancevpcendpoint)
+  and "whether the VPC endpoint is enabled" in the SDK docstrings; ``LinkedVpcs[].Issue`` is "关联
+  VPC 的访问控制存在的异常信息" (the access-control anomaly of the linked VPC), example
+  ``PRIVATE_ZONE_CONFLICT_AT_{private_zone_id}``; ``Status`` is ``CREATING`` or ``RUNNING``. They
+  are answered as seeded.
+* **Whitelist writes**: an entry that is already there (compared as networks, so ``1.2.3.4``
+  equals ``1.2.3.4/32``) answers ``ACL_ENTRY_ALREADY_EXIST``, deleting one that is not there
+  ``ACL_ENTRY_NOT_EXIST`` (both HTTP 200 with ``IsSuccess: false``; codes are the emulator's
+  choice: the API pages list only ``NoPrivilege`` and ``SystemError``). An entry that is not an IP
+  address or CIDR gives ``InvalidParameter`` (400). Entries are stored as sent.
+* **Tags** (``GetRepoTag``, ``ListRepoTag``): ``Digest`` is bare hex, as in the API pages'
+  examples and the SDK docstrings (``67bfbcc12b67...****``, no ``sha256:``); ``ListRepoTag``
+  answers ``ImageCreate``/``ImageUpdate`` and ``TotalCount`` as strings, ``GetRepoTag`` its times
+  as numbers, as the models type them. The order of ``ListRepoTag`` (newest ``ImageUpdate``
+  first) is the emulator's choice.
+* **Artifact build rules**: ``CreateArtifactBuildRule`` is allowed on the editions of the Chinese
+  API page (https://help.aliyun.com/document_detail/601109.html, change history 2023-11-03:
+  "仅限标准版和高级版实例", Standard and Advanced), not those of the English page
+  (https://alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-createartifactbuildrule,
+  updated Dec 16, 2025, machine-translated: "only ... Advanced Edition instances"): the English
+  page is a machine translation of the Chinese one, and both exclude Basic. A world may set
+  ``acceleration_editions`` on an instance to answer as the English page does. Not offered in
+  finance/gov regions (both pages). The refusal codes (``UNSUPPORTED_INSTANCE_SPECIFICATION``,
+  ``UNSUPPORTED_REGION``, ``ARTIFACT_BUILD_RULE_ALREADY_EXIST``) and ``GetArtifactBuildRule``'s
+  answer when no rule exists (``ARTIFACT_BUILD_RULE_NOT_EXIST``), all HTTP 200 with ``IsSuccess:
+  false``, are the emulator's choices: no error table is published.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +87,24 @@ from localcloud.service import Call, Service, page_by_number
 
 SPECIFICATIONS = ("Enterprise_Basic", "Enterprise_Standard", "Enterprise_Advanced")
 STATUSES = ("PENDING", "INIT_ERROR", "STARTING", "RUNNING", "STOPPING", "STOPPED", "DELETING", "DELETED")
+#: seconds (cloud clock) an enabled internet endpoint stays CREATING before RUNNING (emulator's choice)
+ENABLE_DELAY_S = 30.0
+#: the statuses the internet endpoint reports while enabled (GetInstanceEndpoint's reference)
+ENDPOINT_STATUSES = ("CREATING", "RUNNING", "DELETING")
+LOOPBACK_ENTRY = "127.0.0.1/32"
+#: the comment ACR gives the loopback entry it adds (terraform-provider-alicloud, cr_internet_endpoint)
+LOOPBACK_COMMENT = "default"
+
+
+class AcrFailure(CloudError):
+    """A failure ACR answers in the body: HTTP 200 with ``Code`` and ``IsSuccess: false``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message, 200, extra={"IsSuccess": False})
+
+    def body(self) -> dict[str, Any]:
+        """The response body: ``Code``, ``Message``, ``IsSuccess: false``."""
+        return {"Code": self.code, "Message": self.message, "IsSuccess": False}
 
 
 @dataclass
@@ -56,7 +117,11 @@ class AclEntry:
 
 @dataclass
 class LinkedVpc:
-    """A VPC bound to the instance's VPC endpoint (one ENI address)."""
+    """A VPC bound to the instance's VPC endpoint (one ENI address).
+
+    ``issue``: the access-control anomaly the API reports for this VPC (the API page's example is
+    ``PRIVATE_ZONE_CONFLICT_AT_{private_zone_id}``), empty when there is none.
+    """
 
     vpc_id: str
     vswitch_id: str
@@ -127,6 +192,8 @@ class Instance:
     internet_enable: bool = False
     internet_acl_enable: bool = True
     internet_status: str = "RUNNING"
+    internet_since: float = 0.0  # cloud-clock time the endpoint was switched on
+    enable_delay_s: float = ENABLE_DELAY_S
     acl: list[AclEntry] = field(default_factory=list)
     vpc_enable: bool = True
     linked_vpcs: list[LinkedVpc] = field(default_factory=list)
@@ -138,6 +205,20 @@ class Instance:
     @property
     def internet_domain(self) -> str:
         return f"{self.name}-registry.{self.region}.cr.aliyuncs.com"
+
+    def settle(self, now: float) -> None:
+        """Finish an internet-endpoint switch whose time has come: CREATING -> RUNNING, loopback added."""
+        if self.internet_enable and self.internet_status == "CREATING" \
+                and now >= self.internet_since + self.enable_delay_s:
+            self.internet_status = "RUNNING"
+            loopback = ipaddress.ip_network(LOOPBACK_ENTRY)
+            if all(_stored_network(e.entry) != loopback for e in self.acl):
+                self.acl.append(AclEntry(LOOPBACK_ENTRY, LOOPBACK_COMMENT))
+
+    @property
+    def switching(self) -> bool:
+        """The internet endpoint is enabled but not RUNNING yet: ACL writes are dropped."""
+        return self.internet_enable and self.internet_status != "RUNNING"
 
     @property
     def vpc_domain(self) -> str:
@@ -159,6 +240,11 @@ def _stable_id(prefix: str, *parts: str) -> str:
 
 def _digest(*parts: str) -> str:
     return "sha256:" + hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+
+def _bare_digest(digest: str) -> str:
+    """The digest as the tag APIs answer it: bare hex, without the ``sha256:`` algorithm prefix."""
+    return digest.split(":", 1)[1] if digest.lower().startswith("sha256:") else digest
 
 
 def _seed_repositories(instance: Instance, specs: list[dict[str, Any]], where: str) -> None:
@@ -202,13 +288,23 @@ class CrBackend:
                 raise ValueError(f"{where}.specification: expected one of {SPECIFICATIONS}")
             internet = spec.get("internet") or {}
             vpc = spec.get("vpc") or {}
+            status = internet.get("status", "RUNNING")
+            if status not in ENDPOINT_STATUSES:
+                raise ValueError(f"{where}.internet.status: expected one of {ENDPOINT_STATUSES}")
+            editions = spec.get("acceleration_editions")
+            if editions is not None and (not isinstance(editions, list)
+                                         or any(e not in SPECIFICATIONS for e in editions)):
+                raise ValueError(f"{where}.acceleration_editions: expected a list of {SPECIFICATIONS}")
+            delay = internet.get("enable_delay_s", ENABLE_DELAY_S)
+            if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
+                raise ValueError(f"{where}.internet.enable_delay_s: expected seconds >= 0")
             instance = Instance(
                 id=spec["id"], name=spec["name"], region=self.region,
                 specification=spec.get("specification", "Enterprise_Standard"),
                 status=spec.get("status", "RUNNING"), issue=spec.get("issue", ""),
                 internet_enable=bool(internet.get("enable", False)),
                 internet_acl_enable=bool(internet.get("acl_enable", True)),
-                internet_status=internet.get("status", "RUNNING"),
+                internet_status=status, internet_since=self.cloud.clock.now(), enable_delay_s=float(delay),
                 acl=[AclEntry(e["entry"], e.get("comment", "")) for e in internet.get("entries") or []],
                 vpc_enable=bool(vpc.get("enable", True)),
                 linked_vpcs=[LinkedVpc(v["vpc_id"], v["vswitch_id"], v["ip"], v.get("status", "RUNNING"),
@@ -227,7 +323,8 @@ class CrBackend:
 
         The event is the ``cr:Artifact:PushCompleted`` CloudEvents envelope EventBridge would deliver;
         no ``data`` sample is published for it, so its keys follow the BuildCompleted sample
-        (``shared/reference/events-fc.md`` §2.3) plus ``Digest`` and ``ImageSize`` (emulator's choice).
+        (https://www.alibabacloud.com/help/en/eventbridge/user-guide/container-registry-events) plus
+        ``Digest`` (``sha256:<hex>``) and ``ImageSize`` (emulator's choice).
         """
         instance = self.get(instance_id)
         now_ms = int(self.cloud.clock.now() * 1000)
@@ -256,15 +353,34 @@ class CrBackend:
         }
 
     def get(self, instance_id: str) -> Instance:
-        """The instance, or the ACR not-found error."""
+        """The instance (its endpoint switch settled to now), or ``INSTANCE_NOT_EXIST`` in the body."""
         instance = self.instances.get(instance_id)
         if instance is None:
-            raise CloudError("INSTANCE_NOT_EXIST", f"The instance {instance_id} does not exist.", 404)
+            raise AcrFailure("INSTANCE_NOT_EXIST", f"The instance {instance_id} does not exist.")
+        instance.settle(self.cloud.clock.now())
         return instance
 
 
 SERVICE = Service("cr", "2018-12-01", CrBackend, regional=True)
 OK = {"Code": "success", "IsSuccess": True}
+Handler = Callable[[Call, CrBackend], dict[str, Any]]
+
+
+def _action(name: str) -> Callable[[Handler], Handler]:
+    """Register an action whose ``AcrFailure`` becomes ACR's HTTP 200 ``IsSuccess: false`` body."""
+
+    def register(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def answer(call: Call, backend: CrBackend) -> dict[str, Any]:
+            try:
+                return handler(call, backend)
+            except AcrFailure as failure:
+                return failure.body()
+
+        SERVICE.action(name)(answer)
+        return handler
+
+    return register
 
 
 def _instance_summary(instance: Instance) -> dict[str, Any]:
@@ -285,7 +401,7 @@ def _module(call: Call) -> str:
     return module
 
 
-@SERVICE.action("ListInstance")
+@_action("ListInstance")
 def list_instance(call: Call, backend: CrBackend) -> dict[str, Any]:
     """Instances of the region, paged by ``PageNo``/``PageSize`` (default 30)."""
     page_no = call.get_int("PageNo", 1, minimum=1)
@@ -300,7 +416,7 @@ def list_instance(call: Call, backend: CrBackend) -> dict[str, Any]:
             "TotalCount": len(instances)}
 
 
-@SERVICE.action("GetInstance")
+@_action("GetInstance")
 def get_instance(call: Call, backend: CrBackend) -> dict[str, Any]:
     """One instance (no OSS bucket field: the real API has none)."""
     instance = backend.get(call.require("InstanceId"))
@@ -310,16 +426,26 @@ def get_instance(call: Call, backend: CrBackend) -> dict[str, Any]:
 
 
 def _internet_endpoint(instance: Instance, with_comments: bool) -> dict[str, Any]:
+    """The internet endpoint's fields; ``Status`` only while it is enabled (none when disabled)."""
     entries = [{"Entry": e.entry, **({"Comment": e.comment} if with_comments else {})} for e in instance.acl]
-    return {"Enable": instance.internet_enable, "AclEnable": instance.internet_acl_enable,
-            "Status": instance.internet_status if instance.internet_enable else "STOPPED",
+    status = {"Status": instance.internet_status} if instance.internet_enable else {}
+    return {"Enable": instance.internet_enable, "AclEnable": instance.internet_acl_enable, **status,
             "Domains": [{"Domain": instance.internet_domain, "Type": "SYSTEM"}], "AclEntries": entries}
 
 
-@SERVICE.action("GetInstanceEndpoint")
-def get_instance_endpoint(call: Call, backend: CrBackend) -> dict[str, Any]:
-    """The internet endpoint: ``Enable``, ``AclEnable``, ``Status``, ``Domains``, ``AclEntries``."""
+def _endpoint_instance(backend: CrBackend, call: Call) -> Instance:
+    """The instance of an internet-endpoint call, refused while it is not RUNNING (``INSTANCE_STATUS_NOT_SUPPORT``)."""
     instance = backend.get(call.require("InstanceId"))
+    if instance.status != "RUNNING":
+        raise AcrFailure("INSTANCE_STATUS_NOT_SUPPORT",
+                         f"The instance {instance.id} is {instance.status}: endpoint operations are not supported.")
+    return instance
+
+
+@_action("GetInstanceEndpoint")
+def get_instance_endpoint(call: Call, backend: CrBackend) -> dict[str, Any]:
+    """The internet endpoint: ``Enable``, ``AclEnable``, ``Status`` (when enabled), ``Domains``, ``AclEntries``."""
+    instance = _endpoint_instance(backend, call)
     endpoint_type = call.require("EndpointType")
     _module(call)
     if endpoint_type.lower() != "internet":
@@ -327,10 +453,10 @@ def get_instance_endpoint(call: Call, backend: CrBackend) -> dict[str, Any]:
     return {**OK, **_internet_endpoint(instance, with_comments=True)}
 
 
-@SERVICE.action("ListInstanceEndpoint")
+@_action("ListInstanceEndpoint")
 def list_instance_endpoint(call: Call, backend: CrBackend) -> dict[str, Any]:
     """Both endpoints of an instance in one call (internet with its ACL, VPC with its linked VPCs)."""
-    instance = backend.get(call.require("InstanceId"))
+    instance = _endpoint_instance(backend, call)
     _module(call)
     internet = {"EndpointType": "internet", **_internet_endpoint(instance, with_comments=False)}
     vpc = {"EndpointType": "vpc", "Enable": instance.vpc_enable, "AclEnable": False,
@@ -340,9 +466,9 @@ def list_instance_endpoint(call: Call, backend: CrBackend) -> dict[str, Any]:
     return {**OK, "Endpoints": [internet, vpc]}
 
 
-@SERVICE.action("GetInstanceVpcEndpoint")
+@_action("GetInstanceVpcEndpoint")
 def get_instance_vpc_endpoint(call: Call, backend: CrBackend) -> dict[str, Any]:
-    """The VPC endpoint: its domains and each linked VPC's ENI address, status and issue."""
+    """The VPC endpoint: ``Enable`` (VPC access control), domains, and each linked VPC's ENI, status and issue."""
     instance = backend.get(call.require("InstanceId"))
     module = _module(call)
     return {**OK, "Enable": instance.vpc_enable, "ModuleName": module, "Domains": [instance.vpc_domain],
@@ -352,12 +478,10 @@ def get_instance_vpc_endpoint(call: Call, backend: CrBackend) -> dict[str, Any]:
 
 # -- whitelist writes -----------------------------------------------------------------------------
 
-LOOPBACK_ENTRY = "127.0.0.1/32"
-
 
 def _internet_instance(call: Call, backend: CrBackend) -> Instance:
     """The instance of a whitelist write, after checking ``EndpointType`` and ``ModuleName``."""
-    instance = backend.get(call.require("InstanceId"))
+    instance = _endpoint_instance(backend, call)
     endpoint_type = call.require("EndpointType")
     _module(call)
     if endpoint_type.lower() != "internet":
@@ -401,11 +525,17 @@ def _failure(code: str) -> dict[str, Any]:
     return {"Code": code, "IsSuccess": False}
 
 
-@SERVICE.action("CreateInstanceEndpointAclPolicy")
+@_action("CreateInstanceEndpointAclPolicy")
 def create_instance_endpoint_acl_policy(call: Call, backend: CrBackend) -> dict[str, Any]:
-    """Add whitelist entries; all-or-nothing. A duplicate answers ``ACL_ENTRY_ALREADY_EXIST`` (emulator's choice)."""
+    """Add whitelist entries; all-or-nothing. A duplicate answers ``ACL_ENTRY_ALREADY_EXIST`` (emulator's choice).
+
+    While the endpoint is still CREATING the call answers success and nothing is stored (Terraform
+    saw the server drop such entries; see the module docstring).
+    """
     instance = _internet_instance(call, backend)
     requested = _requested_entries(call)
+    if instance.switching:
+        return dict(OK)
     present = {_stored_network(e.entry) for e in instance.acl}
     seen: set[Any] = set()
     for entry in requested:
@@ -418,14 +548,17 @@ def create_instance_endpoint_acl_policy(call: Call, backend: CrBackend) -> dict[
     return dict(OK)
 
 
-@SERVICE.action("DeleteInstanceEndpointAclPolicy")
+@_action("DeleteInstanceEndpointAclPolicy")
 def delete_instance_endpoint_acl_policy(call: Call, backend: CrBackend) -> dict[str, Any]:
     """Remove whitelist entries; all-or-nothing. A missing one answers ``ACL_ENTRY_NOT_EXIST`` (emulator's choice).
 
     Deleting the last entry is allowed, as on the real cloud: the endpoint is then open to everyone.
+    While the endpoint is still CREATING the call answers success and changes nothing (emulator's choice).
     """
     instance = _internet_instance(call, backend)
     targets = {_network(e.entry) for e in _requested_entries(call)}
+    if instance.switching:
+        return dict(OK)
     present = {_stored_network(e.entry) for e in instance.acl}
     if not targets <= present:
         return _failure("ACL_ENTRY_NOT_EXIST")
@@ -434,24 +567,27 @@ def delete_instance_endpoint_acl_policy(call: Call, backend: CrBackend) -> dict[
     return dict(OK)
 
 
-@SERVICE.action("UpdateInstanceEndpointStatus")
+@_action("UpdateInstanceEndpointStatus")
 def update_instance_endpoint_status(call: Call, backend: CrBackend) -> dict[str, Any]:
     """Enable or disable the internet endpoint.
 
-    Enabling adds ``127.0.0.1/32`` when it is not already listed (documented); the change is
-    immediate here (the emulator's choice: no ``CREATING`` phase). Disabling keeps the entries.
+    Enabling is asynchronous: the endpoint is ``CREATING`` until ``enable_delay_s`` of cloud clock
+    have passed, then ``RUNNING`` with ``127.0.0.1/32`` (comment ``default``) added when it is not
+    already listed (see the module docstring for the sources). Enabling an enabled endpoint
+    changes nothing. Disabling is immediate and keeps the entries (emulator's choice).
     """
     instance = _internet_instance(call, backend)
     enable = call.get_bool("Enable")
     if enable is None:
         raise CloudError("MissingParameter", 'The input parameter "Enable" that is mandatory for processing '
                          "this request is not supplied.", 400)
+    now = call.cloud.clock.now()
     if enable and not instance.internet_enable:
-        loopback = ipaddress.ip_network(LOOPBACK_ENTRY)
-        if all(_stored_network(e.entry) != loopback for e in instance.acl):
-            instance.acl.append(AclEntry(LOOPBACK_ENTRY, ""))
-        instance.internet_status = "RUNNING"
-    instance.internet_enable = enable
+        instance.internet_status, instance.internet_since = "CREATING", now
+        instance.internet_enable = True
+        instance.settle(now)  # a world with enable_delay_s 0 is RUNNING at once
+    elif not enable:
+        instance.internet_enable = False  # its Status is no longer answered
     instance.modified_time = int(call.cloud.clock.now() * 1000)
     return dict(OK)
 
@@ -460,12 +596,13 @@ def update_instance_endpoint_status(call: Call, backend: CrBackend) -> dict[str,
 
 ACCELERATED_IMAGE = "ACCELERATED_IMAGE"
 SCOPE_REPOSITORY = "REPOSITORY"
-#: editions that may create ACCELERATED_IMAGE rules (CreateArtifactBuildRule's reference)
+#: editions that may create ACCELERATED_IMAGE rules (the Chinese CreateArtifactBuildRule page; a world's
+#: ``acceleration_editions`` on an instance overrides it, e.g. with the English page's Advanced only)
 ACCELERATION_EDITIONS = ("Enterprise_Standard", "Enterprise_Advanced")
 
 
-def _repo_not_exist(what: str) -> CloudError:
-    return CloudError("REPO_NOT_EXIST", f"The repository {what} does not exist.", 404)
+def _repo_not_exist(what: str) -> AcrFailure:
+    return AcrFailure("REPO_NOT_EXIST", f"The repository {what} does not exist.")
 
 
 def _repository_body(instance: Instance, repo: Repository) -> dict[str, Any]:
@@ -494,14 +631,14 @@ def _repository_of(call: Call, instance: Instance) -> Repository:
     return repo
 
 
-@SERVICE.action("GetRepository")
+@_action("GetRepository")
 def get_repository(call: Call, backend: CrBackend) -> dict[str, Any]:
     """One repository, by ``RepoId`` or by ``RepoNamespaceName`` + ``RepoName``."""
     instance = backend.get(call.require("InstanceId"))
     return {**OK, **_repository_body(instance, _repository_of(call, instance))}
 
 
-@SERVICE.action("ListRepository")
+@_action("ListRepository")
 def list_repository(call: Call, backend: CrBackend) -> dict[str, Any]:
     """Repositories of an instance, paged by ``PageNo``/``PageSize`` (at most 100), filtered by namespace/name."""
     instance = backend.get(call.require("InstanceId"))
@@ -521,24 +658,24 @@ def list_repository(call: Call, backend: CrBackend) -> dict[str, Any]:
 
 def _tag_body(tag: RepoTag, *, times_as_text: bool) -> dict[str, Any]:
     convert = str if times_as_text else int
-    return {"Tag": tag.tag, "Digest": tag.digest, "ImageId": tag.image_id, "ImageSize": tag.image_size,
+    return {"Tag": tag.tag, "Digest": _bare_digest(tag.digest), "ImageId": tag.image_id, "ImageSize": tag.image_size,
             "Status": tag.status, "ImageCreate": convert(tag.image_create), "ImageUpdate": convert(tag.image_update)}
 
 
-@SERVICE.action("GetRepoTag")
+@_action("GetRepoTag")
 def get_repo_tag(call: Call, backend: CrBackend) -> dict[str, Any]:
-    """One tag of a repository: ``ImageSize`` (bytes), ``Digest``, ``Status``, times (ms, numbers)."""
+    """One tag of a repository: ``ImageSize`` (bytes), ``Digest`` (bare hex), ``Status``, times (ms, numbers)."""
     instance = backend.get(call.require("InstanceId"))
     repo = instance.repository_by_id(call.require("RepoId"))
     if repo is None:
         raise _repo_not_exist(call.require("RepoId"))
     tag = repo.tag(call.require("Tag"))
     if tag is None:
-        raise CloudError("TAG_NOT_EXIST", f"The tag {call.require('Tag')} does not exist.", 404)
+        raise AcrFailure("TAG_NOT_EXIST", f"The tag {call.require('Tag')} does not exist.")
     return {**OK, **_tag_body(tag, times_as_text=False)}
 
 
-@SERVICE.action("ListRepoTag")
+@_action("ListRepoTag")
 def list_repo_tag(call: Call, backend: CrBackend) -> dict[str, Any]:
     """Tags of a repository, newest ``ImageUpdate`` first (emulator's order), paged by ``PageNo``/``PageSize``."""
     instance = backend.get(call.require("InstanceId"))
@@ -569,7 +706,7 @@ def _rule_scope(call: Call) -> tuple[str, str]:
     return scope_type, artifact_type
 
 
-@SERVICE.action("GetArtifactBuildRule")
+@_action("GetArtifactBuildRule")
 def get_artifact_build_rule(call: Call, backend: CrBackend) -> dict[str, Any]:
     """The build rule with ``BuildRuleId``, or the one of ``ScopeType``/``ScopeId``/``ArtifactType``.
 
@@ -589,20 +726,21 @@ def get_artifact_build_rule(call: Call, backend: CrBackend) -> dict[str, Any]:
     return {**OK, **_rule_body(found)}
 
 
-@SERVICE.action("CreateArtifactBuildRule")
+@_action("CreateArtifactBuildRule")
 def create_artifact_build_rule(call: Call, backend: CrBackend) -> dict[str, Any]:
     """Create a repository's ``ACCELERATED_IMAGE`` rule (on-demand loading); answers ``BuildRuleId``.
 
-    Refused (``IsSuccess: false``; the codes are the emulator's) on Basic instances
-    (``UNSUPPORTED_INSTANCE_SPECIFICATION``), in finance/gov regions (``UNSUPPORTED_REGION``), and
-    when the repository already has one (``ARTIFACT_BUILD_RULE_ALREADY_EXIST``).
+    Refused (``IsSuccess: false``; the codes are the emulator's) on editions the reference excludes
+    (``UNSUPPORTED_INSTANCE_SPECIFICATION``: Basic, or what the instance's ``acceleration_editions``
+    leaves out), in finance/gov regions (``UNSUPPORTED_REGION``), and when the repository already
+    has one (``ARTIFACT_BUILD_RULE_ALREADY_EXIST``).
     """
     instance = backend.get(call.require("InstanceId"))
     scope_type, artifact_type = _rule_scope(call)
     repo = instance.repository_by_id(call.require("ScopeId"))
     if repo is None:
         raise _repo_not_exist(call.require("ScopeId"))
-    if instance.specification not in ACCELERATION_EDITIONS:
+    if instance.specification not in tuple(instance.extra.get("acceleration_editions") or ACCELERATION_EDITIONS):
         return _failure("UNSUPPORTED_INSTANCE_SPECIFICATION")
     if "finance" in instance.region or "gov" in instance.region:
         return _failure("UNSUPPORTED_REGION")

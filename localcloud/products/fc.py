@@ -8,6 +8,16 @@ world (``accounts.<id>.regions.<region>.fc.functions``) or from ``s.yaml`` throu
 API. Error codes ``FunctionNotFound``/``TriggerNotFound``/``AsyncConfigNotExists`` (404) are the
 emulator's choice, not checked against the real service.
 
+Trigger configs are answered as FC 3.0's GetTrigger/ListTriggers give them: ``triggerConfig`` is a
+JSON string (``Trigger.trigger_config: str`` in ``models/_trigger.py``) holding the type's config
+struct. For ``eventbridge`` that is ``EventBridgeTriggerConfig`` (``models/_event_bridge_trigger_config.py``;
+https://help.aliyun.com/zh/functioncompute/api-fc-2023-03-30-struct-eventbridgetriggerconfig):
+``asyncInvocationType`` true = synchronous, false = asynchronous, default false; ``triggerEnable``
+default true. Fields a trigger was created without are answered with those documented defaults
+(whether the real service echoes absent fields is unverified: emulator's choice; clients should
+read an absent field as its default too). An EventBridge trigger's ``sourceArn`` names a rule on
+the default bus of the function's own region (fc3 and FC create it there).
+
 World format::
 
     fc:
@@ -34,6 +44,8 @@ from localcloud.errors import CloudError
 from localcloud.service import Call, Service, page_by_token
 
 SEED_TIME = "2026-01-01T00:00:00Z"
+#: documented defaults of ``EventBridgeTriggerConfig`` (SDK model docstring and the API struct page)
+EVENTBRIDGE_DEFAULTS: dict[str, Any] = {"triggerEnable": True, "asyncInvocationType": False}
 
 
 @dataclass
@@ -102,10 +114,13 @@ class FcBackend:
 
 
 def seed_from_syaml(cloud: Any, account_id: str, region: str, resources: list[Any]) -> None:
-    """Create the functions of ``s.yaml`` resources (``acrguard.deploy.syaml.FunctionResource``) as deployed."""
-    backend: FcBackend = cloud.backend("fc", account_id, region)
+    """Create the functions of ``s.yaml`` resources (``acrguard.deploy.syaml.FunctionResource``) as deployed.
+
+    Each function goes to its own ``props.region`` (where fc3 deploys it), ``region`` when it names none.
+    """
     for resource in resources:
         props = resource.props
+        backend: FcBackend = cloud.backend("fc", account_id, props.get("region") or region)
         function = FcFunction(props["functionName"], props.get("runtime", ""), props.get("handler", ""),
                               int(props.get("timeout", 3)), int(props.get("memorySize", 512)), props.get("role", ""),
                               props.get("description", ""), dict(props.get("environmentVariables") or {}),
@@ -123,8 +138,9 @@ SERVICE = Service("fc", "2023-03-30", FcBackend, regional=True)
 def _trigger_body(backend: FcBackend, function: FcFunction, trigger: FcTrigger) -> dict[str, Any]:
     source_arn = (f"acs:eventbridge:{backend.region}:{backend.account_id}:eventbus/default/rule/"
                   f"{function.name}-{trigger.name}" if trigger.type == "eventbridge" else None)
+    config = {**EVENTBRIDGE_DEFAULTS, **trigger.config} if trigger.type == "eventbridge" else trigger.config
     body = {"triggerName": trigger.name, "triggerType": trigger.type, "triggerId": f"{function.name}-{trigger.name}",
-            "triggerConfig": json.dumps(trigger.config), "description": trigger.description,
+            "triggerConfig": json.dumps(config), "description": trigger.description,
             "qualifier": trigger.qualifier, "targetArn": backend.arn(function.name), "status": "Enabled",
             "createdTime": SEED_TIME, "lastModifiedTime": SEED_TIME}
     if source_arn:

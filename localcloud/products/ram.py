@@ -6,17 +6,20 @@ RAM is global (one backend per account). Paging is RAM's ``Marker``/``MaxItems``
 reference and the per-API pages (``EntityNotExist.User`` 404, ``EntityNotExist.Policy.Version``
 404, ``EntityAlreadyExists.User.Policy`` 409, ``LimitExceeded.Policy.Version`` 409,
 ``DeleteConflict.Policy.Version.Default`` 409, ``EntityNotExist.User.LoginProfile`` 404, ...).
-Limits are today's documented ones (``../shared/reference/ram-audit.md`` §1 "Attachment" and
-"Policy types and versions"): 20 System and 10 Custom policies per user/group/role, 10 groups
-per user, 2 AccessKeys per user, 5 versions per policy, documents up to 6144 characters. Account
+Limits are today's documented ones (https://www.alibabacloud.com/help/en/ram/product-overview/limits;
+https://www.alibabacloud.com/help/zh/ram/developer-reference/api-ram-2015-05-01-createpolicyversion):
+20 System and 10 Custom policies per user/group/role, 10 groups per user, 2 AccessKeys per user,
+5 versions per policy, documents up to 6144 characters. Account
 level quotas (number of users, groups, custom policies) are not enforced, so big seeded worlds
 load; that is the emulator's choice.
 
 Built-in System policies (``AdministratorAccess``, ``AliyunContainerRegistryFullAccess``, ...) are
-present in every account so worlds can attach them by name. They are the documents acrguard ships
-in ``acrguard/data/system_policies.json`` (one copy for the offline checks and the local cloud). A
-world may redefine a System policy (for example with other versions) by listing it with
-``type: System``.
+present in every account so worlds can attach them by name. They are the local cloud's own copies in
+``localcloud/data/system_policies.json``, each version with its source. A world may redefine a
+System policy (for example with other versions) by listing it with ``type: System``.
+
+The policies in force for a request (``identity_policies``) are what ``localcloud.authz`` evaluates:
+a user's own attachments plus its groups', a role's attachments, each at its default version.
 
 World format (``accounts.<id>.global.ram``)::
 
@@ -32,10 +35,12 @@ World format (``accounts.<id>.global.ram``)::
       - name: acr-pull                   # type Custom unless given
         versions: [{id: v1, default: true, document: {Version: "1", Statement: [...]}}]
       - {name: acr-read, document: {...}}  # shorthand: one version v1, the default
-    roles: [{name: acrguard-keeper, policies: [...]}]
+    roles: [{name: acrguard-keeper, policies: [...], trust_policy: {Version: "1", Statement: [...]}}]
 
-Attaching a policy that is not defined (or built in) is a world error naming where. Big worlds for
-benchmarks come from ``localcloud.worlds.generate.ram_world``.
+Attaching a policy that is not defined (or built in) is a world error naming where, and so is a
+document that is not a JSON object with ``Version`` "1" and a ``Statement``. A role without
+``trust_policy`` trusts nobody (``AssumeRole`` is refused). Big worlds for benchmarks come from
+``localcloud.worlds.generate.ram_world``.
 """
 
 from __future__ import annotations
@@ -44,15 +49,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from localcloud.cloud import AccessKey
+from localcloud.core.identity import AccessKey
 from localcloud.errors import CloudError, invalid_parameter
 from localcloud.service import Call, Service, page_by_marker
 
 SEED_DATE = "2025-01-01T00:00:00Z"
 
-#: Per-identity attachment limits by policy type, and other per-entity limits (ram-audit.md §1).
+#: Per-identity attachment limits by policy type, and other per-entity limits (RAM's limits page, above).
 ATTACH_LIMITS = {"System": 20, "Custom": 10}
 GROUPS_PER_USER = 10
 KEYS_PER_USER = 2
@@ -156,23 +162,20 @@ def _refs(items: list[Any] | None) -> list[PolicyRef]:
     return refs
 
 
+SYSTEM_POLICIES = Path(__file__).resolve().parent.parent / "data" / "system_policies.json"
+
+
 @lru_cache(maxsize=1)
 def load_system_policies() -> tuple[dict[str, Any], ...]:
-    """The System policies shipped in ``acrguard/data/system_policies.json``, as world-format specs (read once).
+    """The System policies of ``localcloud/data/system_policies.json``, as world-format specs (read once).
 
-    That file (``{"policies": {name: {"description", "default_version", "versions": {id:
-    {"document", ...}}}}}``) is the one copy of the documents acrguard knows offline; the local cloud
-    serves the same ones. Without it (acrguard not installed) no System policy is built in.
+    The file is ``{"policies": {name: {"description", "default_version", "versions": {id:
+    {"document", "source", ...}}}}}``.
     """
     try:
-        from importlib.resources import files
-
-        path = files("acrguard") / "data" / "system_policies.json"
-        if not path.is_file():
-            return ()
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ImportError, OSError) as exc:  # pragma: no cover - acrguard ships with the local cloud
-        raise ValueError(f"cannot read acrguard/data/system_policies.json: {exc}") from None
+        data = json.loads(SYSTEM_POLICIES.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {SYSTEM_POLICIES}: {exc}") from None
     specs = []
     for name, entry in (data.get("policies") or {}).items():
         default = entry.get("default_version")
@@ -180,6 +183,18 @@ def load_system_policies() -> tuple[dict[str, Any], ...]:
                     for version_id, version in (entry.get("versions") or {}).items()]
         specs.append({"name": name, "description": entry.get("description", ""), "versions": versions})
     return tuple(specs)
+
+
+def _checked_world_document(value: Any, where: str) -> str:
+    """A world's policy document as text; ``ValueError`` unless it is an object with Version "1" and a Statement."""
+    text = _document(value)
+    try:
+        parsed = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{where}: the document is not valid JSON: {exc}") from None
+    if not isinstance(parsed, dict) or str(parsed.get("Version")) != "1" or "Statement" not in parsed:
+        raise ValueError(f'{where}: a policy document needs "Version": "1" and a "Statement"')
+    return text
 
 
 class RamBackend:
@@ -217,8 +232,8 @@ class RamBackend:
         if policy.type not in ("System", "Custom"):
             raise ValueError(f"{where}.type: expected System or Custom, got {policy.type!r}")
         for version in versions:
-            policy.versions[version["id"]] = PolicyVersion(version["id"], _document(version["document"]),
-                                                           bool(version.get("default")),
+            document = _checked_world_document(version["document"], f"{where}.versions[{version['id']}]")
+            policy.versions[version["id"]] = PolicyVersion(version["id"], document, bool(version.get("default")),
                                                            version.get("create_date", SEED_DATE))
         defaults = [v for v in policy.versions.values() if v.is_default]
         if len(defaults) != 1:
@@ -237,8 +252,9 @@ class RamBackend:
             for ref in _refs(spec.get("policies")):
                 self._seed_attach("Group", group.name, group.policies, ref, f"groups[{index}].policies")
         for index, spec in enumerate(data.get("roles") or []):
-            role = Role(spec["name"], self._id(19), _document(spec.get("trust_policy", "")),
-                        spec.get("description", ""))
+            trust = spec.get("trust_policy")
+            role = Role(spec["name"], self._id(19), "" if trust is None else _checked_world_document(
+                trust, f"roles[{index}].trust_policy"), spec.get("description", ""))
             self.roles[role.name] = role
             for ref in _refs(spec.get("policies")):
                 self._seed_attach("Role", role.name, role.policies, ref, f"roles[{index}].policies")
@@ -309,6 +325,31 @@ class RamBackend:
             raise CloudError("EntityNotExist.Policy.Version",
                              f"The policy version does not exist: {policy.name} {version_id}.", 404)
         return version
+
+    def role(self, name: str) -> Role | None:
+        """The role called ``name`` (role names compare without regard to case), or None."""
+        return next((r for n, r in self.roles.items() if n.lower() == name.lower()), None)
+
+    def identity_policies(self, kind: str, name: str) -> list[tuple[Policy, PolicyVersion]]:
+        """The policies in force for a ``"User"`` (its own and its groups') or a ``"Role"``, at their default versions.
+
+        An identity that does not exist has none; so has an attachment whose policy was removed.
+        """
+        refs: list[PolicyRef] = []
+        if kind == "User" and name in self.users:
+            user = self.users[name]
+            refs = list(user.policies)
+            for group in user.groups:
+                refs.extend(self.groups[group].policies if group in self.groups else [])
+        elif kind == "Role":
+            role = self.role(name)
+            refs = list(role.policies) if role is not None else []
+        found = []
+        for ref in refs:
+            policy = self.policies.get((ref.type, ref.name))
+            if policy is not None:
+                found.append((policy, policy.default_version))
+        return found
 
     def sorted_users(self) -> list[User]:
         """Users in ``ListUsers`` order (by name), cached until a user is added."""
@@ -511,6 +552,25 @@ def list_policies_for_user(call: Call, backend: RamBackend) -> dict[str, Any]:
 def list_policies_for_group(call: Call, backend: RamBackend) -> dict[str, Any]:
     """Policies attached to a group (not paged)."""
     return attached_body(backend, backend.group(call.require("GroupName")).policies)
+
+
+@SERVICE.action("ListPoliciesForRole")
+def list_policies_for_role(call: Call, backend: RamBackend) -> dict[str, Any]:
+    """Policies attached to a role (not paged), each with its ``DefaultVersion``.
+
+    Shape: ``ListPoliciesForRoleResponseBody`` (``Policies.Policy[]`` of ``PolicyName``, ``PolicyType``,
+    ``Description``, ``DefaultVersion``, ``AttachDate``) in ``alibabacloud_ram20150501/models/
+    _list_policies_for_role_response_body.py``; the API page
+    (https://www.alibabacloud.com/help/ja/ram/developer-reference/api-ram-2015-05-01-listpoliciesforrole)
+    documents no paging. Role names compare without regard to case (as ``RamBackend.role``). An unknown
+    role answers ``EntityNotExist.Role`` (404), the code terraform-provider-alicloud treats as "not found"
+    for RAM roles (``alicloud/service_alicloud_ram.go``); the status is the emulator's choice.
+    """
+    name = call.require("RoleName")
+    role = backend.role(name)
+    if role is None:
+        raise CloudError("EntityNotExist.Role", f"The role does not exist: {name}.", 404)
+    return attached_body(backend, role.policies)
 
 
 @SERVICE.action("ListEntitiesForPolicy")

@@ -1,38 +1,62 @@
 """VPC (vpc 2016-04-28): route tables of VPCs and VBRs, their entries, and IPsec-VPN connections.
 
 Shapes follow the SDK models (``alibabacloud_vpc20160428.models``); behaviour and error codes follow
-the API reference pages of CreateRouteEntry, DeleteRouteEntry and DescribeRouteEntryList and the
-notes in ``../shared/reference/acr-network.md`` §3.1-§3.2:
+the API reference pages of CreateRouteEntry (https://www.alibabacloud.com/help/en/vpc/api-createrouteentry,
+its error table revised up to 2025-12-12; https://help.aliyun.com/document_detail/36012.html),
+DeleteRouteEntry and DescribeRouteEntryList, and the Terraform provider
+(aliyun/terraform-provider-alicloud ``alicloud/resource_alicloud_route_entry.go`` and its test):
 
 - writes are asynchronous: a new custom entry is ``Pending`` and turns ``Available`` after the
   world's ``route_entry_delay_s`` on the cloud clock (default 2 s); a deleted one is ``Deleting``
   for as long, then gone. Status is computed lazily from those times.
 - no concurrent custom-route writes in one table: while any entry of the table is ``Pending`` or
-  ``Deleting`` a write answers ``IncorrectRouteEntryStatus`` (the code the reference pages give for
-  "the route table contains routes in the Pending or Modifying state"; Terraform retries it, like
-  ``TaskConflict``).
-- destinations are unique per table: the same destination with the same next hop answers
-  ``RouterEntryConflict.Duplicated`` (Terraform's code for that case), with another next hop
-  ``InvalidCIDRBlock.Duplicate`` (documented); a bare IP is a /32.
-- VPC (``VRouter``) tables refuse destinations equal to or inside 100.64.0.0/10 (``InvalidCidrBlock``).
-  VBR tables accept them here: the ACK leased-line guides route service prefixes on the VBR toward
-  the VPC, although the CreateRouteEntry page also lists the 100.64.0.0/10 limit under VBR tables
-  (for routes toward the IDC, by its error text); unverified against the real cloud.
-- at most ``quota`` custom entries per table (default 200; ``QuotaExceeded``).
-- ``ClientToken`` makes a create idempotent; ``DryRun`` answers ``DryRunOperation`` once checks pass.
+  ``Deleting`` a write answers ``IncorrectRouteEntryStatus`` (documented: "the route table contains
+  routes in the Pending or Modifying state"; Terraform retries it, like ``TaskConflict``).
+- destinations are unique per table; a bare IP is a /32. The same destination with the same next
+  hop answers ``Duplicated.VpcNextHop`` on a VBR table and ``InvalidCIDRBlock.Duplicate`` on a VPC
+  table (the provider's acceptance test ``TestAccAliCloudRouteEntry_stateGapRecoveryVbr`` observed
+  exactly these two in the field; both codes are in the documented error table); another next hop
+  answers ``InvalidCIDRBlock.Duplicate`` on both.
+- the cloud-service range 100.64.0.0/10: every published revision forbids a destination *equal* to
+  it; whether a more specific one is allowed differs between revisions. The English page (through
+  2025-12-12), the SDK docstring of ``CreateRouteEntryRequest.destination_cidr_block`` (7.2.2), the
+  zh page https://help.aliyun.com/document_detail/387398.html and the zh-TW page say "cannot be
+  100.64.0.0/10 or a subset of it" for VPC *and* VBR tables; the zh revision at
+  https://help.aliyun.com/document_detail/387398.htm allows more specific prefixes on both. The
+  error table's ``InvalidCidrBlock`` ("Specified CIDR block is not valid.", 400) names as causes
+  "100.64.0.0/10 is a cloud service address" and "more specific segments such as 100.64.0.0/11 and
+  100.96.0.0/11 cannot be used in the IDC under the cloud". A table's ``service_range`` says which
+  answer it gives: ``refuse`` (default: equal or inside is ``InvalidCidrBlock``), ``more_specific``
+  (only equal is refused) or ``accept`` (nothing is refused; what the VBR user guide's "add routes to
+  the OSS ranges" implies, emulator's choice as a third answer).
+- at most ``quota`` custom entries per table (``QuotaExceeded``, documented). The current
+  CreateRouteEntry pages say 200 for VPC and for VBR tables; older pages say 48 for a VBR table (the
+  VBR route guide https://www.alibabacloud.com/help/doc-detail/91265.htm, the Express Connect limits
+  page doc-detail/44849, the zh-TW API page). Defaults: the world's ``vpc_route_quota`` and
+  ``vbr_route_quota`` (200 each), overridden by a table's ``quota``.
+- a VBR table takes only its router interface as next hop and no ``NextHopList``
+  (``InvalidRouterType``, documented: "Cannot specify nexthop list in vbr's route table.").
+- ``ClientToken`` makes a create idempotent. ``DryRun=true`` runs every check above and then answers
+  ``DryRunOperation`` instead of acting, on CreateRouteEntry and DeleteRouteEntry (documented by
+  the pages and the SDK docstrings; its HTTP status is not in the VPC error table: 400 with
+  "Request validation has been passed with DryRun flag set." as the CEN pages document for the same
+  code). A failing check answers its own error; nothing changes either way.
 - ``ModifyVpnConnectionAttribute`` replaces ``LocalSubnet``/``RemoteSubnet`` whole; the gateway is then
   configuring for the world's ``vpn_configuring_s`` (default 5 s) and answers ``VpnGateway.Configuring``.
+  Its SDK request has no ``DryRun``.
 
-Codes the emulator chose without a documented source: ``InvalidDescription.Malformed``,
-``InvalidLocalSubnet.Malformed`` / ``InvalidRemoteSubnet.Malformed``, ``InvalidNextHopType`` for a
-non-router-interface hop on a VBR table, and ``InvalidVpnConnectionInstanceId.NotFound``'s status 400.
+Codes the emulator chose without a documented source: ``InvalidNextHopType`` (documented code) for a
+non-router-interface hop on a VBR table, ``InvalidLocalSubnet.Malformed`` / ``InvalidRemoteSubnet.Malformed``,
+and ``InvalidVpnConnectionInstanceId.NotFound``'s status 400.
 
 World seed (``accounts.<id>.regions.<region>.vpc``)::
 
     route_entry_delay_s: 2
     vpn_configuring_s: 5
+    vbr_route_quota: 200
+    vpc_route_quota: 200
     route_tables:
-      - {id: vtb-vbr1, type: VBR, vbr_id: vbr-1, quota: 200, entries: [
+      - {id: vtb-vbr1, type: VBR, vbr_id: vbr-1, quota: 200, service_range: refuse, entries: [
           {destination: 10.0.0.0/8, type: Custom, next_hop_type: RouterInterface, next_hop_id: ri-1,
            name: idc, description: "", status: Available}]}
     vpn_connections:
@@ -52,6 +76,10 @@ from localcloud.service import Call, ClientTokens, Service, page_by_token
 
 SERVICE_RANGE = ipaddress.ip_network("100.64.0.0/10")
 TABLE_TYPES = ("VRouter", "VBR")
+#: how a table answers a destination equal to or inside 100.64.0.0/10 (see the module docstring)
+SERVICE_RANGE_ANSWERS = ("refuse", "more_specific", "accept")
+#: custom entries per table in the current CreateRouteEntry pages (older VBR pages: 48)
+DOCUMENTED_QUOTA = 200
 BUSY = ("Pending", "Deleting")
 _ids = itertools.count(1)
 
@@ -61,6 +89,7 @@ def _new_id(prefix: str) -> str:
 
 
 def _dry_run() -> CloudError:
+    """The answer to a request whose checks passed with ``DryRun=true`` (code documented; status as CEN documents)."""
     return CloudError("DryRunOperation", "Request validation has been passed with DryRun flag set.", 400)
 
 
@@ -116,8 +145,15 @@ class RouteTable:
     id: str
     type: str
     owner_id: str
-    quota: int = 200
+    quota: int = DOCUMENTED_QUOTA
+    service_range: str = "refuse"
     entries: dict[str, RouteEntry] = field(default_factory=dict)
+
+    def refuses(self, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+        """Whether this table refuses ``network`` as a destination because of the cloud-service range."""
+        if network.version != 4 or not network.subnet_of(SERVICE_RANGE) or self.service_range == "accept":
+            return False
+        return self.service_range == "refuse" or network == SERVICE_RANGE
 
 
 @dataclass
@@ -145,10 +181,17 @@ def _subnets(value: Any, code: str) -> list[str]:
     return out
 
 
+def _positive(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{where}: expected a positive integer, got {value!r}")
+    return value
+
+
 class VpcBackend:
     """VPC state of one account in one region."""
 
-    SEED_KEYS = frozenset({"route_entry_delay_s", "vpn_configuring_s", "route_tables", "vpn_connections"})
+    SEED_KEYS = frozenset({"route_entry_delay_s", "vpn_configuring_s", "vbr_route_quota", "vpc_route_quota",
+                           "route_tables", "vpn_connections"})
 
     def __init__(self, cloud: Any, account_id: str, region: str) -> None:
         self.cloud = cloud
@@ -156,6 +199,7 @@ class VpcBackend:
         self.region = region
         self.delay = 2.0
         self.vpn_configuring = 5.0
+        self.default_quota = {"VBR": DOCUMENTED_QUOTA, "VRouter": DOCUMENTED_QUOTA}
         self.tables: dict[str, RouteTable] = {}
         self.vpn_connections: dict[str, VpnConnection] = {}
         self.gateway_busy_until: dict[str, float] = {}
@@ -169,6 +213,9 @@ class VpcBackend:
             raise ValueError(f"unknown keys {sorted(unknown)}; allowed: {sorted(self.SEED_KEYS)}")
         self.delay = float(data.get("route_entry_delay_s", self.delay))
         self.vpn_configuring = float(data.get("vpn_configuring_s", self.vpn_configuring))
+        for key, table_type in (("vbr_route_quota", "VBR"), ("vpc_route_quota", "VRouter")):
+            if key in data:
+                self.default_quota[table_type] = _positive(data[key], key)
         for index, spec in enumerate(data.get("route_tables") or []):
             self._seed_table(f"route_tables[{index}]", spec)
         for index, spec in enumerate(data.get("vpn_connections") or []):
@@ -190,8 +237,12 @@ class VpcBackend:
         table_type = spec.get("type", "VRouter")
         if table_type not in TABLE_TYPES:
             raise ValueError(f"{where}.type: expected one of {TABLE_TYPES}, got {table_type!r}")
+        service_range = spec.get("service_range", "refuse")
+        if service_range not in SERVICE_RANGE_ANSWERS:
+            raise ValueError(f"{where}.service_range: expected one of {SERVICE_RANGE_ANSWERS}, got {service_range!r}")
+        quota = _positive(spec["quota"], f"{where}.quota") if "quota" in spec else self.default_quota[table_type]
         table = RouteTable(id=spec["id"], type=table_type, owner_id=spec.get("vbr_id") or spec.get("vpc_id") or "",
-                           quota=int(spec.get("quota", 200)))
+                           quota=quota, service_range=service_range)
         now = self.cloud.clock.now()
         for index, item in enumerate(spec.get("entries") or []):
             destination = item.get("destination") or item.get("destination_cidr_block")
@@ -306,6 +357,8 @@ def _checked_text(call: Call, name: str, code: str, minimum: int, maximum: int) 
 
 def _requested_hops(call: Call, table: RouteTable) -> list[NextHop]:
     listed = call.get_objects("NextHopList")
+    if listed and table.type == "VBR":
+        raise CloudError("InvalidRouterType", "Cannot specify nexthop list in vbr's route table.", 400)
     if listed:
         hops = [NextHop(h.get("NextHopType", "RouterInterface"), h.get("NextHopId", ""),
                         int(h["Weight"]) if h.get("Weight") else None) for h in listed]
@@ -329,15 +382,13 @@ def create_route_entry(call: Call, backend: VpcBackend) -> dict[str, Any]:
         name = _checked_text(call, "RouteEntryName", "InvalidRouteEntryName.Malformed", 1, 128)
         description = _checked_text(call, "Description", "InvalidDescription.Malformed", 1, 256)
         hops = _requested_hops(call, table)
-        if table.type == "VRouter" and network.version == 4 and network.subnet_of(SERVICE_RANGE):
-            raise CloudError("InvalidCidrBlock", "Specified CIDR block is not valid: 100.64.0.0/10 is the cloud "
-                             "service range and cannot be the destination of a custom route.", 400)
+        if table.refuses(network):
+            raise CloudError("InvalidCidrBlock", "Specified CIDR block is not valid.", 400)
         live = backend.live(table)
         for entry, _ in live:
             if entry.destination == str(network):
-                if entry.hop_keys() == {(h.type, h.id) for h in hops}:
-                    raise CloudError("RouterEntryConflict.Duplicated",
-                                     f"A route entry already exists, which CIDR is '{network}'.", 400)
+                if table.type == "VBR" and entry.hop_keys() == {(h.type, h.id) for h in hops}:
+                    raise CloudError("Duplicated.VpcNextHop", "Route entry nexthop duplicate.", 400)
                 raise CloudError("InvalidCIDRBlock.Duplicate", "Specified CIDR block is already exists.", 400)
         backend.check_not_busy(table)
         if sum(1 for entry, _ in live if entry.type == "Custom") >= table.quota:

@@ -151,9 +151,23 @@ def test_static_route_duplicates_and_quota(cloud, factory):
 
 
 def test_static_route_dry_run_creates_nothing(cloud, factory):
-    """DryRun answers DryRunOperation."""
-    assert error_of(tr_create, factory, "100.118.28.0/24", dry_run=True).code == "DryRunOperation"
+    """DryRun answers DryRunOperation (400) when the checks pass, the failing check's error otherwise."""
+    err = error_of(tr_create, factory, "100.118.28.0/24", dry_run=True)
+    assert (err.code, err.status) == ("DryRunOperation", 400)
     assert tr_list(factory, transit_router_route_entry_status="All").total_count == 2
+    assert error_of(tr_create, factory, "10.0.0.0/8", dry_run=True).code == \
+        "OperationFailed.CreateRouteEntryWithSameDestinationCidrBlock"
+
+
+def test_static_route_dry_run_delete_keeps_the_route(cloud, factory):
+    """DeleteTransitRouterRouteEntry with DryRun answers DryRunOperation and the route stays Active."""
+    entry_id = tr_create(factory, "100.118.28.0/24").transit_router_route_entry_id
+    cloud.advance(2)
+    request = models.DeleteTransitRouterRouteEntryRequest(transit_router_route_entry_id=entry_id, dry_run=True)
+    assert error_of(call, "cbn", "DeleteTransitRouterRouteEntry", factory.cbn().delete_transit_router_route_entry,
+                    request).code == "DryRunOperation"
+    listed = tr_list(factory, transit_router_route_entry_ids=[entry_id])
+    assert listed.transit_router_route_entries[0].transit_router_route_entry_status == "Active"
 
 
 def test_static_route_delete_and_missing_id(cloud, factory):

@@ -104,6 +104,30 @@ def test_feishu_checks_signature_in_the_body_and_keyword(cloud):
     assert post(cloud, "/feishu/open-apis/bot/v2/hook/unknown", feishu_body(cloud))[1]["code"] == 19001
 
 
+@pytest.mark.parametrize(("form", "ok", "refused"), [
+    ("documented",
+     {"code": 0, "msg": "success", "data": {}, "Extra": None, "StatusCode": 0, "StatusMessage": "success"},
+     {"code": 19024, "msg": "Key Words Not Found", "data": {}}),
+    ("current", {"code": 0, "msg": "success", "data": {}}, {"code": 19024, "msg": "Key Words Not Found", "data": {}}),
+    ("legacy", {"Extra": None, "StatusCode": 0, "StatusMessage": "success"},
+     {"Extra": None, "StatusCode": 19024, "StatusMessage": "Key Words Not Found"}),
+])
+def test_feishu_answers_in_the_form_the_world_gives_the_robot(cloud, form, ok, refused):
+    """A Feishu robot's ``answer`` setting picks the documented, current or legacy body, for success and errors."""
+    cloud.load_world({**cloud.world, "chat": {"feishu": {"formbot": {"keywords": ["acrguard"], "answer": form}}}})
+    path = "/feishu/open-apis/bot/v2/hook/formbot"
+    assert post(cloud, path, {"msg_type": "text", "content": {"text": "acrguard alert"}}) == (200, ok)
+    assert post(cloud, path, {"msg_type": "text", "content": {"text": "hello"}}) == (200, refused)
+
+
+def test_an_unknown_answer_form_is_a_world_error(cloud):
+    """Only documented, current and legacy exist, and only for Feishu robots."""
+    with pytest.raises(ValueError, match="answer must be one of"):
+        cloud.chat.add_robot("feishu", "x", answer="v3")
+    with pytest.raises(ValueError, match="Feishu robots only"):
+        cloud.chat.add_robot("dingtalk", "x", answer="legacy")
+
+
 def test_feishu_allows_five_a_second(cloud):
     """The sixth message within a second gets 11232; a second later it passes."""
     path = f"/feishu/open-apis/bot/v2/hook/{FEISHU}"

@@ -9,7 +9,12 @@ from alibabacloud_cr20181201 import models as cr_models
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
-from support import ACCOUNT, INSTANCE_ID, REGION
+from localcloud import LocalCloud
+from localcloud.products import cr as cr_product
+from localcloud.products.cr import ENABLE_DELAY_S
+from support import ACCOUNT, INSTANCE_ID, REGION, base_world
+
+SWITCHING_ID = "cri-switching000000001"
 
 
 def _endpoint(factory: Any) -> Any:
@@ -103,23 +108,110 @@ def disabled(cloud):
     return instance
 
 
-def test_enabling_the_endpoint_adds_loopback(cloud, factory, disabled):
-    """Enabling the internet endpoint adds 127.0.0.1/32 (documented) and starts it."""
+def test_enabling_is_creating_until_the_clock_has_moved_then_running_with_loopback(cloud, factory, disabled):
+    """Enabling answers at once; the endpoint is CREATING with its old (empty) ACL, then RUNNING with 127.0.0.1/32."""
     _set_status(factory, True)
     endpoint = _endpoint(factory)
-    assert endpoint.enable is True and endpoint.status == "RUNNING"
-    assert [e.entry for e in endpoint.acl_entries] == ["127.0.0.1/32"]
+    assert endpoint.enable is True and endpoint.status == "CREATING" and endpoint.acl_entries == []
+    cloud.advance(ENABLE_DELAY_S - 1)
+    assert _endpoint(factory).status == "CREATING"
+    cloud.advance(1)
+    endpoint = _endpoint(factory)
+    assert endpoint.status == "RUNNING"
+    assert [(e.entry, e.comment) for e in endpoint.acl_entries] == [("127.0.0.1/32", "default")]
     recorded = cloud.requests.filter(action="UpdateInstanceEndpointStatus")[0]
     assert recorded.params["Enable"].lower() == "true"
 
 
-def test_disabling_keeps_the_entries(cloud, factory, disabled):
-    """Disabling the endpoint stops it and leaves the whitelist as it was."""
+def test_list_instance_endpoint_reports_the_same_switch(cloud, factory, disabled):
+    """ListInstanceEndpoint shows the internet endpoint CREATING, then RUNNING, like GetInstanceEndpoint."""
     _set_status(factory, True)
+
+    def internet() -> Any:
+        body = call("cr", "ListInstanceEndpoint", factory.cr().list_instance_endpoint,
+                    cr_models.ListInstanceEndpointRequest(instance_id=INSTANCE_ID))
+        return next(e for e in body.endpoints if e.endpoint_type == "internet")
+
+    assert internet().status == "CREATING"
+    cloud.advance(ENABLE_DELAY_S)
+    assert internet().status == "RUNNING" and [e.entry for e in internet().acl_entries] == ["127.0.0.1/32"]
+
+
+def test_acl_writes_while_creating_answer_success_and_are_dropped(cloud, factory, disabled):
+    """An entry created (or deleted) while the endpoint is CREATING is acknowledged and never appears."""
+    disabled.acl = [cr_product.AclEntry("203.0.113.0/24", "office")]
+    _set_status(factory, True)
+    assert _add(factory, "198.51.100.7/32", "early").is_success is True
+    assert _delete(factory, "203.0.113.0/24").is_success is True
+    cloud.advance(ENABLE_DELAY_S)
+    assert _entries(factory) == [("203.0.113.0/24", "office"), ("127.0.0.1/32", "default")]
+    _add(factory, "198.51.100.7/32", "late")
+    assert _entries(factory)[-1] == ("198.51.100.7/32", "late")
+
+
+def test_enabling_an_enabled_endpoint_changes_nothing(cloud, factory):
+    """Enable=true on a RUNNING endpoint keeps it RUNNING with its whitelist."""
+    _set_status(factory, True)
+    endpoint = _endpoint(factory)
+    assert endpoint.status == "RUNNING" and _entries(factory) == [("203.0.113.0/24", "office")]
+
+
+def test_disabling_keeps_the_entries_and_drops_the_status(cloud, factory, disabled):
+    """A disabled endpoint answers no Status (as Terraform observed) and keeps the whitelist as it was."""
+    _set_status(factory, True)
+    cloud.advance(ENABLE_DELAY_S)
     _set_status(factory, False)
     endpoint = _endpoint(factory)
-    assert endpoint.enable is False and endpoint.status == "STOPPED"
+    assert endpoint.enable is False and endpoint.status is None
     assert [e.entry for e in endpoint.acl_entries] == ["127.0.0.1/32"]
+
+
+@pytest.fixture
+def world():
+    """The base world plus an instance whose endpoint was just switched on (seeded CREATING, 5 s to go)."""
+    data = base_world()
+    data["accounts"][ACCOUNT]["regions"][REGION]["cr"]["instances"].append(
+        {"id": SWITCHING_ID, "name": "switching", "internet": {"enable": True, "status": "CREATING",
+                                                               "enable_delay_s": 5}})
+    return data
+
+
+def test_a_seeded_creating_endpoint_runs_after_its_delay(cloud, factory):
+    """A world may seed an endpoint CREATING with its own delay; it turns RUNNING when the clock passes it."""
+    request = cr_models.GetInstanceEndpointRequest(instance_id=SWITCHING_ID, endpoint_type="internet")
+    assert call("cr", "GetInstanceEndpoint", factory.cr().get_instance_endpoint, request).status == "CREATING"
+    cloud.advance(5)
+    assert call("cr", "GetInstanceEndpoint", factory.cr().get_instance_endpoint, request).status == "RUNNING"
+
+
+@pytest.mark.parametrize("internet", [{"status": "STOPPED"}, {"enable_delay_s": -1}])
+def test_bad_seeded_endpoint_states_are_refused(internet):
+    """A seeded internet status outside CREATING/RUNNING/DELETING or a negative delay names the path."""
+    data = base_world()
+    data["accounts"][ACCOUNT]["regions"][REGION]["cr"]["instances"][0]["internet"].update(internet)
+    with pytest.raises(ValueError, match=r"instances\[0\]\.internet\."):
+        LocalCloud(data).backend("cr", ACCOUNT, REGION)
+
+
+def test_missing_instance_is_http_200_with_is_success_false(cloud, factory):
+    """An unknown instance answers HTTP 200, IsSuccess=false, Code=INSTANCE_NOT_EXIST, as Terraform reads it."""
+    with pytest.raises(CloudCallError) as caught:
+        call("cr", "GetInstanceEndpoint", factory.cr().get_instance_endpoint,
+             cr_models.GetInstanceEndpointRequest(instance_id="cri-doesnotexist01", endpoint_type="internet"))
+    assert caught.value.code == "INSTANCE_NOT_EXIST"
+    recorded = cloud.requests.filter(action="GetInstanceEndpoint")[-1]
+    assert recorded.status == 200
+
+
+def test_endpoint_calls_on_an_instance_that_is_not_running_are_not_supported(cloud, factory):
+    """While the instance is not RUNNING its internet endpoint answers INSTANCE_STATUS_NOT_SUPPORT in the body."""
+    cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID].status = "DELETING"
+    with pytest.raises(CloudCallError) as caught:
+        _endpoint(factory)
+    assert caught.value.code == "INSTANCE_STATUS_NOT_SUPPORT"
+    with pytest.raises(CloudCallError) as write:
+        _add(factory, "198.51.100.7/32")
+    assert write.value.code == "INSTANCE_STATUS_NOT_SUPPORT"
 
 
 def test_vpc_endpoint_type_is_refused_for_acl_writes(cloud, factory):

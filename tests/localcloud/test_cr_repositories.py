@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from alibabacloud_cr20181201 import models
@@ -13,6 +14,8 @@ from acrguard.events import decode_events, route
 from support import ACCOUNT, INSTANCE_ID, REGION, base_world
 
 BASIC_ID = "cri-basic000000000001"
+STANDARD_ID = "cri-standard000000001"
+HEX64 = re.compile(r"[0-9a-f]{64}")
 TAGS = 150
 
 
@@ -28,6 +31,8 @@ def world():
          "tags": [{"tag": "v1", "image_size": 5}]},
     ]
     instances.append({"id": BASIC_ID, "name": "basicreg", "specification": "Enterprise_Basic",
+                      "repositories": [{"namespace": "apps", "name": "web", "tags": []}]})
+    instances.append({"id": STANDARD_ID, "name": "stdreg", "specification": "Enterprise_Standard",
                       "repositories": [{"namespace": "apps", "name": "web", "tags": []}]})
     return data
 
@@ -68,18 +73,39 @@ def test_list_repo_tag_pages_newest_first(factory):
     assert [len(p.images) for p in pages] == [100, TAGS - 100]
     assert pages[0].total_count == str(TAGS)
     assert tags[0].tag == f"t{TAGS - 1:03d}" and tags[-1].tag == "t000"
-    assert tags[0].image_size == 1000 + TAGS - 1 and tags[0].digest.startswith("sha256:")
+    assert tags[0].image_size == 1000 + TAGS - 1 and HEX64.fullmatch(tags[0].digest)
 
 
-def test_get_repo_tag_reports_size_and_digest_or_tag_not_exist(factory):
-    """GetRepoTag answers ImageSize (bytes) and Digest; an unknown tag is TAG_NOT_EXIST."""
+def test_get_repo_tag_reports_size_and_a_bare_hex_digest_or_tag_not_exist(cloud, factory):
+    """GetRepoTag answers ImageSize (bytes) and Digest as bare hex (API example); an unknown tag is TAG_NOT_EXIST."""
     body = cr(factory, "GetRepoTag", models.GetRepoTagRequest(instance_id=INSTANCE_ID, repo_id="crr-web0000000000001",
                                                               tag="t007"))
-    assert body.image_size == 1007 and body.digest.startswith("sha256:") and body.status == "NORMAL"
+    assert body.image_size == 1007 and HEX64.fullmatch(body.digest) and body.status == "NORMAL"
     with pytest.raises(CloudCallError) as error:
         cr(factory, "GetRepoTag", models.GetRepoTagRequest(instance_id=INSTANCE_ID, repo_id="crr-web0000000000001",
                                                            tag="nope"))
     assert error.value.code == "TAG_NOT_EXIST"
+    assert cloud.requests.filter(action="GetRepoTag")[-1].status == 200
+
+
+def test_a_seeded_sha256_digest_is_answered_bare(cloud, factory):
+    """A digest seeded (or pushed) as ``sha256:<hex>`` is answered by the tag APIs without the prefix."""
+    event = cloud.backend("cr", ACCOUNT, REGION).push_image(INSTANCE_ID, "apps", "web", "pushed", 42,
+                                                             digest="sha256:" + "ab" * 32)
+    assert event["data"]["Digest"] == "sha256:" + "ab" * 32
+    body = cr(factory, "GetRepoTag", models.GetRepoTagRequest(instance_id=INSTANCE_ID, repo_id="crr-web0000000000001",
+                                                              tag="pushed"))
+    assert body.digest == "ab" * 32
+
+
+def test_missing_repository_and_instance_answer_in_the_body(cloud, factory):
+    """REPO_NOT_EXIST and INSTANCE_NOT_EXIST come as HTTP 200 with IsSuccess=false, as Terraform reads them."""
+    with pytest.raises(CloudCallError) as repo:
+        cr(factory, "ListRepoTag", models.ListRepoTagRequest(instance_id=INSTANCE_ID, repo_id="crr-nope"))
+    with pytest.raises(CloudCallError) as instance:
+        cr(factory, "GetInstance", models.GetInstanceRequest(instance_id="cri-doesnotexist01"))
+    assert (repo.value.code, instance.value.code) == ("REPO_NOT_EXIST", "INSTANCE_NOT_EXIST")
+    assert [r.status for r in cloud.requests.filter(product="cr")] == [200, 200]
 
 
 def rule_request(repo_id: str, instance_id: str = INSTANCE_ID):
@@ -123,6 +149,28 @@ def test_basic_instances_cannot_create_acceleration_rules(cloud, factory):
     assert cloud.backend("cr", ACCOUNT, REGION).instances[BASIC_ID].build_rules == []
 
 
+def test_standard_instances_may_create_acceleration_rules_as_the_chinese_page_says(cloud, factory):
+    """A Standard instance creates the rule (Chinese page: Standard and Advanced)."""
+    repo = cr(factory, "GetRepository", models.GetRepositoryRequest(instance_id=STANDARD_ID,
+                                                                     repo_namespace_name="apps", repo_name="web"))
+    created = cr(factory, "CreateArtifactBuildRule", models.CreateArtifactBuildRuleRequest(
+        instance_id=STANDARD_ID, scope_type="REPOSITORY", scope_id=repo.repo_id, artifact_type="ACCELERATED_IMAGE"))
+    assert created.build_rule_id.startswith("crabr-")
+
+
+def test_a_world_may_answer_as_the_english_page_advanced_only(cloud, factory):
+    """With ``acceleration_editions: [Enterprise_Advanced]`` a Standard instance is refused."""
+    cloud.backend("cr", ACCOUNT, REGION).instances[STANDARD_ID].extra["acceleration_editions"] = [
+        "Enterprise_Advanced"]
+    repo = cr(factory, "GetRepository", models.GetRepositoryRequest(instance_id=STANDARD_ID,
+                                                                     repo_namespace_name="apps", repo_name="web"))
+    with pytest.raises(CloudCallError) as error:
+        cr(factory, "CreateArtifactBuildRule", models.CreateArtifactBuildRuleRequest(
+            instance_id=STANDARD_ID, scope_type="REPOSITORY", scope_id=repo.repo_id,
+            artifact_type="ACCELERATED_IMAGE"))
+    assert error.value.code == "UNSUPPORTED_INSTANCE_SPECIFICATION"
+
+
 def test_other_scope_and_artifact_types_are_invalid_parameters(factory):
     """Only REPOSITORY scope and ACCELERATED_IMAGE artifacts are emulated; others are InvalidParameter."""
     with pytest.raises(CloudCallError) as error:
@@ -137,7 +185,7 @@ def test_push_stores_the_tag_and_returns_a_routable_event(cloud, factory):
     repo = cr(factory, "GetRepository", models.GetRepositoryRequest(instance_id=INSTANCE_ID, repo_namespace_name="apps",
                                                                      repo_name="new"))
     tag = cr(factory, "GetRepoTag", models.GetRepoTagRequest(instance_id=INSTANCE_ID, repo_id=repo.repo_id, tag="v9"))
-    assert tag.image_size == 42 and tag.digest == event["data"]["Digest"]
+    assert tag.image_size == 42 and "sha256:" + tag.digest == event["data"]["Digest"]
     routed = route(decode_events(json.dumps(event).encode())[0])
     assert routed.functions == ("image_advisor",)
     assert f"cr-tag/{INSTANCE_ID}/apps/new:v9" in {str(r) for r in routed.resources}

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 from alibabacloud_cr20181201 import models as cr_models
-from alibabacloud_sts20150401 import models as sts_models
 
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
-from support import ACCOUNT, INSTANCE_ID, ROOT_KEY, make_factory
+from support import ACCOUNT, INSTANCE_ID, ROOT_KEY, assume_role, base_world, make_factory, with_role_assumer
+
+
+@pytest.fixture
+def world():
+    """The base world with a RAM user that may assume its role (the root cannot call AssumeRole)."""
+    return with_role_assumer(base_world())
 
 
 def test_acs3_signed_call_succeeds_and_is_recorded(cloud, factory):
@@ -39,11 +44,9 @@ def test_unknown_access_key_is_not_found(cloud):
     assert caught.value.status == 404
 
 
-def test_assumed_role_token_works_then_expires(cloud, factory):
+def test_assumed_role_token_works_then_expires(cloud):
     """STS credentials authenticate until the clock passes their expiry."""
-    creds = call("sts", "AssumeRole", factory.sts().assume_role, sts_models.AssumeRoleRequest(
-        role_arn=f"acs:ram::{ACCOUNT}:role/acrguard-keeper", role_session_name="test",
-        duration_seconds=900)).credentials
+    creds = assume_role(cloud, "acrguard-keeper", session="test", duration=900)
     temp = make_factory(cloud, creds.access_key_id, creds.access_key_secret, creds.security_token)
     identity = call("sts", "GetCallerIdentity", temp.sts().get_caller_identity)
     assert identity.identity_type == "AssumedRoleUser"
@@ -54,10 +57,9 @@ def test_assumed_role_token_works_then_expires(cloud, factory):
     assert caught.value.code == "InvalidSecurityToken.Expired"
 
 
-def test_token_of_another_key_is_a_mismatch(cloud, factory):
+def test_token_of_another_key_is_a_mismatch(cloud):
     """A security token sent with a key it was not issued for is rejected."""
-    creds = call("sts", "AssumeRole", factory.sts().assume_role, sts_models.AssumeRoleRequest(
-        role_arn=f"acs:ram::{ACCOUNT}:role/acrguard-keeper", role_session_name="test")).credentials
+    creds = assume_role(cloud, "acrguard-keeper")
     mixed = make_factory(cloud, ROOT_KEY, "test-root-secret-0001", creds.security_token)
     with pytest.raises(CloudCallError) as caught:
         call("sts", "GetCallerIdentity", mixed.sts().get_caller_identity)

@@ -10,12 +10,10 @@ import alibabacloud_oss_v2 as oss
 import pytest
 import requests
 from alibabacloud_oss_v2 import exceptions as oss_errors
-from alibabacloud_sts20150401 import models as sts_models
 
-from acrguard.clients import call
 from localcloud import LocalCloud
-from localcloud.oss import crc64_ecma
-from support import ACCOUNT, REGION, base_world, make_factory
+from localcloud.products.oss import crc64_ecma
+from support import ACCOUNT, REGION, assume_role, base_world, make_factory, ram_section, with_role_assumer
 
 BUCKET = "acrguard-state"
 OTHER_ACCOUNT = "9999888877776666"
@@ -24,8 +22,14 @@ OTHER_KEY, OTHER_SECRET = "LTAI5tOtherAccountKey01", "other-secret-0001"
 
 @pytest.fixture
 def world():
-    """The base world plus a bucket with a seeded object, and a second account owning its own bucket."""
+    """The base world plus a bucket with a seeded object, a second account owning its own bucket, and a role
+    that may read the bucket (assumed by a RAM user: the root cannot call AssumeRole)."""
     data = base_world()
+    ram = ram_section(data)
+    ram["policies"].append({"name": "state-reader", "document": {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "oss:GetObject", "Resource": f"acs:oss:*:*:{BUCKET}/*"}]}})
+    ram["roles"][0]["policies"] = [{"name": "state-reader", "type": "Custom"}]
+    with_role_assumer(data)
     data["accounts"][OTHER_ACCOUNT] = {"access_keys": [{"id": OTHER_KEY, "secret": OTHER_SECRET}]}
     data["oss"] = {"buckets": [
         {"name": BUCKET, "account": ACCOUNT, "region": REGION, "objects": {"seeded.txt": "hello"}},
@@ -193,11 +197,9 @@ def test_unsigned_request_is_access_denied(cloud):
     assert response.headers["Content-Type"] == "application/xml"
 
 
-def test_sts_credentials_work_until_they_expire(cloud, factory):
+def test_sts_credentials_work_until_they_expire(cloud):
     """Temporary credentials sign OSS requests until the cloud's clock passes their expiry."""
-    creds = call("sts", "AssumeRole", factory.sts().assume_role, sts_models.AssumeRoleRequest(
-        role_arn=f"acs:ram::{ACCOUNT}:role/acrguard-keeper", role_session_name="oss-test",
-        duration_seconds=900)).credentials
+    creds = assume_role(cloud, "acrguard-keeper", session="oss-test", duration=900)
     temp = make_factory(cloud, creds.access_key_id, creds.access_key_secret, creds.security_token).oss()
     assert _get(temp, "seeded.txt").body.read() == b"hello"
     cloud.advance(901)
@@ -260,10 +262,8 @@ def test_world_reload_restores_the_seeded_buckets(cloud, client):
     ({"name": "fine-name", "account": ACCOUNT, "acl": "public"}, "unknown keys"),
 ])
 def test_bad_oss_world_section_names_the_path(bucket, expected):
-    """A bad bucket declaration fails at start with the path of the problem."""
+    """A bad bucket declaration fails when the world is loaded, with the path of the problem."""
     data = base_world()
     data["oss"] = {"buckets": [bucket]}
-    cloud = LocalCloud(data)
     with pytest.raises(ValueError, match=re.escape(expected)):
-        cloud.start()
-    cloud.stop()
+        LocalCloud(data)

@@ -1,4 +1,5 @@
-"""Per-operation rate limits: Throttling.User over the limit, a window per account and action, off by default."""
+"""Per-operation rate limits: Throttling.User over the limit, a window per account and action, off by default,
+the published figures on request."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from acrguard.clients import call
 from acrguard.errors import TransientCloudError
 from acrguard.retry import RetryPolicy
 from localcloud import LocalCloud
-from localcloud.ratelimit import DEFAULT_RULES, THROTTLED_CODE, RateLimits, RateRule, rate_limits
+from localcloud.ratelimit import (
+    DEFAULT_RULES,
+    PUBLISHED_RULES,
+    THROTTLED_CODE,
+    RateLimits,
+    RateRule,
+    published_figures,
+    rate_limits,
+)
 from support import INSTANCE_ID, base_world, make_factory
 
 ONCE = RetryPolicy(max_attempts=1)
@@ -85,11 +94,62 @@ def test_nothing_is_limited_unless_configured():
         assert rate_limits(cloud).rules() == []
 
 
-def test_default_rules_are_the_stated_choice():
-    """``rate_limits: default`` limits every operation to the emulator's stated 100 calls a second."""
-    limits = RateLimits.from_world("default")
-    assert limits.rules() == list(DEFAULT_RULES)
-    assert limits.rule_for("ram", "ListUsers").rate == 100.0
+@pytest.mark.parametrize("name", ["published", "default"])
+def test_published_and_default_select_the_published_figures(name):
+    """``rate_limits: published`` (and ``default``) limit each operation to its published quota."""
+    limits = RateLimits.from_world(name)
+    assert limits.rules() == list(PUBLISHED_RULES) == list(DEFAULT_RULES)
+    assert (limits.rule_for("ram", "ListUsers").limit, limits.rule_for("ram", "ListUsers").period_s) == (100, 1.0)
+    assert limits.rule_for("ram", "CreatePolicyVersion").rate == 20.0
+    assert limits.rule_for("ram", "AttachPolicyToUser").rate == 10.0
+    assert limits.rule_for("sts", "AssumeRole").rate == 100.0
+    assert (limits.rule_for("vpc", "DescribeVpnConnection").limit,
+            limits.rule_for("vpc", "DescribeVpnConnection").period_s) == (600, 60.0)
+
+
+def _emulated_operations() -> list[tuple[str, str]]:
+    import importlib
+    import pkgutil
+
+    import localcloud.products
+
+    found = []
+    for info in pkgutil.iter_modules(localcloud.products.__path__):
+        service = importlib.import_module(f"localcloud.products.{info.name}").SERVICE
+        found += [(service.product, action) for action in service.actions]
+        found += [(service.product, route.action) for route in service.routes]
+    return found
+
+
+def test_every_emulated_operation_has_a_rule_with_its_source():
+    """Each operation of every product is governed by a rule of its product that names a source or the choice."""
+    catch_all = PUBLISHED_RULES[-1]
+    operations = _emulated_operations()
+    assert len(operations) > 50
+    for product, action in operations:
+        rule = RateLimits(PUBLISHED_RULES).rule_for(product, action)
+        assert rule is not None and rule is not catch_all, (product, action)
+        assert rule.source.startswith(("https://", "emulator's choice: ")), rule
+    documented = {(r.product, r.action) for r in PUBLISHED_RULES if r.source.startswith("https://")}
+    assert {("ram", "ListUsers"), ("ram", "CreateAccessKey"), ("sts", "AssumeRole"),
+            ("vpc", "DescribeVpnConnection")} <= documented
+
+
+def test_published_figures_are_json_ready_with_their_source():
+    """``published_figures()`` lists every rule as a mapping a client-side pacer can load."""
+    import json
+
+    figures = json.loads(json.dumps(published_figures()))
+    assert len(figures) == len(PUBLISHED_RULES)
+    assert {"product", "action", "limit", "period_s", "source"} <= set(figures[0])
+    assert all(f["source"] for f in figures)
+
+
+def test_published_limits_throttle_through_the_gateway():
+    """With ``rate_limits: published`` the 4th CreateTransitRouterRouteEntry in a second is throttled."""
+    limits = RateLimits.from_world("published", clock=lambda: 0.0)
+    admitted = [limits.admit("a", "cbn", "CreateTransitRouterRouteEntry") is None for _ in range(4)]
+    assert admitted == [True, True, True, False]
 
 
 def test_sliding_window_counts_admitted_calls_per_account_and_action():
@@ -108,7 +168,8 @@ def test_sliding_window_counts_admitted_calls_per_account_and_action():
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ("sometimes", "rate_limits must be 'default' or a list"),
+    ("sometimes", "rate_limits must be 'published'"),
+    ([{"limit": 5, "source": 7}], "rate_limits[0]: source must be a string"),
     ([{"limit": 0}], "rate_limits[0]: limit must be a positive integer"),
     ([{"limit": 5}, {"limit": 5, "per": "second"}], "rate_limits[1]: unknown rate limit keys: ['per']"),
     ([{"product": "ram"}], "rate_limits[0]: a rate limit needs 'limit'"),

@@ -8,20 +8,22 @@ from alibabacloud_vpc20160428 import models
 from acrguard.clients import call
 from acrguard.errors import CloudCallError
 from localcloud import LocalCloud
-from support import ACCOUNT, REGION, base_world
+from support import ACCOUNT, REGION, base_world, make_factory
 
 VBR_TABLE, VPC_TABLE = "vtb-vbr1", "vtb-vpc1"
 
 
 @pytest.fixture
 def world():
-    """Base world plus a VBR table, a VPC table with a system route, and one IPsec connection."""
+    """Base world plus a VBR table (taking prefixes inside 100.64.0.0/10, as one documented revision says), a VPC
+    table with a system route, and one IPsec connection."""
     data = base_world()
     data["accounts"][ACCOUNT]["regions"][REGION]["vpc"] = {
         "route_entry_delay_s": 2,
         "vpn_configuring_s": 5,
         "route_tables": [
-            {"id": VBR_TABLE, "type": "VBR", "vbr_id": "vbr-1", "quota": 3, "entries": [
+            {"id": VBR_TABLE, "type": "VBR", "vbr_id": "vbr-1", "quota": 3, "service_range": "more_specific",
+             "entries": [
                 {"destination": "10.0.0.0/8", "next_hop_type": "RouterInterface", "next_hop_id": "ri-idc",
                  "name": "idc"}]},
             {"id": VPC_TABLE, "type": "VRouter", "vpc_id": "vpc-test1", "entries": [
@@ -99,15 +101,26 @@ def test_unknown_table_is_not_found(cloud, factory):
     assert (err.code, err.status) == ("InvalidRouteTableId.NotFound", 404)
 
 
-def test_same_destination_same_hop_is_duplicated_other_hop_is_cidr_duplicate(cloud, factory):
-    """Destinations are unique: RouterEntryConflict.Duplicated for the same hop, InvalidCIDRBlock.Duplicate else."""
-    create(factory, "100.118.28.0/24")
+def test_vbr_duplicate_with_the_same_hop_is_duplicated_vpc_next_hop_other_hop_is_cidr_duplicate(cloud, factory):
+    """On a VBR table: Duplicated.VpcNextHop for the same hop, InvalidCIDRBlock.Duplicate for another."""
+    create(factory, "10.20.0.0/16")
     cloud.advance(2)
-    assert error_of(create, factory, "100.118.28.0/24").code == "RouterEntryConflict.Duplicated"
+    assert error_of(create, factory, "10.20.0.0/16").code == "Duplicated.VpcNextHop"
     other = models.CreateRouteEntryRequest(region_id=REGION, route_table_id=VBR_TABLE,
-                                           destination_cidr_block="100.118.28.0/24", next_hop_type="RouterInterface",
+                                           destination_cidr_block="10.20.0.0/16", next_hop_type="RouterInterface",
                                            next_hop_id="ri-2")
     assert error_of(call, "vpc", "CreateRouteEntry", factory.vpc().create_route_entry, other).code == \
+        "InvalidCIDRBlock.Duplicate"
+
+
+def test_vpc_duplicate_with_the_same_hop_is_cidr_duplicate(cloud, factory):
+    """On a VPC table the same destination and hop again is InvalidCIDRBlock.Duplicate."""
+    request = models.CreateRouteEntryRequest(region_id=REGION, route_table_id=VPC_TABLE,
+                                             destination_cidr_block="10.0.0.0/8", next_hop_type="Instance",
+                                             next_hop_id="i-1")
+    call("vpc", "CreateRouteEntry", factory.vpc().create_route_entry, request)
+    cloud.advance(2)
+    assert error_of(call, "vpc", "CreateRouteEntry", factory.vpc().create_route_entry, request).code == \
         "InvalidCIDRBlock.Duplicate"
 
 
@@ -121,19 +134,71 @@ def test_client_token_makes_a_create_idempotent(cloud, factory):
 
 
 def test_dry_run_checks_and_creates_nothing(cloud, factory):
-    """DryRun answers DryRunOperation when the checks pass and leaves the table unchanged."""
-    assert error_of(create, factory, "100.118.28.0/24", dry_run=True).code == "DryRunOperation"
-    assert not entries(factory, destination_cidr_block="100.118.28.0/24").route_entrys.route_entry
+    """DryRun answers DryRunOperation (400) when the checks pass and leaves the table unchanged."""
+    err = error_of(create, factory, "10.20.0.0/16", dry_run=True)
+    assert (err.code, err.status) == ("DryRunOperation", 400)
+    assert not entries(factory, destination_cidr_block="10.20.0.0/16").route_entrys.route_entry
 
 
-def test_vpc_table_refuses_the_service_range_vbr_table_accepts_it(cloud, factory):
-    """Destinations equal to or inside 100.64.0.0/10 are InvalidCidrBlock on a VPC table only."""
-    request = models.CreateRouteEntryRequest(region_id=REGION, route_table_id=VPC_TABLE,
-                                             destination_cidr_block="100.118.28.0/24", next_hop_type="Instance",
-                                             next_hop_id="i-1")
+def test_dry_run_answers_the_error_a_failing_check_would_give(cloud, factory):
+    """DryRun on a destination the table refuses answers InvalidCidrBlock, as the real write would."""
+    err = error_of(create, factory, "100.64.0.0/10", dry_run=True)
+    assert (err.code, err.status) == ("InvalidCidrBlock", 400)
+
+
+def test_dry_run_delete_checks_and_deletes_nothing(cloud, factory):
+    """DeleteRouteEntry with DryRun answers DryRunOperation and the entry stays; a missing one is NotFound."""
+    entry_id = create(factory, "10.20.0.0/16").route_entry_id
+    cloud.advance(2)
+    assert error_of(delete, factory, route_table_id=VBR_TABLE, route_entry_id=entry_id, dry_run=True).code == \
+        "DryRunOperation"
+    assert entries(factory, route_entry_id=entry_id).route_entrys.route_entry[0].status == "Available"
+    assert error_of(delete, factory, route_entry_id="rte-missing", dry_run=True).code == \
+        "InvalidRouteEntryId.NotFound"
+
+
+def vbr_world(**table: object) -> dict:
+    data = base_world()
+    data["accounts"][ACCOUNT]["regions"][REGION]["vpc"] = {
+        "route_entry_delay_s": 0, "route_tables": [{"id": VBR_TABLE, "type": "VBR", **table},
+                                                   {"id": VPC_TABLE, "type": "VRouter", **table}]}
+    return data
+
+
+@pytest.mark.parametrize("table", [VBR_TABLE, VPC_TABLE])
+def test_tables_refuse_the_service_range_by_default(table):
+    """By default a VBR or VPC table answers InvalidCidrBlock for a destination equal to or inside 100.64.0.0/10."""
+    with LocalCloud(vbr_world()) as cloud:
+        factory = make_factory(cloud)
+        for destination in ("100.64.0.0/10", "100.118.28.0/24", "100.103.9.188"):
+            err = error_of(create, factory, destination, table)
+            assert (err.code, err.status) == ("InvalidCidrBlock", 400)
+        assert not entries(factory, table).route_entrys.route_entry
+        assert create(factory, "10.20.0.0/16", table).route_entry_id
+
+
+def test_more_specific_answer_refuses_only_the_range_itself():
+    """A table seeded ``service_range: more_specific`` takes 100.118.28.0/24 and refuses 100.64.0.0/10."""
+    with LocalCloud(vbr_world(service_range="more_specific")) as cloud:
+        factory = make_factory(cloud)
+        assert create(factory, "100.118.28.0/24").route_entry_id
+        assert error_of(create, factory, "100.64.0.0/10").code == "InvalidCidrBlock"
+
+
+def test_accept_answer_takes_the_whole_range():
+    """A table seeded ``service_range: accept`` takes even 100.64.0.0/10."""
+    with LocalCloud(vbr_world(service_range="accept")) as cloud:
+        assert create(make_factory(cloud), "100.64.0.0/10").route_entry_id
+
+
+def test_vbr_table_takes_no_next_hop_list(cloud, factory):
+    """A NextHopList on a VBR table answers InvalidRouterType."""
+    hops = [models.CreateRouteEntryRequestNextHopList(next_hop_type="RouterInterface", next_hop_id=f"ri-{n}")
+            for n in (1, 2)]
+    request = models.CreateRouteEntryRequest(region_id=REGION, route_table_id=VBR_TABLE,
+                                             destination_cidr_block="10.20.0.0/16", next_hop_list=hops)
     assert error_of(call, "vpc", "CreateRouteEntry", factory.vpc().create_route_entry, request).code == \
-        "InvalidCidrBlock"
-    assert create(factory, "100.118.28.0/24").route_entry_id
+        "InvalidRouterType"
 
 
 def test_write_while_an_entry_is_pending_is_refused(cloud, factory):
@@ -217,6 +282,30 @@ def test_vpn_subnet_must_be_cidr_and_connection_must_exist(cloud, factory):
     request = models.DescribeVpnConnectionRequest(region_id=REGION, vpn_connection_id="vco-nope")
     assert error_of(call, "vpc", "DescribeVpnConnection", factory.vpc().describe_vpn_connection, request).code == \
         "InvalidVpnConnectionInstanceId.NotFound"
+
+
+def test_tables_quota_defaults_to_the_world_setting():
+    """``vbr_route_quota`` (e.g. the 48 of older VBR pages) caps a VBR table that names no quota of its own."""
+    data = vbr_world(service_range="accept")
+    data["accounts"][ACCOUNT]["regions"][REGION]["vpc"]["vbr_route_quota"] = 1
+    with LocalCloud(data) as cloud:
+        factory = make_factory(cloud)
+        create(factory, "10.20.0.0/16")
+        assert error_of(create, factory, "10.21.0.0/16").code == "QuotaExceeded"
+
+
+@pytest.mark.parametrize(("vpc", "message"), [
+    ({"route_tables": [{"id": "vtb-1", "type": "VBR", "service_range": "sometimes"}]},
+     r"route_tables\[0\].service_range: expected one of"),
+    ({"vbr_route_quota": 0}, r"vbr_route_quota: expected a positive integer"),
+    ({"route_tables": [{"id": "vtb-1", "quota": "many"}]}, r"route_tables\[0\].quota: expected a positive integer"),
+])
+def test_world_with_bad_table_settings_is_refused(vpc, message):
+    """A bad service_range or quota in the vpc seed is reported with its path."""
+    data = base_world()
+    data["accounts"][ACCOUNT]["regions"][REGION]["vpc"] = vpc
+    with pytest.raises(ValueError, match=message):
+        LocalCloud(data)
 
 
 def test_world_with_unknown_vpc_keys_is_refused():

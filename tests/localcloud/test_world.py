@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from localcloud import LocalCloud
-from support import INSTANCE_NAME, REGION
+from localcloud.core.state import read_world_file
+from support import INSTANCE_NAME, REGION, STATE_POLICY, deploy_policy, function_names
 
 VPC_DOMAIN = f"{INSTANCE_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"
 
@@ -111,3 +112,24 @@ def test_registry_answers_a_bearer_challenge_by_host(cloud):
     unknown = requests.get(f"http://{cloud.endpoints()['registry']}/v2/", headers={"Host": "other.example.com"},
                            timeout=5)
     assert unknown.status_code == 404
+
+
+def test_demo_roles_carry_exactly_the_deployed_policies():
+    """Each function role of the demo world has its deploy/policies document and the state policy, nothing else."""
+    world = read_world_file(None)
+    ram = world["accounts"]["1880770869023456"]["global"]["ram"]
+    documents = {p["name"]: p.get("document") for p in ram["policies"]}
+    roles = {r["name"]: r for r in ram["roles"]}
+    assert sorted(roles) == function_names()
+    for name, role in roles.items():
+        assert [p["name"] for p in role["policies"]] == [name, STATE_POLICY]
+        assert documents[name] == deploy_policy(name), f"demo world policy {name} differs from deploy/policies"
+    assert documents[STATE_POLICY] == deploy_policy(STATE_POLICY)
+
+
+def test_demo_function_roles_trust_function_compute():
+    """FC obtains each demo role's credentials; the account's root cannot call AssumeRole for them."""
+    cloud = LocalCloud.from_world_file()
+    for name in function_names():
+        creds = cloud.service_credentials(f"acs:ram::1880770869023456:role/{name}")
+        assert creds.access_key_id.startswith("STS.") and creds.security_token

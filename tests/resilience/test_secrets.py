@@ -38,10 +38,17 @@ TOKENS = {"whitelist_guard": WHITELIST_DING, "pullkey_auditor": AUDIT_DING, "end
 
 
 def with_secret_root_key(data: dict[str, Any]) -> dict[str, Any]:
-    """The world with the root AccessKey's secret set to ``AK_SECRET``."""
+    """The world with the root AccessKey's secret set to ``AK_SECRET``, and a role the STS variant signs as.
+
+    The role ``acrguard-keeper`` gets AdministratorAccess: this test is about secrets, not about
+    each function's least privilege (the function tests run as their deployed roles elsewhere).
+    """
     for key in data["accounts"][ACCOUNT]["access_keys"]:
         if key["id"] == ROOT_KEY:
             key["secret"] = AK_SECRET
+    for role in data["accounts"][ACCOUNT]["global"]["ram"]["roles"]:
+        if role["name"] == "acrguard-keeper":
+            role["policies"] = [{"name": "AdministratorAccess", "type": "System"}]
     return data
 
 

@@ -27,7 +27,8 @@ TIMER = json.dumps({"triggerTime": "2026-11-25T10:00:00Z", "triggerName": "sweep
 def world():
     data = base_world()
     data["accounts"][ACCOUNT]["global"]["ram"]["users"].append(
-        {"name": "alice", "access_keys": [{"id": ALICE_KEY, "secret": ALICE_SECRET}]})
+        {"name": "alice", "access_keys": [{"id": ALICE_KEY, "secret": ALICE_SECRET}],
+         "policies": [{"name": "AliyunContainerRegistryFullAccess", "type": "System"}]})
     data["chat"] = {"dingtalk": {DING: {}}}
     return data
 

@@ -1,23 +1,12 @@
-"""The OSS front end: an Object Storage Service endpoint for the ``alibabacloud-oss-v2`` SDK.
+"""The OSS server: an Object Storage Service endpoint for the ``alibabacloud-oss-v2`` SDK.
 
 Served on its own 127.0.0.1 port (``cloud.endpoints()["oss"]``), path-style only
 (``http://127.0.0.1:PORT/<bucket>/<key>``; the SDK switches to path style by itself for an IP
 endpoint). It answers ``PutObject``, ``GetObject``, ``HeadObject`` and ``DeleteObject``; every
 other operation gets ``501 NotImplemented`` (the emulator's choice of code).
 
-World format (a top-level ``oss:`` section, because OSS bucket names are global rather than
-per region; each bucket belongs to one account and lives in one region)::
-
-    oss:
-      buckets:
-        - name: acrguard-state          # 3-63 of a-z, 0-9 and "-", starting and ending alphanumeric
-          account: "1234567890123456"   # the owning account (must be declared under accounts:)
-          region: cn-hangzhou           # optional: the account's default region
-          objects:                      # optional: key -> text content (UTF-8)
-            acrguard/state.json: '{"schema": 1}'
-
-Objects live in a per-account backend (``cloud.backend("oss", account, None)``, registered when
-the front end starts), so ``load_world``/the admin reset restores the seeded buckets.
+Buckets and objects are the state of ``localcloud.products.oss`` (its docstring has the world
+format).
 
 Behaviour and where it comes from (OSS API reference: PutObject, GetObject, HeadObject,
 DeleteObject, "Common error codes", and the error-code pages ``0002-*``, ``0026-*``):
@@ -35,8 +24,12 @@ DeleteObject, "Common error codes", and the error-code pages ``0002-*``, ``0026-
   clock is not used here); no ``Authorization`` -> ``403 AccessDenied`` (every bucket is private).
   V1 signatures and presigned URLs are not supported (``400 InvalidArgument``, emulator's choice).
   A signing region other than the bucket's -> ``400 InvalidArgument`` (the docs name the case,
-  ``0002-00000228``, not the code: the emulator's choice). Any principal of the owning account
-  may use its buckets (RAM policies are not evaluated); other accounts get ``403 AccessDenied``.
+  ``0002-00000228``, not the code: the emulator's choice). Other accounts get ``403
+  AccessDenied`` (no bucket policy is emulated). Within the owning account, the root may do
+  everything and every other caller is authorized against its RAM policies (``localcloud.authz``):
+  ``oss:PutObject``, ``oss:GetObject`` (also for ``HeadObject``) and ``oss:DeleteObject`` on
+  ``acs:oss:<bucket region>:<owner>:<bucket>/<key>``; a refusal is ``403 AccessDenied`` with ``EC``
+  and ``AccessDeniedDetail`` (``localcloud.authz.refusals``).
 * ``PutObject``: ETag is the quoted upper-case MD5 hex of the body; ``Content-MD5`` is checked when
   sent (``400 InvalidDigest``); ``x-oss-forbid-overwrite: true`` on an existing key -> ``409
   FileAlreadyExists``; values other than true/false -> ``400 InvalidArgument``. The response carries
@@ -52,7 +45,8 @@ DeleteObject, "Common error codes", and the error-code pages ``0002-*``, ``0026-
 
 Every request is recorded in ``cloud.requests`` (product ``oss``, the operation as action,
 ``params`` ``{"Bucket", "Key"}``) and fault rules are applied as the OpenAPI gateway does
-(``cloud.faults.pick("oss", action)``); an injected error is answered as an OSS XML error.
+(``cloud.faults.pick("oss", action)``), after authentication, the bucket checks and authorization;
+an injected error is answered as an OSS XML error.
 """
 
 from __future__ import annotations
@@ -67,167 +61,31 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
 
+from localcloud.authz.authorizer import authorize
+from localcloud.authz.refusals import OSS_EXPLICIT, OSS_IMPLICIT, access_denied_detail
 from localcloud.errors import CloudError
-from localcloud.httpserver import QuietHandler, RunningServer
-from localcloud.service import Service
-from localcloud.signing import authorization_fields
+from localcloud.httpserver import QuietHandler
+from localcloud.products.oss import Bucket, OssObject, find_bucket
+from localcloud.servers.signing import authorization_fields
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud, Principal
+    from localcloud.core.identity import Principal
+    from localcloud.core.state import CloudState
 
 ALGORITHM = "OSS4-HMAC-SHA256"
 MAX_SKEW_SECONDS = 15 * 60
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-BUCKET_KEYS = {"name", "account", "region", "objects"}
-
-
-# -- state ----------------------------------------------------------------------------------------
-
-@dataclass
-class OssObject:
-    """One stored object."""
-
-    data: bytes
-    content_type: str
-    last_modified: float
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    @cached_property
-    def md5(self) -> bytes:
-        """The raw MD5 digest of the content."""
-        return hashlib.md5(self.data).digest()
-
-    @property
-    def etag(self) -> str:
-        """The ETag OSS gives a simple upload: quoted upper-case MD5 hex."""
-        return '"' + self.md5.hex().upper() + '"'
-
-    @cached_property
-    def crc64(self) -> str:
-        """``x-oss-hash-crc64ecma``: CRC-64/XZ (ECMA-182, reflected) as a decimal string."""
-        return str(crc64_ecma(self.data))
-
-
-@dataclass
-class Bucket:
-    """A bucket and its objects."""
-
-    name: str
-    account_id: str
-    region: str
-    objects: dict[str, OssObject] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BucketSpec:
-    """A bucket as declared in the world's ``oss:`` section."""
-
-    name: str
-    account_id: str
-    region: str
-    objects: dict[str, str]
-
-
-def bucket_specs(cloud: LocalCloud) -> dict[str, BucketSpec]:
-    """Every bucket of the world, by name; ``ValueError`` naming the path of a bad entry."""
-    section = cloud.world.get("oss") or {}
-    if not isinstance(section, dict) or set(section) - {"buckets"}:
-        raise ValueError("world: oss: expected a mapping with only 'buckets'")
-    buckets = section.get("buckets") or []
-    if not isinstance(buckets, list):
-        raise ValueError("world: oss.buckets: expected a list of buckets")
-    specs: dict[str, BucketSpec] = {}
-    for index, entry in enumerate(buckets):
-        where = f"world: oss.buckets[{index}]"
-        if not isinstance(entry, dict):
-            raise ValueError(f"{where}: expected a mapping with name and account")
-        unknown = set(entry) - BUCKET_KEYS
-        if unknown:
-            raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(BUCKET_KEYS)}")
-        name = str(entry.get("name") or "")
-        if not BUCKET_NAME.match(name):
-            raise ValueError(f"{where}.name: {name!r} is not a valid bucket name (3-63 of a-z, 0-9, '-', "
-                             "starting and ending with a letter or digit)")
-        if name in specs:
-            raise ValueError(f"{where}.name: bucket {name!r} is declared twice (bucket names are global)")
-        account_id = str(entry.get("account") or "")
-        if account_id not in cloud.accounts:
-            raise ValueError(f"{where}.account: {account_id!r} is not an account of the world")
-        region = str(entry.get("region") or cloud.default_region(account_id))
-        objects = entry.get("objects") or {}
-        if not isinstance(objects, dict) or not all(isinstance(v, str) for v in objects.values()):
-            raise ValueError(f"{where}.objects: expected a mapping of object key to text content")
-        specs[name] = BucketSpec(name, account_id, region, {str(k): v for k, v in objects.items()})
-    return specs
-
-
-class OssBackend:
-    """The buckets of one account (OSS is addressed globally; each bucket has its region)."""
-
-    def __init__(self, cloud: LocalCloud, account_id: str, region: str) -> None:
-        self.cloud = cloud
-        self.account_id = account_id
-        self.buckets: dict[str, Bucket] = {}
-        for spec in bucket_specs(cloud).values():
-            if spec.account_id != account_id:
-                continue
-            bucket = Bucket(spec.name, account_id, spec.region)
-            for key, text in spec.objects.items():
-                bucket.objects[key] = OssObject(text.encode("utf-8"), "application/octet-stream", cloud.clock.now())
-            self.buckets[spec.name] = bucket
-
-    def seed(self, data: dict[str, Any]) -> None:
-        """OSS buckets are not seeded per account/region."""
-        raise ValueError("declare OSS buckets in the world's top-level 'oss: {buckets: [...]}' section")
-
-
-#: Registered with the cloud when the front end starts (OSS is not an OpenAPI product).
-SERVICE = Service("oss", "oss", OssBackend, regional=False)
-
-
-def find_bucket(cloud: LocalCloud, name: str) -> Bucket | None:
-    """The bucket called ``name``, in whichever account owns it."""
-    spec = bucket_specs(cloud).get(name)
-    if spec is None:
-        return None
-    return cloud.backend("oss", spec.account_id, None).buckets.get(name)
-
-
-# -- CRC-64 ----------------------------------------------------------------------------------------
-
-def _crc64_table() -> list[int]:
-    poly = 0xC96C5795D7870F42  # 0x42F0E1EBA9EA3693 reflected
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC64_TABLE = _crc64_table()
-
-
-def crc64_ecma(data: bytes) -> int:
-    """CRC-64/XZ of ``data`` (init and xorout all ones), the value OSS reports."""
-    crc = 0xFFFFFFFFFFFFFFFF
-    for byte in data:
-        crc = _CRC64_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFFFFFFFFFF
 
 
 # -- errors ----------------------------------------------------------------------------------------
 
 class OssError(CloudError):
-    """An OSS error; ``fields`` are extra XML elements (``Key``, ``BucketName``, ...)."""
+    """An OSS error; ``fields`` are extra XML elements (``Key``, ``BucketName``, ...; a mapping nests)."""
 
-    def __init__(self, code: str, message: str, status: int, **fields: str) -> None:
+    def __init__(self, code: str, message: str, status: int, **fields: str | dict[str, str]) -> None:
         super().__init__(code, message, status)
         self.fields = fields
 
@@ -246,7 +104,12 @@ def error_xml(err: OssError, request_id: str, host_id: str) -> bytes:
     """The XML error body OSS answers with."""
     parts = [f"<Code>{escape(err.code)}</Code>", f"<Message>{escape(err.message)}</Message>",
              f"<RequestId>{request_id}</RequestId>", f"<HostId>{escape(host_id)}</HostId>"]
-    parts += [f"<{name}>{escape(value)}</{name}>" for name, value in err.fields.items()]
+    for name, value in err.fields.items():
+        if isinstance(value, dict):
+            inner = "".join(f"\n    <{k}>{escape(str(v))}</{k}>" for k, v in value.items())
+            parts.append(f"<{name}>{inner}\n  </{name}>")
+        else:
+            parts.append(f"<{name}>{escape(value)}</{name}>")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  ' + "\n  ".join(parts) + "\n</Error>\n").encode()
 
 
@@ -326,7 +189,7 @@ def _credential_error(err: CloudError, access_key_id: str) -> OssError:
     return OssError("InvalidAccessKeyId", message, 403, OSSAccessKeyId=access_key_id)
 
 
-def authenticate(cloud: LocalCloud, method: str, path: str, raw_query: str, headers: dict[str, str],
+def authenticate(cloud: CloudState, method: str, path: str, raw_query: str, headers: dict[str, str],
                  body: bytes) -> tuple[Principal, V4Authorization]:
     """Verify the V4 header signature of a request; the principal and the parsed authorization."""
     header = headers.get("authorization", "")
@@ -450,7 +313,7 @@ def get_object(bucket: Bucket, key: str, headers: dict[str, str]) -> Reply:
 
 # -- the HTTP front end ----------------------------------------------------------------------------
 
-def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
+def make_handler(cloud: CloudState) -> type[QuietHandler]:
     """Build the request handler class bound to ``cloud``."""
 
     class OssHandler(QuietHandler):
@@ -500,9 +363,15 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
             action = operation(self.command, key, raw_query) or "Unsupported"
             principal: Principal | None = None
             region: str | None = None
+            fault = None
             try:
                 principal, auth = authenticate(cloud, self.command, raw_path, raw_query, headers, body)
                 region = auth.region
+                if action == "Unsupported":
+                    raise OssError("NotImplemented", "The local cloud does not implement this OSS operation: "
+                                   f"{self.command} {raw_path}{'?' + raw_query if raw_query else ''}", 501)
+                bucket = self._bucket(principal, region, bucket_name or "")
+                self._authorize(action, principal, bucket, key or "")
                 fault = cloud.faults.pick("oss", action)
                 if fault is not None:
                     if fault.latency_ms:
@@ -513,10 +382,7 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
                         return
                     if fault.code:
                         raise _Injected(fault.code, fault.message or f"Injected fault: {fault.code}.", fault.status)
-                if action == "Unsupported":
-                    raise OssError("NotImplemented", "The local cloud does not implement this OSS operation: "
-                                   f"{self.command} {raw_path}{'?' + raw_query if raw_query else ''}", 501)
-                reply = self._dispatch(action, principal, region, bucket_name or "", key or "", headers, body)
+                reply = self._operate(action, bucket, key or "", headers, body)
             except OssError as err:
                 self._record(action, principal, region, bucket_name, key, err.status, err.code,
                              isinstance(err, _Injected))
@@ -530,18 +396,36 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
                             content_type=reply.headers.pop("Content-Type", "application/octet-stream"),
                             headers={"x-oss-request-id": request_id, **reply.headers})
 
-        def _dispatch(self, action: str, principal: Principal, region: str, bucket_name: str, key: str,
-                      headers: dict[str, str], body: bytes) -> Reply:
+        def _bucket(self, principal: Principal, region: str, bucket_name: str) -> Bucket:
             with cloud.lock:
                 bucket = find_bucket(cloud, bucket_name)
-                if bucket is None:
-                    raise no_such_bucket(bucket_name)
-                if bucket.account_id != principal.account_id:
-                    raise OssError("AccessDenied", "You have no right to access this bucket.", 403,
-                                   BucketName=bucket_name)
-                if region != bucket.region:
-                    raise OssError("InvalidArgument", f"Invalid signing region in Authorization header: the "
-                                   f"bucket is in {bucket.region}, the request was signed for {region}.", 400)
+            if bucket is None:
+                raise no_such_bucket(bucket_name)
+            if bucket.account_id != principal.account_id:
+                raise OssError("AccessDenied", "You have no right to access this bucket.", 403,
+                               BucketName=bucket_name)
+            if region != bucket.region:
+                raise OssError("InvalidArgument", f"Invalid signing region in Authorization header: the "
+                               f"bucket is in {bucket.region}, the request was signed for {region}.", 400)
+            return bucket
+
+        def _authorize(self, action: str, principal: Principal, bucket: Bucket, key: str) -> None:
+            params = {"Bucket": bucket.name, "Key": key, "BucketRegion": bucket.region,
+                      "BucketOwner": bucket.account_id}
+            try:
+                authorization = authorize(cloud, principal, "oss", action, bucket.region, params,
+                                          source_ip=self.client_address[0])
+            except CloudError as err:  # an operation without its row in localcloud.authz.actions
+                raise OssError(err.code, err.message, err.status) from None
+            if authorization is not None and not authorization.allowed:
+                decision = authorization.decision
+                ec, message = OSS_EXPLICIT if decision.explicit_deny else OSS_IMPLICIT
+                detail = access_denied_detail(cloud, principal, authorization.action, decision)
+                raise OssError("AccessDenied", message, 403, AccessDeniedDetail=detail, EC=ec,
+                               RecommendDoc=f"https://api.aliyun.com/troubleshoot?q={ec}")
+
+        def _operate(self, action: str, bucket: Bucket, key: str, headers: dict[str, str], body: bytes) -> Reply:
+            with cloud.lock:
                 if action == "PutObject":
                     return put_object(bucket, key, headers, body, cloud.clock.now())
                 if action == "DeleteObject":
@@ -553,6 +437,8 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
             host = self.headers.get("Host", "")
             xml = error_xml(err, request_id, f"{bucket_name}.{host}" if bucket_name else host)
             headers = {"x-oss-request-id": request_id}
+            if isinstance(err.fields.get("EC"), str):
+                headers["x-oss-ec"] = err.fields["EC"]
             if self.command == "HEAD":
                 headers["x-oss-err"] = base64.b64encode(xml).decode()
             self.send_bytes(err.status, xml, content_type="application/xml", headers=headers)
@@ -574,9 +460,3 @@ class _Injected(OssError):
     def __init__(self, code: str, message: str, status: int) -> None:
         super().__init__(code, message, status)
 
-
-def start(cloud: LocalCloud, host: str = "127.0.0.1") -> RunningServer:
-    """Register OSS with the cloud, check the world's ``oss:`` section, and serve on an ephemeral port."""
-    cloud.register(SERVICE)
-    bucket_specs(cloud)
-    return RunningServer(make_handler(cloud), host)

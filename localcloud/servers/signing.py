@@ -8,7 +8,8 @@
 
 The algorithms are written from the SDK source (``alibabacloud_tea_openapi/utils.py``,
 ``get_authorization`` and ``get_rpcsignature``) and the published "V3 request structure and
-signature" guide; see ``../shared/reference/sdk-feasibility.md`` §3.
+signature" guide of Alibaba Cloud's OpenAPI documentation (help.aliyun.com, "Request syntax and
+signature method V3").
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@
 * ``GET  /_localcloud/faults`` the rules with their counters
 * ``POST /_localcloud/advance`` ``{"seconds": N}`` moves the clock forward
 * ``POST /_localcloud/reset`` reload the world the cloud started with, clear the log
-* ``GET  /_localcloud/credentials-uri`` an STS triple in the ``ALIBABA_CLOUD_CREDENTIALS_URI`` format
+* ``GET  /_localcloud/credentials-uri`` an STS triple in the ``ALIBABA_CLOUD_CREDENTIALS_URI`` format,
+  a session of the role ``acrguard-local`` of the first account: it has that role's policies when
+  the world defines it, none otherwise (then only ``GetCallerIdentity`` succeeds)
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from localcloud.faults import FaultRule
+from localcloud.core.faults import FaultRule
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+    from localcloud.core.state import CloudState
 
 
-def handle_admin(cloud: LocalCloud, method: str, path: str, query: str, body: bytes) -> tuple[int, Any]:
+def handle_admin(cloud: CloudState, method: str, path: str, query: str, body: bytes) -> tuple[int, Any]:
     """Answer one admin request with ``(status, JSON-ready payload)``."""
     name = path[len("/_localcloud/"):].strip("/")
     args = dict(parse_qsl(query))

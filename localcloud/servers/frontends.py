@@ -1,4 +1,4 @@
-"""Starts every front end of a ``LocalCloud`` and names their endpoints.
+"""Starts every server of a local cloud and names their endpoints.
 
 Each front end is a function ``(cloud, host) -> (server, endpoint_info)`` in ``FRONTENDS``; a
 server has ``stop()``. The endpoint map is what ``python -m localcloud`` prints.
@@ -9,38 +9,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from localcloud import chat, openapi, oss, registry
-from localcloud.dns import RunningDns
+from localcloud import chat, registry
 from localcloud.httpserver import RunningServer
+from localcloud.servers import openapi, oss
+from localcloud.servers.dns import RunningDns
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+    from localcloud.core.state import CloudState
 
 
-def _registry(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
+def _registry(cloud: CloudState, host: str) -> tuple[Any, Any]:
     server = RunningServer(registry.make_handler(lambda: cloud.registry), host)
     return server, server.address
 
 
-def _oss(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
-    server = oss.start(cloud, host)
+def _oss(cloud: CloudState, host: str) -> tuple[Any, Any]:
+    server = RunningServer(oss.make_handler(cloud), host)
     return server, server.address
 
 
-def _dns(cloud: LocalCloud, host: str) -> tuple[Any, Any]:
+def _dns(cloud: CloudState, host: str) -> tuple[Any, Any]:
     server = RunningDns(lambda: cloud.dns, host)
     return server, server.address
 
 
-FRONTENDS: dict[str, Callable[[LocalCloud, str], tuple[Any, Any]]] = {
+def _chat(cloud: CloudState, host: str) -> tuple[Any, Any]:
+    server = RunningServer(chat.make_handler(lambda: cloud.chat), host)
+    return server, server.address
+
+
+FRONTENDS: dict[str, Callable[[CloudState, str], tuple[Any, Any]]] = {
     "registry": _registry,
     "dns": _dns,
     "oss": _oss,
-    "chat": chat.start,
+    "chat": _chat,
 }
 
 
-def start_frontends(cloud: LocalCloud, host: str, port: int) -> tuple[list[Any], dict[str, Any]]:
+def start_servers(cloud: CloudState, host: str, port: int) -> tuple[list[Any], dict[str, Any]]:
     """Start the OpenAPI server (on ``port``) and every other front end (ephemeral ports)."""
     servers: list[Any] = []
     endpoints: dict[str, Any] = {}

@@ -4,9 +4,15 @@ RPC calls are dispatched by ``x-acs-action``/``x-acs-version`` (ACS3) or ``Actio
 in the query (v2); ROA calls by ``x-acs-version`` plus method and path. The product is chosen by
 the API version, which is unique per product. The region is the ``RegionId`` parameter, else the
 ``x-acs-region-id`` header (sent by acrguard's client factory only when an endpoint override is
-set), else the account's default region. Rate limits (``localcloud.ratelimit``, off unless
-configured) are checked after authentication, before fault injection: a call over its limit is
-answered ``Throttling.User`` at once.
+set), else the account's default region.
+
+Order of the checks: the API is found (``InvalidVersion``, ``InvalidAction.NotFound``), the
+signature and credentials verified, the call authorized against the caller's RAM policies
+(``localcloud.authz``; a refusal answers as the product does, see ``localcloud.authz.refusals``),
+then rate limits (``localcloud.ratelimit``, off unless configured: a call over its limit is answered
+``Throttling.User`` at once), then fault rules. Refusals are recorded in ``cloud.requests`` with
+their code like every other error. The order is the emulator's choice: a refused call never counts
+toward a rate limit nor consumes a fault rule.
 """
 
 from __future__ import annotations
@@ -18,14 +24,17 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
-from localcloud import signing
+from localcloud.authz.authorizer import authorize
+from localcloud.authz.refusals import openapi_refusal
 from localcloud.errors import CloudError
 from localcloud.httpserver import QuietHandler
 from localcloud.ratelimit import rate_limits
+from localcloud.servers import signing
 from localcloud.service import Call, Service
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud, Principal
+    from localcloud.core.identity import Principal
+    from localcloud.core.state import CloudState
 
 V2_SYSTEM_PARAMS = {"Action", "Version", "Format", "Timestamp", "SignatureNonce", "SignatureMethod",
                     "SignatureVersion", "AccessKeyId", "SecurityToken", "Signature", "SignatureType"}
@@ -48,7 +57,7 @@ class _Dispatch:
         return self.service.product if self.service else "unknown"
 
 
-def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
+def make_handler(cloud: CloudState) -> type[QuietHandler]:
     """Build the request handler class bound to ``cloud``."""
     nonces: set[str] = set()
     nonce_lock = threading.Lock()
@@ -73,7 +82,7 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
         def _handle(self) -> None:
             raw_path, _, raw_query = self.path.partition("?")
             if raw_path.startswith(ADMIN_PREFIX):
-                from localcloud.admin import handle_admin
+                from localcloud.servers.admin import handle_admin
 
                 status, payload = handle_admin(cloud, self.command, raw_path, raw_query, self.read_body())
                 self.send_bytes(status, json.dumps(payload, default=str).encode())
@@ -93,6 +102,11 @@ def make_handler(cloud: LocalCloud) -> type[QuietHandler]:
                 params = self._params(query, headers, body)
                 region = params.get("RegionId") or headers.get("x-acs-region-id") or \
                     cloud.default_region(principal.account_id)
+                authorization = authorize(cloud, principal, dispatch.product, dispatch.action, region, params,
+                                          dispatch.path_params, self.client_address[0])
+                if authorization is not None and not authorization.allowed:
+                    raise openapi_refusal(cloud, dispatch.product, principal, authorization.action,
+                                          authorization.decision)
                 denied = rate_limits(cloud).admit(principal.account_id, dispatch.product, dispatch.action)
                 if denied is not None:
                     raise denied.error()

@@ -1,10 +1,11 @@
 """A local ActionTrail + EventBridge: every successful write call becomes a CloudEvents envelope.
 
 Real ActionTrail delivers only write events to EventBridge, as ``<product>:ActionTrail:ApiCall``
-with the record in ``data`` (``../shared/reference/events-fc.md`` §2.1-2.2). The local cloud
-builds the same shape from the request it just answered, with the caller's identity, so tests and
-the demo can hand real-format events to the handlers. RAM calls appear as service ``Ims`` on
-``ims-share.aliyuncs.com``, as the reference notes say they do.
+with the record in ``data`` (https://alibabacloud.com/help/en/eventbridge/user-guide/actiontrail-events;
+record fields: https://www.alibabacloud.com/help/doc-detail/28819.html). The local cloud builds the
+same shape from the request it just answered, with the caller's identity, so tests and the demo can
+hand real-format events to the handlers. RAM calls appear as service ``Ims`` on
+``ims-share.aliyuncs.com``, as ActionTrail's RAM event samples show.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud, Principal
+    from localcloud.core.identity import Principal
+    from localcloud.core.state import CloudState
 
 READ_PREFIXES = ("Get", "List", "Describe", "Query", "Check")
 _SERVICE = {"ram": ("Ims", "ims-share.aliyuncs.com"), "sts": ("Sts", "sts.aliyuncs.com")}
@@ -23,7 +25,7 @@ _SERVICE = {"ram": ("Ims", "ims-share.aliyuncs.com"), "sts": ("Sts", "sts.aliyun
 class ActionTrail:
     """The events produced so far (newest last)."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: CloudState) -> None:
         self.cloud = cloud
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
