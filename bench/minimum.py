@@ -225,7 +225,7 @@ def keeper_minimum(cloud: Any, config: Any) -> Minimum:
     prefixes: set[str] = set()
     for instance in config.instances:
         record = cr.instances[instance.instance_id]
-        enis = [f"{v.ip}/32" for v in record.linked_vpcs if v.status == "RUNNING" and not v.issue]
+        enis = [f"{v.ip}/32" for v in record.linked_vpcs if v.status == "RUNNING"]  # an Issue is an ACL anomaly
         prefixes = set(enis) | {f"{a}/32" for a in auth} | set(_oss_ranges(worlds.REGION))
         for target in instance.routes.targets:
             if target.type == "vbr_route_table":

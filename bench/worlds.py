@@ -93,7 +93,9 @@ def keeper_world(instances: int) -> dict[str, Any]:
         cr_instances.append({"id": instance_id(i), "name": instance_name(i), "specification": "Enterprise_Advanced",
                              "vpc": {"linked_vpcs": [{"vpc_id": f"vpc-b{n}", "vswitch_id": f"vsw-b{n}", "ip": eni(i),
                                                       "default_access": True}]}})
-        tables.append({"id": f"vtb-vbr{n}", "type": "VBR", "vbr_id": f"vbr-{n}", "entries": [
+        # the VBR table takes prefixes inside 100.64.0.0/10 (one documented CreateRouteEntry revision)
+        tables.append({"id": f"vtb-vbr{n}", "type": "VBR", "vbr_id": f"vbr-{n}", "service_range": "more_specific",
+                       "entries": [
             {"id": f"rte-idc{n}", "destination": "10.0.0.0/8", "next_hop_type": "RouterInterface",
              "next_hop_id": f"ri-idc{n}", "name": "idc-uplink"}]})
         vpns.append({"id": f"vco-{n}", "vpn_gateway_id": f"vpn-{n}", "local_subnet": "192.168.0.0/16",

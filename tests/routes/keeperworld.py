@@ -31,12 +31,14 @@ WRITE_ACTIONS = ("CreateRouteEntry", "DeleteRouteEntry", "ModifyVpnConnectionAtt
                  "DeleteRouteServiceInCen", "CreateTransitRouterRouteEntry", "DeleteTransitRouterRouteEntry")
 
 
-def keeper_world(delay: float = 2) -> dict[str, Any]:
+def keeper_world(delay: float = 2, vbr_service_range: str = "more_specific") -> dict[str, Any]:
     """The base world with the auth and OSS names, and one target of every type.
 
     The VBR table carries the IDC's own uplink route; the IPsec connection protects the VPC CIDR;
     the transit router table has the IDC's static route. ``delay`` is every asynchronous state's
-    duration on the cloud clock (0: writes settle at once).
+    duration on the cloud clock (0: writes settle at once). ``vbr_service_range``: how the VBR table
+    answers destinations inside 100.64.0.0/10 (``more_specific``: takes them, as one revision of the
+    CreateRouteEntry page says; ``refuse``: the other revisions' answer).
     """
     data = base_world()
     data["dns"]["records"].update({
@@ -47,7 +49,7 @@ def keeper_world(delay: float = 2) -> dict[str, Any]:
     region["vpc"] = {
         "route_entry_delay_s": delay, "vpn_configuring_s": 2 * delay,
         "route_tables": [
-            {"id": VBR_TABLE, "type": "VBR", "vbr_id": "vbr-1", "entries": [
+            {"id": VBR_TABLE, "type": "VBR", "vbr_id": "vbr-1", "service_range": vbr_service_range, "entries": [
                 {"id": "rte-idc", "destination": "10.0.0.0/8", "next_hop_type": "RouterInterface",
                  "next_hop_id": "ri-idc", "name": "idc-uplink"}]},
             {"id": VPC_TABLE, "type": "VRouter", "vpc_id": "vpc-test1", "entries": [

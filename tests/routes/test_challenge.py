@@ -112,7 +112,13 @@ def test_documented_realms_are_accepted(realm, region, host):
 
 @pytest.mark.parametrize(("realm", "reason"), [
     ("https://dockerauth-ee-vpc.cn-shanghai.aliyuncs.com/auth", "not a documented auth host"),   # other region
-    ("https://dockerauth.cn-hangzhou.aliyuncs.com/auth", "not a documented auth host"),           # public auth
+    ("https://dockerauth.cn-shanghai.aliyuncs.com/auth", "not a documented auth host"),           # public, other region
+    ("https://dockerauth-cn-shanghai.aliyuncs.com/auth", "not a documented auth host"),
+    ("https://dockerauth.aliyuncs.com/auth", "not a documented auth host"),
+    ("https://dockerauth.cn-hangzhou.aliyuncs.com:8443/auth", "port 8443"),                      # public, bad port
+    ("http://dockerauth-ee.cn-hangzhou.aliyuncs.com/auth", "not an https URL"),
+    ("https://testreg-registry-vpc.cn-hangzhou.cr.aliyuncs.com.evil.com/auth", "not a documented auth host"),
+    ("https://testreg-registry-vpc.cn-hangzhou.cr.aliyuncs.com/token", "documented path"),        # registry, bad path
     ("https://evil.example.com/auth", "not a documented auth host"),
     ("https://dockerauth-vpc.cn-hangzhou.aliyuncs.com.evil.com/auth", "not a documented auth host"),
     ("https://dockerauth-vpc.cn-hangzhou.aliyuncs.com./auth", "not a documented auth host"),
@@ -134,9 +140,52 @@ def test_documented_realms_are_accepted(realm, region, host):
     ("", "not an https URL"),
 ])
 def test_other_realms_are_refused(realm, reason):
-    """Any other host, region, scheme, port, path or decoration is refused with the reason."""
-    with pytest.raises(RealmRefused, match=reason):
-        check_realm(realm, "cn-hangzhou")
+    """Any other host, region, scheme, port, path or decoration is refused as hostile, with the reason."""
+    with pytest.raises(RealmRefused, match=reason) as caught:
+        check_realm(realm, "cn-hangzhou", VPC_DOMAIN)
+    assert caught.value.kind == "hostile"
+
+
+@pytest.mark.parametrize(("realm", "kind"), [
+    ("https://dockerauth.cn-hangzhou.aliyuncs.com/auth", "public"),
+    ("https://dockerauth-ee.cn-hangzhou.aliyuncs.com/auth", "public"),
+    ("https://dockerauth-cn-hangzhou.aliyuncs.com/auth", "public"),
+    (f"https://{VPC_DOMAIN}/auth", "registry"),
+    (f"https://{VPC_DOMAIN.upper()}:443/auth", "registry"),
+])
+def test_known_hosts_that_are_not_routed_are_told_apart(realm, kind):
+    """Public auth hosts of the region and the registry's own domain are refused with their kind, not as hostile."""
+    with pytest.raises(RealmRefused) as caught:
+        check_realm(realm, "cn-hangzhou", VPC_DOMAIN)
+    assert caught.value.kind == kind
+
+
+def test_the_registry_domain_is_only_known_when_given():
+    """Without the probed VPC domain, a realm on it is an unknown host."""
+    with pytest.raises(RealmRefused) as caught:
+        check_realm(f"https://{VPC_DOMAIN}/auth", "cn-hangzhou")
+    assert caught.value.kind == "hostile"
+
+
+@pytest.mark.parametrize(("realm", "rule", "severity"), [
+    ("https://dockerauth-ee.cn-hangzhou.aliyuncs.com/auth", "routes.auth-realm-public", Severity.MEDIUM),
+    (f"https://{VPC_DOMAIN}/auth", "routes.auth-realm-on-registry", Severity.LOW),
+    ("https://evil.example/auth", "routes.auth-realm-refused", Severity.HIGH),
+])
+def test_realm_findings_name_the_accepted_forms(realm, rule, severity):
+    """Each refusal is its own rule and severity, and its text names the two realms acrguard routes."""
+    result = interpret_challenge(VPC_DOMAIN, REGION, INSTANCE_ID, 401, f'Bearer realm="{realm}"')
+    assert result.host is None
+    [finding] = result.findings
+    assert (finding.rule, finding.severity) == (rule, severity)
+    assert f"https://dockerauth-vpc.{REGION}.aliyuncs.com/auth" in finding.details
+    assert f"https://dockerauth-ee-vpc.{REGION}.aliyuncs.com/auth" in finding.details
+
+
+def test_a_realm_on_the_registry_says_its_addresses_are_already_routed():
+    """A realm on the VPC domain itself is explained as covered by the vpc_endpoint routes."""
+    result = interpret_challenge(VPC_DOMAIN, REGION, INSTANCE_ID, 401, f'Bearer realm="https://{VPC_DOMAIN}/auth"')
+    assert "vpc_endpoint" in result.findings[0].details and "Nothing to route" in result.findings[0].fix
 
 
 @pytest.mark.parametrize(("status", "header", "rule"), [

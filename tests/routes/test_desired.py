@@ -342,6 +342,30 @@ def test_ranges_file_without_the_region_is_reported(cloud, factory, tracker, tmp
     assert [(f.rule, f.severity) for f in desired.findings] == [("routes.oss-ranges-missing", Severity.HIGH)]
 
 
+def test_region_listed_without_ranges_says_why(cloud, factory, tracker, tmp_path):
+    """A region the table lists with ``"ranges": null`` and a note is missing, and the finding quotes the note."""
+    path = tmp_path / "ranges.json"
+    path.write_text(json.dumps({"format": 1, "version": "v", "source": "https://example.com/vips",
+                                "retrieved": "2026-11-01",
+                                "regions": {REGION: {"ranges": None, "note": "VIP ranges not supported"}}}))
+    desired = run(cloud, factory, tracker, 0.0, make_config(cloud, oss_ranges_file=str(path)))
+    [finding] = [f for f in desired.findings if f.rule == "routes.oss-ranges-missing"]
+    assert "publishes no VIP ranges for it: VIP ranges not supported" in finding.details
+    assert finding.evidence["absence"].endswith("VIP ranges not supported")
+
+
+def test_published_ranges_outside_the_service_space_are_routed_and_reported(cloud, factory, tracker, tmp_path):
+    """A range outside 100.64.0.0/10 is kept as published (desired) and reported, never dropped."""
+    path = tmp_path / "ranges.json"
+    path.write_text(json.dumps({"format": 1, "version": "v", "source": "https://example.com/vips",
+                                "retrieved": "2026-11-01",
+                                "regions": {REGION: {"ranges": ["100.118.28.0/24", "47.96.0.0/24"]}}}))
+    desired = run(cloud, factory, tracker, 0.0, make_config(cloud, oss_ranges_file=str(path)))
+    assert {"100.118.28.0/24", "47.96.0.0/24"} <= desired.for_family("oss")
+    [finding] = [f for f in desired.findings if f.rule == "routes.oss-ranges-unusual"]
+    assert finding.evidence["ranges"] == ["47.96.0.0/24"] and finding.severity == Severity.MEDIUM
+
+
 def test_invalid_ranges_file_is_critical_and_leaves_oss_uncertain(cloud, factory, tracker, tmp_path):
     """A broken override file is a critical finding, not a crash, and OSS removals are blocked."""
     path = tmp_path / "ranges.json"

@@ -68,16 +68,38 @@ def test_configured_vpc_that_is_not_linked_is_a_finding(factory):
     assert [(f.rule, f.labels.get("vpc")) for f in found.findings] == [("routes.vpc-not-linked", "vpc-idc")]
 
 
-def test_endpoint_issue_means_unknown_not_absent(cloud, factory):
-    """A linked VPC with an Issue is reported; its address is not observed and nothing counts as missing."""
-    live_instance(cloud).linked_vpcs[0].issue = "ENI_NOT_FOUND"
+def test_private_zone_conflict_keeps_the_eni_routed_and_explains_the_zone(cloud, factory):
+    """A RUNNING linked VPC whose Issue is a PrivateZone conflict keeps its ENI address; the finding names the zone."""
+    live_instance(cloud).linked_vpcs[0].issue = "PRIVATE_ZONE_CONFLICT_AT_pz-abc123"
     found = discover(factory, INSTANCE_ID, REGION)
-    assert found.addresses == {"192.168.20.5"}
-    assert not found.complete
-    assert found.observation() == Observation.partial({"192.168.20.5"})
-    finding = next(f for f in found.findings if f.rule == "routes.endpoint-issue")
-    assert finding.severity is Severity.HIGH and finding.labels["vpc"] == "vpc-test1"
-    assert "ENI_NOT_FOUND" in finding.details and "re-bind" in finding.fix.lower()
+    assert found.addresses == {ENI, "192.168.20.5"} and found.complete
+    assert found.observation() == Observation.success({ENI, "192.168.20.5"})
+    [finding] = found.findings
+    assert (finding.rule, finding.severity, finding.labels["vpc"]) == ("routes.endpoint-issue", Severity.MEDIUM,
+                                                                       "vpc-test1")
+    assert finding.evidence["private_zone_id"] == "pz-abc123"
+    assert "pz-abc123" in finding.title and VPC_DOMAIN in finding.details and "PrivateZone" in finding.fix
+    assert "re-bind" not in finding.fix.lower() and "stays routed" in finding.details
+
+
+def test_an_undocumented_issue_is_reported_as_such_and_the_eni_stays_routed(cloud, factory):
+    """An Issue value the API page does not document is reported as unknown; the address is still routed."""
+    live_instance(cloud).linked_vpcs[1].issue = "SOMETHING_ELSE"
+    found = discover(factory, INSTANCE_ID, REGION)
+    assert found.addresses == {ENI, "192.168.20.5"} and found.complete
+    [finding] = found.findings
+    assert finding.rule == "routes.endpoint-issue" and "not documented" in finding.details
+    assert finding.evidence["issue"] == "SOMETHING_ELSE"
+
+
+def test_an_issue_on_a_vpc_without_an_address_gives_both_findings(cloud, factory):
+    """A linked VPC with an Issue and no Ip reports the issue and the missing address; nothing is removed."""
+    linked = live_instance(cloud).linked_vpcs[0]
+    linked.issue, linked.ip = "PRIVATE_ZONE_CONFLICT_AT_pz-1", ""
+    found = discover(factory, INSTANCE_ID, REGION)
+    assert found.addresses == {"192.168.20.5"} and not found.complete
+    assert [f.rule for f in found.findings] == ["routes.endpoint-issue", "routes.endpoint-no-address"]
+    assert "re-bind" in found.findings[1].fix.lower()
 
 
 def test_endpoint_not_running_is_reported(cloud, factory):
@@ -113,21 +135,34 @@ def test_instance_not_running_is_reported(cloud, factory):
     assert [f.rule for f in found.findings] == ["routes.instance-not-running"]
 
 
-def test_disabled_vpc_endpoint_is_reported(cloud, factory):
-    """Enable=false on the VPC endpoint is reported and makes the observation incomplete."""
+def test_enable_false_is_access_control_off_not_a_dead_endpoint(cloud, factory):
+    """Enable=false is reported as VPC access control off; the listed addresses are still added, none removed."""
     live_instance(cloud).vpc_enable = False
     found = discover(factory, INSTANCE_ID, REGION)
-    assert not found.complete
-    assert "routes.vpc-endpoint-disabled" in [f.rule for f in found.findings]
+    assert found.addresses == {ENI, "192.168.20.5"} and not found.complete
+    [finding] = found.findings
+    assert (finding.rule, finding.severity) == ("routes.vpc-access-control-disabled", Severity.MEDIUM)
+    assert "access control" in finding.details and "removes none" in finding.details
 
 
-def test_unknown_instance_is_a_finding_not_an_exception(factory):
-    """An instance id the cloud does not know gives findings for both calls and nothing observed."""
+def test_unknown_instance_is_one_clear_finding(cloud, factory):
+    """An instance the cloud does not know (INSTANCE_NOT_EXIST) is one 'not found' finding, nothing observed."""
     found = discover(factory, "cri-doesnotexist01", REGION)
     assert found.addresses == frozenset() and not found.complete and not found.transient
-    assert [f.rule for f in found.findings] == ["routes.discovery-failed"] * 2
-    assert found.findings[0].evidence["code"] == "INSTANCE_NOT_EXIST"
+    [finding] = found.findings
+    assert finding.rule == "routes.instance-not-found" and finding.evidence["code"] == "INSTANCE_NOT_EXIST"
+    assert "not found in cn-hangzhou" in finding.title and "instance_id" in finding.fix
     assert found.vpc_domain is None
+    assert [r.action for r in cloud.requests.filter(product="cr")] == ["GetInstance"]
+
+
+def test_status_not_supported_is_named(cloud, factory):
+    """INSTANCE_STATUS_NOT_SUPPORT from the VPC endpoint call says the instance's state, not a generic failure."""
+    cloud.inject(product="cr", action="GetInstanceVpcEndpoint", code="INSTANCE_STATUS_NOT_SUPPORT", status=400)
+    found = discover(factory, INSTANCE_ID, REGION)
+    assert not found.complete
+    assert [f.rule for f in found.findings] == ["routes.instance-not-running"]
+    assert "INSTANCE_STATUS_NOT_SUPPORT" in found.findings[0].details
 
 
 def test_throttling_is_transient(cloud, factory):

@@ -103,10 +103,10 @@ def test_transient_failure_exits_75(cloud, config_file):
     assert "routes.target-unreadable" in result.output
 
 
-def test_invalid_config_exits_2_with_every_problem(tmp_path):
-    """A config error names the path of the bad value."""
+def test_invalid_config_exits_78_with_every_problem(tmp_path):
+    """A config error exits 78 (docs/exit-codes.md) and names the path of the bad value."""
     path = tmp_path / "bad.yaml"
     path.write_text("instances: [{name: r, instance_id: cri-1, routes: {targets: [{type: vpn_connection}]}}]\n")
     result = invoke("routes", "plan", "--config", str(path), "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 78
     assert any("instances[0].routes.targets[0]" in e for e in json.loads(result.output)["errors"])

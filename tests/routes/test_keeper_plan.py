@@ -10,11 +10,13 @@ from acrguard.routes.plan import (
     TargetDecision,
     blast_radius,
     guard_target,
+    hold_refused,
     net_removals,
     under_pressure,
     usage_after,
     without_removals,
 )
+from acrguard.routes.refusals import RememberedRefusal
 from acrguard.routes.targets.base import CurrentRoutes, ManagedRoute, RouteChange, TargetPlan
 
 MARK = "acrguard:testreg:"
@@ -133,3 +135,36 @@ def test_notices_are_the_routes_changed_rules():
 
     assert is_notice(finding(NOTICE_PREFIX)) and is_notice(finding("routes.changed.export"))
     assert not is_notice(finding("routes.refused")) and not is_notice(finding("routes.changedness"))
+
+
+def remembered(prefix: str, family: str = "oss", at: float = 0.0) -> RememberedRefusal:
+    return RememberedRefusal(prefix, family, "service_range", "the VBR route table refused it", "InvalidCidrBlock", at)
+
+
+def test_a_fresh_remembered_refusal_turns_the_add_into_a_refusal_and_keeps_its_family():
+    """The add is not written; the family's removals on the target stay, listed as kept (refused)."""
+    plan = decision(adds=[add("100.118.28.0/24", "oss"), add("192.168.10.21/32", "vpc_endpoint")],
+                    removes=[remove("100.118.99.0/24", "oss"), remove("192.168.10.9/32", "vpc_endpoint")])
+    held = hold_refused(plan, {"100.118.28.0/24": remembered("100.118.28.0/24")}, now=3600.0)
+    assert [c.prefix for c in held.plan.adds] == ["192.168.10.21/32"]
+    assert [c.prefix for c in held.plan.removes] == ["192.168.10.9/32"]
+    assert [(r.prefix, r.code, r.cloud_code) for r in held.plan.refusals] == \
+        [("100.118.28.0/24", "service_range", "InvalidCidrBlock")]
+    assert "not written again before 1970-01-08" in held.plan.refusals[0].reason
+    assert [(k.prefix, k.cause) for k in held.kept] == [("100.118.99.0/24", "refused")]
+    assert [r.prefix for r in held.remembered] == ["100.118.28.0/24"]
+
+
+def test_a_due_remembered_refusal_is_written_again():
+    """After its re-check interval the add stays in the plan (one more write)."""
+    plan = decision(adds=[add("100.118.28.0/24", "oss")])
+    week = 7 * 86400.0
+    assert hold_refused(plan, {"100.118.28.0/24": remembered("100.118.28.0/24")}, now=week) == plan
+    assert hold_refused(plan, {}, now=0.0) == plan
+
+
+def test_a_held_replacement_keeps_the_entry_it_would_replace():
+    """A replacement whose add is held keeps its removal half: the prefix stays routed."""
+    plan = decision(adds=[add("100.103.0.1/32", replaces=True)], removes=[remove("100.103.0.1/32")])
+    held = hold_refused(plan, {"100.103.0.1/32": remembered("100.103.0.1/32", "auth")}, now=0.0)
+    assert held.plan.empty and [r.prefix for r in held.plan.refusals] == ["100.103.0.1/32"]

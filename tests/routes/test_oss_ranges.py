@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 
 import pytest
 
@@ -27,12 +28,41 @@ def table(**overrides):
 
 
 def test_shipped_table_carries_its_provenance():
-    """The shipped table names its version, the OSS documentation page and the retrieval date."""
+    """The shipped table names its version, the OSS documentation page, the retrieval date and every revision read."""
     shipped = load_oss_ranges()
-    assert shipped.version and shipped.retrieved
-    assert shipped.source == "https://help.aliyun.com/zh/oss/internal-endpoints-of-oss-buckets-and-vip-ranges"
+    assert shipped.version and re.fullmatch(r"\d{4}-\d{2}-\d{2}", shipped.retrieved)
+    assert shipped.source == "https://help.aliyun.com/zh/oss/user-guide/regions-and-endpoints"
     assert shipped.origin == "acrguard/data/oss_vip_ranges.json"
     assert shipped.version in shipped.label and shipped.source in shipped.label
+    raw = _shipped_json()
+    assert raw["published"] and raw["absent"] and raw["outside_service_space"]
+    assert raw["sources"] and all(s["url"].startswith("https://") and s["language"] and s["revision"]
+                                  for s in raw["sources"])
+
+
+def _shipped_json() -> dict:
+    from importlib import resources
+
+    return json.loads(resources.files("acrguard").joinpath("data", "oss_vip_ranges.json").read_text("utf-8"))
+
+
+#: every public-cloud region the OSS table publishes ranges for (zh and en revisions read on 2026-12-06)
+PUBLISHED_REGIONS = (
+    "cn-hangzhou", "cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-wuhan-lr", "cn-qingdao", "cn-beijing",
+    "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu", "cn-shenzhen", "cn-heyuan", "cn-guangzhou", "cn-chengdu",
+    "cn-zhongwei", "cn-hongkong", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-3",
+    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ap-southeast-8", "eu-central-1", "eu-west-1",
+    "eu-west-2", "us-west-1", "us-east-1", "na-south-1", "me-east-1", "me-central-1", "cn-hangzhou-finance",
+    "cn-shanghai-finance-1", "cn-shenzhen-finance-1", "cn-beijing-finance-1",
+)
+
+
+def test_shipped_table_has_every_published_region():
+    """Each region the table publishes ranges for is shipped with at least one range."""
+    shipped = load_oss_ranges()
+    missing = [region for region in PUBLISHED_REGIONS if shipped.for_region(region) is None]
+    assert not missing
+    assert len(PUBLISHED_REGIONS) >= 30
 
 
 @pytest.mark.parametrize(("region", "ranges"), [
@@ -40,16 +70,53 @@ def test_shipped_table_carries_its_provenance():
     ("cn-shanghai", {"100.98.35.0/24", "100.98.110.0/24", "100.98.169.0/24", "100.118.102.0/24"}),
     ("cn-beijing", {"100.118.58.0/24", "100.118.167.0/24", "100.118.170.0/24", "100.118.171.0/24",
                     "100.118.172.0/24", "100.118.173.0/24"}),
+    ("cn-zhangjiakou", {"100.118.90.0/24", "100.98.159.0/24", "100.114.0.0/24", "100.114.1.0/24"}),
+    ("cn-wulanchabu", {"100.114.11.0/24", "100.114.12.0/24", "100.114.100.0/24", "100.118.214.0/24"}),
+    ("ap-northeast-1", {"100.114.211.0/24", "100.114.114.0/25"}),
+    ("eu-west-1", {"100.114.114.128/25"}),
+    ("na-south-1", {"100.115.112.0/27"}),
+    ("me-central-1", {"100.99.121.0/24"}),
 ])
 def test_shipped_table_has_the_published_ranges(region, ranges):
     """The shipped ranges are the ones OSS publishes for the region."""
     assert load_oss_ranges().for_region(region).prefixes == ranges
 
 
-@pytest.mark.parametrize("region", ["cn-zhangjiakou", "eu-central-1", "cn-nowhere"])
-def test_regions_without_data_are_absent(region):
-    """A region listed as null, or not listed, has no ranges (never invented ones)."""
-    assert load_oss_ranges().for_region(region) is None
+def test_every_shipped_range_is_a_routable_service_prefix():
+    """Every shipped range parses, lies in 100.64.0.0/10 (else the file says so), and no region's ranges overlap."""
+    shipped = load_oss_ranges()
+    service = ipaddress.ip_network("100.64.0.0/10")
+    outside = [str(n) for r in shipped.regions.values() if r for n in r.ranges if not n.subnet_of(service)]
+    assert outside == [] and shipped.warnings == ()
+    assert "none" in _shipped_json()["outside_service_space"]
+    for region in (r for r in shipped.regions.values() if r):
+        networks = list(region.ranges)
+        assert all(a == b or not a.overlaps(b) for a in networks for b in networks), region.region
+
+
+def test_ranges_shared_between_regions_are_the_listed_ones():
+    """The only range two regions share is the one the file's ``overlaps`` note reports (as published)."""
+    shipped = load_oss_ranges()
+    owners: dict[str, list[str]] = {}
+    for region in (r for r in shipped.regions.values() if r):
+        for network in region.ranges:
+            owners.setdefault(str(network), []).append(region.region)
+    shared = {prefix: sorted(regions) for prefix, regions in owners.items() if len(regions) > 1}
+    assert shared == {"100.115.157.0/27": ["ap-southeast-8", "cn-zhongwei"]}
+    assert all(prefix in " ".join(_shipped_json()["overlaps"]) for prefix in shared)
+
+
+@pytest.mark.parametrize(("region", "why"), [
+    ("rg-china-mainland", "publishes no VIP ranges for it: no VIP ranges are published"),
+    ("cn-north-2-gov-1", "publishes no VIP ranges for it: no VIP ranges are published"),
+    ("cn-nowhere", "the table does not list cn-nowhere"),
+])
+def test_regions_without_data_are_absent_and_say_why(region, why):
+    """A region listed without ranges, or not listed, has no ranges (never invented ones) and a reason."""
+    shipped = load_oss_ranges()
+    assert shipped.for_region(region) is None
+    assert why in shipped.absence(region)
+    assert shipped.absence("cn-hangzhou") == ""
 
 
 def test_override_file_replaces_the_shipped_table(tmp_path):
@@ -81,9 +148,12 @@ def test_override_file_replaces_the_shipped_table(tmp_path):
     (table(regions={"cn-hangzhou": {"ranges": ["fd00::/64"]}}), "expected an IPv4 CIDR"),
     (table(regions={"cn-hangzhou": {"ranges": ["100.64.0.0/10"]}}), "broader than /16"),
     (table(regions={"cn-hangzhou": {"ranges": ["0.0.0.0/0"]}}), "broader than /16"),
-    (table(regions={"cn-hangzhou": {"ranges": ["10.0.0.0/24"]}}), "outside 100.64.0.0/10"),
     (table(regions={"cn-hangzhou": {"ranges": ["100.118.28.0/24", "100.118.28.0/24"]}}),
      "regions.cn-hangzhou.ranges[1]: 100.118.28.0/24 is listed twice"),
+    (table(regions={"cn-hangzhou": {"ranges": ["100.118.0.0/16", "100.118.28.0/24"]}}),
+     "regions.cn-hangzhou.ranges[1]: 100.118.28.0/24 overlaps 100.118.0.0/16 of the same region"),
+    (table(regions={"cn-hangzhou": {"ranges": None}}), "regions.cn-hangzhou.note: a region listed without ranges"),
+    (table(regions={"cn-hangzhou": {"ranges": ["100.118.28.0/24"], "note": 5}}), "regions.cn-hangzhou.note: expected"),
 ])
 def test_invalid_tables_are_refused_with_the_path(data, problem):
     """Every problem in a ranges file is reported with where it is."""
@@ -95,10 +165,26 @@ def test_invalid_tables_are_refused_with_the_path(data, problem):
 
 def test_every_problem_is_listed_at_once():
     """Several mistakes give several lines, not just the first."""
-    data = table(version="", regions={"cn-hangzhou": {"ranges": ["10.0.0.0/24", "bad"]}})
+    data = table(version="", regions={"cn-hangzhou": {"ranges": ["100.118.28.1/24", "bad"]}})
     with pytest.raises(ConfigError) as caught:
         parse_oss_ranges(data, "ranges.json")
     assert len(caught.value.problems) == 3
+
+
+def test_a_published_range_outside_the_service_space_is_kept_and_reported():
+    """A range outside 100.64.0.0/10 is kept as published, with a warning, never dropped."""
+    loaded = parse_oss_ranges(table(regions={"cn-hangzhou": {"ranges": ["100.118.28.0/24", "10.0.0.0/24"]}}), "f")
+    region = loaded.for_region("cn-hangzhou")
+    assert region.prefixes == {"100.118.28.0/24", "10.0.0.0/24"}
+    assert region.outside_service_space == ("10.0.0.0/24",)
+    assert len(loaded.warnings) == 1 and "regions.cn-hangzhou.ranges[1]: 10.0.0.0/24 is outside" in loaded.warnings[0]
+
+
+def test_a_region_listed_without_ranges_keeps_its_reason():
+    """``"ranges": null`` with a note makes the region absent, and the note is why."""
+    loaded = parse_oss_ranges(table(regions={"cn-gov": {"ranges": None, "note": "none published"}}), "f")
+    assert loaded.for_region("cn-gov") is None
+    assert loaded.absence("cn-gov") == "the table lists cn-gov but publishes no VIP ranges for it: none published"
 
 
 def test_unreadable_and_non_json_files_are_config_errors(tmp_path):

@@ -1,14 +1,37 @@
 """The auth (token) domain, from the ``WWW-Authenticate`` challenge of an unauthenticated ``GET /v2/``.
 
 A pull through the VPC endpoint goes registry -> 401 -> auth service -> token -> OSS redirect, so
-the IDC must route the auth service named in the challenge's Bearer ``realm``
-(``../shared/reference/acr-network.md`` §1.3). The header is parsed by the RFC 7235 §4.1 grammar
-(``1#challenge``, ``auth-scheme [ 1*SP ( token68 / #auth-param ) ]``, quoted-strings with
-quoted-pairs, case-insensitive scheme and parameter names), and only the documented VPC auth hosts
-of the instance's region are accepted: ``dockerauth-vpc.<region>.aliyuncs.com`` and
-``dockerauth-ee-vpc.<region>.aliyuncs.com``, over https, path ``/auth``. Anything else (another
-host or region, an http realm, a missing realm, an unparsable header, a non-401 answer, a
-connection failure) is a finding and leaves the auth family *unknown*: it never changes a route.
+the IDC must route the auth service named in the challenge's Bearer ``realm`` (the flow: Docker's
+token authentication, https://distribution.github.io/distribution/spec/auth/token/). The header
+is parsed by the RFC 7235 §4.1 grammar (``1#challenge``, ``auth-scheme [ 1*SP ( token68 /
+#auth-param ) ]``, quoted-strings with quoted-pairs, case-insensitive scheme and parameter names).
+
+Which realms are routed. No Alibaba Cloud page found lists the token endpoints of an EE VPC
+endpoint (the IDC guide's "step 2: obtain domain name information",
+https://www.alibabacloud.com/help/en/acr/use-cases/access-enterprise-edition-instances-across-regions-or-from-idc,
+could not be read past its scenario table). What public material shows:
+
+* ``dockerauth-vpc.<region>.aliyuncs.com``: the VPC auth host paired with ``registry-vpc.<region>``
+  in users' Docker ``no-proxy`` settings, and allowed for VPC registry hosts by a public ACR client
+  (Go, ``isAllowedAlibabaACRAuthHost``; its repository is not named by the code index);
+* ``dockerauth-ee-vpc.<region>.aliyuncs.com``: that client's test "vpc ee" (registry
+  ``demo-registry-vpc.cn-hangzhou.cr.aliyuncs.com`` -> realm
+  ``https://dockerauth-ee-vpc.cn-hangzhou.aliyuncs.com/auth``, service
+  ``registry.aliyuncs.com:cn-hangzhou:china:cri-example123:2a``).
+
+Only these two are routed, over https, port 443, path ``/auth``, for the instance's own region.
+Known *public* auth hosts are told apart from hostile ones, but not routed: an IDC reaches them
+over the internet, not the private link. They are ``dockerauth.<region>.aliyuncs.com`` and
+``dockerauth-ee.<region>.aliyuncs.com`` (the ACK Edge page of endpoints for edge nodes lists them
+as the public image endpoints, and ``dockerauth-<region>.aliyuncs.com`` for China (Zhangjiakou):
+https://www.alibabacloud.com/help/en/ack/ack-edge/user-guide/configuration-of-domain-name-and-ip-routing-network-segment-for-under-cloud-node-access),
+and ``dockerauth-<region>.aliyuncs.com`` seen in users' error messages for Personal Edition
+instances in other regions. A realm on the registry's own VPC domain is accepted by that same
+public client but shown by no source for EE; it is reported (its addresses are the VPC
+endpoint's, already routed as ``vpc_endpoint``), not routed again. Anything else (another host or
+region, an http realm, user info, a port or path other than the above, a missing realm, an
+unparsable header, a non-401 answer, a connection failure) is a finding and leaves the auth family
+*unknown*: it never changes a route.
 
 For the local cloud, ``routes.registry_probe_address`` (host:port) and ``registry_probe_scheme``
 send the probe to the local registry front end with the VPC domain as the ``Host`` header.
@@ -30,7 +53,11 @@ if TYPE_CHECKING:
 
 #: Longest header value we parse (a registry's is ~150 characters).
 MAX_HEADER_LENGTH = 4096
+#: the VPC auth hosts that are routed (sources in the module docstring)
 AUTH_HOST_PATTERNS = ("dockerauth-vpc.{region}.aliyuncs.com", "dockerauth-ee-vpc.{region}.aliyuncs.com")
+#: public auth hosts: recognised, reported, never routed (sources in the module docstring)
+PUBLIC_AUTH_HOST_PATTERNS = ("dockerauth.{region}.aliyuncs.com", "dockerauth-ee.{region}.aliyuncs.com",
+                             "dockerauth-{region}.aliyuncs.com")
 AUTH_PATH = "/auth"
 
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -220,19 +247,41 @@ def parse_www_authenticate(value: str) -> list[Challenge]:
 
 
 def allowed_auth_hosts(region: str) -> frozenset[str]:
-    """The documented VPC auth hosts of ``region``."""
+    """The VPC auth hosts of ``region`` that acrguard routes."""
     return frozenset(pattern.format(region=region.lower()) for pattern in AUTH_HOST_PATTERNS)
 
 
+def public_auth_hosts(region: str) -> frozenset[str]:
+    """The public auth hosts of ``region``: recognised, never routed."""
+    return frozenset(pattern.format(region=region.lower()) for pattern in PUBLIC_AUTH_HOST_PATTERNS)
+
+
+def accepted_realms(region: str) -> str:
+    """The realms acrguard routes for ``region``, as one line for findings."""
+    return " or ".join(f"https://{host}{AUTH_PATH}" for host in sorted(allowed_auth_hosts(region)))
+
+
 class RealmRefused(ValueError):
-    """The realm is not one of the documented auth URLs of the region."""
+    """The realm is not one of the auth URLs acrguard routes; ``kind`` says what it is instead.
+
+    ``kind``: ``hostile`` (anything unknown: another host or region, a bad scheme, user info, port
+    or path), ``public`` (a known public auth host of the region), ``registry`` (the registry's own
+    VPC domain).
+    """
+
+    def __init__(self, message: str, kind: str = "hostile", host: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.host = host
 
 
-def check_realm(realm: str, region: str) -> str:
-    """The auth host of an acceptable realm (``RealmRefused`` saying why otherwise).
+def check_realm(realm: str, region: str, registry_host: str | None = None) -> str:
+    """The auth host of a realm acrguard routes (``RealmRefused`` saying why and what it is otherwise).
 
-    Accepted: ``https://<allowed host>/auth`` with no user info, port other than 443, query or
-    fragment; the host compared case-insensitively.
+    Routed: ``https://<VPC auth host of the region>/auth`` with no user info, port other than 443,
+    query or fragment; the host compared case-insensitively. The same URL shape on a public auth
+    host of the region, or on ``registry_host`` (the VPC domain probed), is refused with ``kind``
+    ``public`` or ``registry``.
     """
     if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in realm):
         raise RealmRefused(f"realm {realm!r} contains spaces, control or non-ASCII characters")
@@ -247,14 +296,21 @@ def check_realm(realm: str, region: str) -> str:
         raise RealmRefused(f"realm {realm!r} carries user info")
     host = (parts.hostname or "").lower()
     allowed = allowed_auth_hosts(region)
-    if host not in allowed:
+    known = host in allowed or host in public_auth_hosts(region) or (
+        registry_host is not None and host == registry_host.lower().rstrip("."))
+    if not known:
         raise RealmRefused(f"realm host {host or '(none)'!r} is not a documented auth host for {region} "
                            f"({', '.join(sorted(allowed))})")
     if port not in (None, 443):
         raise RealmRefused(f"realm {realm!r} uses port {port}, not 443")
     if parts.path != AUTH_PATH or parts.query or parts.fragment or realm.endswith(("?", "#")):
         raise RealmRefused(f"realm {realm!r} is not the documented path {AUTH_PATH}")
-    return host
+    if host in allowed:
+        return host
+    if host in public_auth_hosts(region):
+        raise RealmRefused(f"realm host {host!r} is a public auth host of {region}, reached over the internet, "
+                           "not through the private link", "public", host)
+    raise RealmRefused(f"realm host {host!r} is the registry's own VPC domain", "registry", host)
 
 
 @dataclass(frozen=True)
@@ -300,14 +356,34 @@ _FIX_UNKNOWN = ("acrguard keeps the auth routes it already has; check the regist
                 "settings (routes.registry_probe_address / registry_probe_scheme).")
 
 
+def _refusal(exc: RealmRefused, vpc_domain: str, region: str) -> tuple[str, Severity, str, str, str]:
+    """Rule, severity, title, details and fix for a realm that is not routed."""
+    accepted = f"acrguard routes the auth realms {accepted_realms(region)}"
+    if exc.kind == "public":
+        return ("realm-public", Severity.MEDIUM, "Auth realm is a public host",
+                f"{exc}. {accepted}. Clients of {vpc_domain} fetch their token from the public host, so the IDC "
+                "needs internet access to it (or its resolution to a routed address); acrguard adds no route for it.",
+                "Check the instance's VPC access (ACR console > Access Control > VPC) and the probe settings; if the "
+                "VPC endpoint really answers a public realm, let the IDC reach that host over the internet. "
+                + _FIX_UNKNOWN)
+    if exc.kind == "registry":
+        return ("realm-on-registry", Severity.LOW, "Auth realm is on the registry's own domain",
+                f"{exc}. {accepted}. No published source shows ACR EE answering so; if it does, the auth service "
+                "is reached at the VPC endpoint's addresses, which are already routed (family vpc_endpoint), so no "
+                "separate auth route is needed.", "Nothing to route. " + _FIX_UNKNOWN)
+    return ("realm-refused", Severity.HIGH, "Auth realm refused",
+            f"{exc}. {accepted}. A realm outside them may mean a misrouted probe or a tampered answer; it is never "
+            "routed.", _FIX_UNKNOWN)
+
+
 def interpret_challenge(vpc_domain: str, region: str, instance_id: str, status: int, header: str | None
                         ) -> AuthDiscovery:
     """Decide the auth host from the answer to ``GET /v2/`` (pure: no I/O)."""
     evidence: dict[str, Any] = {"vpc_domain": vpc_domain, "status": status, "www_authenticate": header}
 
     def unknown(rule: str, title: str, details: str, severity: Severity = Severity.MEDIUM,
-                realm: str | None = None, service: str | None = None) -> AuthDiscovery:
-        finding = _finding(rule, severity, instance_id, title, details, _FIX_UNKNOWN, evidence)
+                realm: str | None = None, service: str | None = None, fix: str = _FIX_UNKNOWN) -> AuthDiscovery:
+        finding = _finding(rule, severity, instance_id, title, details, fix, evidence)
         return AuthDiscovery(vpc_domain, None, realm, service, status, (finding,))
 
     if status != 401:
@@ -338,11 +414,10 @@ def interpret_challenge(vpc_domain: str, region: str, instance_id: str, status: 
         return unknown("no-realm", "Bearer challenge without a realm",
                        f"The Bearer challenge from {vpc_domain} has no realm parameter.", service=service)
     try:
-        host = check_realm(realm, region)
+        host = check_realm(realm, region, vpc_domain)
     except RealmRefused as exc:
-        return unknown("realm-refused", "Auth realm refused", f"{exc}. A realm outside the documented hosts may "
-                       "mean a misrouted probe or a tampered answer; it is never routed.", Severity.HIGH,
-                       realm=realm, service=service)
+        rule, severity, title, details, fix = _refusal(exc, vpc_domain, region)
+        return unknown(rule, title, details, severity, realm=realm, service=service, fix=fix)
     fields = service.split(":") if service else []
     if len(fields) >= 4 and fields[3] != instance_id:
         return unknown("other-instance", "Challenge names another instance",

@@ -4,8 +4,8 @@ Families (``acrguard.config.routes.Family``):
 
 * ``vpc_endpoint``: the ENI addresses from ``GetInstanceVpcEndpoint``, as /32s;
 * ``auth``: the addresses of the auth host named by the registry's Bearer realm, as /32s;
-* ``oss``: the region's published OSS internal VIP ranges, plus a temporary /32 (and a finding)
-  for each resolved OSS address outside them (``../shared/reference/acr-network.md`` §1.5, §4.3).
+* ``oss``: the region's published OSS internal VIP ranges (``acrguard.routes.oss_ranges``), plus a
+  temporary /32 (and a finding) for each resolved OSS address outside them.
 
 Every /32 goes through the hysteresis (``acrguard.hysteresis``): added at once, removed only after
 ``safety.hold_runs`` successful observations and ``safety.hold_hours`` hours without it. Marked
@@ -358,7 +358,8 @@ def observe_instance(config: AcrguardConfig, instance: InstanceConfig, factory: 
     observations["auth"] = Observation.unknown()
     vpc_domain = discovery.vpc_domain
     if vpc_domain is None and discovery.instance_name:
-        # The documented pattern (acr-network.md §1.3), when only GetInstanceVpcEndpoint failed.
+        # The documented pattern <name>-registry-vpc.<region>.cr.aliyuncs.com, when only GetInstanceVpcEndpoint
+        # failed (the Terraform provider's cr storage-domain-routing example uses it).
         vpc_domain = f"{discovery.instance_name.lower()}-registry-vpc.{region}.cr.aliyuncs.com"
         evidence["vpc_domain_derived"] = vpc_domain
     if vpc_domain is None:
@@ -389,12 +390,25 @@ def observe_instance(config: AcrguardConfig, instance: InstanceConfig, factory: 
         evidence["oss_ranges"] = ranges.label
         region_ranges = ranges.for_region(region)
         if region_ranges is None:
+            absence = ranges.absence(region)
             findings.append(_finding(
                 "oss-ranges-missing", Severity.HIGH, instance_id, f"No OSS VIP ranges for {region}",
-                f"{ranges.label} has no ranges for {region}. Only the resolved OSS addresses are routed, as "
-                "temporary /32s; OSS moves its VIP within the region's ranges, so pulls may break when it moves.",
-                "Add the region's ranges from the OSS 'internal endpoints and VIP ranges' page to a file and "
-                "point routes.oss_ranges_file at it.", {"table": ranges.label}, family="oss"))
+                f"{ranges.label}: {absence}. Only the resolved OSS addresses are routed, as temporary /32s; OSS "
+                "moves its VIP within the region's ranges, so pulls may break when it moves.",
+                "If OSS publishes ranges for the region (the 内网VIP网段 column of "
+                "https://help.aliyun.com/zh/oss/user-guide/regions-and-endpoints), put them in a file of the same "
+                "format and point routes.oss_ranges_file at it; otherwise ask Alibaba Cloud support for them.",
+                {"table": ranges.label, "absence": absence}, family="oss"))
+        elif region_ranges.outside_service_space:
+            outside = list(region_ranges.outside_service_space)
+            findings.append(_finding(
+                "oss-ranges-unusual", Severity.MEDIUM, instance_id,
+                f"OSS VIP ranges of {region} outside 100.64.0.0/10: {', '.join(outside)}",
+                f"{ranges.label} publishes {', '.join(outside)} for {region}, outside 100.64.0.0/10 where "
+                "cloud-service VIPs live. They are routed as published; CEN cloud-service access refuses them "
+                "(reported as routes.refused out_of_range), route tables take them.",
+                "Check the published table; if a range is a typo there, correct it in a file of your own "
+                "(routes.oss_ranges_file).", {"table": ranges.label, "ranges": outside}, family="oss"))
     try:
         oss_domain: str | None = oss_internal_domain(instance_id, region, instance.oss_bucket)
     except ValueError as exc:

@@ -7,7 +7,8 @@ name the target or export):
   ``routes.changed`` (routes added/removed on one target; for an IPsec connection it says the
   tunnel renegotiates) and ``routes.changed.export`` (an IDC export was rewritten, with its diff).
   Their ``change`` label is a digest of what changed, so each distinct change is its own finding;
-* ``routes.refused``: desired prefixes a target will not take, one finding per target and reason;
+* ``routes.refused``: desired prefixes a target will not take, one finding per target and reason
+  (also those the cloud itself refused, e.g. ``service_range`` on a VBR table, with the alternative);
 * ``routes.blast-radius``: the run's removals were stopped;
 * ``routes.quota-pressure``: a target will be at least 80 % full after the plan;
 * ``routes.target-unreadable``, ``routes.apply-failed``, ``routes.export-failed``,
@@ -31,7 +32,7 @@ JOB = ENDPOINT_KEEPER  # the job name the alert pipeline and the handler use
 NOTICE_PREFIX = "routes.changed"
 
 _REFUSAL_SEVERITY = {"reserved_range": Severity.LOW, "out_of_range": Severity.LOW, "foreign": Severity.MEDIUM,
-                     "quota": Severity.HIGH, "unsupported": Severity.MEDIUM}
+                     "quota": Severity.HIGH, "unsupported": Severity.MEDIUM, "service_range": Severity.HIGH}
 _REFUSAL_FIX = {
     "reserved_range": "Nothing breaks: the VPC's system route already covers 100.64.0.0/10. To silence this, "
                       "limit the target's families (routes.targets[].families) to those it can take.",
@@ -44,6 +45,8 @@ _REFUSAL_FIX = {
              "then the listed prefixes are not routed and pulls that need them fail.",
     "unsupported": "See the reason; for an IPsec connection in destination-routing mode use VPN route entries "
                    "instead of LocalSubnet.",
+    "service_range": "Route the cloud-service prefixes through CEN cloud-service access (a cen_service target) "
+                     "and limit this target's families to [vpc_endpoint].",
 }
 
 
@@ -114,8 +117,9 @@ def export_changed(instance: str, instance_id: str, fmt: str, destination: str, 
                     export=destination, format=fmt, change=_digest([diff]))
 
 
-def refused(instance: str, instance_id: str, decision: TargetDecision) -> list[Finding]:
-    """One finding per refusal reason on one target."""
+def refused(instance: str, instance_id: str, decision: TargetDecision,
+            advice: Mapping[str, tuple[Severity, str]] | None = None) -> list[Finding]:
+    """One finding per refusal reason on one target; ``advice`` replaces a code's severity and fix."""
     plan = decision.plan
     by_code: dict[str, list[Refusal]] = {}
     for refusal in plan.refusals:
@@ -124,10 +128,11 @@ def refused(instance: str, instance_id: str, decision: TargetDecision) -> list[F
     for code, items in sorted(by_code.items()):
         prefixes = sorted({r.prefix for r in items})
         details = "\n".join(f"{r.prefix} ({r.family}): {r.reason}" for r in items)
-        out.append(_finding("routes.refused", _REFUSAL_SEVERITY.get(code, Severity.MEDIUM), instance_id,
+        severity, fix = (advice or {}).get(code) or (_REFUSAL_SEVERITY.get(code, Severity.MEDIUM),
+                                                     _REFUSAL_FIX.get(code, ""))
+        out.append(_finding("routes.refused", severity, instance_id,
                             f"{plan.label} refuses {len(prefixes)} prefix(es) of {instance} ({code})", details,
-                            _REFUSAL_FIX.get(code, ""), {"prefixes": prefixes}, target=plan.target_key,
-                            code=code))
+                            fix, {"prefixes": prefixes}, target=plan.target_key, code=code))
     return out
 
 

@@ -31,6 +31,12 @@ writes (the plan is made and reported, nothing is written), also when the functi
 
 Failures never raise: they become findings, and ``KeeperResult.transient`` tells the caller that
 retrying the invocation may help.
+
+Refusals by the cloud (``RefusedByCloud``: a VBR table that takes no destination inside
+100.64.0.0/10, a quota lower than configured) are neither failures nor transient: they are reported
+(``routes.refused``, with the working alternative for the IDC, ``acrguard.routes.alternatives``) and
+remembered (``acrguard.routes.refusals``), so later runs plan them as refusals without writing until
+the re-check is due. Nothing is removed because of a refusal.
 """
 
 from __future__ import annotations
@@ -47,10 +53,20 @@ from acrguard.errors import CloudCallError, StateError, TransientCloudError
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker
 from acrguard.resolve import ResolverSettings, SharedResolutions
 from acrguard.routes import findings as notes
+from acrguard.routes.alternatives import service_range_advice
 from acrguard.routes.desired import DesiredPrefixes, desired_from, hysteresis_scope, observe_instance, sanitize
 from acrguard.routes.exporting import export_instance
 from acrguard.routes.ledger import load_ledgers, save_ledger
-from acrguard.routes.plan import BlastRadius, KeptRoute, TargetDecision, blast_radius, guard_target, under_pressure
+from acrguard.routes.plan import (
+    BlastRadius,
+    KeptRoute,
+    TargetDecision,
+    blast_radius,
+    guard_target,
+    hold_refused,
+    under_pressure,
+)
+from acrguard.routes.refusals import RememberedRefusal, load_refusals, record_outcome
 from acrguard.routes.targets.base import ApplyResult, CurrentRoutes, Failure, RouteTarget, marker_prefix
 from acrguard.routes.targets.build import build_targets
 
@@ -274,6 +290,8 @@ class Keeper:
     workers: int = DEFAULT_WORKERS
     #: this run's DNS answers, shared by its instances (made anew by ``run``)
     _resolutions: SharedResolutions = field(default_factory=SharedResolutions, init=False, repr=False)
+    #: refusals remembered from earlier runs, by target key and prefix (read by ``run``)
+    _refusals: dict[str, dict[str, RememberedRefusal]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def writes(self) -> bool:
@@ -285,6 +303,7 @@ class Keeper:
         moment = time.time() if self.now is None else self.now
         chosen = [i for i in instances if i.routes is not None]
         self._resolutions = SharedResolutions(self.resolver)
+        self._refusals = load_refusals(self.store) if chosen else {}
         with ThreadPoolExecutor(max_workers=max(1, self.workers), thread_name_prefix="acrguard-routes") as pool:
             started = [self._start(instance, moment, pool) for instance in chosen]
             planned = [pool.submit(self._plan, instance, run, reads, tracker, moment) if run.error is None else None
@@ -391,7 +410,8 @@ class Keeper:
             if current is None or target.adapter is None:
                 continue
             plan = target.adapter.plan(desired.pairs(), current)
-            target.decision = guard_target(plan, current, desired)
+            target.decision = hold_refused(guard_target(plan, current, desired),
+                                           self._refusals.get(target.key, {}), moment)
         return run
 
     def _stop(self, run: InstanceRun, rule: str, what: str, detail: str, fix: str) -> InstanceRun:
@@ -433,7 +453,7 @@ class Keeper:
             decision = target.decision
             if decision is None:
                 continue
-            run.findings += notes.refused(run.instance, run.instance_id, decision)
+            run.findings += notes.refused(run.instance, run.instance_id, decision, _advice(instance, run, decision))
             if under_pressure(decision):
                 run.findings.append(notes.quota_pressure(run.instance, run.instance_id, decision))
             run.findings += applied.get(id(target), [])
@@ -472,6 +492,10 @@ class Keeper:
                 result = ApplyResult(target.key, failures=[Failure("*", "apply", exc.code or "Error", str(exc),
                                                                    isinstance(exc, TransientCloudError))])
             target.applied = result
+            if result.refused:
+                decision = dataclasses.replace(decision, plan=dataclasses.replace(
+                    plan, refusals=plan.refusals + tuple(result.refused)))
+                target.decision = decision
             if vpn and result.owned_after is not None and result.owned_after != ledger:
                 save_ledger(self.store, run.instance_id, target.key, result.owned_after)
         except StateError as exc:
@@ -485,12 +509,37 @@ class Keeper:
         else:
             found = []
         result = target.applied
+        found += self._remember(run, target, result)
         notice = notes.changed(run.instance, run.instance_id, decision, result)
         if notice is not None:
             found.append(notice)
         if not result.ok:
             found.append(notes.apply_failed(run.instance, run.instance_id, decision, result))
         return found
+
+
+    def _remember(self, run: InstanceRun, target: TargetRun, result: ApplyResult) -> list[Finding]:
+        """Remember the target's refusals of this apply and forget what it took (a trouble finding if unsaved)."""
+        accepted = {*result.created, *result.already_present}
+        if not result.refused and not accepted & set(self._refusals.get(target.key, {})):
+            return []
+        try:
+            record_outcome(self.store, target.key, refused=result.refused, accepted=accepted, now=run.moment)
+        except StateError as exc:
+            return [notes.trouble("routes.state-unreadable", run.instance, run.instance_id,
+                                  f"the refusals of {target.label} cannot be remembered", str(exc),
+                                  "Check the state store; the refused writes are tried again next run.")]
+        return []
+
+
+def _advice(instance: InstanceConfig, run: InstanceRun, decision: TargetDecision) -> dict[str, tuple[Any, str]]:
+    """The severity and fix of a ``service_range`` refusal for this instance's IDC (see ``routes.alternatives``)."""
+    families = {r.family for r in decision.plan.refusals if r.code == "service_range"}
+    if not families or instance.routes is None:
+        return {}
+    advice = service_range_advice(instance.routes.targets, decision.plan.target_key, families, run.region,
+                                  instance.routes.linked_vpc_ids)
+    return {"service_range": (advice.severity, advice.fix)}
 
 
 def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,

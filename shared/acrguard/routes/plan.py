@@ -10,7 +10,10 @@ keeper narrows it:
 * **blast radius** (``safety.max_delete_share`` / ``max_delete_floor``, as in the whitelist plan):
   when the removals of the whole run exceed ``max(floor, ⌊share × managed entries⌋)``, every
   removal is kept (adds still go: they only restore reachability) and the run reports it;
-* **quota pressure**: how full each target will be once the plan is applied.
+* **quota pressure**: how full each target will be once the plan is applied;
+* **remembered refusals** (``acrguard.routes.refusals``): an add the target refused for good in an
+  earlier run is a refusal again, without a write, until its re-check is due; the removals of its
+  family on that target are kept meanwhile (``hold_refused``).
 
 A removal that is half of a replacement (a managed entry whose next hop changed, re-added at
 once) is not a deletion: the prefix stays routed, so the guards leave it alone.
@@ -20,16 +23,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from acrguard.config.routes import Family
 from acrguard.config.safety import SafetyConfig
 from acrguard.routes.desired import DesiredPrefixes
+from acrguard.routes.refusals import RememberedRefusal
 from acrguard.routes.targets.base import CurrentRoutes, RouteChange, TargetPlan, sort_key
 
-Cause = Literal["hysteresis", "uncertain", "blast_radius"]
+Cause = Literal["hysteresis", "uncertain", "blast_radius", "refused"]
 #: a target at or above this share of its quota after the plan is under pressure
 QUOTA_PRESSURE_SHARE = 0.8
 
@@ -55,6 +59,8 @@ class TargetDecision:
     plan: TargetPlan
     current: CurrentRoutes
     kept: tuple[KeptRoute, ...] = ()
+    #: remembered refusals that held adds back this run (they were not written)
+    remembered: tuple[RememberedRefusal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,29 @@ def guard_target(plan: TargetPlan, current: CurrentRoutes, desired: DesiredPrefi
     """A target's plan with uncertain removals kept and the hysteresis holds listed."""
     narrowed, uncertain = hold_uncertain(plan, desired)
     return TargetDecision(narrowed, current, hysteresis_kept(narrowed, desired) + uncertain)
+
+
+def hold_refused(decision: TargetDecision, remembered: Mapping[str, RememberedRefusal], now: float) -> TargetDecision:
+    """Turn the adds a fresh remembered refusal covers into refusals (no write); a due one is written again.
+
+    The removals of a held add's family on the target are kept (what the refused prefix would replace
+    stays routed), and so is the removal half of a held replacement.
+    """
+    plan = decision.plan
+    held = {c.prefix: r for c in plan.adds if (r := remembered.get(c.prefix)) is not None and not r.due(now)}
+    if not held:
+        return decision
+    families = {r.family for r in held.values()}
+    held_keys = {c.key for c in plan.adds if c.prefix in held and c.after_removal}
+    dropped = [c for c in plan.removes if c.family in families or c.key in held_keys]
+    already = {r.prefix for r in plan.refusals}
+    narrowed = dataclasses.replace(
+        without_removals(plan, dropped), adds=tuple(c for c in plan.adds if c.prefix not in held),
+        refusals=plan.refusals + tuple(r.to_refusal() for p, r in sorted(held.items()) if p not in already))
+    kept = tuple(KeptRoute(c.prefix, c.family, "refused", f"the target refuses new {c.family} prefixes (see the "
+                           "refusals); what they would replace stays routed") for c in _unique(dropped))
+    return dataclasses.replace(decision, plan=narrowed, kept=decision.kept + kept,
+                               remembered=tuple(held[p] for p in sorted(held)))
 
 
 def blast_radius(decisions: Sequence[TargetDecision], safety: SafetyConfig

@@ -12,6 +12,11 @@ One block per instance, one line per change::
         = 6 unchanged
         ~ 100.103.7.181/32  auth  kept (hysteresis): absent from 1 successful observation(s) …
         ! 100.118.28.0/24  oss  refused (foreign): …
+
+and one closing line in the manner of Terraform's (``summary_line``)::
+
+    Plan: 7 to add, 2 to remove, 1 held, 1 refused; 1 export to change.
+    Apply complete: 7 added, 2 removed, 1 held, 1 refused; 1 export written.
 """
 
 from __future__ import annotations
@@ -95,3 +100,59 @@ def render_target(target: TargetRun) -> list[str]:
         if applied.skipped:
             lines.append(f"    skipped after a failure: {', '.join(applied.skipped)}")
     return lines
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_line(result: KeeperResult) -> str:
+    """One closing line: what the plan would do, or what the apply did (Terraform's ``Plan:``/``Apply complete:``).
+
+    Held routes are kept although no longer (or not surely) desired (hysteresis, uncertain family,
+    blast radius); refused ones are desired prefixes a target will not take.
+    """
+    targets = [t for run in result.runs for t in run.targets]
+    decisions = [t.decision for t in targets if t.decision is not None]
+    held = sum(len(d.kept) for d in decisions)
+    refused = sum(len(d.plan.refusals) for d in decisions)
+    exports = [e for run in result.runs for e in run.exports]
+    trouble = []
+    unchecked = sum(1 for run in result.runs if run.error is not None)
+    unread = sum(1 for t in targets if t.decision is None)
+    failed_exports = sum(1 for e in exports if e.error)
+    if unchecked:
+        trouble.append(f"{_count(unchecked, 'instance')} not checked")
+    if unread:
+        trouble.append(f"{_count(unread, 'target')} not read")
+    if failed_exports:
+        trouble.append(f"{_count(failed_exports, 'export')} failed")
+    writes = result.mode == "apply" and not result.dry_run
+    if writes:
+        applied = [t.applied for t in targets if t.applied is not None]
+        added = sum(len(a.created) + len(a.already_present) for a in applied)
+        removed = sum(len(a.deleted) + len(a.already_gone) for a in applied)
+        failed = sum(len(a.failures) + len(a.skipped) for a in applied)
+        written = sum(1 for e in exports if e.written)
+        parts = [f"{added} added", f"{removed} removed", f"{held} held"]
+        if refused:
+            parts.append(f"{refused} refused")
+        if failed:
+            parts.append(f"{failed} failed")
+        head = "Apply incomplete" if failed or trouble else "Apply complete"
+        tail = f"; {_count(written, 'export')} written" if written else ""
+    else:
+        adds = sum(len(d.plan.adds) for d in decisions)
+        removes = sum(len(d.plan.removes) for d in decisions)
+        changing = sum(1 for e in exports if e.changed)
+        parts = [f"{adds} to add", f"{removes} to remove", f"{held} held"]
+        if refused:
+            parts.append(f"{refused} refused")
+        head = "Plan (dry_run: nothing written)" if result.mode == "apply" else "Plan"
+        tail = f"; {_count(changing, 'export')} to change" if changing else ""
+        if not adds and not removes and not changing:
+            head = f"No changes. {head}"
+    line = f"{head}: {', '.join(parts)}{tail}."
+    if trouble:
+        line += f" Not complete: {', '.join(trouble)}."
+    return line

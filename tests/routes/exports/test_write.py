@@ -67,6 +67,31 @@ def test_system_files_and_missing_directories_are_refused(tmp_path):
     assert not (tmp_path / "nope").exists()
 
 
+@pytest.mark.parametrize("spelling", ["/etc/../etc/hosts", "//etc//hosts", "/etc/./resolv.conf",
+                                      "/etc/hosts/", "{tmp}/etc-link/hosts", "{tmp}/hosts-link"])
+def test_system_files_are_refused_however_the_path_is_written(tmp_path, spelling):
+    """``..``, doubled slashes, a symlinked directory or file: still /etc/hosts, refused before reading or writing.
+
+    Only ``read`` is called here: were the check to fail, nothing on this machine would be overwritten.
+    """
+    (tmp_path / "etc-link").symlink_to("/etc")
+    (tmp_path / "hosts-link").symlink_to("/etc/hosts")
+    store = LocalStore(Path(spelling.format(tmp=tmp_path)))
+    with pytest.raises(ExportError, match="refusing to overwrite a system file"):
+        store.read()
+
+
+def test_a_hard_link_to_a_system_file_is_refused(tmp_path):
+    """A second name for the same file (same device and inode) is the same file."""
+    link = tmp_path / "hosts"
+    try:
+        link.hardlink_to("/etc/hosts")
+    except OSError:
+        pytest.skip("/etc and the temporary directory are on different file systems")
+    with pytest.raises(ExportError, match="refusing to overwrite a system file"):
+        LocalStore(link).read()
+
+
 def test_an_unreadable_previous_version_is_an_error_not_absent(tmp_path):
     """A destination that cannot be read (here: a directory) raises instead of counting as 'no previous'."""
     (tmp_path / "hosts").mkdir()

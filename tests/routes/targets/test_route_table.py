@@ -12,7 +12,8 @@ from acrguard.config.routes import RouteTableTarget
 from acrguard.routes.targets.base import RouteChange
 from acrguard.routes.targets.route_table import RouteTableRoutes
 from acrguard.routes.targets.waiting import Waiter
-from support import ACCOUNT, REGION, base_world
+from localcloud import LocalCloud
+from support import ACCOUNT, REGION, base_world, make_factory
 
 VBR, VPC = "vtb-vbr1", "vtb-vpc1"
 DESIRED = {("192.168.10.21", "vpc_endpoint"), ("100.103.9.188", "auth"), ("100.103.7.181", "auth"),
@@ -21,12 +22,13 @@ DESIRED = {("192.168.10.21", "vpc_endpoint"), ("100.103.9.188", "auth"), ("100.1
 
 @pytest.fixture
 def world():
-    """A VBR table (quota 8) holding an IDC route, and a VPC table with its system routes."""
+    """A VBR table (quota 8) holding an IDC route and taking prefixes inside 100.64.0.0/10 (the zh revision of
+    CreateRouteEntry that allows more specific ones), and a VPC table with its system routes."""
     data = base_world()
     data["accounts"][ACCOUNT]["regions"][REGION]["vpc"] = {
         "route_entry_delay_s": 2,
         "route_tables": [
-            {"id": VBR, "type": "VBR", "vbr_id": "vbr-1", "quota": 8, "entries": [
+            {"id": VBR, "type": "VBR", "vbr_id": "vbr-1", "quota": 8, "service_range": "more_specific", "entries": [
                 {"id": "rte-idc", "destination": "10.0.0.0/8", "next_hop_type": "RouterInterface",
                  "next_hop_id": "ri-idc", "name": "idc-uplink"}]},
             {"id": VPC, "type": "VRouter", "vpc_id": "vpc-test1", "entries": [
@@ -110,7 +112,7 @@ def test_unmarked_routes_are_never_touched(cloud, factory, waiter, marker):
 
 
 def test_route_created_meanwhile_by_another_writer_counts_as_present(cloud, factory, waiter, marker):
-    """A create answered RouterEntryConflict.Duplicated (same destination and hop) is a success."""
+    """A create answered Duplicated.VpcNextHop by an entry with the configured hop is a success."""
     target = vbr_target(factory, waiter)
     plan = target.plan({("100.118.28.0/24", "oss")}, target.read_managed(marker))
     add_foreign(cloud, factory, "100.118.28.0/24", name=f"{marker}oss")
@@ -236,17 +238,63 @@ def test_a_removal_without_the_marker_is_refused_before_any_call(cloud, factory,
     assert writes() == 0
 
 
-def test_a_failed_add_holds_back_the_removals(cloud, factory, waiter, marker):
-    """When the replacing route cannot be created (the table filled up meanwhile), the old route is kept."""
+def test_a_refused_add_keeps_the_removals_of_its_family(cloud, factory, waiter, marker):
+    """When the replacing route is refused (the table filled up meanwhile: QuotaExceeded), the old route is kept."""
     target = vbr_target(factory, waiter)
     target.apply(target.plan({("100.118.28.0/24", "oss")}, target.read_managed(marker)))
     plan = target.plan({("100.118.31.0/24", "oss")}, target.read_managed(marker))
     for third in range(6):
         add_foreign(cloud, factory, f"172.16.{third}.0/24", name="ops")
     result = target.apply(plan)
-    assert [f.code for f in result.failures] == ["QuotaExceeded"] and not result.transient
-    assert result.skipped == ["100.118.28.0/24"] and not result.deleted
+    assert [(r.prefix, r.code, r.cloud_code) for r in result.refused] == [("100.118.31.0/24", "quota", "QuotaExceeded")]
+    assert not result.failures and not result.transient
+    assert result.kept_back == ["100.118.28.0/24"] and not result.deleted
     assert ("100.118.28.0/24", f"{marker}oss", "Available", "ri-1") in table(factory)
+
+
+def test_a_failed_add_holds_back_the_removals(cloud, factory, waiter, marker):
+    """When an add fails (a foreign entry took its destination meanwhile), no removal is made."""
+    target = vbr_target(factory, waiter)
+    target.apply(target.plan({("100.118.28.0/24", "oss")}, target.read_managed(marker)))
+    plan = target.plan({("100.103.9.188/32", "auth")}, target.read_managed(marker))
+    add_foreign(cloud, factory, "100.103.9.188/32", name="ops", hop="ri-other")
+    result = target.apply(plan)
+    assert [f.code for f in result.failures] == ["InvalidCIDRBlock.Duplicate"] and not result.transient
+    assert result.skipped == ["100.118.28.0/24"] and not result.deleted and not result.already_present
+    assert ("100.118.28.0/24", f"{marker}oss", "Available", "ri-1") in table(factory)
+
+
+def test_a_duplicate_held_by_another_hop_is_a_failure(cloud, factory, waiter, marker):
+    """InvalidCIDRBlock.Duplicate from an entry pointing elsewhere is not taken for ours."""
+    target = vbr_target(factory, waiter)
+    plan = target.plan({("100.118.28.0/24", "oss")}, target.read_managed(marker))
+    add_foreign(cloud, factory, "100.118.28.0/24", name=f"{marker}oss", hop="ri-other")
+    result = target.apply(plan)
+    assert [f.code for f in result.failures] == ["InvalidCIDRBlock.Duplicate"] and not result.already_present
+
+
+def refusing_world() -> dict:
+    """A VBR table that refuses destinations inside 100.64.0.0/10, as the CreateRouteEntry pages say."""
+    data = base_world()
+    data["accounts"][ACCOUNT]["regions"][REGION]["vpc"] = {
+        "route_entry_delay_s": 0, "route_tables": [{"id": VBR, "type": "VBR", "vbr_id": "vbr-1"}]}
+    return data
+
+
+def test_vbr_table_refusing_the_service_range_is_a_refusal_not_a_failure(marker):
+    """InvalidCidrBlock for the auth and OSS prefixes is a lasting refusal (service_range); the ENI route is made."""
+    with LocalCloud(refusing_world()) as cloud:
+        factory = make_factory(cloud)
+        target = vbr_target(factory, Waiter(timeout_s=10, interval_s=1, sleep=cloud.advance))
+        result = target.apply(target.plan(DESIRED, target.read_managed(marker)))
+        assert result.created == ["192.168.10.21/32"] and result.ok and not result.transient
+        assert {(r.prefix, r.family, r.code, r.cloud_code) for r in result.refused} == {
+            ("100.103.9.188/32", "auth", "service_range", "InvalidCidrBlock"),
+            ("100.103.7.181/32", "auth", "service_range", "InvalidCidrBlock"),
+            ("100.118.28.0/24", "oss", "service_range", "InvalidCidrBlock"),
+            ("100.118.31.0/24", "oss", "service_range", "InvalidCidrBlock")}
+        assert all("100.64.0.0/10" in r.reason for r in result.refused)
+        assert cloud.requests.count(action="CreateRouteEntry") == 5
 
 
 def test_a_create_that_settles_at_once_costs_one_status_poll(cloud, factory, waiter, marker):

@@ -3,7 +3,8 @@
 ``publish`` handles one export: render it, read the previous version from its destination,
 and when the rendering changed (volatile lines aside) write it and return the unified diff and
 the paste-ready router commands. An unchanged export is neither written nor announced.
-``write=False`` computes the same result without writing (``routes plan``).
+``write=False`` computes the same result without writing (``routes plan``), and reports a local
+destination that could not be written (``preflight``) as the failure ``apply`` would meet.
 
 ``publish_all`` runs every export of an instance, each on its own: one that fails (a bad value,
 an unreadable destination, an OSS outage) is reported in its result (``error``, ``transient``)
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from acrguard.errors import AcrguardError, TransientCloudError
 from acrguard.routes.exports.diff import changed, paste_commands, unified_diff
+from acrguard.routes.exports.model import ExportError
+from acrguard.routes.exports.preflight import unwritable
 from acrguard.routes.exports.render import render_export, where
 from acrguard.routes.exports.write import open_store
 
@@ -65,6 +68,9 @@ def publish(config: ExportConfig, data: ExportInput, *, index: int | None = None
     previous = store.read()
     if not changed(previous, text):
         return ExportResult(index, config.format, store.location)
+    problem = None if write else unwritable(config.destination)  # a plan finds what apply would fail on
+    if problem:
+        raise ExportError(f"{store.location}: {problem}")
     commands = paste_commands(config.format, previous, text)
     result = ExportResult(index, config.format, store.location, changed=True, created=previous is None,
                           diff=unified_diff(previous, text, store.location),

@@ -9,7 +9,10 @@ unknown previous version is not an absent one) and ``write`` a new one:
   over the destination (``os.replace``, atomic on POSIX), so a reader sees the old or the new
   file, never half of one. A symlinked destination is written through to its target. The
   directory must exist. ``/etc/hosts`` and ``/etc/resolv.conf`` are refused: an export holds only
-  acrguard's lines and would wipe the rest.
+  acrguard's lines and would wipe the rest. The check compares the destination after resolving it
+  fully (``os.path.realpath``: ``..``, repeated slashes and symlinks anywhere in the path, also
+  when the protected file is itself a link) and, when both exist, by identity (``os.path.samefile``,
+  so a hard link is caught too); it runs before reading as well as before writing.
 * OSS: ``GetObject`` for the previous version (``NoSuchKey`` is "none"), ``PutObject`` with
   ``Content-MD5`` so a corrupted upload is rejected by OSS, through ``ClientFactory.oss`` and
   ``acrguard.clients.call_oss`` (the bucket's region is ``ExportConfig.region`` or the
@@ -65,11 +68,10 @@ class LocalStore:
         return str(self.path)
 
     def _target(self) -> Path:
-        target = self.path.resolve() if self.path.is_symlink() else self.path
-        if str(target.absolute()) in PROTECTED_PATHS or str(self.path.absolute()) in PROTECTED_PATHS:
+        if is_protected(self.path):
             raise ExportError(f"{self.path}: refusing to overwrite a system file with acrguard's lines only; "
                               "write the export to a file of its own and include it")
-        return target
+        return self.path.resolve() if self.path.is_symlink() else self.path
 
     def read(self) -> str | None:
         """The file's text (undecodable bytes replaced), None when it does not exist."""
@@ -106,6 +108,20 @@ class LocalStore:
                 os.unlink(temporary)
             raise ExportError(f"{self.path}: cannot write the export: {exc.strerror or exc}") from None
         _fsync_directory(directory)
+
+
+def is_protected(path: Path | str) -> bool:
+    """Whether ``path``, however written (``..``, ``//``, symlinks, a hard link), is a protected system file."""
+    absolute = os.path.abspath(path)
+    names = {os.path.realpath(path), "/" + os.path.normpath(absolute).lstrip("/")}
+    protected = set(PROTECTED_PATHS) | {os.path.realpath(p) for p in PROTECTED_PATHS}
+    if names & protected:
+        return True
+    for system_file in PROTECTED_PATHS:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(path, system_file):
+                return True
+    return False
 
 
 def _fsync_directory(directory: Path) -> None:

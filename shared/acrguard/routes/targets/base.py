@@ -155,13 +155,17 @@ class Refusal:
 
     Codes: ``reserved_range`` (100.64.0.0/10 on a VPC table), ``out_of_range`` (CEN cloud-service
     hosts must be inside 100.64.0.0/10), ``foreign`` (the destination is held by an entry acrguard
-    did not make), ``quota`` (it would not fit), ``unsupported`` (the target cannot take it at all).
+    did not make), ``quota`` (it would not fit), ``unsupported`` (the target cannot take it at all),
+    ``service_range`` (the cloud refused a destination inside 100.64.0.0/10 on a VBR table, or the
+    refusal is remembered from an earlier run).
     """
 
     prefix: str
     family: Family
     code: str
     reason: str
+    #: the cloud's error code when the cloud itself refused the write
+    cloud_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,19 @@ class TargetPlan:
         return asdict(self)
 
 
+class RefusedByCloud(Exception):
+    """A write the cloud refused for good (not a failure to retry): the target cannot take this prefix.
+
+    Raised by an adapter's create; ``apply`` records it in ``ApplyResult.refused`` and goes on.
+    """
+
+    def __init__(self, code: str, reason: str, cloud_code: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.cloud_code = cloud_code
+
+
 @dataclass(frozen=True)
 class Failure:
     """A write that did not succeed; ``transient`` ones stop the run so it is retried later."""
@@ -213,7 +230,12 @@ class Failure:
 
 @dataclass
 class ApplyResult:
-    """What ``apply`` did. "Already present" and "already gone" count as success."""
+    """What ``apply`` did. "Already present" and "already gone" count as success.
+
+    ``refused``: adds the cloud refused for good (``RefusedByCloud``); they are not failures, so the
+    invocation is not retried for them (the keeper remembers them instead). ``kept_back``: removals of
+    the same family as a refused add, not made (what the refused prefix would have replaced stays).
+    """
 
     target_key: str
     created: list[str] = field(default_factory=list)
@@ -222,6 +244,8 @@ class ApplyResult:
     already_gone: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    kept_back: list[str] = field(default_factory=list)
     write_calls: int = 0
     renegotiates_tunnel: bool = False
     owned_after: dict[str, Family] | None = None

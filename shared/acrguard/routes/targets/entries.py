@@ -9,7 +9,11 @@ guarantees of ``RouteTarget.apply``:
 - "already exists" on create and "not found" on delete are successes;
 - after each write, wait (bounded) until the entry is settled or gone; the status read that checks
   a create took effect also counts as the first poll, so a write that settles at once costs one poll;
-- a write answered with a "busy" code is retried (bounded); a transient failure stops the run.
+- a write answered with a "busy" code is retried (bounded); a transient failure stops the run;
+- a create the cloud refuses for good (``RefusedByCloud``, e.g. a VBR table refusing 100.64.0.0/10)
+  is recorded in ``ApplyResult.refused``, not as a failure; the other adds go on, and so do the
+  removals except those of the refused add's family (``kept_back``: nothing is taken away that the
+  refused prefix was to replace).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from acrguard.routes.targets.base import (
     ApplyResult,
     CurrentRoutes,
     Failure,
+    Refusal,
+    RefusedByCloud,
     RouteChange,
     TargetPlan,
     client_token,
@@ -105,6 +111,9 @@ class EntryTarget:
                 if held:
                     result.skipped.extend(c.prefix for _, c in steps[index:])
                     break
+                if operation == "remove" and change.family in {r.family for r in result.refused}:
+                    result.kept_back.append(change.prefix)
+                    continue
                 try:
                     (self._add if operation == "add" else self._remove)(change, result)
                 except _Stop:
@@ -164,6 +173,9 @@ class EntryTarget:
 
         try:
             return self.waiter.retrying(attempt, self.busy_codes)
+        except RefusedByCloud as exc:
+            result.refused.append(Refusal(change.prefix, change.family, exc.code, exc.reason, exc.cloud_code))
+            return None
         except TransientCloudError as exc:
             result.failures.append(Failure(change.prefix, operation, exc.code or "Transient", str(exc), True))
             raise _Stop from None

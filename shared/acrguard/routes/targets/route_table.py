@@ -1,10 +1,28 @@
 """VPC and VBR route tables (vpc ``CreateRouteEntry`` / ``DeleteRouteEntry`` / ``DescribeRouteEntryList``).
 
-The VBR table is where Express Connect learns cloud-service prefixes (next hop: the router interface
-toward the VPC). A VPC table never gets a destination equal to or inside 100.64.0.0/10: the system
-route already covers it and the API refuses it (``acr-network.md`` §1.4, §3.1). Only ``Custom``
-entries named ``acrguard:<instance>:<family>`` are acrguard's; they count, with every other custom
-entry, against the documented quota of 200 custom entries per table.
+The VBR table is where Express Connect learns routes toward the VPC (next hop: the VBR's router
+interface). Only ``Custom`` entries named ``acrguard:<instance>:<family>`` are acrguard's; they
+count, with every other custom entry, against the table's quota: 200 custom entries per VPC or VBR
+table in the current CreateRouteEntry pages (older VBR pages say 48: set ``routes.targets[].quota``).
+
+The cloud-service range 100.64.0.0/10 (where the auth and OSS VIPs live):
+
+* a VPC table never gets such a destination: the VPC's system route already covers it and the API
+  refuses it (``reserved_range`` in the plan);
+* on a VBR table the sources disagree. CreateRouteEntry (https://www.alibabacloud.com/help/en/vpc/api-createrouteentry,
+  https://help.aliyun.com/document_detail/387398.html, the SDK docstring of
+  ``CreateRouteEntryRequest.destination_cidr_block``) forbids destinations equal to or inside it
+  on VBR tables too, with ``InvalidCidrBlock``; a zh revision (document_detail/387398.htm) allows
+  more specific ones; the VBR route guide (https://www.alibabacloud.com/help/doc-detail/91265.htm)
+  tells users to add routes to the OSS ranges. So the write is planned, and a refusal
+  (``InvalidCidrBlock`` / ``InvalidDestinationCidrBlock`` for such a destination) is not a failure:
+  it becomes ``RefusedByCloud`` (code ``service_range``), which the keeper remembers and reports with
+  the working alternative (CEN cloud-service access).
+
+A create answered "duplicate" (``Duplicated.VpcNextHop`` on VBR tables, ``InvalidCIDRBlock.Duplicate``,
+``RouterEntryConflict.Duplicated``; Terraform's ``resource_alicloud_route_entry.go`` lists all three)
+is "already present" only when the entry there points at the configured next hop (as the same write
+by another instance sharing the table would); one pointing elsewhere is a failure.
 """
 
 from __future__ import annotations
@@ -15,13 +33,24 @@ from typing import Any
 from acrguard.clients import ClientFactory, call
 from acrguard.config.routes import RouteTableTarget
 from acrguard.errors import CloudCallError
-from acrguard.routes.targets.base import CurrentRoutes, ForeignRoute, ManagedRoute, RouteChange, parse_marker
+from acrguard.routes.targets.base import (
+    CurrentRoutes,
+    ForeignRoute,
+    ManagedRoute,
+    RefusedByCloud,
+    RouteChange,
+    parse_marker,
+)
 from acrguard.routes.targets.entries import EntryTarget
 from acrguard.routes.targets.planning import EntryRules
 from acrguard.routes.targets.waiting import Waiter
 
 SERVICE_RANGE = ipaddress.ip_network("100.64.0.0/10")
 DEFAULT_QUOTA = 200
+#: what CreateRouteEntry answers when the destination already exists (see the module docstring)
+DUPLICATE_CODES = frozenset({"Duplicated.VpcNextHop", "InvalidCIDRBlock.Duplicate", "RouterEntryConflict.Duplicated"})
+#: what CreateRouteEntry answers for a destination the table does not take (documented error table)
+REFUSED_DESTINATION_CODES = frozenset({"InvalidCidrBlock", "InvalidDestinationCidrBlock"})
 CHANGING = frozenset({"Pending", "Deleting", "Modifying", "Creating"})
 
 
@@ -107,10 +136,31 @@ class RouteTableRoutes(EntryTarget):
         try:
             call("vpc", "CreateRouteEntry", client.create_route_entry, request)
         except CloudCallError as exc:
-            if exc.code == "RouterEntryConflict.Duplicated":  # same destination, same next hop
+            if exc.code in DUPLICATE_CODES and self._routed_here(change):
                 return False
+            refusal = self._refusal(exc, change)
+            if refusal is not None:
+                raise refusal from None
             raise
         return True
+
+    def _routed_here(self, change: RouteChange) -> bool:
+        """Whether the entry holding the destination points at the configured next hop (whoever made it)."""
+        return any(self._hop(e) == self.hop for e in self._list(destination_cidr_block=change.prefix))
+
+    def _refusal(self, exc: CloudCallError, change: RouteChange) -> RefusedByCloud | None:
+        """The lasting refusal a create error means for this table, if it means one."""
+        network = ipaddress.ip_network(change.prefix)
+        if exc.code in REFUSED_DESTINATION_CODES and self.config.type == "vbr_route_table" \
+                and network.version == 4 and network.subnet_of(SERVICE_RANGE):
+            return RefusedByCloud("service_range", f"the VBR route table refused {change.prefix} ({exc.code}): "
+                                  "it takes no destination inside 100.64.0.0/10, the cloud-service range, as the "
+                                  "CreateRouteEntry reference says", exc.code or "")
+        if exc.code == "QuotaExceeded":
+            return RefusedByCloud("quota", f"the cloud answered QuotaExceeded for {change.prefix}: the table's "
+                                  "custom-route quota is lower than acrguard assumed (older pages give 48 for a VBR "
+                                  "table); set routes.targets[].quota to the real one", exc.code)
+        return None
 
     def _delete(self, change: RouteChange) -> bool:
         models = self._models()

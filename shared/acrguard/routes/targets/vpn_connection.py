@@ -1,8 +1,9 @@
 """An IPsec-VPN connection in protected-data-flow mode: our prefixes in its ``LocalSubnet``.
 
 ``LocalSubnet`` is one comma-separated list that ``ModifyVpnConnectionAttribute`` replaces whole, and
-changing it renegotiates phase 2 of the tunnel (``acr-network.md`` §3.2). Its items carry no name
-or description, so ownership cannot be marked on the entry. Instead:
+changing it renegotiates phase 2 of the tunnel (the SDK docstring of
+``ModifyVpnConnectionAttributeRequest.local_subnet``: "This parameter is used for Phase 2 negotiation").
+Its items carry no name or description, so ownership cannot be marked on the entry. Instead:
 
 Ownership ledger
     The caller passes ``owned``: the prefixes acrguard itself added to this connection (prefix ->

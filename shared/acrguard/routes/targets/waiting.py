@@ -1,7 +1,8 @@
 """Bounded polling for asynchronous route writes.
 
 Route writes are asynchronous (``Pending``/``Creating`` before ``Available``/``Active``) and a table
-refuses a write while another entry is still changing (``acr-network.md`` §3.1, §3.3). A ``Waiter``
+refuses a write while another entry is still changing (CreateRouteEntry: ``IncorrectRouteEntryStatus``,
+``TaskConflict``; CreateTransitRouterRouteEntry: ``Creating`` until ``Active``). A ``Waiter``
 polls until a condition holds, or retries a write that answered "busy", never longer than
 ``timeout_s`` of sleeping. ``sleep`` is injectable so the local cloud's clock can stand in for time.
 """
