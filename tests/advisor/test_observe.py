@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from acrguard.advisor import observe
-from acrguard.advisor.model import RepoRef
-from acrguard.errors import TransientCloudError
+from acrguard.advisor.model import RepoRef, normalize_digest
+from acrguard.errors import CloudCallError, TransientCloudError
 from support import ACCOUNT, INSTANCE_ID, REGION, make_factory
 from tests.advisor.helpers import BASIC_ID, SMALL, push
 
@@ -50,3 +50,33 @@ def test_the_edition_comes_from_get_instance(cloud):
     """GetInstance gives the specification and the instance's name."""
     basic = observe.instance_edition(make_factory(cloud), REGION, BASIC_ID)
     assert (basic.specification, basic.instance_name, basic.obstacle) == ("Enterprise_Basic", "basicreg", "basic")
+
+
+def test_digests_are_read_in_either_form_and_normalized(cloud):
+    """GetRepoTag and ListRepoTag answer bare hex (the API example); the advisor keeps ``sha256:<hex>``."""
+    factory = make_factory(cloud)
+    repo = observe.find_repository(factory, REGION, INSTANCE_ID, "apps", "web")
+    assert observe.get_tag(factory, REGION, repo, "v2").digest == "sha256:" + "ab" * 32
+    assert {t.digest for t in observe.newest_tags(factory, REGION, repo, 10) if t.tag == "v2"} == {
+        "sha256:" + "ab" * 32}
+
+
+@pytest.mark.parametrize(("raw", "normalized"), [
+    ("AB" * 32, "sha256:" + "ab" * 32),
+    ("sha256:" + "ab" * 32, "sha256:" + "ab" * 32),
+    ("SHA256:" + "AB" * 32, "sha256:" + "ab" * 32),
+    (" " + "ab" * 32 + " ", "sha256:" + "ab" * 32),
+    ("sha512:" + "ab" * 64, "sha512:" + "ab" * 64),
+    ("abcd****", "abcd****"),
+    (None, ""),
+])
+def test_normalize_digest_accepts_both_forms(raw, normalized):
+    """Bare 64-hex and ``sha256:`` digests become one form; anything else is kept as it came."""
+    assert normalize_digest(raw) == normalized
+
+
+def test_a_missing_instance_is_not_a_gone_repository(cloud):
+    """INSTANCE_NOT_EXIST is not "repository deleted": it raises, and ``instance_gone`` recognises it."""
+    with pytest.raises(CloudCallError) as caught:
+        observe.find_repository(make_factory(cloud), REGION, "cri-doesnotexist0001", "apps", "web")
+    assert caught.value.code == "INSTANCE_NOT_EXIST" and observe.instance_gone(caught.value)

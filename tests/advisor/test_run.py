@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from acrguard.advisor.findings import CHECK_FAILED, ENABLED, FAILED
+from acrguard.advisor.findings import CHECK_FAILED, ENABLED, FAILED, INSTANCE_NOT_FOUND
 from acrguard.advisor.findings import LARGE as LARGE_IMAGE
 from acrguard.advisor.run import Advisor
 from support import ACCOUNT, INSTANCE_ID, REGION, make_factory
 from tests.advisor.helpers import BASIC_ID, LARGE, SMALL, push
 
 WEB = f"{INSTANCE_ID}/apps/web"
+
+
+class Recorder:
+    """A decision log that keeps the action names."""
+
+    def __init__(self) -> None:
+        self.actions: list[str] = []
+
+    def decision(self, action: str, **fields) -> None:
+        self.actions.append(action)
 
 
 def rules(cloud) -> int:
@@ -132,3 +142,69 @@ def test_a_repository_that_cannot_be_read_is_reported_and_the_sweep_goes_on(clou
     failed = [f for f in result.findings if f.rule == CHECK_FAILED]
     assert len(failed) == 1 and failed[0].scope == INSTANCE_ID and INSTANCE_ID in result.observed_scopes
     assert len(result.observed_scopes) == 3  # the instance and two of the three repositories
+
+
+def test_an_event_digest_in_the_other_form_is_the_same_digest(cloud, make_config):
+    """The event's ``sha256:<hex>`` and GetRepoTag's bare hex of the same image are not reported as differing."""
+    log = Recorder()
+    runner = Advisor(make_config(), make_factory(cloud), log)
+    runner.check_push(INSTANCE_ID, "apps", "web", "v2", event_size=LARGE, event_digest="sha256:" + "ab" * 32)
+    assert "event-differs-from-live" not in log.actions
+    runner.check_push(INSTANCE_ID, "apps", "web", "v2", event_size=LARGE, event_digest="sha256:" + "cd" * 32)
+    assert "event-differs-from-live" in log.actions
+
+
+def test_a_push_to_a_missing_instance_is_one_not_found_finding(cloud, make_config):
+    """A configured instance ACR does not know gives one 'instance not found' finding, not a failed invocation."""
+    del cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID]
+    result = advisor(cloud, make_config()).check_push(INSTANCE_ID, "apps", "web", "v2")
+    [finding] = result.findings
+    assert (finding.rule, finding.scope) == (INSTANCE_NOT_FOUND, INSTANCE_ID)
+    assert "not found in cn-hangzhou" in finding.title and result.observed_scopes == {INSTANCE_ID}
+
+
+def test_a_sweep_reports_a_missing_instance_and_goes_on(cloud, make_config):
+    """The sweep reports the missing instance and still checks the other configured instance."""
+    del cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID]
+    result = advisor(cloud, make_config({"repositories": ["apps/*"]}, basic={"repositories": ["apps/*"]})).sweep()
+    assert INSTANCE_NOT_FOUND in {f.rule for f in result.findings}
+    assert f"{BASIC_ID}/apps/web" in result.observed_scopes
+
+
+def _standard_instance(cloud, *, english: bool) -> None:
+    """Make the test instance a Standard one; ``english``: the cloud answers as the English page (Advanced only)."""
+    instance = cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID]
+    instance.specification = "Enterprise_Standard"
+    if english:
+        instance.extra["acceleration_editions"] = ["Enterprise_Advanced"]
+
+
+def test_enforce_on_a_standard_instance_creates_the_rule_when_acr_allows_it(cloud, make_config):
+    """Following the Chinese page, a Standard instance gets its rule."""
+    _standard_instance(cloud, english=False)
+    result = advisor(cloud, make_config({"policy": "enforce"})).check_push(INSTANCE_ID, "apps", "web", "v2")
+    assert [f.rule for f in result.findings] == [ENABLED] and rules(cloud) == 1
+
+
+def test_a_standard_instance_refused_as_the_english_page_says_is_reported_once_per_run(cloud, make_config):
+    """If ACR refuses on Standard, the finding names the edition limit and the run does not try again."""
+    _standard_instance(cloud, english=True)
+    push(cloud, "apps/tiny", "v2", LARGE)
+    result = advisor(cloud, make_config({"policy": "enforce", "repositories": ["apps/*"]})).sweep()
+    assert rules(cloud) == 1
+    failed = [f for f in result.findings if f.rule == FAILED]
+    assert len(failed) == 1 and failed[0].evidence["edition_limit"] is True
+    assert "Standard" in failed[0].title and "Advanced only" in failed[0].details and "601109" in failed[0].details
+    skipped = [f for f in result.findings if f.rule == LARGE_IMAGE and "did not try" in f.details]
+    assert len(skipped) == 1  # the other large repository: advised, not tried again
+
+
+def test_a_permission_refusal_on_standard_is_not_called_an_edition_limit(cloud, make_config):
+    """A RAM denial on a Standard instance is a plain failure, and the next repository is still tried."""
+    _standard_instance(cloud, english=False)
+    cloud.inject(action="CreateArtifactBuildRule", code="Forbidden.RAM", status=403, times=1)
+    push(cloud, "apps/tiny", "v2", LARGE)
+    result = advisor(cloud, make_config({"policy": "enforce", "repositories": ["apps/*"]})).sweep()
+    assert rules(cloud) == 2
+    failed = [f for f in result.findings if f.rule == FAILED]
+    assert len(failed) == 1 and "edition_limit" not in failed[0].evidence

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from acrguard.routes.targets.waiting import Waiter
 from acrguard.whitelist.apply import WRITE_ACTIONS
 from localcloud import LocalCloud
 from localcloud.products.cr import AclEntry, Instance
@@ -44,3 +45,8 @@ def writes(cloud: LocalCloud, since: int = 0) -> list[tuple[str, str]]:
     """Every mutating whitelist call the cloud answered, as (action, entry), oldest first."""
     return [(r.action, r.params.get("Entry", r.params.get("Enable", "")))
             for r in cloud.requests.filter(product="cr", action=WRITE_ACTIONS, since=since)]
+
+
+def clock_waiter(cloud: LocalCloud, timeout_s: float = 40.0, interval_s: float = 5.0) -> Waiter:
+    """A waiter that moves the local cloud's clock instead of sleeping (the guard's default bounds)."""
+    return Waiter(timeout_s=timeout_s, interval_s=interval_s, sleep=cloud.advance)

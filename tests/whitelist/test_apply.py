@@ -5,7 +5,7 @@ from __future__ import annotations
 from acrguard.whitelist.apply import apply_plan
 from acrguard.whitelist.plan import Operation, WhitelistPlan
 from support import INSTANCE_ID
-from tests.whitelist.helpers import live, seed_acl, writes
+from tests.whitelist.helpers import clock_waiter, live, seed_acl, writes
 
 OFFICE = "203.0.113.0/24"
 
@@ -42,13 +42,50 @@ def test_a_removal_that_would_empty_an_enabled_whitelist_is_skipped(cloud, facto
     assert writes(cloud) == [] and live(instance) == [(OFFICE, "acrguard:testreg:office")]
 
 
-def test_enabling_counts_the_loopback_the_cloud_adds(cloud, factory, instance):
-    """After enabling, the cloud's 127.0.0.1/32 keeps the whitelist non-empty, so the old entry may go."""
+def test_enabling_waits_for_running_and_counts_the_loopback_the_cloud_adds(cloud, factory, instance):
+    """After enabling, apply waits for RUNNING; the cloud's 127.0.0.1/32 then keeps the whitelist non-empty."""
     seed_acl(instance, [("198.51.100.0/24", "acrguard:testreg:old")], enable=False)
     plan = _plan(("198.51.100.0/24",), Operation("enable"), Operation("remove", "198.51.100.0/24"), enabled=False)
-    result = apply_plan(plan, factory, dry_run=False)
+    result = apply_plan(plan, factory, dry_run=False, waiter=clock_waiter(cloud))
+    assert [r.outcome for r in result.results] == ["done", "done"] and result.waiting is None
+    assert instance.internet_enable and instance.internet_status == "RUNNING"
+    assert live(instance) == [("127.0.0.1/32", "default")]
+    delete = cloud.requests.filter(action="DeleteInstanceEndpointAclPolicy")[0]
+    last_read = cloud.requests.filter(action="GetInstanceEndpoint")[-1]
+    assert last_read.seq < delete.seq  # the removal was sent after a read showed RUNNING
+
+
+def test_adds_after_an_enable_are_sent_only_once_the_endpoint_runs(cloud, factory, instance):
+    """An add planned after enabling is not sent while the endpoint is CREATING (ACR would drop it)."""
+    seed_acl(instance, [], enable=False)
+    plan = _plan((), Operation("enable"), Operation("add", OFFICE, "acrguard:testreg:office"), enabled=False)
+    result = apply_plan(plan, factory, dry_run=False, waiter=clock_waiter(cloud))
     assert [r.outcome for r in result.results] == ["done", "done"]
-    assert instance.internet_enable and live(instance) == [("127.0.0.1/32", "")]
+    assert live(instance) == [("127.0.0.1/32", "default"), (OFFICE, "acrguard:testreg:office")]
+
+
+def test_a_switch_that_outlasts_the_wait_skips_every_acl_write(cloud, factory, instance):
+    """When the endpoint is still CREATING after the wait, no ACL write is sent and the result says it waits."""
+    seed_acl(instance, [], enable=False)
+    plan = _plan((), Operation("enable"), Operation("add", OFFICE, "acrguard:testreg:office"), enabled=False)
+    result = apply_plan(plan, factory, dry_run=False, waiter=clock_waiter(cloud, timeout_s=10))
+    assert [r.outcome for r in result.results] == ["done", "skipped"]
+    assert "still CREATING" in result.results[1].detail and "next run" in result.results[1].detail
+    assert result.waiting is not None and result.waiting.status == "CREATING" and result.waiting.waited_s == 10
+    assert writes(cloud) == [("UpdateInstanceEndpointStatus", "True")] and not result.failed
+
+
+def test_a_disable_counts_only_once_a_read_shows_it(cloud, factory, instance):
+    """After a disable that a read confirms, the last entry may go; if the read still shows it enabled, it stays."""
+    seed_acl(instance, [(OFFICE, "acrguard:testreg:office")])
+    plan = _plan((OFFICE,), Operation("disable"), Operation("remove", OFFICE))
+    result = apply_plan(plan, factory, dry_run=False, waiter=clock_waiter(cloud))
+    assert [r.outcome for r in result.results] == ["done", "done"] and live(instance) == []
+    seed_acl(instance, [(OFFICE, "acrguard:testreg:office")])
+    cloud.inject(action="GetInstanceEndpoint", code="ServiceUnavailable", status=503, times=3)
+    again = apply_plan(plan, factory, dry_run=False, waiter=clock_waiter(cloud))
+    assert [r.outcome for r in again.results] == ["done", "skipped"]
+    assert live(instance) == [(OFFICE, "acrguard:testreg:office")]
 
 
 def test_a_failed_removal_skips_the_rest_and_is_transient(cloud, factory, instance):

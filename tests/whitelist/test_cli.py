@@ -63,11 +63,11 @@ def test_plan_text_names_each_operation(cloud, instance, tmp_path):
     assert "[critical] whitelist.open-to-internet" in result.output
 
 
-def test_invalid_config_exits_2_naming_the_entry(cloud, tmp_path):
+def test_invalid_config_exits_78_naming_the_entry(cloud, tmp_path):
     """A config declaring 0.0.0.0/0 is refused with its path, before any call."""
     path = _config_file(cloud, tmp_path, {"entries": [{"cidr": "0.0.0.0/0"}]})
     result = _invoke("whitelist", "plan", "--config", path, "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 78
     errors = json.loads(result.output)["errors"]
     assert errors == ["instances[0].whitelist.entries: [0] 0.0.0.0/0 opens the registry to the whole internet "
                       "and is refused"]

@@ -9,8 +9,8 @@ from acrguard.findings import Actor, Severity
 from acrguard.whitelist.guard import handle_event, run_sweep
 from acrguard.whitelist.identity import OwnIdentity
 from acrguard.whitelist.marker import make_comment
-from support import INSTANCE_ID, ROOT_KEY
-from tests.whitelist.helpers import IDC_HOST, live, seed_acl, writes
+from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY
+from tests.whitelist.helpers import IDC_HOST, clock_waiter, live, seed_acl, writes
 
 OFFICE = "203.0.113.0/24"
 OFFICE_COMMENT = make_comment("testreg", "office", "office egress")
@@ -228,3 +228,83 @@ def test_an_unreadable_endpoint_is_a_finding_and_nothing_is_written(cloud, facto
     assert [f.rule for f in result.findings] == ["whitelist.observe-failed"]
     assert result.transient and writes(cloud) == []
     assert result.observed_scopes == frozenset()
+
+
+# -- switching the internet endpoint on: asynchronous (CREATING -> RUNNING) --------------------------
+
+ENABLE_OFFICE = {**ENFORCE_OFFICE, "public_endpoint": "enabled", "manage_endpoint_status": True}
+
+
+def test_acrguard_enables_the_endpoint_waits_for_running_then_writes_the_whitelist(cloud, factory, store, instance,
+                                                                                   make_config):
+    """Its own switch-on is waited for: the declared entry is written after RUNNING, and nothing is 'open'."""
+    seed_acl(instance, [], enable=False)
+    result = run_sweep(make_config(ENABLE_OFFICE), factory, store, waiter=clock_waiter(cloud))
+    assert live(instance) == [("127.0.0.1/32", "default"), (OFFICE, OFFICE_COMMENT)]
+    assert [r.outcome for r in result.runs[0].applied.results] == ["done", "done"]
+    assert not [f for f in result.findings if f.severity is Severity.CRITICAL]
+    assert "whitelist.endpoint-switching" not in {f.rule for f in result.findings}
+    again = run_sweep(make_config(ENABLE_OFFICE), factory, store, waiter=clock_waiter(cloud))
+    assert again.plans[0].is_empty and not [f for f in again.findings if f.severity is Severity.CRITICAL]
+
+
+def test_a_switch_that_outlasts_the_wait_writes_nothing_and_the_next_run_finishes(cloud, factory, store, instance,
+                                                                                  make_config):
+    """If the endpoint is still CREATING when the wait runs out: no ACL write, one clear finding, no 'open'."""
+    seed_acl(instance, [], enable=False)
+    config = make_config(ENABLE_OFFICE)
+    first = run_sweep(config, factory, store, waiter=clock_waiter(cloud, timeout_s=10))
+    assert writes(cloud) == [("UpdateInstanceEndpointStatus", "True")]
+    assert [(f.rule, f.severity) for f in first.findings if f.rule == "whitelist.endpoint-switching"] == [
+        ("whitelist.endpoint-switching", Severity.MEDIUM)]
+    switching = next(f for f in first.findings if f.rule == "whitelist.endpoint-switching")
+    assert "after 10 s" in switching.details and "CREATING" in switching.title
+    assert not [f for f in first.findings if f.severity is Severity.CRITICAL] and not first.failed
+    event = handle_event(config, factory, store, INSTANCE_ID, "UpdateInstanceEndpointStatus",
+                         Actor(identity="root-account", access_key_id=ROOT_KEY), waiter=clock_waiter(cloud, 5, 5))
+    assert not [f for f in event.findings if f.severity is Severity.CRITICAL]
+    assert "whitelist.open-to-internet" not in {f.rule for f in event.findings}
+    cloud.advance(60)
+    mark = cloud.requests.last_seq()
+    run_sweep(config, factory, store, waiter=clock_waiter(cloud))
+    assert writes(cloud, since=mark) == [("CreateInstanceEndpointAclPolicy", OFFICE)]
+    assert live(instance) == [("127.0.0.1/32", "default"), (OFFICE, OFFICE_COMMENT)]
+
+
+def test_an_endpoint_found_creating_is_waited_for_before_anything_is_planned(cloud, factory, store, instance,
+                                                                             make_config):
+    """Someone else's switch-on in progress: the guard waits for RUNNING, then plans from what it reads."""
+    seed_acl(instance, [])
+    instance.internet_status, instance.internet_since = "CREATING", cloud.clock.now()
+    result = run_sweep(make_config(ENFORCE_OFFICE), factory, store, waiter=clock_waiter(cloud))
+    assert live(instance) == [("127.0.0.1/32", "default"), (OFFICE, OFFICE_COMMENT)]
+    assert not [f for f in result.findings if f.severity is Severity.CRITICAL]
+
+
+def test_an_endpoint_still_creating_in_report_mode_is_switching_not_open(cloud, factory, store, instance,
+                                                                         make_config):
+    """Without writes (policy report) the guard does not wait; an empty CREATING endpoint is reported as switching."""
+    seed_acl(instance, [])
+    instance.internet_status, instance.internet_since = "CREATING", cloud.clock.now()
+    result = run_sweep(make_config({**ENFORCE_OFFICE, "policy": "report"}), factory, store,
+                       waiter=clock_waiter(cloud))
+    assert [f.rule for f in result.findings] == ["whitelist.endpoint-switching"]
+    assert cloud.requests.count(action="GetInstanceEndpoint") == 1 and result.plans[0].waiting
+
+
+def test_a_missing_instance_is_named_as_such(cloud, factory, store, make_config):
+    """INSTANCE_NOT_EXIST is a 'not found' finding naming the instance and region, not a generic read failure."""
+    del cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID]
+    result = run_sweep(make_config(ENFORCE_OFFICE), factory, store)
+    [finding] = result.findings
+    assert finding.rule == "whitelist.instance-not-found" and finding.severity is Severity.HIGH
+    assert "not found in cn-hangzhou" in finding.title and "instance_id" in finding.fix
+    assert not result.transient and writes(cloud) == []
+
+
+def test_an_instance_whose_state_allows_no_endpoint_operation_is_named(cloud, factory, store, make_config):
+    """INSTANCE_STATUS_NOT_SUPPORT (an instance being released) is reported as the instance's state."""
+    cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID].status = "DELETING"
+    result = run_sweep(make_config(ENFORCE_OFFICE), factory, store)
+    assert [f.rule for f in result.findings] == ["whitelist.instance-unavailable"]
+    assert "INSTANCE_STATUS_NOT_SUPPORT" in result.findings[0].details and writes(cloud) == []

@@ -16,8 +16,9 @@ OFFICE = "203.0.113.0/24"
 
 
 def _check(*entries: tuple[str, str], enabled: bool = True, acl_enabled: bool = True,
-           desired: DesiredState | None = None, **fields: Any) -> list[tuple[str, Severity, str]]:
-    endpoint = EndpointState(INSTANCE.instance_id, enabled, acl_enabled, "RUNNING",
+           desired: DesiredState | None = None, status: str = "RUNNING", **fields: Any
+           ) -> list[tuple[str, Severity, str]]:
+    endpoint = EndpointState(INSTANCE.instance_id, enabled, acl_enabled, status,
                              tuple(AclEntry(e, c) for e, c in entries))
     findings = check(INSTANCE, WhitelistConfig.model_validate(fields), endpoint, desired or DesiredState())
     return [(f.rule, f.severity, f.labels.get("entry", "")) for f in findings]
@@ -30,6 +31,17 @@ def _declared(*cidrs: str, fresh: bool = False) -> DesiredState:
 def test_enabled_with_an_empty_whitelist_is_one_critical_finding():
     """Open to the internet is critical, and the missing declared entries are not reported on top of it."""
     assert _check(desired=_declared(OFFICE)) == [("whitelist.open-to-internet", Severity.CRITICAL, "")]
+
+
+def test_an_endpoint_switching_on_is_not_open_nor_missing_entries():
+    """While CREATING an empty whitelist is not 'open' (critical) nor drift: one medium switching finding."""
+    assert _check(desired=_declared(OFFICE), status="CREATING") == [
+        ("whitelist.endpoint-switching", Severity.MEDIUM, "")]
+
+
+def test_an_enabled_endpoint_without_a_status_counts_as_running():
+    """An enabled endpoint that answers no Status is taken as running: an empty whitelist is open."""
+    assert _check(status="") == [("whitelist.open-to-internet", Severity.CRITICAL, "")]
 
 
 def test_disabled_with_an_empty_whitelist_is_not_open():

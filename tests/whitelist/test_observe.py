@@ -7,9 +7,9 @@ from alibabacloud_cr20181201 import models as cr_models
 
 from acrguard.errors import CloudCallError
 from acrguard.whitelist.model import AclEntry, EndpointState
-from acrguard.whitelist.observe import endpoint_from_body, observe_endpoint
+from acrguard.whitelist.observe import endpoint_from_body, observe_endpoint, wait_until_running
 from support import INSTANCE_ID
-from tests.whitelist.helpers import seed_acl
+from tests.whitelist.helpers import clock_waiter, seed_acl
 
 
 def test_reads_switches_status_and_entries_with_comments(cloud, factory, instance):
@@ -33,6 +33,23 @@ def test_an_unknown_instance_raises_instead_of_reading_empty(cloud, factory):
     with pytest.raises(CloudCallError) as caught:
         observe_endpoint(factory, "cri-doesnotexist0001")
     assert caught.value.code == "INSTANCE_NOT_EXIST"
+
+
+def test_wait_until_running_polls_on_the_clock_until_the_switch_ends(cloud, factory, instance):
+    """A switched-on endpoint is read every interval until RUNNING; the last state comes back."""
+    seed_acl(instance, [], enable=False)
+    instance.internet_enable, instance.internet_status, instance.internet_since = True, "CREATING", cloud.clock.now()
+    settled = wait_until_running(factory, INSTANCE_ID, None, clock_waiter(cloud))
+    assert settled.running and settled.state is not None and settled.state.status == "RUNNING"
+    assert settled.state.networks == {"127.0.0.1/32"}
+    assert cloud.requests.count(action="GetInstanceEndpoint") == 6  # after 5, 10 ... 30 s
+
+
+def test_wait_until_running_gives_up_after_its_timeout(cloud, factory, instance):
+    """A switch that outlasts the wait returns the last (CREATING) state, not running."""
+    instance.internet_enable, instance.internet_status, instance.internet_since = True, "CREATING", cloud.clock.now()
+    settled = wait_until_running(factory, INSTANCE_ID, None, clock_waiter(cloud, timeout_s=10))
+    assert not settled.running and settled.state is not None and settled.state.switching
 
 
 def test_a_body_without_enable_is_refused():

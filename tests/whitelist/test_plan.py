@@ -21,8 +21,8 @@ def _whitelist(**fields: Any) -> WhitelistConfig:
     return WhitelistConfig.model_validate({"policy": "enforce", **fields})
 
 
-def _endpoint(*entries: tuple[str, str], enabled: bool = True) -> EndpointState:
-    return EndpointState(INSTANCE.instance_id, enabled, True, "RUNNING", tuple(AclEntry(e, c) for e, c in entries))
+def _endpoint(*entries: tuple[str, str], enabled: bool = True, status: str = "RUNNING") -> EndpointState:
+    return EndpointState(INSTANCE.instance_id, enabled, True, status, tuple(AclEntry(e, c) for e, c in entries))
 
 
 def _ours(label: str, comment: str = "") -> str:
@@ -39,6 +39,16 @@ def _plan(endpoint: EndpointState, desired: DesiredState, safety: SafetyConfig =
 
 def _ops(plan) -> list[tuple[str, str]]:
     return [(op.kind, op.entry) for op in plan.operations]
+
+
+def test_an_endpoint_switching_on_gets_no_operation_and_the_plan_says_it_waits():
+    """While CREATING nothing is planned (no restore, no add, no switch): ACR would drop the writes."""
+    plan = _plan(_endpoint(status="CREATING"), _desired(OFFICE), public_endpoint="disabled",
+                 manage_endpoint_status=True)
+    assert plan.operations == () and plan.refusals == ()
+    assert plan.waiting is not None and "CREATING" in plan.waiting
+    assert "WAITING: the internet endpoint is CREATING" in plan.render()
+    assert plan.to_dict()["waiting"] == plan.waiting
 
 
 def test_an_open_endpoint_is_restored_first_with_the_declared_entries():

@@ -1,13 +1,19 @@
 """Whether an instance may have accelerated images: its edition and its region.
 
-CreateArtifactBuildRule's reference: accelerated-image build rules are for Standard and
-Advanced instances only, and not offered in Finance Cloud or Gov Cloud regions
-(https://help.aliyun.com/document_detail/601109.html). The English machine translation of the
-same page says "Advanced" only; the user guide agrees with the Chinese page for the full mode and
-also lists an index-only mode for Basic instances
-(https://help.aliyun.com/en/acr/user-guide/load-resources-of-a-container-image-on-demand).
-acrguard creates rules only on the editions both pages allow for the default mode (Standard,
-Advanced) and treats a region id containing ``finance`` or ``gov`` as not offered (our reading).
+The two language versions of CreateArtifactBuildRule's reference disagree on the editions:
+
+* Chinese, https://help.aliyun.com/document_detail/601109.html (change history 2023-11-03):
+  "加速镜像构建规则创建仅限标准版和高级版实例,基础版不支持" (Standard and Advanced; not Basic);
+* English, https://alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-createartifactbuildrule
+  (updated Dec 16, 2025, marked as machine-translated): "only for ... Advanced Edition instances.
+  You cannot create ... for ... Basic Edition instances".
+
+Both exclude Basic and finance/gov cloud regions. The Chinese page is the original (the English one
+is its machine translation), so acrguard tries on Standard and Advanced; a refusal on a Standard
+instance is reported as the edition limit the English page states, and not retried in the same
+run (``run.Advisor``). The user guide also lists an index-only mode for Basic instances
+(https://help.aliyun.com/en/acr/user-guide/load-resources-of-a-container-image-on-demand). A region
+id containing ``finance`` or ``gov`` is taken as not offered (our reading).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Resource and scope are the repository (``<instance>/<namespace>/<name>``), so th
 per repository: a second push of the same tag, or another large tag in the same repository, is
 the same finding (its evidence moves on, no new alert). Sources of the advice:
 on-demand loading https://help.aliyun.com/en/acr/user-guide/load-resources-of-a-container-image-on-demand ;
-the API https://help.aliyun.com/document_detail/601109.html (CreateArtifactBuildRule) ;
-P2P https://www.alibabacloud.com/help/en/acr/user-guide/use-p2p-acceleration-feature
-(``shared/reference/acr-network.md`` §5).
+the API https://help.aliyun.com/document_detail/601109.html (CreateArtifactBuildRule; the English
+page's edition limit differs, see ``edition``) ;
+P2P https://www.alibabacloud.com/help/en/acr/user-guide/use-p2p-acceleration-feature.
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ LARGE = "image.large-without-acceleration"
 ENABLED = "image.acceleration-enabled"
 FAILED = "image.acceleration-failed"
 CHECK_FAILED = "image.check-failed"
+INSTANCE_NOT_FOUND = "image.instance-not-found"
 
 DOC_ON_DEMAND = "https://help.aliyun.com/en/acr/user-guide/load-resources-of-a-container-image-on-demand"
 DOC_P2P = "https://www.alibabacloud.com/help/en/acr/user-guide/use-p2p-acceleration-feature"
+DOC_API_ZH = "https://help.aliyun.com/document_detail/601109.html"
+DOC_API_EN = "https://alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-createartifactbuildrule"
 
 
 def _evidence(obs: Observation, policy: ImageAdvisorConfig) -> dict[str, Any]:
@@ -113,15 +116,49 @@ def acceleration_enabled(obs: Observation, policy: ImageAdvisorConfig, build_rul
                    evidence={**_evidence(obs, policy), "build_rule_id": build_rule_id})
 
 
-def acceleration_failed(obs: Observation, policy: ImageAdvisorConfig, code: str | None, message: str) -> Finding:
-    """``CreateArtifactBuildRule`` failed (the large-image finding is reported beside it)."""
+def acceleration_failed(obs: Observation, policy: ImageAdvisorConfig, code: str | None, message: str, *,
+                        edition_limit: bool = False) -> Finding:
+    """``CreateArtifactBuildRule`` failed (the large-image finding is reported beside it).
+
+    ``edition_limit``: ACR refused it on a Standard instance, which the English API page excludes
+    and the Chinese one allows; the finding says so.
+    """
+    evidence = {**_evidence(obs, policy), "code": code}
+    if edition_limit:
+        return Finding(rule=FAILED, severity=Severity.MEDIUM, resource=obs.repo.key, scope=obs.repo.key, job=JOB,
+                       title=f"ACR refused on-demand loading for {obs.repo.full_name}: {obs.instance_name} is a "
+                             "Standard instance",
+                       details=f"{_api_call(obs)} failed: {code or 'error'}: {message}. The Chinese API reference "
+                               f"allows accelerated-image rules on Standard and Advanced instances ({DOC_API_ZH}); "
+                               f"the English page says Advanced only ({DOC_API_EN}). ACR refused it on this Standard "
+                               "instance, as the English page says. acrguard does not try again for this instance "
+                               "in this run.",
+                       fix=f"Upgrade {_acr_name(obs)} to Advanced (a billing change), or {_p2p(obs)}. If the refusal "
+                           "is about something else (see the code), check acrguard's role has "
+                           "cr:CreateArtifactBuildRule on the instance. The next push or sweep tries once more.",
+                       evidence={**evidence, "edition_limit": True})
     return Finding(rule=FAILED, severity=Severity.MEDIUM, resource=obs.repo.key, scope=obs.repo.key, job=JOB,
                    title=f"acrguard could not enable on-demand loading for {obs.repo.full_name} on "
                          f"{obs.instance_name}",
                    details=f"{_api_call(obs)} failed: {code or 'error'}: {message}",
                    fix="Check acrguard's role has cr:CreateArtifactBuildRule on the instance and the instance's "
                        "edition allows accelerated images; the next push or sweep tries again.",
-                   evidence={**_evidence(obs, policy), "code": code})
+                   evidence=evidence)
+
+
+def instance_not_found(instance_id: str, instance_name: str, region: str, code: str | None) -> Finding:
+    """The configured instance does not exist (``INSTANCE_NOT_EXIST``) or allows no operation now."""
+    missing = code == "INSTANCE_NOT_EXIST"
+    return Finding(rule=INSTANCE_NOT_FOUND, severity=Severity.HIGH, resource=instance_id, scope=instance_id, job=JOB,
+                   title=(f"image advisor: ACR instance {instance_id} ({instance_name}) not found in {region}"
+                          if missing else f"image advisor: ACR instance {instance_id} ({instance_name}) is not "
+                                           "available now"),
+                   details=(f"ACR answers {code}: the account acrguard uses has no instance {instance_id} in {region}."
+                            if missing else f"ACR answers {code}: the instance is in a state (being released, "
+                                            "stopped or retired) in which this operation is not supported."),
+                   fix="Check instances[].instance_id and its region, and that acrguard's credentials belong to the "
+                       "instance's account; remove the instance from the config if it was released.",
+                   evidence={"code": code, "region": region})
 
 
 def check_failed(instance_id: str, instance_name: str, repository: str, code: str | None, message: str) -> Finding:

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 #: tag suffixes of the accelerated variants ACR writes itself (index-only and full mode); checking
-#: them would advise on ACR's own conversion output (``shared/reference/acr-network.md`` §5; ACS docs)
+#: them would advise on ACR's own conversion output
+#: (https://help.aliyun.com/en/acr/user-guide/load-resources-of-a-container-image-on-demand; ACS docs)
 ACCELERATED_SUFFIXES: tuple[str, ...] = ("_accelerated", "_containerd_accelerated")
+
+
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def normalize_digest(value: str | None) -> str:
+    """A manifest digest as ``sha256:<hex>``, whichever form the source used ("" when unknown).
+
+    ``GetRepoTag`` and ``ListRepoTag`` answer bare hex (their API pages' and the SDK docstrings'
+    example: ``67bfbcc12b67...``); push events and registries use ``sha256:<hex>``. Both compare equal
+    once normalized; anything else is kept as it came.
+    """
+    text = (value or "").strip()
+    if _HEX_DIGEST.fullmatch(text):
+        return "sha256:" + text.lower()
+    if text.lower().startswith("sha256:") and _HEX_DIGEST.fullmatch(text[7:]):
+        return "sha256:" + text[7:].lower()
+    return text
 
 
 def is_accelerated_variant(tag: str) -> bool:
@@ -36,7 +56,7 @@ class RepoRef:
 
 @dataclass(frozen=True)
 class ImageTag:
-    """One tag as ``GetRepoTag`` / ``ListRepoTag`` report it (``size`` in bytes)."""
+    """One tag as ``GetRepoTag`` / ``ListRepoTag`` report it (``size`` in bytes, ``digest`` normalized)."""
 
     tag: str
     digest: str

@@ -1,10 +1,14 @@
 """Reads through the cr SDK: the instance's edition, repositories, tags and acceleration rules.
 
 Not-found answers become ``None`` (the repository or tag went away since the push: nothing to
-advise); every other error propagates (``TransientCloudError`` makes FC retry; a permanent
-``CloudCallError`` is reported by the runtime). ``GetArtifactBuildRule`` answers a repository
-without a rule with an error whose code is not published; a code naming a missing rule, or a
-successful answer without ``BuildRuleId``, both mean "no rule" (see ``localcloud/products/cr.py``).
+advise). ACR answers them with ``Code=REPO_NOT_EXIST`` (terraform-provider-alicloud,
+``alicloud/service_alicloud_cr_ee.go`` ``DescribeCrEERepo``), ``TAG_NOT_EXIST`` (by analogy; no
+public client handles it), in the body with ``IsSuccess=false`` or as an error: ``acrguard.clients.call``
+raises both the same way. Every other error propagates (``TransientCloudError`` makes FC retry; a
+missing instance, ``INSTANCE_NOT_EXIST``, is turned into its own finding by ``run``).
+``GetArtifactBuildRule`` answers a repository without a rule with an error whose code is not
+published; a code naming a missing rule, or a successful answer without ``BuildRuleId``, both mean
+"no rule". ``Digest`` is normalized (``model.normalize_digest``): the tag APIs answer bare hex.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import re
 from typing import Any
 
 from acrguard.advisor.edition import Edition
-from acrguard.advisor.model import Acceleration, ImageTag, RepoRef, is_accelerated_variant
+from acrguard.advisor.model import Acceleration, ImageTag, RepoRef, is_accelerated_variant, normalize_digest
 from acrguard.clients import ClientFactory, call
 from acrguard.errors import CloudCallError, TransientCloudError
 
@@ -22,6 +26,13 @@ MAX_PAGES = 20  # at most 2,000 tags or repositories are listed per repository o
 _REPO_GONE = ("REPO_NOT_EXIST", "NAMESPACE_NOT_EXIST")
 _TAG_GONE = ("TAG_NOT_EXIST", *_REPO_GONE)
 _NO_RULE = re.compile(r"RULE.*(NOT_?EXIST|NOT_?FOUND)", re.IGNORECASE)
+#: codes of an instance that is not there, or not usable now (terraform-provider-alicloud: NotFound)
+INSTANCE_GONE = ("INSTANCE_NOT_EXIST", "INSTANCE_STATUS_NOT_SUPPORT")
+
+
+def instance_gone(exc: CloudCallError) -> bool:
+    """Whether ``exc`` says the instance is missing (or in a state without this operation)."""
+    return not isinstance(exc, TransientCloudError) and (exc.code or "").upper() in INSTANCE_GONE
 
 
 def _models() -> Any:
@@ -87,7 +98,7 @@ def get_tag(factory: ClientFactory, region: str, repo: RepoRef, tag: str) -> Ima
         if _gone(exc, _TAG_GONE):
             return None
         raise
-    return ImageTag(tag=body.tag or tag, digest=body.digest or "", size=int(body.image_size or 0),
+    return ImageTag(tag=body.tag or tag, digest=normalize_digest(body.digest), size=int(body.image_size or 0),
                     updated_ms=_int(body.image_update), status=body.status)
 
 
@@ -102,7 +113,7 @@ def newest_tags(factory: ClientFactory, region: str, repo: RepoRef, count: int) 
                     _models().ListRepoTagRequest(instance_id=repo.instance_id, repo_id=repo.repo_id, page_no=page,
                                                  page_size=PAGE_SIZE))
         items = body.images or []
-        tags += [ImageTag(tag=i.tag, digest=i.digest or "", size=int(i.image_size or 0),
+        tags += [ImageTag(tag=i.tag, digest=normalize_digest(i.digest), size=int(i.image_size or 0),
                           updated_ms=_int(i.image_update), status=i.status)
                  for i in items if i.tag and not is_accelerated_variant(i.tag)]
         total = _int(body.total_count)

@@ -1,8 +1,16 @@
 """Carry out a whitelist plan with the cr20181201 SDK, in plan order, never emptying an open endpoint.
 
 ``CreateInstanceEndpointAclPolicy`` / ``DeleteInstanceEndpointAclPolicy`` per entry and
-``UpdateInstanceEndpointStatus`` for the endpoint switch (``acr-network.md`` §2). The plan puts
-restores and adds before removals; apply adds two guards of its own:
+``UpdateInstanceEndpointStatus`` for the endpoint switch. The plan puts restores and adds before
+removals; apply adds guards of its own:
+
+* switching the endpoint on is asynchronous (``CREATING`` -> ``RUNNING``) and ACR drops whitelist
+  writes sent before it runs (terraform-provider-alicloud, ``alicloud/service_alicloud_cr.go``
+  ``WaitCrEndpointRunning``), so after an ``enable`` apply waits (bounded, ``observe.SWITCH_WAIT``)
+  for RUNNING and then counts the whitelist as read back; when the wait runs out, the rest of the
+  plan is skipped (``ApplyResult.waiting``) and the next run finishes it;
+* after a ``disable``, the endpoint counts as disabled only once a read shows it so; until then a
+  removal that would empty the whitelist is still refused;
 
 * when any add or switch fails, every removal of the run is skipped: the whitelist keeps what it
   has and the next run (which observes again) converges;
@@ -22,12 +30,14 @@ from typing import TYPE_CHECKING, Literal
 
 from acrguard.clients import ClientFactory, call
 from acrguard.errors import CloudCallError, TransientCloudError
-from acrguard.whitelist.model import LOOPBACK, AclEntry
-from acrguard.whitelist.observe import observe_endpoint
+from acrguard.whitelist.model import AclEntry
+from acrguard.whitelist.observe import SWITCH_WAIT, observe_endpoint, wait_until_running
 from acrguard.whitelist.plan import Operation, WhitelistPlan
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from acrguard.routes.targets.waiting import Waiter
 
 Outcome = Literal["done", "failed", "skipped", "dry-run"]
 
@@ -59,11 +69,20 @@ class OperationResult:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """The endpoint acrguard switched on was not RUNNING when the wait ran out: the last status and the wait."""
+
+    status: str
+    waited_s: float
+
+
+@dataclass(frozen=True)
 class ApplyResult:
-    """The results of one plan's operations, in order."""
+    """The results of one plan's operations, in order; ``waiting`` when a switch-on outlasted the wait."""
 
     instance_id: str
     results: tuple[OperationResult, ...] = ()
+    waiting: Waiting | None = None
 
     def with_outcome(self, outcome: Outcome) -> tuple[OperationResult, ...]:
         """Results with this outcome."""
@@ -80,16 +99,27 @@ class ApplyResult:
         return any(r.transient for r in self.failed)
 
 
-def apply_plan(plan: WhitelistPlan, factory: ClientFactory, *, dry_run: bool) -> ApplyResult:
-    """Run ``plan.operations`` in order (none when ``dry_run``) and say what happened to each."""
+def apply_plan(plan: WhitelistPlan, factory: ClientFactory, *, dry_run: bool,
+               waiter: Waiter | None = None) -> ApplyResult:
+    """Run ``plan.operations`` in order (none when ``dry_run``) and say what happened to each.
+
+    ``waiter``: how to wait for a switched-on endpoint to run (default ``SWITCH_WAIT``, real time).
+    """
     if dry_run:
         return ApplyResult(plan.instance_id, tuple(OperationResult(op, "dry-run", "dry_run is set; nothing written")
                                                    for op in plan.operations))
+    waiter = waiter or SWITCH_WAIT
     expected = set(plan.before)
     enabled = plan.enabled
     blocked = ""
+    waiting: Waiting | None = None
     results: list[OperationResult] = []
     for op in plan.operations:
+        if waiting is not None:
+            results.append(OperationResult(op, "skipped", f"skipped: the internet endpoint is still "
+                                           f"{waiting.status} after {waiting.waited_s:g}s; ACR drops whitelist writes "
+                                           "until it is RUNNING; the next run finishes"))
+            continue
         if op.kind == "remove":
             remaining = expected - {AclEntry(op.entry).cidr}
             if blocked:
@@ -115,10 +145,23 @@ def apply_plan(plan: WhitelistPlan, factory: ClientFactory, *, dry_run: bool) ->
             expected = _after(op, expected)
         elif op.kind == "enable":
             enabled = True
-            expected.add(str(LOOPBACK))
+            settled = wait_until_running(factory, plan.instance_id, plan.region, waiter, known_false=False)
+            if settled.running and settled.state is not None:
+                expected = set(settled.state.networks)  # what the cloud holds now (it adds 127.0.0.1/32)
+            else:
+                status = settled.state.status if settled.state is not None else ""
+                waiting = Waiting(status or "not RUNNING", waiter.timeout_s)
         else:
-            enabled = False
-    return ApplyResult(plan.instance_id, tuple(results))
+            enabled = _still_enabled(factory, plan)
+    return ApplyResult(plan.instance_id, tuple(results), waiting)
+
+
+def _still_enabled(factory: ClientFactory, plan: WhitelistPlan) -> bool:
+    """After a disable: whether the endpoint must still count as enabled (it does unless a read shows it off)."""
+    try:
+        return observe_endpoint(factory, plan.instance_id, plan.region).enabled
+    except CloudCallError:
+        return True
 
 
 def _after(op: Operation, expected: set[str]) -> set[str]:

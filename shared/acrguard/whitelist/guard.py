@@ -8,6 +8,12 @@ run, or policy ``report``) -> findings about what was written, refused or failed
 name, ``Actor``) and re-checks only that instance; it never trusts the event for the state. The
 findings about the live ACL carry the actor (who, source IP, user agent, when); when the actor is
 acrguard itself (``identity``), drift findings are dropped, since they describe its own writes.
+
+An endpoint found switching on (``CREATING``) is waited for, bounded by ``waiter`` (default
+``observe.SWITCH_WAIT``; tests pass one that moves the local cloud's clock), before anything is
+planned: ACR drops whitelist writes until it is RUNNING. A missing instance (``INSTANCE_NOT_EXIST``)
+or one whose state allows no endpoint operation (``INSTANCE_STATUS_NOT_SUPPORT``) is reported as
+such, not as a generic read failure.
 """
 
 from __future__ import annotations
@@ -28,13 +34,20 @@ from acrguard.whitelist import invariants
 from acrguard.whitelist.apply import ApplyResult, apply_plan
 from acrguard.whitelist.desired import compute_desired, resolve_hosts, resolver_settings
 from acrguard.whitelist.identity import OwnIdentity, caller_identity, is_own
-from acrguard.whitelist.observe import observe_endpoint
+from acrguard.whitelist.observe import (
+    INSTANCE_NOT_FOUND,
+    INSTANCE_STATUS_NOT_SUPPORTED,
+    SWITCH_WAIT,
+    observe_endpoint,
+    wait_until_running,
+)
 from acrguard.whitelist.plan import WhitelistPlan, build_plan
 
 if TYPE_CHECKING:
     from acrguard.clients import ClientFactory
     from acrguard.config.model import AcrguardConfig, InstanceConfig
     from acrguard.resolve import NameResolver
+    from acrguard.routes.targets.waiting import Waiter
     from acrguard.state.base import StateStore
 
 JOB = WHITELIST_GUARD  # the job name the alert pipeline and the handler use
@@ -47,7 +60,8 @@ RELEVANT_EVENTS = frozenset(name.lower() for name in (
 #: findings about the live ACL, which an event's actor may have caused
 _ACTOR_RULES = frozenset({
     "whitelist.open-to-internet", "whitelist.acl-disabled", "whitelist.any-address", "whitelist.too-broad",
-    "whitelist.endpoint-undeclared", "whitelist.endpoint-disabled", "whitelist.unmanaged",
+    "whitelist.endpoint-undeclared", "whitelist.endpoint-disabled", "whitelist.endpoint-switching",
+    "whitelist.unmanaged",
     "whitelist.unparseable-entry", "whitelist.drift-missing", "whitelist.drift-stale", "whitelist.changed"})
 
 
@@ -132,7 +146,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,
               now: float | None = None, resolver: NameResolver | None = None,
-              workers: int = SWEEP_WORKERS) -> WhitelistResult:
+              workers: int = SWEEP_WORKERS, waiter: Waiter | None = None) -> WhitelistResult:
     """Check every instance with a ``whitelist:`` section; ``apply`` False previews (writes neither cloud nor state).
 
     Instances are independent (each has its own endpoint and ACL), so up to ``workers`` are checked
@@ -146,7 +160,8 @@ def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore,
     def check(instance: InstanceConfig) -> InstanceRun:
         assert instance.whitelist is not None
         view = shared.resolver(resolver_settings(instance, instance.whitelist))
-        return check_instance(config, instance, factory, store, apply=apply, now=moment, resolver=view)
+        return check_instance(config, instance, factory, store, apply=apply, now=moment, resolver=view,
+                              waiter=waiter)
 
     if len(chosen) <= 1 or workers <= 1:
         return WhitelistResult(tuple(check(instance) for instance in chosen), config.dry_run)
@@ -158,7 +173,7 @@ def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore,
 def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateStore, instance_id: str,
                  event_name: str, actor: Actor | None, *, facts: Mapping[str, str] | None = None,
                  own_identity: OwnIdentity | None = None, now: float | None = None,
-                 resolver: NameResolver | None = None) -> WhitelistResult:
+                 resolver: NameResolver | None = None, waiter: Waiter | None = None) -> WhitelistResult:
     """Re-check (and, per policy, repair) the one instance an ActionTrail event touched.
 
     Events of other names, and instances without a ``whitelist:`` section, cost nothing. The
@@ -172,7 +187,8 @@ def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateSto
     if instance is None or instance.whitelist is None:
         return WhitelistResult((), config.dry_run)
     moment = time.time() if now is None else now
-    run = check_instance(config, instance, factory, store, apply=True, now=moment, resolver=resolver)
+    run = check_instance(config, instance, factory, store, apply=True, now=moment, resolver=resolver,
+                         waiter=waiter)
     own = own_identity
     if own is None and actor is not None:
         try:
@@ -193,7 +209,8 @@ def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateSto
 
 
 def check_instance(config: AcrguardConfig, instance: InstanceConfig, factory: ClientFactory, store: StateStore, *,
-                   apply: bool, now: float, resolver: NameResolver | None = None) -> InstanceRun:
+                   apply: bool, now: float, resolver: NameResolver | None = None,
+                   waiter: Waiter | None = None) -> InstanceRun:
     """Observe, decide and (when ``apply``) write for one instance; never raises for cloud or state trouble."""
     whitelist = instance.whitelist
     assert whitelist is not None
@@ -203,8 +220,11 @@ def check_instance(config: AcrguardConfig, instance: InstanceConfig, factory: Cl
         endpoint = observe_endpoint(factory, instance.instance_id, region)
     except CloudCallError as exc:
         return replace(base, error=str(exc), transient=isinstance(exc, TransientCloudError),
-                       findings=(_trouble(instance, "whitelist.observe-failed", "cannot read the internet endpoint",
-                                          str(exc), isinstance(exc, TransientCloudError)),))
+                       findings=(_unreadable(instance, region, exc),))
+    writes = apply and not config.dry_run and whitelist.policy != "report"
+    if endpoint.switching and writes:
+        settled = wait_until_running(factory, instance.instance_id, region, waiter or SWITCH_WAIT)
+        endpoint = settled.state or endpoint
     tracker = HysteresisTracker(store, HoldPolicy.from_safety(config.safety), clock=lambda: now)
     try:
         outcomes = resolve_hosts(instance, whitelist, resolver)
@@ -218,9 +238,32 @@ def check_instance(config: AcrguardConfig, instance: InstanceConfig, factory: Cl
     findings += _plan_findings(instance, plan)
     applied = None
     if apply and plan.operations:
-        applied = apply_plan(plan, factory, dry_run=config.dry_run)
+        applied = apply_plan(plan, factory, dry_run=config.dry_run, waiter=waiter)
         findings += _apply_findings(instance, applied)
     return replace(base, plan=plan, applied=applied, findings=tuple(findings))
+
+
+def _unreadable(instance: InstanceConfig, region: str, exc: CloudCallError) -> Finding:
+    """The finding for an internet endpoint that could not be read, naming a missing instance as such."""
+    transient = isinstance(exc, TransientCloudError)
+    if exc.code == INSTANCE_NOT_FOUND:
+        return Finding(rule="whitelist.instance-not-found", severity=Severity.HIGH, resource=instance.instance_id,
+                       scope=instance.instance_id, job=JOB,
+                       title=f"Whitelist of {instance.name}: ACR instance {instance.instance_id} not found in {region}",
+                       details=f"{exc.api} answers {INSTANCE_NOT_FOUND}: the account acrguard uses has no instance "
+                               f"{instance.instance_id} in {region}.",
+                       fix="Nothing was changed. Check instances[].instance_id and its region, and that acrguard's "
+                           "credentials belong to the instance's account; remove the instance from the config if it "
+                           "was released.", evidence={"code": exc.code, "transient": False})
+    if exc.code == INSTANCE_STATUS_NOT_SUPPORTED:
+        return Finding(rule="whitelist.instance-unavailable", severity=Severity.HIGH, resource=instance.instance_id,
+                       scope=instance.instance_id, job=JOB,
+                       title=f"Whitelist of {instance.name}: the instance's state allows no endpoint operation",
+                       details=f"{exc.api} answers {INSTANCE_STATUS_NOT_SUPPORTED}: the instance is being released, "
+                               "stopped or retired, and ACR does not serve its endpoints now.",
+                       fix="Nothing was changed. Check the instance's status in the ACR console.",
+                       evidence={"code": exc.code, "transient": False})
+    return _trouble(instance, "whitelist.observe-failed", "cannot read the internet endpoint", str(exc), transient)
 
 
 def _plan_findings(instance: InstanceConfig, plan: WhitelistPlan) -> list[Finding]:
@@ -245,6 +288,10 @@ def _plan_findings(instance: InstanceConfig, plan: WhitelistPlan) -> list[Findin
 
 def _apply_findings(instance: InstanceConfig, applied: ApplyResult) -> list[Finding]:
     out: list[Finding] = []
+    if applied.waiting is not None:
+        out.append(invariants.switching_finding(instance, applied.waiting.status, waited_s=applied.waiting.waited_s,
+                                                evidence={"skipped": [r.operation.to_dict() for r in
+                                                                      applied.with_outcome("skipped")]}))
     for result in applied.failed:
         op = result.operation
         out.append(Finding(

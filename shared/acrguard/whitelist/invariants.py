@@ -1,8 +1,10 @@
 """The rules every observed whitelist is checked against, each broken rule a ``Finding`` (pure).
 
-Severities (``../shared/reference/acr-network.md`` §2 and Implications 7; InfraGuard rates
-``0.0.0.0/0`` in a CR whitelist high, we rate it critical because the whitelist is the only
-barrier of the internet endpoint):
+Severities (an empty whitelist leaves the enabled endpoint open to everyone:
+https://help.aliyun.com/zh/terraform/alicloud-cr-endpoint-acl-service; InfraGuard rates
+``0.0.0.0/0`` in a CR whitelist high,
+https://aliyun.github.io/infraguard/docs/policies/aliyun/rules/cr-instance-any-ip-access-check, we
+rate it critical because the whitelist is the only barrier of the internet endpoint):
 
 =================================  ========  ===================================================
 rule                               severity  when
@@ -13,6 +15,8 @@ whitelist.any-address              critical  an entry of prefix length 0 (``0.0.
 whitelist.too-broad                high      an entry broader than the floor (default /16, /48)
 whitelist.endpoint-undeclared      high      endpoint enabled, config declares it disabled
 whitelist.endpoint-disabled        medium    endpoint disabled, config declares it enabled
+whitelist.endpoint-switching       medium    endpoint enabled but not RUNNING yet (``CREATING``):
+                                             whitelist writes wait; not "open" meanwhile
 whitelist.unmanaged                medium    an entry without our marker, not allowed, not declared
 whitelist.unparseable-entry        medium    an entry that is not an address or CIDR
 whitelist.drift-missing            medium    a desired entry is not in the whitelist (not for an
@@ -21,6 +25,8 @@ whitelist.drift-stale              low       an entry with our marker that is no
 =================================  ========  ===================================================
 
 ``127.0.0.1/32`` (added by the cloud when the endpoint is enabled) is never an unmanaged finding.
+While the endpoint is switching on, neither "open" nor "missing" is reported: the cloud adds
+``127.0.0.1/32`` when it starts, and ACR drops whitelist writes until then (see ``model``).
 Resolution findings (hostnames without addresses) come from ``desired``.
 """
 
@@ -70,7 +76,7 @@ def check(instance: InstanceConfig, whitelist: WhitelistConfig, endpoint: Endpoi
     desired_cidrs = desired.by_cidr
     for entry in endpoint.entries:
         findings += _entry_findings(instance, whitelist, entry, entry.cidr in desired_cidrs)
-    if not endpoint.is_open:
+    if not endpoint.is_open and not endpoint.switching:
         live = endpoint.networks
         for cidr, wanted in sorted(desired_cidrs.items()):
             if cidr not in live and not wanted.fresh:
@@ -89,6 +95,8 @@ def _endpoint_findings(instance: InstanceConfig, whitelist: WhitelistConfig,
     out: list[Finding] = []
     evidence = {"enable": endpoint.enabled, "acl_enable": endpoint.acl_enabled, "status": endpoint.status,
                 "entries": len(endpoint.entries)}
+    if endpoint.switching:
+        out.append(switching_finding(instance, endpoint.status, evidence=evidence))
     if endpoint.is_open:
         out.append(_finding(
             instance, "whitelist.open-to-internet", Severity.CRITICAL,
@@ -119,6 +127,25 @@ def _endpoint_findings(instance: InstanceConfig, whitelist: WhitelistConfig,
             "Enable it (acrguard does so when manage_endpoint_status is true and the policy is enforce), or "
             "declare public_endpoint: disabled.", evidence=evidence))
     return out
+
+
+def switching_finding(instance: InstanceConfig, status: str, *, waited_s: float | None = None,
+                      evidence: dict | None = None) -> Finding:
+    """The internet endpoint is enabled but not RUNNING yet; ``waited_s``: acrguard switched it on and waited."""
+    state = status or "not RUNNING"
+    if waited_s is not None:
+        details = (f"acrguard switched the internet endpoint of {instance.instance_id} on; after {waited_s:g} s it is "
+                   f"still {state}. ACR drops whitelist writes sent before the endpoint is RUNNING, so none was sent "
+                   "this run.")
+    else:
+        details = (f"The internet endpoint of {instance.instance_id} is enabled and {state}, not RUNNING yet. ACR "
+                   "drops whitelist writes sent before it is RUNNING, so acrguard writes none this run; when it "
+                   "starts, the cloud adds 127.0.0.1/32.")
+    return _finding(instance, "whitelist.endpoint-switching", Severity.MEDIUM,
+                    f"Registry {instance.name}: internet endpoint is {state}", details,
+                    "Nothing to do: the next run checks the whitelist once the endpoint is RUNNING. If it stays "
+                    f"{state} for long, look at the instance in the ACR console.",
+                    evidence={**(evidence or {}), "status": status, "waited_s": waited_s})
 
 
 def _entry_findings(instance: InstanceConfig, whitelist: WhitelistConfig, entry: AclEntry,

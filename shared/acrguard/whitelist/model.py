@@ -10,8 +10,11 @@ from acrguard.findings import Finding
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-#: the entry the cloud adds when the internet endpoint is enabled (``acr-network.md`` §2)
+#: the entry the cloud adds when the internet endpoint is enabled
+#: (https://help.aliyun.com/zh/terraform/alicloud-cr-endpoint-acl-service; comment ``default``)
 LOOPBACK = ipaddress.ip_network("127.0.0.1/32")
+#: the internet endpoint's Status once a switch-on has finished (GetInstanceEndpoint: CREATING/RUNNING/DELETING)
+RUNNING = "RUNNING"
 
 
 def parse_network(text: str) -> Network | None:
@@ -43,7 +46,14 @@ class AclEntry:
 
 @dataclass(frozen=True)
 class EndpointState:
-    """The internet endpoint of one instance as observed: switch, ACL switch, status and entries."""
+    """The internet endpoint of one instance as observed: switch, ACL switch, status and entries.
+
+    Switching the endpoint on is asynchronous: ``Status`` is ``CREATING`` until it is ``RUNNING``,
+    and ACR drops whitelist writes sent before (terraform-provider-alicloud waits for RUNNING before
+    ``CreateInstanceEndpointAclPolicy``: ``alicloud/service_alicloud_cr.go``, ``WaitCrEndpointRunning``).
+    A disabled endpoint answers no ``Status``; an enabled one without a ``Status`` is taken as running
+    (otherwise nothing could ever be written to it).
+    """
 
     instance_id: str
     enabled: bool
@@ -57,9 +67,18 @@ class EndpointState:
         return frozenset(e.cidr for e in self.entries)
 
     @property
+    def switching(self) -> bool:
+        """Enabled but not RUNNING yet (``CREATING``, or another state): whitelist writes would be dropped."""
+        return self.enabled and self.status.upper() not in ("", RUNNING)
+
+    @property
     def is_open(self) -> bool:
-        """Enabled with nothing in the whitelist: reachable from the whole internet."""
-        return self.enabled and not self.entries
+        """Enabled, RUNNING and nothing in the whitelist: reachable from the whole internet.
+
+        Not while the endpoint is still switching on: the cloud adds ``127.0.0.1/32`` when it
+        starts, and a restore written before then would be dropped.
+        """
+        return self.enabled and not self.switching and not self.entries
 
 
 Source = Literal["declared", "resolved", "held", "kept"]

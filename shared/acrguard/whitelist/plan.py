@@ -2,6 +2,8 @@
 
 Rules, in the order they are applied:
 
+0. An endpoint that is switching on (enabled, not RUNNING yet) gets no operation: ACR drops
+   whitelist writes until it is RUNNING (see ``model.EndpointState``); the plan says it waits.
 1. An enabled endpoint with an empty whitelist is open to the internet: restoring comes first,
    the declared entries, or ``127.0.0.1/32`` (marked ``acrguard:<instance>:restore``) when none
    are declared.
@@ -81,6 +83,7 @@ class WhitelistPlan:
     held: tuple[DesiredEntry, ...] = ()
     stopped: str | None = None
     hosts: dict[str, str] = field(default_factory=dict)
+    waiting: str | None = None
 
     @property
     def adds(self) -> tuple[Operation, ...]:
@@ -113,7 +116,7 @@ class WhitelistPlan:
             "after": list(self.after), "operations": [op.to_dict() for op in self.operations],
             "refusals": [r.to_dict() for r in self.refusals], "proposed": [op.to_dict() for op in self.proposed],
             "held": [{"entry": e.cidr, "label": e.label, "source": e.source, "note": e.note} for e in self.held],
-            "stopped": self.stopped, "hosts": dict(self.hosts),
+            "stopped": self.stopped, "hosts": dict(self.hosts), "waiting": self.waiting,
         }
 
     def render(self) -> str:
@@ -133,6 +136,8 @@ class WhitelistPlan:
             lines.append(f"  = {entry.source:<8} {entry.cidr:<18} ({entry.note})")
         if self.stopped:
             lines.append(f"  STOPPED: {self.stopped}")
+        if self.waiting:
+            lines.append(f"  WAITING: {self.waiting}")
         if not self.operations and not self.proposed:
             lines.append("  no changes")
         return "\n".join(lines)
@@ -152,6 +157,13 @@ def _normalized(entry: str) -> str:
 def build_plan(instance: InstanceConfig, whitelist: WhitelistConfig, safety: SafetyConfig, region: str,
                endpoint: EndpointState, desired: DesiredState) -> WhitelistPlan:
     """The plan that brings ``endpoint`` to ``desired`` under the rules of this module."""
+    if endpoint.switching:
+        return WhitelistPlan(
+            instance.instance_id, instance.name, region, whitelist.policy, endpoint.enabled,
+            tuple(e.cidr for e in endpoint.entries), held=tuple(e for e in desired.entries
+                                                                if e.source in ("held", "kept")),
+            hosts=dict(desired.hosts),
+            waiting=f"the internet endpoint is {endpoint.status}, not RUNNING: whitelist writes wait for it")
     live = endpoint.networks
     wanted = desired.by_cidr
     refusals: list[Refusal] = []
