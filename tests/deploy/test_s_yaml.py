@@ -9,15 +9,17 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
-from acrguard.deploy.syaml import load
+from acrguard.deploy.check import global_event_functions
+from acrguard.deploy.syaml import read, trigger_order_problems
 from acrguard.functions import FUNCTIONS
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO / "deploy" / "fc3-schema.json"  # vendored: see deploy/fc3-schema.SOURCE.md
-HANDBOOK_SCHEMA = REPO.parent / "shared" / "reference" / "fc3-schema.json"
 SCHEMA_SHA256 = "898f3c98627525d28323fe8bd575c64c8d91c2324b1ad448882e5a9487b7ed15"
-RESOURCES = load(REPO / "s.yaml")
+SPEC = read(REPO / "s.yaml")
+RESOURCES = SPEC.resources
 BY_NAME = {r.function_name: r for r in RESOURCES}
 
 
@@ -27,11 +29,8 @@ def schema() -> dict:
 
 
 def test_the_vendored_schema_is_the_recorded_copy():
-    """The schema in the repo is byte for byte the copy its SOURCE file names (and the handbook's, when present)."""
-    data = SCHEMA_PATH.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == SCHEMA_SHA256
-    if HANDBOOK_SCHEMA.exists():
-        assert HANDBOOK_SCHEMA.read_bytes() == data
+    """The schema in the repo is byte for byte the copy its SOURCE file names."""
+    assert hashlib.sha256(SCHEMA_PATH.read_bytes()).hexdigest() == SCHEMA_SHA256
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.resource)
@@ -118,3 +117,62 @@ def test_every_routed_event_reaches_its_function_and_no_other():
     for job, event in samples:
         reached = {other for other, patterns in deployed.items() if any(matches(p, event) for p in patterns)}
         assert reached == {job}, (job, event.get("data", {}).get("eventName"), reached)
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.resource)
+def test_eventbridge_triggers_are_asynchronous(resource):
+    """Every EventBridge trigger says asyncInvocationType: false (FC 3.0: true is synchronous, no async retries)."""
+    for trigger in resource.triggers:
+        if trigger.type == "eventbridge":
+            assert trigger.config["asyncInvocationType"] is False, trigger.name
+            assert not trigger.synchronous
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.resource)
+def test_eventbridge_triggers_come_last(resource):
+    """No trigger follows an EventBridge trigger: fc3 stops at an unchanged one and skips the rest."""
+    assert trigger_order_problems(resource) == []
+    assert [t.type for t in resource.triggers][-1] == "eventbridge"
+
+
+def test_the_order_rule_catches_a_timer_after_an_eventbridge_trigger():
+    """The order rule names each non-EventBridge trigger listed after an EventBridge one."""
+    from acrguard.deploy.syaml import FunctionResource
+
+    shuffled = FunctionResource("x", {"triggers": [
+        {"triggerName": "a", "triggerType": "timer"}, {"triggerName": "events", "triggerType": "eventbridge"},
+        {"triggerName": "b", "triggerType": "timer"}, {"triggerName": "c", "triggerType": "http"}]})
+    assert trigger_order_problems(shuffled) == ["b", "c"]
+
+
+def test_ram_event_functions_run_in_the_global_events_region():
+    """The function whose trigger filters RAM/IMS events runs in vars.globalEventsRegion; the others in region."""
+    assert SPEC.global_events_region in ("cn-hangzhou", "ap-southeast-1")
+    assert global_event_functions() == {"acrguard-pullkey-auditor"}
+    raw = yaml.safe_load((REPO / "s.yaml").read_text(encoding="utf-8"))
+    for resource in raw["resources"].values():
+        props = resource["props"]
+        wanted = "globalEventsRegion" if props["functionName"] in global_event_functions() else "region"
+        assert props["region"] == f"${{vars.{wanted}}}", props["functionName"]
+
+
+def test_functions_outside_the_config_region_are_told_where_the_config_is():
+    """The config object lives in vars.region's bucket; a function deployed elsewhere carries that region."""
+    raw = yaml.safe_load((REPO / "s.yaml").read_text(encoding="utf-8"))
+    for name, resource in raw["resources"].items():
+        props = resource["props"]
+        env = props["environmentVariables"]
+        assert env["ACRGUARD_CONFIG_OSS"] == "${vars.configObject}"
+        if props["region"] != "${vars.region}":
+            assert env.get("ACRGUARD_CONFIG_OSS_REGION") == "${vars.region}", name
+            assert props["asyncInvokeConfig"]["destinationConfig"]["onFailure"]["destination"] == \
+                "${vars.globalEventsFailureDestination}", name
+
+
+@pytest.mark.parametrize("path", ["s.yaml", *sorted(str(p.relative_to(REPO)) for p in (REPO / "deploy").rglob("*")
+                                                     if p.is_file()),
+                                  *sorted(str(p.relative_to(REPO)) for p in
+                                          (REPO / "shared" / "acrguard" / "deploy").glob("*.py"))])
+def test_deployment_files_point_at_nothing_outside_the_repository(path):
+    """s.yaml, deploy/ and the deploy package cite public sources, never the handbook beside the repository."""
+    assert "../shared" not in (REPO / path).read_text(encoding="utf-8")

@@ -1,7 +1,8 @@
 """Where a function's config comes from: an OSS object, or a file shipped with the code.
 
 * ``ACRGUARD_CONFIG_OSS=oss://bucket/key``: read with the function role's credentials (cached for
-  ``ACRGUARD_CONFIG_TTL`` seconds, default 60, per instance);
+  ``ACRGUARD_CONFIG_TTL`` seconds, default 60, per instance) from the bucket in
+  ``ACRGUARD_CONFIG_OSS_REGION`` (default: the function's region, ``FC_REGION``);
 * else ``ACRGUARD_CONFIG`` (a path; relative paths are under ``FC_FUNC_CODE_PATH`` or the
   handler's directory), default ``acrguard.yaml``.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from acrguard import boundedyaml
 from acrguard.config import load_config, load_config_data
 from acrguard.config.model import AcrguardConfig
 from acrguard.errors import ConfigError
@@ -51,13 +53,18 @@ def _load_oss(url: str, context: Any) -> AcrguardConfig:
     bucket, _, key = url[len("oss://"):].partition("/")
     if not bucket or not key:
         raise ConfigError(url, ["ACRGUARD_CONFIG_OSS: expected oss://bucket/key"])
-    region = os.environ.get("FC_REGION") or getattr(context, "region", None) or "cn-hangzhou"
+    # The bucket's region: ACRGUARD_CONFIG_OSS_REGION when the function runs elsewhere (the pull-key
+    # auditor runs where RAM events are delivered), else the function's own region.
+    region = (os.environ.get("ACRGUARD_CONFIG_OSS_REGION") or os.environ.get("FC_REGION")
+              or getattr(context, "region", None) or "cn-hangzhou")
     factory = ClientFactory.for_invocation(region, context=context)
     import alibabacloud_oss_v2 as oss
 
     result = call_oss("GetObject", factory.oss(region).get_object, oss.GetObjectRequest(bucket=bucket, key=key))
     try:
-        data = yaml.safe_load(result.body.read())
+        data = boundedyaml.load(result.body.read(), url)  # size, alias and nesting limits, as for a file
+    except boundedyaml.YamlLimitError as exc:
+        raise ConfigError(url, [exc.located]) from None
     except yaml.YAMLError as exc:
         raise ConfigError(url, [f"not valid YAML: {exc}"]) from None
     return load_config_data(data, source=url)

@@ -1,11 +1,19 @@
 """Feishu / Lark custom bot: an interactive card with a markdown body, optional signing.
 
-Facts from ``events-fc.md`` §4: POST JSON to ``…/open-apis/bot/v2/hook/T``; with signing on, the
-body carries ``timestamp`` (seconds, as a string) and ``sign`` = Base64 of HMAC-SHA256 with the
-key ``f"{timestamp}\\n{secret}"`` over an empty message (the reverse of DingTalk). Limits: 100
-requests a minute and 5 a second per bot, body at most 20 KB. Answers carry ``code``: 0 ok,
-11232 rate limited, 19021 bad signature or stale timestamp; 19001 (unknown token), 19022 (IP
-not allowed) and 19024 (keyword missing) are security errors reported by users.
+From Feishu's custom bot guide ("自定义机器人使用指南",
+https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot, also
+https://open.larkoffice.com/document/ukTMukTMukTM/ucTM5YjL3ETO24yNxkjN): POST JSON to
+``…/open-apis/bot/v2/hook/T``; with signing on, the body carries ``timestamp`` (seconds, as a
+string) and ``sign`` = Base64 of HMAC-SHA256 with the key ``f"{timestamp}\\n{secret}"`` over an
+empty message (the reverse of DingTalk). Limits: 100 requests a minute and 5 a second per bot, body
+at most 20 KB; 11232 answers a rate-limited request. Errors: 19021 bad signature or stale timestamp, 19022 IP not
+allowed, 19024 keyword missing, 9499 bad request; 19001 (unknown token) is reported by users.
+
+Success comes in two forms. The current one is ``{"code": 0, "msg": "success", "data": {}}``; the
+guide's success example also carries ``"StatusCode": 0, "StatusMessage": "success"`` (and
+``"Extra": null``), marked as redundant fields kept for older integrations, and older bots answer
+with those legacy fields alone. Either form is read: a non-zero ``code`` or ``StatusCode`` is a
+failure with that code; both zero (or the one present zero) is success.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any
 
 from acrguard.alerts.channels.base import ChannelKind, RenderOptions, Result, encode_json, interpret_code_body
@@ -65,9 +74,29 @@ def build(message: Message, channel: ChannelConfig, now: float, options: RenderO
         budget -= len(body) - MAX_BODY_BYTES + 200
 
 
+#: the answer's code fields, current form first: (code, message)
+ANSWER_FIELDS = (("code", "msg"), ("StatusCode", "StatusMessage"))
+
+
+def _answer_fields(response: HttpResponse) -> tuple[str, str]:
+    """The (code, message) fields to judge the answer by: the first non-zero code, else the first present."""
+    try:
+        data = json.loads(response.body)
+    except ValueError:
+        return ANSWER_FIELDS[0]
+    if not isinstance(data, dict):
+        return ANSWER_FIELDS[0]
+    present = [fields for fields in ANSWER_FIELDS if fields[0] in data]
+    for fields in present:
+        if str(data[fields[0]]).strip() not in ("0", ""):
+            return fields
+    return present[0] if present else ANSWER_FIELDS[0]
+
+
 def interpret(response: HttpResponse) -> Result:
-    """``code`` 0 accepted; 11232 rate limited; signature, token, IP and keyword errors misconfigured."""
-    return interpret_code_body(response, code_field="code", message_field="msg",
+    """``code`` (or the legacy ``StatusCode``) 0 accepted; 11232 rate limited; security errors misconfigured."""
+    code_field, message_field = _answer_fields(response)
+    return interpret_code_body(response, code_field=code_field, message_field=message_field,
                                rate_limited=RATE_LIMITED_CODES, misconfigured=MISCONFIGURED_CODES)
 
 

@@ -1,0 +1,165 @@
+"""What each deployed function may call in the cloud: one declared table per function.
+
+Each ``Permission`` row names an API as acrguard calls it (``call(product, api, …)`` /
+``call_oss(api, …)``), the RAM actions that API needs, and the kind of resource it acts on (with
+the ARN form, for a renderer of resource-scoped policies). ``tests/deploy/test_permissions.py``
+holds the tables to the code and to the shipped policies:
+
+* every API a function can reach (``acrguard.deploy.callsites``) is in its table, and every row
+  is reached (no stale grants);
+* the function's policies (``POLICY_FILES``: its own document in ``deploy/policies/`` plus
+  ``acrguard-state.json``), evaluated by acrguard's own policy engine, allow every action of every
+  row on an example resource of the row's kind, and grant no action outside the table.
+
+RAM actions are ``<service>:<API>`` except where the API page's authorization table says
+otherwise (cited on the row). CEN's APIs (SDK product ``cbn``) are authorized as ``cen:``.
+ARN forms: ACR's are the ones acrguard's policy engine matches (``acrguard.policy``); OSS's is
+``acs:oss:{region}:{bucket_owner}:{bucket}/{object}`` (OSS's RAM policy pages); those marked
+``verified=False`` are placeholders a scoped renderer must confirm against the API page first (the
+shipped policies grant ``*`` for them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """The kind of resource an action is authorized on, with its ARN form."""
+
+    name: str
+    arn: str  # a template over {account}, {region} and the kind's ids; "*" = no resource-level authorization
+    verified: bool = True
+
+    def render(self, **values: str) -> str:
+        """The ARN of one resource of this kind (``KeyError`` names a missing value)."""
+        return self.arn.format(**values)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One API a function calls, the RAM actions it needs and what it acts on."""
+
+    product: str  # acrguard.clients product ("cr", "vpc", "cbn", "ram", "sts") or "oss"
+    api: str  # the API name as passed to call()/call_oss()
+    actions: tuple[str, ...]  # RAM actions; () when the API publishes no authorization (none needed)
+    resource: ResourceKind
+    modules: tuple[str, ...] = ()  # only the call sites in these modules (empty: any module)
+    source: str = ""  # where the action or resource comes from, when it is not <service>:<API>
+
+
+ANY = ResourceKind("*", "*")
+NO_RESOURCE = ResourceKind("none", "")
+CR_INSTANCE = ResourceKind("cr:instance", "acs:cr:{region}:{account}:instance/{instance_id}")
+CR_REPOSITORY = ResourceKind("cr:repository",
+                             "acs:cr:{region}:{account}:repository/{instance_id}/{namespace}/{repository}")
+VPC_ROUTE_TABLE = ResourceKind("vpc:routetable", "acs:vpc:{region}:{account}:routetable/{route_table_id}",
+                               verified=False)
+VPC_VPN_CONNECTION = ResourceKind("vpc:vpnconnection", "acs:vpc:{region}:{account}:vpnconnection/{vpn_connection_id}",
+                                  verified=False)
+CEN_INSTANCE = ResourceKind("cen:ceninstance", "acs:cen:*:{account}:ceninstance/{cen_id}", verified=False)
+CEN_TRANSIT_ROUTER_ROUTE_TABLE = ResourceKind("cen:centransitrouterroutetable",
+                                              "acs:cen:*:{account}:centransitrouterroutetable/{route_table_id}",
+                                              verified=False)
+RAM_USER = ResourceKind("ram:user", "acs:ram:*:{account}:user/{user}", verified=False)
+RAM_GROUP = ResourceKind("ram:group", "acs:ram:*:{account}:group/{group}", verified=False)
+RAM_POLICY = ResourceKind("ram:policy", "acs:ram:*:{account}:policy/{policy}", verified=False)
+#: the OSS objects of the documented layout (README "Deploying", step 2): one bucket acrguard-*
+OSS_STATE = ResourceKind("oss:object/state", "acs:oss:*:{account}:{bucket}/state/{key}")
+OSS_CONFIG = ResourceKind("oss:object/config", "acs:oss:*:{account}:{bucket}/acrguard.yaml")
+OSS_EXPORTS = ResourceKind("oss:object/exports", "acs:oss:*:{account}:{bucket}/exports/{key}")
+OSS_CONFIGMAPS = ResourceKind("oss:object/configmaps", "acs:oss:*:{account}:{bucket}/configmaps/{key}")
+
+_HEAD = ("reading an object's metadata (HeadObject) needs oss:GetObject "
+         "(https://www.alibabacloud.com/help/zh/doc-detail/118942.htm)")
+_REPO_TAG = ("the API page's authorization table: cr:ListRepositoryTag "
+             "(GetRepoTag: https://www.alibabacloud.com/help/doc-detail/371968.htm)")
+
+#: the state store and the config object: every function (``acrguard-state.json``)
+STATE: tuple[Permission, ...] = (
+    Permission("oss", "GetObject", ("oss:GetObject",), OSS_STATE, ("acrguard.state.oss",)),
+    Permission("oss", "HeadObject", ("oss:GetObject",), OSS_STATE, ("acrguard.state.oss",), _HEAD),
+    Permission("oss", "PutObject", ("oss:PutObject",), OSS_STATE, ("acrguard.state.oss",)),
+    Permission("oss", "DeleteObject", ("oss:DeleteObject",), OSS_STATE, ("acrguard.state.oss",)),
+    Permission("oss", "GetObject", ("oss:GetObject",), OSS_CONFIG, ("acrguard.runtime.settings",)),
+)
+
+ENDPOINT_KEEPER: tuple[Permission, ...] = (
+    Permission("cr", "GetInstance", ("cr:GetInstance",), CR_INSTANCE),
+    Permission("cr", "GetInstanceVpcEndpoint", ("cr:GetInstanceVpcEndpoint",), CR_INSTANCE),
+    Permission("vpc", "DescribeRouteEntryList", ("vpc:DescribeRouteEntryList",), VPC_ROUTE_TABLE),
+    Permission("vpc", "CreateRouteEntry", ("vpc:CreateRouteEntry",), VPC_ROUTE_TABLE),
+    Permission("vpc", "DeleteRouteEntry", ("vpc:DeleteRouteEntry",), VPC_ROUTE_TABLE),
+    Permission("vpc", "DescribeVpnConnection", ("vpc:DescribeVpnConnection",), VPC_VPN_CONNECTION),
+    Permission("vpc", "ModifyVpnConnectionAttribute", ("vpc:ModifyVpnConnectionAttribute",), VPC_VPN_CONNECTION),
+    Permission("cbn", "DescribeRouteServicesInCen", ("cen:DescribeRouteServicesInCen",), CEN_INSTANCE),
+    Permission("cbn", "ResolveAndRouteServiceInCen", ("cen:ResolveAndRouteServiceInCen",), CEN_INSTANCE),
+    Permission("cbn", "DeleteRouteServiceInCen", ("cen:DeleteRouteServiceInCen",), CEN_INSTANCE),
+    Permission("cbn", "ListTransitRouterRouteEntries", ("cen:ListTransitRouterRouteEntries",),
+               CEN_TRANSIT_ROUTER_ROUTE_TABLE),
+    Permission("cbn", "CreateTransitRouterRouteEntry", ("cen:CreateTransitRouterRouteEntry",),
+               CEN_TRANSIT_ROUTER_ROUTE_TABLE),
+    Permission("cbn", "DeleteTransitRouterRouteEntry", ("cen:DeleteTransitRouterRouteEntry",),
+               CEN_TRANSIT_ROUTER_ROUTE_TABLE),
+    Permission("oss", "GetObject", ("oss:GetObject",), OSS_EXPORTS, ("acrguard.routes.exports.write",)),
+    Permission("oss", "PutObject", ("oss:PutObject",), OSS_EXPORTS, ("acrguard.routes.exports.write",)),
+)
+
+WHITELIST_GUARD: tuple[Permission, ...] = (
+    Permission("cr", "GetInstanceEndpoint", ("cr:GetInstanceEndpoint",), CR_INSTANCE),
+    Permission("cr", "CreateInstanceEndpointAclPolicy", ("cr:CreateInstanceEndpointAclPolicy",), CR_INSTANCE),
+    Permission("cr", "DeleteInstanceEndpointAclPolicy", ("cr:DeleteInstanceEndpointAclPolicy",), CR_INSTANCE),
+    # the endpoint switch, when the whitelist says manage_endpoint_status
+    Permission("cr", "UpdateInstanceEndpointStatus", ("cr:UpdateInstanceEndpointStatus",), CR_INSTANCE),
+    Permission("sts", "GetCallerIdentity", (), NO_RESOURCE,
+               source="the API page publishes no authorization (https://help.aliyun.com/document_detail/371868.htm)"),
+)
+
+PULLKEY_AUDITOR: tuple[Permission, ...] = (
+    Permission("ram", "ListUsers", ("ram:ListUsers",), RAM_USER),
+    Permission("ram", "ListGroupsForUser", ("ram:ListGroupsForUser",), RAM_USER),
+    Permission("ram", "ListUsersForGroup", ("ram:ListUsersForGroup",), RAM_GROUP),
+    Permission("ram", "ListPoliciesForUser", ("ram:ListPoliciesForUser",), RAM_USER),
+    Permission("ram", "ListPoliciesForGroup", ("ram:ListPoliciesForGroup",), RAM_GROUP),
+    # who holds a policy whose version changed (policy-version events)
+    Permission("ram", "ListEntitiesForPolicy", ("ram:ListEntitiesForPolicy",), RAM_POLICY),
+    Permission("ram", "GetPolicy", ("ram:GetPolicy",), RAM_POLICY),
+    Permission("ram", "GetPolicyVersion", ("ram:GetPolicyVersion",), RAM_POLICY),
+    Permission("ram", "ListAccessKeys", ("ram:ListAccessKeys",), RAM_USER),
+    Permission("ram", "GetAccessKeyLastUsed", ("ram:GetAccessKeyLastUsed",), RAM_USER),
+    Permission("ram", "GetLoginProfile", ("ram:GetLoginProfile",), RAM_USER),
+    Permission("oss", "GetObject", ("oss:GetObject",), OSS_CONFIGMAPS, ("acrguard.pullkeys.sources",)),
+)
+
+IMAGE_ADVISOR: tuple[Permission, ...] = (
+    Permission("cr", "GetInstance", ("cr:GetInstance",), CR_INSTANCE),
+    Permission("cr", "ListRepository", ("cr:ListRepository",), CR_INSTANCE),
+    Permission("cr", "GetRepository", ("cr:GetRepository",), CR_REPOSITORY),
+    Permission("cr", "ListRepoTag", ("cr:ListRepositoryTag",), CR_REPOSITORY, source=_REPO_TAG),
+    Permission("cr", "GetRepoTag", ("cr:ListRepositoryTag",), CR_REPOSITORY, source=_REPO_TAG),
+    Permission("cr", "GetArtifactBuildRule", ("cr:GetArtifactBuildRule",), CR_INSTANCE),
+    Permission("cr", "CreateArtifactBuildRule", ("cr:CreateArtifactBuildRule",), CR_INSTANCE),
+)
+
+#: job -> every API its function may call (its own rows, then the state store's)
+PERMISSIONS: dict[str, tuple[Permission, ...]] = {
+    "endpoint_keeper": ENDPOINT_KEEPER + STATE,
+    "whitelist_guard": WHITELIST_GUARD + STATE,
+    "pullkey_auditor": PULLKEY_AUDITOR + STATE,
+    "image_advisor": IMAGE_ADVISOR + STATE,
+}
+
+#: the policy documents in deploy/policies/ that each function's role gets (README "Deploying", step 1)
+STATE_POLICY = "acrguard-state.json"
+POLICY_FILES: dict[str, tuple[str, ...]] = {
+    job: (f"acrguard-{job.replace('_', '-')}.json", STATE_POLICY) for job in PERMISSIONS
+}
+
+#: modules whose cloud calls run outside Function Compute: the CLI, the demo, ``deploy check``, ``doctor``
+NOT_DEPLOYED: tuple[str, ...] = ("acrguard.cli", "acrguard.demo", "acrguard.deploy", "acrguard.doctor")
+
+
+def actions(job: str) -> frozenset[str]:
+    """Every RAM action the job's table needs."""
+    return frozenset(action for row in PERMISSIONS[job] for action in row.actions)
