@@ -44,7 +44,8 @@ def test_markup_and_mentions_in_finding_text_are_neutralized():
     """Angle brackets from finding text cannot become tags or mentions."""
     hostile = finding(title='<font color="info">fine</font> <@all>')
     assert "<@all>" not in render_group(_group([hostile]), WECOM, max_bytes=4096, max_items=10).text
-    assert "&lt;@all&gt;" in render_group(_group([hostile]), SLACK, max_bytes=4096, max_items=10).text
+    slack = render_group(_group([hostile]), SLACK, max_bytes=4096, max_items=10).text
+    assert "<@all>" not in slack and "&lt;@" in slack and "all&gt;" in slack
 
 
 def test_findings_beyond_max_items_are_counted():

@@ -8,7 +8,7 @@ import logging
 from acrguard.alerts.channels import Outcome
 from acrguard.alerts.transport import HttpClientTransport, HttpRequest, TransportError
 from acrguard.config.alerts import ChannelConfig
-from tests.alerts.helpers import SECRETS, channel, finding
+from tests.alerts.helpers import DING_SECRET, DING_TOKEN, FEISHU_SECRET, FEISHU_TOKEN, SECRETS, channel, finding
 
 SCOPE = "cri-test0000000000001"
 
@@ -56,3 +56,26 @@ def test_config_objects_do_not_show_url_or_secret(cloud):
     """A channel's repr and str leave out its URL and secret."""
     config = ChannelConfig.model_validate(channel(cloud, "dingtalk"))
     _assert_clean(repr(config) + str(config))
+
+
+def _leaks(text: str, secret: str, window: int = 8) -> bool:
+    """Whether any ``window`` consecutive characters of ``secret`` appear in ``text`` (a partial leak counts)."""
+    return any(secret[i:i + window] in text for i in range(len(secret) - window + 1))
+
+
+def test_a_robot_error_echoing_its_own_token_or_secret_leaks_nowhere(cloud, alerts_config, invocation, caplog, store):
+    """Feishu 19021 naming its token and DingTalk 310000 naming its secret: log, report and state stay clean."""
+    caplog.set_level(logging.DEBUG)
+    config = alerts_config("feishu", "dingtalk")
+    cloud.chat.fail("feishu", status=200, body={"code": 19021, "msg": f"sign match fail, robot {FEISHU_TOKEN} "
+                                                                      f"secret {FEISHU_SECRET}"})
+    cloud.chat.fail("dingtalk", status=200, body={"errcode": 310000, "errmsg": f"sign not match: {DING_SECRET} for "
+                                                                             f"{DING_TOKEN}"})
+    report = invocation(config).process("whitelist", [finding()], {SCOPE})
+    assert {d.channel: d.outcome for d in report.deliveries} == {"feishu": Outcome.MISCONFIGURED,
+                                                                 "ding": Outcome.MISCONFIGURED}
+    state = json.dumps(store.load().data)
+    assert "code 19021: sign match fail" in state and "errcode 310000: sign not match" in state  # the cause is kept
+    for text in (caplog.text, repr(report) + json.dumps(report.summary()), state):
+        leaked = [s for s in (FEISHU_TOKEN, FEISHU_SECRET, DING_SECRET, DING_TOKEN) if _leaks(text, s)]
+        assert not leaked, f"leaked {leaked}"

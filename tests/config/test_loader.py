@@ -118,11 +118,11 @@ def test_config_check_cli_prints_normalized_config_with_secrets_masked(tmp_path)
     assert "s3cr3t" not in result.output and "abc" not in channel["url"]
 
 
-def test_config_check_cli_exits_2_with_every_error(tmp_path):
-    """`config check` exits 2 and lists the errors."""
+def test_config_check_cli_exits_78_with_every_error(tmp_path):
+    """`config check` exits 78 (invalid config, docs/exit-codes.md) and lists the errors."""
     path = tmp_path / "acrguard.yaml"
     path.write_text("cloud: {region: Hangzhou}\nnope: 1\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["config", "check", str(path)])
-    assert result.exit_code == 2
+    assert result.exit_code == 78
     assert "cloud.region: expected a region id such as cn-hangzhou" in result.output
     assert "nope: unknown key" in result.output

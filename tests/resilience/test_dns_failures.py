@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from localcloud.dns import FAILURE_MODES
+from localcloud.core.dns_zone import FAILURE_MODES
 from tests.resilience.harness import AclWatch, Functions, RouteWatch, chat_texts, timer, write_calls
 from tests.resilience.keeperworld import ENI_START, routes_config, routes_world, wanted
 from tests.resilience.whitelistworld import HOST, desired_acl, whitelist_config, whitelist_world

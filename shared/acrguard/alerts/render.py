@@ -7,12 +7,33 @@ groups as fit. Whatever does not fit is dropped from the end and counted ("… a
 findings not shown"), as Alertmanager's ``TruncateInBytes`` and ``truncatedAlerts`` do.
 
 Every piece of finding text is scrubbed with ``acrguard.redact.redact_text`` (AccessKey ids
-masked, token parameters removed) and collapsed to single lines of bounded length; characters a
-platform would read as markup or mentions (``<``, ``>``) are neutralized.
+masked, token parameters removed) and collapsed to single lines of bounded length.
+
+Finding text carries cloud-side strings anyone with write access to the account chose (ACL entry
+comments, route entry names, policy, user and repository names), so it is escaped for each
+platform before it goes into a message: it must show as the text it is, never as a link with a
+hidden target, an image, a mention or a heading.
+
+* Slack ``mrkdwn``: ``&``, ``<`` and ``>`` become ``&amp;``, ``&lt;`` and ``&gt;``, the escaping
+  Slack documents ("Escaping text", https://api.slack.com/reference/surfaces/formatting#escaping);
+  links (``<url|text>``), mentions (``<@U…>``, ``<!here>``, ``<!channel>``) all need ``<``.
+* DingTalk ``markdown``, WeCom ``markdown``, Feishu card ``markdown`` and the generic webhook's
+  ``text`` document no escape character (DingTalk: links ``[t](url)``, images ``![](url)``,
+  headings, quotes, lists, mentions through ``at``; WeCom: links, ``<font color>`` and ``<@userid>``
+  mentions, https://developer.work.weixin.qq.com/document/path/91770; Feishu: links, images,
+  ``<at id=all></at>``, ``<font>`` and other tags,
+  https://open.larkoffice.com/document/ukTMukTMukTM/uADOwUjLwgDM14CM4ATN). Their syntax is
+  broken instead, by acrguard's choice, with characters none of them parses: ``<``/``>`` become
+  ``‹``/``›`` (no tag, autolink or ``<@…>``/``<at>`` mention), a ZERO WIDTH SPACE (U+200B) goes
+  between ``]`` and ``(``, ``[`` or ``:`` (no inline, reference or image link), before a line's
+  first character when it would start a block (``#``, ``-``, ``+``, ``*``, ``=``, ``|``, ``~``,
+  a backtick, ``1.``) and after an ``@`` that starts a word (``@all``, ``@所有人``, ``@13800000000``).
+  What is visible stays the same text; bare URLs stay as they are (their target is what they show).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,12 +53,30 @@ MAX_FIX_LINES = 10
 MAX_RULES_IN_DIGEST = 15
 
 
-def _neutralize(text: str) -> str:
-    return text.replace("<", "‹").replace(">", "›")
+ZWSP = "\u200b"
+_LINK_JOINT = re.compile(r"\](?=[(\[:])")
+_BLOCK_START = re.compile(r"^(\s*)(?=[#\-+*=|~`_]|\d{1,9}[.)](?:\s|$))")
+_MENTION = re.compile(r"(?<![\w.@])@(?=\w)")
 
 
-def _slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _defuse_mentions(text: str) -> str:
+    return _MENTION.sub("@" + ZWSP, text)
+
+
+def escape_markdown(text: str) -> str:
+    """Cloud-side text for DingTalk, WeCom and Feishu markdown: shown as is, never a link, tag or mention."""
+    text = text.replace("<", "‹").replace(">", "›")
+    return _defuse_mentions(_LINK_JOINT.sub("]" + ZWSP, text))
+
+
+def markdown_line(text: str) -> str:
+    """Escaped text that starts a line: a leading ``#``, ``-``, ``1.`` … cannot start a heading, list or quote."""
+    return _BLOCK_START.sub(lambda m: m.group(1) + ZWSP, text, count=1)
+
+
+def escape_slack(text: str) -> str:
+    """Cloud-side text for Slack ``mrkdwn``: ``&``, ``<``, ``>`` escaped as Slack documents; no mention."""
+    return _defuse_mentions(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 @dataclass(frozen=True)
@@ -48,17 +87,22 @@ class Dialect:
     heading: Callable[[str], str]
     bold: Callable[[str], str]
     escape: Callable[[str], str]
+    line_start: Callable[[str], str] = str  # applied to escaped text that begins a line
     line_break: str = "\n"
     block_break: str = "\n\n"
     bullet: str = "- "
 
 
-DINGTALK = Dialect("dingtalk", heading=lambda s: f"### {s}", bold=lambda s: f"**{s}**", escape=_neutralize,
-                   line_break="  \n")
-WECOM = Dialect("wecom", heading=lambda s: f"### {s}", bold=lambda s: f"**{s}**", escape=_neutralize)
-FEISHU = Dialect("feishu", heading=lambda s: f"**{s}**", bold=lambda s: f"**{s}**", escape=_neutralize)
-SLACK = Dialect("slack", heading=lambda s: f"*{s}*", bold=lambda s: f"*{s}*", escape=_slack_escape)
-PLAIN = Dialect("plain", heading=lambda s: f"## {s}", bold=lambda s: f"**{s}**", escape=lambda s: s)
+DINGTALK = Dialect("dingtalk", heading=lambda s: f"### {s}", bold=lambda s: f"**{s}**", escape=escape_markdown,
+                   line_start=markdown_line, line_break="  \n")
+WECOM = Dialect("wecom", heading=lambda s: f"### {s}", bold=lambda s: f"**{s}**", escape=escape_markdown,
+                line_start=markdown_line)
+FEISHU = Dialect("feishu", heading=lambda s: f"**{s}**", bold=lambda s: f"**{s}**", escape=escape_markdown,
+                 line_start=markdown_line)
+SLACK = Dialect("slack", heading=lambda s: f"*{s}*", bold=lambda s: f"*{s}*", escape=escape_slack)
+#: the generic webhook's ``text`` is markdown for receivers that just show it
+PLAIN = Dialect("plain", heading=lambda s: f"## {s}", bold=lambda s: f"**{s}**", escape=escape_markdown,
+                line_start=markdown_line)
 
 
 @dataclass(frozen=True)
@@ -166,14 +210,14 @@ def finding_block(finding: Finding, dialect: Dialect, resolved: bool = False) ->
         detail_lines = [line for line in detail_lines if line]
         if detail_lines:
             lines.append(f"What changed: {esc(detail_lines[0])}")
-            lines.extend(f"  {esc(line)}" for line in detail_lines[1:MAX_DETAIL_LINES])
+            lines.extend(f"  {dialect.line_start(esc(line))}" for line in detail_lines[1:MAX_DETAIL_LINES])
             if len(detail_lines) > MAX_DETAIL_LINES:
                 lines.append(f"  … ({plural(len(detail_lines) - MAX_DETAIL_LINES, 'more line')})")
         fix_lines = [clean(line, FIELD_CHARS["fix"]) for line in (finding.fix or "").splitlines()]
         fix_lines = [line for line in fix_lines if line]
         if fix_lines:
             lines.append(f"Fix: {esc(fix_lines[0])}")
-            lines.extend(f"  {esc(line)}" for line in fix_lines[1:MAX_FIX_LINES])
+            lines.extend(f"  {dialect.line_start(esc(line))}" for line in fix_lines[1:MAX_FIX_LINES])
             if len(fix_lines) > MAX_FIX_LINES:
                 lines.append(f"  … ({plural(len(fix_lines) - MAX_FIX_LINES, 'more line')})")
     return dialect.line_break.join(lines)

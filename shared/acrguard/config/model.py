@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from acrguard.config.advisor import ImageAdvisorConfig
 from acrguard.config.alerts import AlertsConfig
@@ -13,7 +13,7 @@ from acrguard.config.cloud import CloudConfig
 from acrguard.config.pullkeys import PullKeysConfig
 from acrguard.config.routes import RoutesConfig
 from acrguard.config.safety import SafetyConfig
-from acrguard.config.state import StateConfig
+from acrguard.config.state import StateConfig, lock_ttl_problem
 from acrguard.config.whitelist import WhitelistConfig
 
 
@@ -47,6 +47,8 @@ class AcrguardConfig(Strict):
     alerts: AlertsConfig = AlertsConfig()
     state: StateConfig = StateConfig()
     safety: SafetyConfig = SafetyConfig()
+    #: the ``${NAME}`` references the loader expanded (``acrguard.config.loader.Expansion``); secrets all
+    _expansions: tuple[Any, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _unique_instances(self) -> AcrguardConfig:
@@ -56,6 +58,23 @@ class AcrguardConfig(Strict):
             if duplicates:
                 raise ValueError(f"instances: {attr} must be unique, repeated: {duplicates}")
         return self
+
+    @model_validator(mode="after")
+    def _lock_outlives_a_request(self) -> AcrguardConfig:
+        problem = lock_ttl_problem(self.state, self.cloud)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def expansions(self) -> tuple[Any, ...]:
+        """The ``${NAME}`` references expanded at load (path, variable name, value)."""
+        return self._expansions
+
+    @property
+    def expanded_values(self) -> tuple[str, ...]:
+        """Every value read from the environment: treated as secrets in logs and errors."""
+        return tuple(e.value for e in self._expansions if e.value)
 
     def region_of(self, instance: InstanceConfig) -> str:
         """The instance's region (its own, or the cloud default)."""

@@ -4,12 +4,18 @@ The ConfigMap is YAML whose ``data.acr-registry-info`` value is itself YAML (a b
 a list of per-instance mappings; a single mapping or JSON is accepted too). Users paste it from the
 docs and get the indentation wrong, so the lint reports *every* problem it can find, each with a
 line and column in the outer file (the inner block's positions are translated) and a
-plain-language hint. Keys and their meaning: ``../shared/reference/ram-audit.md`` §3.
+plain-language hint. Keys and their meaning: the ACR docs on aliyun-acr-credential-helper
+(https://www.alibabacloud.com/help/en/acr/user-guide/non-secret-pulling-container-image and
+https://www.alibabacloud.com/help/en/acr/user-guide/use-secret-free-components-to-pull-images-across-accounts).
 
-Rules the lint follows (ram-audit.md §3 "Parsing rules for the handlers"): parse the outer file,
-parse ``acr-registry-info`` separately, accept a list, a mapping or JSON; a parse failure is its
-own finding; the raw text is also searched for ``customAccessKey`` so a mis-indented file still
-yields the key id. ``customAccessKeySecret`` is never copied into a message, a hint or the JSON.
+Rules the lint follows: parse the outer file, parse ``acr-registry-info`` separately, accept a
+list, a mapping or JSON; a parse failure is its own finding; the raw text is also searched for
+``customAccessKey`` so a mis-indented file still yields the key id. ``customAccessKeySecret`` is
+never copied into a message, a hint or the JSON.
+
+A ConfigMap is untrusted input: the outer file and every inner block are read with
+``acrguard.boundedyaml`` (at most 1 MiB, the Kubernetes ConfigMap limit, and bounded aliases,
+nesting and expansion), so an alias bomb is one ``yaml.limit`` error found in milliseconds.
 """
 
 from __future__ import annotations
@@ -23,15 +29,16 @@ from typing import Any
 
 import yaml
 
+from acrguard import boundedyaml
 from acrguard.redact import mask_access_key_id
 
-#: Top-level ``data`` keys of the self-managed helper (ram-audit.md §3 "Top-level data keys").
+#: Top-level ``data`` keys of the self-managed helper (the ACR docs above).
 DATA_KEYS = ("service-account", "watch-namespace", "expiring-threshold", "acr-api-version", "acr-registry-info",
              "notify-email", "rrsa", "webhook-configuration", "acr-registry")
-#: Keys of one instance entry inside ``acr-registry-info`` (ram-audit.md §3 "Per-instance keys").
+#: Keys of one instance entry inside ``acr-registry-info`` (the ACR docs above).
 ENTRY_KEYS = ("instanceId", "regionId", "domains", "assumeRoleARN", "expireDuration", "rrsaRoleARN",
               "rrsaOIDCProviderRoleARN", "customAccessKey", "customAccessKeySecret")
-#: Block-string settings and their keys (ram-audit.md §3: ``rrsa``, ``webhook-configuration``).
+#: Block-string settings and their keys (the ACR docs above: ``rrsa``, ``webhook-configuration``).
 BLOCK_SETTINGS = {"rrsa": ("enable",), "webhook-configuration": ("enable", "failure-policy", "timeout-seconds")}
 REGISTRY_INFO = "acr-registry-info"
 
@@ -127,13 +134,27 @@ class ConfigMapReport:
 
 def lint_file(path: str | Path) -> ConfigMapReport:
     """Lint a ConfigMap file; an unreadable file is an ``OSError``/``UnicodeDecodeError`` for the caller."""
+    size, limit = Path(path).stat().st_size, boundedyaml.DEFAULT_LIMITS.max_bytes
+    if size > limit:  # not even read
+        return _refused(str(path), boundedyaml.YamlLimitError(
+            str(path), f"the file is {size:,} bytes; a ConfigMap holds at most {limit:,}"))
     return lint_text(Path(path).read_text(encoding="utf-8"), str(path))
 
 
 def lint_text(text: str, source: str = "<configmap>") -> ConfigMapReport:
     """Parse and lint ConfigMap text (YAML), collecting every problem found."""
+    try:
+        boundedyaml.check_size(text, source=source)
+    except boundedyaml.YamlLimitError as exc:
+        return _refused(source, exc)
     linter = _Linter(text, source)
     return linter.run()
+
+
+def _refused(source: str, exc: boundedyaml.YamlLimitError) -> ConfigMapReport:
+    """The report on an input refused before parsing (too large)."""
+    problem = Problem(ERROR, "yaml.limit", exc.problem, hint=_LIMIT_HINT)
+    return ConfigMapReport(source, (problem,), (), False)
 
 
 # -- the linter ---------------------------------------------------------------------------------
@@ -162,6 +183,7 @@ class _Linter:
         self.problems: list[Problem] = []
         self.entries: list[RegistryEntry] = []
         self.parsed = True
+        self.refused = False  # over a YAML limit: nothing more is parsed
 
     def add(self, severity: str, code: str, message: str, line: int | None = None, column: int | None = None,
             hint: str = "") -> None:
@@ -173,7 +195,7 @@ class _Linter:
         document = self._outer()
         if document is not None:
             self._structure(document)
-        else:
+        elif not self.refused:
             block = self._raw_block()
             if block is not None:
                 self._inner(block)
@@ -215,7 +237,10 @@ class _Linter:
     # -- outer document -------------------------------------------------------------------
     def _outer(self) -> yaml.Node | None:
         try:
-            nodes = [n for n in yaml.compose_all(self.text, Loader=yaml.SafeLoader) if n is not None]
+            nodes = boundedyaml.compose_all(self.text, self.source)
+        except boundedyaml.YamlLimitError as exc:
+            self._limit(exc, None)
+            return None
         except yaml.MarkedYAMLError as exc:
             self.parsed = False
             self._yaml_error(exc, self.lines, None)
@@ -298,7 +323,10 @@ class _Linter:
         """``rrsa`` and ``webhook-configuration`` hold YAML mappings of their own: parse and check their keys."""
         block = _block_of(node, self.lines)
         try:
-            value = yaml.safe_load(block.text)
+            value = boundedyaml.load(block.text, self.source)
+        except boundedyaml.YamlLimitError as exc:
+            self._limit(exc, block, where=key)
+            return
         except yaml.MarkedYAMLError as exc:
             self._yaml_error(exc, block.text.split("\n"), block, where=key)
             return
@@ -371,7 +399,10 @@ class _Linter:
     def _inner(self, block: _Block) -> None:
         inner_lines = block.text.split("\n")
         try:
-            value = yaml.safe_load(block.text)
+            value = boundedyaml.load(block.text, self.source)
+        except boundedyaml.YamlLimitError as exc:
+            self._limit(exc, block)
+            return
         except yaml.MarkedYAMLError as exc:
             self.parsed = False
             self._yaml_error(exc, inner_lines, block)
@@ -403,7 +434,10 @@ class _Linter:
         for index, (start, end) in enumerate(itertools.pairwise(bounds)):
             chunk = "\n".join(inner_lines[start:end])
             try:
-                value = yaml.safe_load(chunk)
+                value = boundedyaml.load(chunk, self.source)
+            except boundedyaml.YamlLimitError as exc:
+                self._limit(exc, _Block(chunk, block.first_line + start, block.indent))
+                return
             except yaml.MarkedYAMLError as exc:
                 mark = exc.problem_mark
                 if mark is not None and not any(p.line == block.position(start + mark.line, 0)[0]
@@ -478,6 +512,16 @@ class _Linter:
                                           str(key_id) if key_id else None, has_secret, block.position(start, 0)[0]))
 
     # -- errors and hints -----------------------------------------------------------------
+    def _limit(self, exc: boundedyaml.YamlLimitError, block: _Block | None, where: str = REGISTRY_INFO) -> None:
+        """A YAML limit was hit (alias bomb, deep nesting, recursion): one error, and nothing more is parsed."""
+        self.parsed = False
+        self.refused = True
+        line, column = (exc.line or 1) - 1, (exc.column or 1) - 1
+        out_line, out_column = block.position(line, column) if block else (line + 1, column + 1)
+        prefix = f"in '{where}': " if block else ""
+        self.add(ERROR, "yaml.limit", f"{prefix}{exc.problem}", out_line if exc.line else None,
+                 out_column if exc.line else None, _LIMIT_HINT)
+
     def _yaml_error(self, exc: yaml.MarkedYAMLError, lines: list[str], block: _Block | None,
                     where: str = REGISTRY_INFO) -> None:
         mark = exc.problem_mark
@@ -492,6 +536,8 @@ class _Linter:
 
 _GENERIC_HINT = ("compare the indentation with the examples in the ACK docs: keys of one mapping start in the same "
                  "column, and list items ('- ') sit under their parent key")
+_LIMIT_HINT = ("a ConfigMap needs no anchors or aliases (&name, *name): write the values out; if the file came "
+               "from someone else, check it was not made to exhaust the tools that read it")
 _PLAINTEXT_HINT = ("anyone who can read ConfigMaps in kube-system can use this key; prefer RRSA or the worker role, "
                    "or make sure the key can only pull")
 

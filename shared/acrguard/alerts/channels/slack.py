@@ -1,10 +1,13 @@
 """Slack incoming webhook: Block Kit messages (header, sections, context) with a text fallback.
 
-Facts from ``events-fc.md`` §4: POST JSON to ``https://hooks.slack.com/services/T…/B…/…``;
+Facts from Slack's incoming-webhook and rate-limit docs (https://api.slack.com/messaging/webhooks,
+https://api.slack.com/docs/rate-limits): POST JSON to ``https://hooks.slack.com/services/T…/B…/…``;
 about one message a second per webhook; HTTP status tells the outcome: 200 ``ok``, 429 with
 ``Retry-After``, 4xx with plain-text codes (``invalid_payload``, ``channel_not_found``,
 ``channel_is_archived``, ``action_prohibited``, ``invalid_token``, ``no_service``). Block Kit
-limits (Slack docs): header text 150 characters, section text 3000, at most 50 blocks.
+limits (Slack docs): header text 150 characters, section text 3000, at most 50 blocks. The header
+is ``plain_text`` (never parsed); sections, context and the top-level ``text`` (the notification
+fallback) are ``mrkdwn``, so every piece of cloud-side text in them is escaped (``render.escape_slack``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from acrguard.alerts.channels.base import (
 )
 from acrguard.alerts.message import Message
 from acrguard.alerts.ratelimit import RateLimit
-from acrguard.alerts.render import SLACK, render, truncate_bytes
+from acrguard.alerts.render import SLACK, escape_slack, render, truncate_bytes
 from acrguard.alerts.transport import HttpRequest, HttpResponse
 from acrguard.config.alerts import ChannelConfig
 
@@ -71,7 +74,8 @@ def build(message: Message, channel: ChannelConfig, now: float, options: RenderO
     if rendered.note:
         blocks.append(_context(rendered.note))
     blocks.append(_context(truncate_bytes(rendered.footer, SECTION_BYTES)))
-    return HttpRequest(channel.url, encode_json({"text": rendered.title, "blocks": blocks}))
+    # the top-level text is the notification fallback and is read as mrkdwn: escape it like the sections
+    return HttpRequest(channel.url, encode_json({"text": escape_slack(rendered.title), "blocks": blocks}))
 
 
 def interpret(response: HttpResponse) -> Result:
