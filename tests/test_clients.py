@@ -13,8 +13,8 @@ from alibabacloud_ram20150501 import models as ram_models
 
 from acrguard.clients import ClientFactory, EndpointOverride, call
 from acrguard.credentials import StaticCredentials, from_context, from_environment, resolve
-from acrguard.errors import CloudCallError
-from support import ACCOUNT, REGION, ROOT_KEY, ROOT_SECRET
+from acrguard.errors import CloudCallError, TransientCloudError
+from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET
 
 ENV = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIenv0000000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "env-secret",
        "ALIBABA_CLOUD_SECURITY_TOKEN": "env-token"}
@@ -130,3 +130,34 @@ def test_sdk_modules_are_imported_lazily():
     assert "alibabacloud_cr20181201" in after
     assert not {"alibabacloud_vpc20160428", "alibabacloud_ram20150501", "alibabacloud_fc20230330"} & set(
         after.strip("[]\n").replace("'", "").split(", "))
+
+
+def test_is_success_false_with_http_200_is_an_error(cloud, factory):
+    """ACR answering HTTP 200 with IsSuccess=false (here: adding an entry already listed) raises with its code."""
+    from alibabacloud_cr20181201 import models as cr_models
+
+    request = cr_models.CreateInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="internet",
+                                                               entry="203.0.113.0/24", comment="again")
+    since = cloud.requests.last_seq()
+    with pytest.raises(CloudCallError) as caught:
+        call("cr", "CreateInstanceEndpointAclPolicy", factory.cr().create_instance_endpoint_acl_policy, request)
+    (answer,) = cloud.requests.filter(action="CreateInstanceEndpointAclPolicy", since=since)
+    assert answer.status == 200  # the HTTP layer said yes: only the body's IsSuccess tells the failure
+    assert caught.value.code == "ACL_ENTRY_ALREADY_EXIST" and "IsSuccess=false" in str(caught.value)
+    assert not isinstance(caught.value, TransientCloudError)
+
+
+def test_sdk_error_messages_lose_secrets_and_the_role_credentials(cloud, factory, monkeypatch):
+    """An error message echoing a secret, a URL-encoded token or the role's environment credentials is scrubbed."""
+    role_secret, role_token = "RoleSecretFromTheEnv0001", "CAISroleTokenFromTheEnv0001"
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", role_secret)
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", role_token)
+    echo = (f"server string to sign is: GET&%2F&AccessKeyId%3D{ROOT_KEY}%26SecurityToken%3DCAISencoded0001 "
+            f"AccessKeySecret={ROOT_SECRET} role {role_secret} {role_token}")
+    cloud.inject(product="ram", action="ListUsers", code="SignatureDoesNotMatch", status=400, message=echo, times=1)
+    with pytest.raises(CloudCallError) as caught:
+        call("ram", "ListUsers", factory.ram().list_users, ram_models.ListUsersRequest())
+    text = str(caught.value) + repr(caught.value.args)
+    assert caught.value.code == "SignatureDoesNotMatch" and "string to sign" in text
+    for secret in (ROOT_KEY, ROOT_SECRET, "CAISencoded0001", role_secret, role_token):
+        assert secret not in text, secret

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from acrguard import credentials as creds
+from acrguard.credential_variables import secret_values
 from acrguard.errors import CloudCallError, TransientCloudError
 from acrguard.redact import redact_text
 from acrguard.retry import RetryPolicy
@@ -32,6 +33,8 @@ PRODUCTS: dict[str, tuple[str, bool]] = {
     "sts": ("alibabacloud_sts20150401.client", True),
     "cbn": ("alibabacloud_cbn20170912.client", False),
     "fc": ("alibabacloud_fc20230330.client", True),
+    # where global events (RAM, IMS) are stored: for `acrguard doctor`
+    "actiontrail": ("alibabacloud_actiontrail20200706.client", True),
 }
 
 
@@ -56,7 +59,7 @@ class ClientFactory:
 
     def __init__(self, region: str, *, credentials: creds.StaticCredentials | None = None,
                  override: EndpointOverride | None = None, retry: RetryPolicy | None = None,
-                 connect_timeout_ms: int = 5000, read_timeout_ms: int = 10000) -> None:
+                 connect_timeout_ms: int = 5000, read_timeout_ms: int = 10000, credential_client: Any = None) -> None:
         self.region = region
         self.credentials = credentials
         self.override = override
@@ -65,7 +68,7 @@ class ClientFactory:
         self.read_timeout_ms = read_timeout_ms
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
-        self._default_chain: Any = None
+        self._default_chain: Any = credential_client  # None: the alibabacloud-credentials default chain
 
     @classmethod
     def for_invocation(cls, region: str, *, explicit: creds.StaticCredentials | None = None, context: Any = None,
@@ -74,11 +77,13 @@ class ClientFactory:
         return cls(region, credentials=creds.resolve(explicit, context=context), override=override, retry=retry)
 
     @classmethod
-    def from_config(cls, config: AcrguardConfig, context: Any = None) -> ClientFactory:
+    def from_config(cls, config: AcrguardConfig, context: Any = None, *,
+                    credential_client: Any = None) -> ClientFactory:
         """A factory from the ``cloud:`` section: region, endpoint override, credentials, retries.
 
         Credentials: ``cloud.credentials`` if given, else the FC environment, else
-        ``context.credentials``, else the ``alibabacloud-credentials`` default chain.
+        ``context.credentials``, else the ``alibabacloud-credentials`` default chain;
+        ``credential_client`` (the CLI's ``--profile``) replaces all of them.
         """
         cloud = config.cloud
         explicit = None
@@ -88,8 +93,10 @@ class ClientFactory:
         override = EndpointOverride(cloud.endpoint, cloud.protocol, cloud.oss_endpoint) if cloud.endpoint else None
         retry = RetryPolicy(max_attempts=cloud.retry.max_attempts, base_delay_ms=cloud.retry.base_delay_ms,
                             max_delay_ms=cloud.retry.max_delay_ms, extra_codes=tuple(cloud.retry.extra_codes))
-        return cls(cloud.region, credentials=creds.resolve(explicit, context=context), override=override,
-                   retry=retry, connect_timeout_ms=cloud.connect_timeout_ms, read_timeout_ms=cloud.read_timeout_ms)
+        static = None if credential_client is not None else creds.resolve(explicit, context=context)
+        return cls(cloud.region, credentials=static, override=override, retry=retry,
+                   connect_timeout_ms=cloud.connect_timeout_ms, read_timeout_ms=cloud.read_timeout_ms,
+                   credential_client=credential_client)
 
     # -- building ----------------------------------------------------------------------------
     def config(self, product: str, region: str | None = None) -> Any:
@@ -116,6 +123,10 @@ class ClientFactory:
             config.endpoint = f"fcv3.{region}.aliyuncs.com"
         return config
 
+    def credential_client(self) -> Any:
+        """The ``alibabacloud_credentials`` client used when no static credentials are set."""
+        return self._default_credential_client()
+
     def _default_credential_client(self) -> Any:
         if self._default_chain is None:
             from alibabacloud_credentials.client import Client as CredentialClient
@@ -124,7 +135,7 @@ class ClientFactory:
         return self._default_chain
 
     def client(self, product: str, region: str | None = None) -> Any:
-        """The SDK client of ``product`` (``cr``, ``vpc``, ``ram``, ``sts``, ``cbn``, ``fc``)."""
+        """The SDK client of ``product`` (``cr``, ``vpc``, ``ram``, ``sts``, ``cbn``, ``fc``, ``actiontrail``)."""
         if product not in PRODUCTS:
             raise ValueError(f"unknown product {product!r}; known: {sorted(PRODUCTS)}")
         module_name, regional = PRODUCTS[product]
@@ -234,8 +245,10 @@ def call(product: str, api: str, func: Any, *args: Any, retry: RetryPolicy | Non
         inner = getattr(exc, "inner_exception", None)
         code = getattr(exc, "code", None)
         status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None)
-        message = redact_text(str(getattr(exc, "message", None) or inner or exc))
+        message = redact_text(str(getattr(exc, "message", None) or inner or exc), secret_values())
         request_id = getattr(exc, "request_id", None)
+        if code is None and _missing_credentials(inner):  # a configuration error, not a network fault
+            raise CloudCallError(api, "NoCredentials", f"{creds.NO_CREDENTIALS_HINT} ({message})") from None
         if code is None or policy.is_retryable(product, code) or (isinstance(status, int) and status >= 500):
             raise TransientCloudError(api, code or "NetworkError", message, request_id, status) from None
         raise CloudCallError(api, code, message, request_id, status) from None
@@ -246,6 +259,13 @@ def call(product: str, api: str, func: Any, *args: Any, retry: RetryPolicy | Non
             raise TransientCloudError(api, code, "the API answered IsSuccess=false", getattr(body, "request_id", None))
         raise CloudCallError(api, code, "the API answered IsSuccess=false", getattr(body, "request_id", None))
     return body
+
+
+def _missing_credentials(inner: Any) -> bool:
+    """Whether the SDK failed because no credentials could be had (``CredentialException``)."""
+    from alibabacloud_credentials.exceptions import CredentialException
+
+    return isinstance(inner, CredentialException)
 
 
 def call_oss(api: str, func: Any, *args: Any, retry: RetryPolicy | None = None, **kwargs: Any) -> Any:
@@ -266,12 +286,13 @@ def call_oss(api: str, func: Any, *args: Any, retry: RetryPolicy | None = None, 
             inner = inner.unwrap()
         if isinstance(inner, oss_errors.ServiceError):
             code, status = inner.code or None, inner.status_code
-            message = redact_text(inner.message or str(code))
+            message = redact_text(inner.message or str(code), secret_values())
             if policy.is_retryable("oss", code) or (isinstance(status, int) and status >= 500):
                 raise TransientCloudError(api, code, message, inner.request_id or None, status) from None
             raise CloudCallError(api, code, message, inner.request_id or None, status) from None
         transient = (oss_errors.RequestError, oss_errors.ResponseError, oss_errors.InconsistentError,
                      oss_errors.CredentialsFetchError)
+        text = redact_text(str(inner), secret_values())
         if isinstance(inner, transient):
-            raise TransientCloudError(api, "NetworkError", redact_text(str(inner)), None, None) from None
-        raise CloudCallError(api, type(inner).__name__, redact_text(str(inner))) from None
+            raise TransientCloudError(api, "NetworkError", text, None, None) from None
+        raise CloudCallError(api, type(inner).__name__, text) from None

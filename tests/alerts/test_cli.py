@@ -1,4 +1,4 @@
-"""``acrguard alert test``: a test message to one channel, with exit codes 0, 1 and 2."""
+"""``acrguard alert test``: a test message to one channel, with the exit codes of docs/exit-codes.md."""
 
 from __future__ import annotations
 
@@ -27,26 +27,26 @@ def test_accepted_test_message_exits_0(cloud, tmp_path, capsys):
     assert not any(secret in out.out + out.err for secret in SECRETS)
 
 
-def test_unavailable_channel_exits_1(cloud, tmp_path, capsys):
-    """A 5xx from the channel: exit 1 and the outcome in JSON."""
+def test_unavailable_channel_exits_75(cloud, tmp_path, capsys):
+    """A 5xx from the channel: exit 75 (retry later) and the outcome in JSON."""
     cloud.chat.fail("slack", status=503)
     path = _config_file(tmp_path, [channel(cloud, "slack")])
-    assert main(["alert", "test", "--config", path, "--channel", "slack", "--json"]) == 1
+    assert main(["alert", "test", "--config", path, "--channel", "slack", "--json"]) == 75
     assert json.loads(capsys.readouterr().out) == {"channel": "slack", "type": "slack", "outcome": "unavailable",
-                                                   "detail": "HTTP 503", "exit_code": 1}
+                                                   "detail": "HTTP 503", "exit_code": 75}
 
 
-def test_bad_signature_exits_2(cloud, tmp_path, capsys):
-    """The platform refuses our signature: a configuration problem, exit 2, secret not shown."""
+def test_bad_signature_exits_78(cloud, tmp_path, capsys):
+    """The platform refuses our signature: a configuration problem, exit 78, secret not shown."""
     path = _config_file(tmp_path, [channel(cloud, "feishu", secret="wrongsecret123")])
-    assert main(["alert", "test", "--config", path, "--channel", "feishu"]) == 2
+    assert main(["alert", "test", "--config", path, "--channel", "feishu"]) == 78
     err = capsys.readouterr().err
     assert "misconfigured" in err and "19021" in err and "wrongsecret123" not in err
 
 
-def test_unknown_channel_exits_2(cloud, tmp_path, capsys):
-    """Naming a channel that is not configured is a configuration error listing the configured ones."""
+def test_unknown_channel_exits_78(cloud, tmp_path, capsys):
+    """Naming a channel that is not configured is a configuration error (78) listing the configured ones."""
     path = _config_file(tmp_path, [channel(cloud, "wecom")])
-    assert main(["alert", "test", "--config", path, "--channel", "nope"]) == 2
+    assert main(["alert", "test", "--config", path, "--channel", "nope"]) == 78
     assert "no channel named 'nope'; configured: ['wecom']" in capsys.readouterr().err
     assert cloud.chat.messages() == []

@@ -44,10 +44,10 @@ def test_ignored_events_exit_0_with_a_reason(name):
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "malformed").glob("*.json")))
-def test_malformed_events_exit_2_with_the_problem(name):
-    """A malformed event exits 2; --json says kind malformed with the path of the problem."""
+def test_malformed_events_exit_65_with_the_problem(name):
+    """A malformed event exits 65 (malformed input); --json says kind malformed with the path of the problem."""
     result = explain(str(FIXTURES / "malformed" / name), "--json")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 65, result.output
     out = json.loads(result.output)
     assert (out["kind"], out["handled"], out["functions"], out["resources"]) == ("malformed", False, [], [])
     assert out["error"]["path"].startswith("$") and out["reason"].startswith("malformed event")
@@ -56,7 +56,7 @@ def test_malformed_events_exit_2_with_the_problem(name):
 def test_malformed_event_text_goes_to_stderr():
     """Without --json, the error names the file, the event id and the path."""
     result = explain(str(FIXTURES / "malformed" / "eventname_not_a_string.json"))
-    assert result.exit_code == 2
+    assert result.exit_code == 65
     assert "e1d2c3b4-a596-4788-99aa-bbccdd000006" in result.output and "$.data.eventName" in result.output
 
 
@@ -84,17 +84,18 @@ def test_stdin_is_read_with_dash():
     assert result.exit_code == 0 and json.loads(result.output)["functions"] == ["image_advisor"]
 
 
-def test_oversized_file_exits_2_without_reading_it_all(tmp_path):
-    """A file over the size limit is malformed (exit 2), and says so."""
+def test_oversized_file_exits_65_without_reading_it_all(tmp_path):
+    """A file over the size limit is malformed (exit 65), and says so."""
     big = tmp_path / "big.json"
     big.write_bytes(b"[" + b" " * (2 * 1024 * 1024) + b"]")
     result = explain(str(big), "--json")
-    assert result.exit_code == 2 and "more than" in json.loads(result.output)["reason"]
+    assert result.exit_code == 65 and "more than" in json.loads(result.output)["reason"]
 
 
-def test_missing_file_exits_2():
-    """A file that does not exist is a usage error (exit 2)."""
-    assert explain(str(FIXTURES / "no-such-file.json")).exit_code == 2
+def test_missing_file_exits_66():
+    """A file that does not exist is missing input (exit 66), as the help says, and named."""
+    result = explain(str(FIXTURES / "no-such-file.json"))
+    assert result.exit_code == 66 and "no-such-file.json" in result.output
 
 
 def test_secrets_never_reach_the_output():

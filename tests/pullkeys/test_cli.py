@@ -70,8 +70,8 @@ def test_audit_config_errors_are_not_verdicts(cloud, tmp_path):
     assert run("audit").exit_code == 64
 
 
-def test_audit_unreachable_cloud_exits_69(tmp_path):
-    """When RAM cannot be reached the run fails with 69, not a verdict."""
+def test_audit_unreachable_cloud_exits_75(tmp_path):
+    """When RAM cannot be reached the run fails with 75 (transient: retry later), not a verdict."""
     config = {"cloud": {"region": REGION, "endpoint": "127.0.0.1:9", "protocol": "http",
                         "credentials": {"access_key_id": ROOT_KEY, "access_key_secret": ROOT_SECRET},
                         "retry": {"max_attempts": 1}, "connect_timeout_ms": 200, "read_timeout_ms": 200},
@@ -79,7 +79,7 @@ def test_audit_unreachable_cloud_exits_69(tmp_path):
     path = tmp_path / "acrguard.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     result = CliRunner().invoke(cli, ["audit", "--config", str(path)])
-    assert result.exit_code == 69, result.output
+    assert result.exit_code == 75, result.output
 
 
 # -- configmap lint ------------------------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 Each subcommand lives in its own module in this package and exposes ``command`` (a click
 command or group); the modules are discovered here, so adding a subcommand is adding a file.
-Exit codes: 0 success, 1 findings/warnings, 2 errors in input or config, 64+ unreadable input or
-internal failure (as documented per command).
+Every command follows one exit-code contract (``acrguard.cli.exitcodes``, ``docs/exit-codes.md``):
+0 ok, 1 attention (changes, WARN, findings), 2 FAIL; 64 usage, 65 malformed input, 66 missing
+input, 69 unavailable, 70 internal error, 75 retry later, 78 config or credentials, 130 interrupted.
+A new command declares itself with ``cls=ContractCommand`` (or inside a ``ContractGroup``) and
+``epilog=exit_epilog(...)``.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import sys
 import click
 
 from acrguard import __version__
+from acrguard.cli.exitcodes import ContractGroup
 
 
-class _DiscoveredGroup(click.Group):
+class _DiscoveredGroup(ContractGroup):
     """A group whose subcommands are the ``command`` attributes of this package's modules."""
 
     def _modules(self) -> list[str]:
@@ -59,6 +63,7 @@ def cli() -> None:
     Tools: config check   policy check   configmap lint   event explain   invoke   demo
 
     Every job has a plan step that writes nothing and an apply step; `--json` prints machine-readable output.
+    Exit codes, the same for every command: see docs/exit-codes.md.
     """
 
 

@@ -1,67 +1,52 @@
 """``acrguard alert test --config FILE --channel NAME``: send a test message to one configured channel.
 
-Exit codes: 0 the channel accepted the message; 1 it did not (rate limited, unavailable, or the
-platform refused the payload); 2 a configuration problem (invalid config file, unknown channel,
-or the platform refused our credentials: signature, keyword, token).
+Exit codes (``docs/exit-codes.md``): 0 the channel accepted the message; 69 the platform refused
+the payload (retrying will not help); 75 it was rate limited or unavailable (retry later); 66 the
+config file cannot be read; 78 a configuration problem (invalid config file, unknown channel, or
+the platform refused our credentials: signature, keyword, token).
 """
 
 from __future__ import annotations
 
 import json
-import socket
 
 import click
 
 from acrguard.alerts.channels import Outcome, RenderOptions
 from acrguard.alerts.clock import SystemClock
 from acrguard.alerts.delivery import send_message
-from acrguard.alerts.message import GroupMessage
-from acrguard.alerts.render import when
+from acrguard.alerts.testmessage import build_test_message
 from acrguard.alerts.transport import HttpClientTransport
-from acrguard.config import load_config
-from acrguard.config.alerts import ChannelConfig
-from acrguard.errors import ConfigError
-from acrguard.findings import Finding, Severity
+from acrguard.cli._cloud import load_config_file
+from acrguard.cli.exitcodes import ContractGroup, ExitCode, exit_epilog, fail
+
+#: what became of the message -> exit code
+OUTCOME_CODES = {Outcome.ACCEPTED: ExitCode.OK, Outcome.RATE_LIMITED: ExitCode.TEMPFAIL,
+                 Outcome.UNAVAILABLE: ExitCode.TEMPFAIL, Outcome.MISCONFIGURED: ExitCode.CONFIG,
+                 Outcome.REJECTED: ExitCode.UNAVAILABLE}
 
 
-def build_test_message(channel: ChannelConfig, now: float) -> GroupMessage:
-    """A harmless one-finding message that names the sender and the time."""
-    finding = Finding(rule="acrguard.test", severity=Severity.INFO, resource=f"channel {channel.name}",
-                      title="acrguard test message", scope="test", job="alert-test",
-                      details=f"Sent by 'acrguard alert test' from {socket.gethostname()} at {when(now)}.",
-                      fix="Nothing to do: this channel receives acrguard alerts.")
-    return GroupMessage(group_key="acrguard.test|test", rule=finding.rule, scope="test", job="alert-test",
-                        status="firing", reason="test message", findings=(finding,), since=now)
-
-
-@click.group("alert")
+@click.group("alert", cls=ContractGroup)
 def command() -> None:
     """Work with alert channels."""
 
 
-@command.command("test")
+@command.command("test", epilog=exit_epilog(ok="accepted", errors=(
+    ExitCode.NOINPUT, ExitCode.UNAVAILABLE, ExitCode.TEMPFAIL, ExitCode.CONFIG)))
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False), help="acrguard config file")
 @click.option("--channel", "channel_name", required=True, help="name of a channel under alerts.channels")
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of text")
 def test(config_path: str, channel_name: str, as_json: bool) -> None:
-    """Send a test message to channel NAME and report what the platform answered.
-
-    Exit 0 when accepted, 1 when not, 2 for a configuration problem.
-    """
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(2) from None
+    """Send a test message to channel NAME and report what the platform answered."""
+    config = load_config_file(config_path)
     try:
         channel = config.alerts.channel(channel_name)
     except KeyError as exc:
-        click.echo(f"{config_path}: {exc.args[0]}", err=True)
-        raise SystemExit(2) from None
+        fail(ExitCode.CONFIG, f"{config_path}: {exc.args[0]}")
     now = SystemClock().now()
     result = send_message(channel, build_test_message(channel, now), HttpClientTransport(), now,
                           RenderOptions(max_items=config.alerts.max_findings_per_message))
-    code = 0 if result.accepted else 2 if result.outcome is Outcome.MISCONFIGURED else 1
+    code = int(OUTCOME_CODES.get(result.outcome, ExitCode.UNAVAILABLE))
     if as_json:
         click.echo(json.dumps({"channel": channel.name, "type": channel.type, "outcome": result.outcome.value,
                                "detail": result.detail, "exit_code": code}))

@@ -1,9 +1,10 @@
 """``acrguard audit --config FILE``: audit every pull key of the account and print a verdict per identity.
 
-Exit status: 0 every identity PASS, 1 any WARN, 2 any FAIL; 64 usage error, 66 the config file
-cannot be read, 69 the cloud could not be read (after retries), 78 the config is invalid
-(sysexits.h's EX_USAGE, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG), so a broken run never looks like a
-verdict.
+Exit status (the contract of ``docs/exit-codes.md``): 0 every identity PASS, 1 any WARN, 2 any
+FAIL; 64 usage error, 66 the config file cannot be read, 69 the cloud refused a read, 75 the cloud
+could not be reached or throttled after retries (retry later), 78 the config is invalid or no
+credentials can be found, 130 interrupted; so a broken run never looks like a verdict.
+``--workers`` defaults to ``pull_keys.workers``.
 """
 
 from __future__ import annotations
@@ -14,18 +15,15 @@ from typing import Any
 
 import click
 
-from acrguard.cli._sysexits import EX_CONFIG, EX_NOINPUT, SysexitsCommand
-from acrguard.clients import ClientFactory
-from acrguard.config import load_config
-from acrguard.errors import CloudCallError, ConfigError
+from acrguard.cli._cloud import cloud_options, instance_option, prepare
+from acrguard.cli.exitcodes import ContractCommand, ExitCode, code_for, exit_epilog, fail, run_interruptible
+from acrguard.errors import CloudCallError
 from acrguard.findings import Finding
 from acrguard.policy.findings import RULES
 from acrguard.pullkeys.audit import AuditResult, IdentityAudit, PullKeyAuditor
 
 #: Rules of the policy engine's findings: their fix is the identity's one least-privilege fix.
 ENGINE_RULES = frozenset(RULES.values())
-
-EX_UNAVAILABLE = 69
 
 _PHASES = {"discover": "Listing AccessKeys", "policies": "Reading policies", "owners": "Finding key owners",
            "keys": "Listing AccessKeys", "audit": "Judging pull users"}
@@ -55,33 +53,30 @@ class _ProgressBars:
             self.bar = None
 
 
-@click.command("audit", cls=SysexitsCommand)
+@click.command("audit", cls=ContractCommand, epilog=exit_epilog(
+    ok="every identity PASS", attention="any WARN", fail="any FAIL",
+    errors=(ExitCode.NOINPUT, ExitCode.UNAVAILABLE, ExitCode.TEMPFAIL, ExitCode.CONFIG)))
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
               help="acrguard config file (its pull_keys section says where pull keys are)")
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object instead of text")
-@click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True,
-              help="concurrent RAM reads")
-def command(config_path: str, as_json: bool, workers: int) -> None:
-    """Find pull keys (configured users, ConfigMaps, discovery), judge each identity, print the findings.
-
-    Exit 0 when every identity is PASS, 1 when any is WARN, 2 when any is FAIL.
-    """
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(EX_NOINPUT if _unreadable(exc) else EX_CONFIG) from None
-    factory = ClientFactory.from_config(config)
-    auditor = PullKeyAuditor(factory, config.pull_keys, instance_ids=[i.instance_id for i in config.instances],
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="concurrent RAM reads (default: pull_keys.workers)")
+@instance_option
+@cloud_options
+def command(config_path: str, as_json: bool, workers: int | None, instances: tuple[str, ...],
+            profile: str | None, region: str | None) -> None:
+    """Find pull keys (configured users, ConfigMaps, discovery), judge each identity, print the findings."""
+    setup = prepare(config_path, profile=profile, region=region, instances=instances)
+    config = setup.config
+    auditor = PullKeyAuditor(setup.factory, config.pull_keys, instance_ids=[i.instance_id for i in config.instances],
                              region=config.cloud.region, workers=workers)
     bars = _ProgressBars() if not as_json and sys.stdout.isatty() else None
     try:
-        result = auditor.full_audit(progress=bars)
+        result = run_interruptible(lambda: auditor.full_audit(progress=bars))
     except CloudCallError as exc:
         if bars:
             bars.close()
-        click.echo(f"audit failed: {exc}", err=True)
-        raise SystemExit(EX_UNAVAILABLE) from None
+        fail(code_for(exc), f"audit failed: {exc}")
     if bars:
         bars.close()
     if as_json:
@@ -89,10 +84,6 @@ def command(config_path: str, as_json: bool, workers: int) -> None:
     else:
         click.echo(render(result))
     raise SystemExit(result.exit_code)
-
-
-def _unreadable(exc: ConfigError) -> bool:
-    return any("cannot read" in p or "No such file" in p or "not found" in p.lower() for p in exc.problems)
 
 
 def render(result: AuditResult) -> str:

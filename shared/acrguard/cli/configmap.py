@@ -6,25 +6,23 @@ import json
 
 import click
 
-from acrguard.cli._sysexits import EX_NOINPUT
+from acrguard.cli.exitcodes import ContractGroup, ExitCode, exit_epilog
 from acrguard.pullkeys.configmap import lint_file
 
-#: Exit code when the file cannot be read at all (sysexits EX_NOINPUT).
 
-
-@click.group("configmap")
+@click.group("configmap", cls=ContractGroup)
 def command() -> None:
     """Work with the kube-system/acr-configuration ConfigMap of aliyun-acr-credential-helper."""
 
 
-@command.command("lint")
+@command.command("lint", epilog=exit_epilog(ok="clean", attention="warnings only", fail="errors",
+                                           errors=(ExitCode.NOINPUT,)))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of text")
 def lint(file: str, as_json: bool) -> None:
     """Parse FILE (and the YAML inside acr-registry-info) and report every problem with a hint.
 
     AccessKey ids are shown masked; secrets are never printed.
-    Exit 0 when clean, 1 with warnings only, 2 with errors, 66 when FILE cannot be read.
     """
     try:
         report = lint_file(file)
@@ -34,7 +32,7 @@ def lint(file: str, as_json: bool) -> None:
             click.echo(json.dumps({"source": file, "readable": False, "error": reason}, indent=2))
         else:
             click.echo(f"{file}: cannot read: {reason}", err=True)
-        raise SystemExit(EX_NOINPUT) from None
+        raise SystemExit(int(ExitCode.NOINPUT)) from None
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         raise SystemExit(report.exit_code)

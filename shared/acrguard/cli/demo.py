@@ -6,6 +6,8 @@ import os
 
 import click
 
+from acrguard.cli.exitcodes import ContractCommand, exit_epilog
+
 
 def _safe_environment() -> None:
     """Talk to nothing but 127.0.0.1: no proxies, no ECS metadata probe."""
@@ -14,7 +16,8 @@ def _safe_environment() -> None:
     os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
 
 
-@click.command("demo")
+@click.command("demo", cls=ContractCommand, epilog=exit_epilog(
+    ok="the story ran (with --keep-running, also when Ctrl-C ends the wait)"))
 @click.option("--keep-running", is_flag=True, help="leave the local cloud up afterwards for exploration")
 @click.option("--world", type=click.Path(exists=True, dir_okay=False), help="another world file to start from")
 def command(keep_running: bool, world: str | None) -> None:

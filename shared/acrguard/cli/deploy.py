@@ -1,4 +1,4 @@
-"""``acrguard deploy check``: compare the deployed functions with s.yaml."""
+"""``acrguard deploy check``: compare the deployed functions with s.yaml (beside the config, else here)."""
 
 from __future__ import annotations
 
@@ -7,48 +7,58 @@ from pathlib import Path
 
 import click
 
-from acrguard.config import load_config
-from acrguard.config.model import AcrguardConfig
-from acrguard.errors import AcrguardError, ConfigError
+from acrguard.cli._cloud import cloud_options, prepare
+from acrguard.cli._files import locate_s_yaml
+from acrguard.cli.exitcodes import ContractGroup, ExitCode, code_for, exit_epilog, fail
+from acrguard.errors import AcrguardError
 
 
-@click.group("deploy")
+@click.group("deploy", cls=ContractGroup)
 def command() -> None:
     """Check a deployment."""
 
 
-@command.command("check")
+@command.command("check", epilog=exit_epilog(ok="the deployment matches s.yaml", attention="drift", errors=(
+    ExitCode.DATAERR, ExitCode.NOINPUT, ExitCode.UNAVAILABLE, ExitCode.TEMPFAIL, ExitCode.CONFIG)))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config file (cloud: section)")
-@click.option("--s-yaml", "s_yaml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=Path("s.yaml"), show_default=True)
+@click.option("--s-yaml", "s_yaml", type=click.Path(dir_okay=False, path_type=Path),
+              help="the Serverless Devs file (default: s.yaml beside the config, else in this directory)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-def check_command(config_path: str | None, s_yaml: Path, as_json: bool) -> None:
+@cloud_options
+def check_command(config_path: str | None, s_yaml: Path | None, as_json: bool, profile: str | None,
+                  region: str | None) -> None:
     """Read the deployed functions, triggers, async configs and concurrency through the FC API and compare.
 
-    Exit 0 when everything matches, 1 when something differs, 2 for bad input.
+    Exit 0 when everything matches (warnings, such as a RAM-event trigger outside
+    ``vars.globalEventsRegion``, are printed but do not fail), 1 when something differs.
     """
-    from acrguard.clients import ClientFactory
-    from acrguard.deploy.check import check
-    from acrguard.deploy.syaml import load
+    import yaml
 
+    from acrguard.deploy.check import check
+    from acrguard.deploy.syaml import read
+
+    path = locate_s_yaml(s_yaml, config_path)
+    setup = prepare(config_path, profile=profile, region=region)
     try:
-        config = load_config(config_path) if config_path else AcrguardConfig()
-        resources = load(s_yaml)
-        report = check(ClientFactory.from_config(config), resources)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(2) from None
+        deployment = read(path)
+    except (AcrguardError, ValueError, AttributeError, yaml.YAMLError) as exc:
+        fail(ExitCode.DATAERR, f"{path}: not a usable s.yaml: {exc}")
+    try:
+        report = check(setup.factory, deployment)
     except AcrguardError as exc:
-        click.echo(f"deploy check failed: {exc}", err=True)
-        raise SystemExit(2) from None
+        fail(code_for(exc), f"deploy check failed: {exc}")
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "checked": report.checked,
                                "findings": [{"function": f.scope, "severity": f.severity.value, "title": f.title,
-                                             "fix": f.fix} for f in report.findings]}, indent=2))
+                                             "fix": f.fix, "fails": f in report.problems}
+                                            for f in report.findings]}, indent=2))
     else:
         for name in report.checked:
-            problems = [f for f in report.findings if f.scope == name]
-            click.echo(f"{name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
-            for finding in problems:
-                click.echo(f"  [{finding.severity.value}] {finding.title}\n    fix: {finding.fix}")
+            problems = [f for f in report.problems if f.scope == name]
+            warnings = [f for f in report.warnings if f.scope == name]
+            status = f"{len(problems)} problem(s)" if problems else "ok"
+            click.echo(f"{name}: {status}" + (f", {len(warnings)} warning(s)" if warnings else ""))
+            for finding in problems + warnings:
+                label = finding.severity.value if finding in problems else f"warning, {finding.severity.value}"
+                click.echo(f"  [{label}] {finding.title}\n    fix: {finding.fix}")
     raise SystemExit(0 if report.ok else 1)

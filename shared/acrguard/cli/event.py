@@ -6,8 +6,9 @@ it, routes it, and prints the result; nothing is called, nothing is changed. ``-
 ``type``, ``actor`` and more when known); a batch prints the same keys for the whole batch and the
 per-event results under ``events``.
 
-Exit codes: 0 when the event is handled or deliberately ignored, 2 when it is malformed (or FILE
-does not exist), 66 when FILE cannot be read.
+Exit codes (``docs/exit-codes.md``): 0 when the event is handled or deliberately ignored; 65 when
+it is malformed (not JSON, not an event, over the size limit); 66 when FILE does not exist or
+cannot be read; 64 usage.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from typing import Any
 
 import click
 
-from acrguard.cli._sysexits import EX_NOINPUT
+from acrguard.cli.exitcodes import ContractGroup, ExitCode, exit_epilog
 from acrguard.events.decode import MAX_EVENT_BYTES, decode_events
 from acrguard.events.errors import MalformedEventError
 from acrguard.events.routing import JOBS, RouteResult, route
 
-EXIT_MALFORMED = 2
+EXIT_MALFORMED = int(ExitCode.DATAERR)
 
 
-@click.group("event")
+@click.group("event", cls=ContractGroup)
 def command() -> None:
     """Inspect events as the functions receive them."""
 
@@ -66,19 +67,17 @@ def _text(result: RouteResult) -> str:
     return "\n".join(lines)
 
 
-@command.command("explain")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@command.command("explain", epilog=exit_epilog(ok="handled or deliberately ignored",
+                                              errors=(ExitCode.DATAERR, ExitCode.NOINPUT)))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="print JSON: kind, handled, functions, resources, reason")
 def explain(file: str, as_json: bool) -> None:
-    """Say what the event in FILE is and what acrguard would do with it ('-' reads stdin).
-
-    Exit 0 when handled or deliberately ignored, 2 when malformed, 66 when FILE cannot be read.
-    """
+    """Say what the event in FILE is and what acrguard would do with it ('-' reads stdin)."""
     try:
         raw = _read(file)
     except OSError as exc:
         click.echo(f"cannot read {file}: {exc.strerror or exc}", err=True)
-        raise SystemExit(EX_NOINPUT) from None
+        raise SystemExit(int(ExitCode.NOINPUT)) from None
     try:
         if len(raw) > MAX_EVENT_BYTES:
             raise MalformedEventError(f"event is more than {MAX_EVENT_BYTES} bytes, the most acrguard accepts "

@@ -2,8 +2,8 @@
 
 The files are evaluated together, as the policies attached to one identity. Exit status: 0 PASS,
 1 WARN, 2 FAIL; 64 usage error, 65 malformed input (not JSON, malformed document, unknown offline
-system policy), 66 missing or unreadable file (sysexits.h's EX_USAGE, EX_DATAERR, EX_NOINPUT), so an
-unreadable input never looks like a verdict.
+system policy), 66 missing or unreadable file (``docs/exit-codes.md``), so an unreadable input never
+looks like a verdict.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from acrguard.cli._sysexits import EX_DATAERR, EX_NOINPUT, EX_USAGE, SysexitsCommand
+from acrguard.cli.exitcodes import ContractCommand, ContractGroup, ExitCode, exit_epilog
 from acrguard.errors import BadInputError
 from acrguard.policy.document import PolicyDocumentError
 from acrguard.policy.evaluate import AttachedPolicy
@@ -27,7 +27,10 @@ from acrguard.policy.verdict import audit_policies
 _INSTANCE_ID = re.compile(r"^cri-[a-z0-9]+$")
 
 
-@click.group("policy")
+EX_USAGE, EX_DATAERR, EX_NOINPUT = int(ExitCode.USAGE), int(ExitCode.DATAERR), int(ExitCode.NOINPUT)
+
+
+@click.group("policy", cls=ContractGroup)
 def command() -> None:
     """Check RAM policies against the pull-only reference."""
 
@@ -38,7 +41,8 @@ def _instance_id(_ctx: click.Context, _param: click.Parameter, value: str | None
     return value
 
 
-@command.command("check", cls=SysexitsCommand)
+@command.command("check", cls=ContractCommand, epilog=exit_epilog(
+    ok="PASS", attention="WARN", fail="FAIL", errors=(ExitCode.DATAERR, ExitCode.NOINPUT)))
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object (verdict, severity, findings, fix)")
 @click.option("--instance-id", callback=_instance_id, metavar="cri-…",
@@ -52,7 +56,7 @@ def check(files: tuple[str, ...], as_json: bool, instance_id: str | None, user_n
 
     A FILE holds a policy document, a {"PolicyName", "PolicyType", "DefaultVersion", "PolicyDocument"}
     object (optionally "Attachment": "group:<name>"), the output of `aliyun ram GetPolicy`, or a list
-    of these. Exit 0 PASS, 1 WARN, 2 FAIL; 64 usage, 65 malformed input, 66 missing file.
+    of these.
     """
     if not files and not system_names:
         error = click.UsageError("give at least one FILE or --system NAME", click.get_current_context())

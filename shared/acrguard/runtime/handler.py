@@ -48,6 +48,7 @@ def _secrets(config: Any) -> tuple[str, ...]:
         values += [creds.access_key_secret, creds.security_token or ""]
     for channel in getattr(getattr(config, "alerts", None), "channels", ()) or ():
         values += [channel.url, channel.secret or ""]
+    values += list(getattr(config, "expanded_values", ()) or ())  # every ${NAME} value is a secret
     return tuple(v for v in values if v)
 
 
@@ -127,6 +128,10 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
         except (TransientCloudError, StateError) as exc:
             release(store, key, job=job)
             log.decision("transient-failure", error=str(exc), retry="FC async retry")
+            raise
+        except KeyboardInterrupt:  # `acrguard invoke` stopped by Ctrl-C: the next run must not see "in progress"
+            release(store, key, job=job)
+            log.decision("interrupted", key=key)
             raise
         except (CloudCallError, BadInputError) as exc:
             scope = f"job:{job}"

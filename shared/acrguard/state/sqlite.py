@@ -1,4 +1,14 @@
-"""The embedded state backend: one row in a SQLite file, versioned for compare-and-swap writes."""
+"""The embedded state backend: one row in a SQLite file, versioned for compare-and-swap writes.
+
+Opened ``read_only`` (every plan), the store creates nothing: no file, no directory, no
+write-ahead log. A missing file is an empty state ("nothing remembered yet"). An existing file
+is opened with SQLite's ``mode=ro`` URI parameter, and also ``immutable=1`` when no ``-wal``
+file lies beside it: a read-only connection to a WAL database otherwise creates the ``-wal``
+and ``-shm`` files, and leaves them (https://www.sqlite.org/wal.html, "Read-Only Databases";
+https://www.sqlite.org/uri.html, ``mode`` and ``immutable``). When a ``-wal`` file exists
+(a writer is open, or one crashed), its content is part of the state, so the file is opened
+``mode=ro`` without ``immutable`` and the last committed document is read.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from acrguard.errors import StateConflict, StateError
 from acrguard.state.base import Snapshot, StateStore
@@ -30,11 +41,16 @@ def _locked(exc: sqlite3.OperationalError) -> bool:
 
 
 class SqliteStateStore(StateStore):
-    """State in a SQLite file (created on first use, with its parent directory)."""
+    """State in a SQLite file (created on first use, with its parent directory; never when ``read_only``)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if read_only:
+            self._open_read_only()
+            return
         try:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +67,33 @@ class SqliteStateStore(StateStore):
         except sqlite3.DatabaseError as exc:
             raise StateError(f"state file {self.path} is not a usable SQLite database ({exc}); "
                              "it was left untouched: move it aside to start with empty state") from None
+
+    def _open_read_only(self) -> None:
+        """Open an existing file without creating or changing anything; a missing one stays unopened."""
+        if str(self.path) == ":memory:" or not self.path.exists():
+            return
+        if not self.path.is_file():
+            raise StateError(f"state file {self.path} is not a file")
+        immutable = not Path(f"{self.path}-wal").exists()
+        self._db = self._connect_read_only(immutable)
+
+    def _connect_read_only(self, immutable: bool) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path.absolute()))}?mode=ro" + ("&immutable=1" if immutable else "")
+        try:
+            return sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S, check_same_thread=False,
+                                   isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"state file {self.path} cannot be opened read-only ({exc})") from None
+
+    def _read_row(self) -> Any:
+        """The state row (None: no document yet); a read-only file without the table is an empty state."""
+        assert self._db is not None
+        try:
+            return self._db.execute("SELECT version, data FROM acrguard_state WHERE id = 1").fetchone()
+        except sqlite3.OperationalError as exc:
+            if self.read_only and "no such table" in str(exc):
+                return None
+            raise
 
     def _use_write_ahead_log(self) -> None:
         """Switch the file to write-ahead logging, once (the mode is stored in the file).
@@ -76,10 +119,19 @@ class SqliteStateStore(StateStore):
     def load(self) -> Snapshot:
         """Read the document; a row that is not a JSON object is reported, not replaced."""
         with self._lock:
+            if self._db is None:
+                return Snapshot({}, None)  # read-only and no file: nothing remembered yet
             try:
-                row = self._db.execute("SELECT version, data FROM acrguard_state WHERE id = 1").fetchone()
+                row = self._read_row()
             except sqlite3.DatabaseError as exc:
-                raise StateError(f"cannot read state from {self.path}: {exc}") from None
+                if not self.read_only:
+                    raise StateError(f"cannot read state from {self.path}: {exc}") from None
+                try:  # a writer changed the file under an immutable read: read it as a WAL reader
+                    self._db.close()
+                    self._db = self._connect_read_only(immutable=False)
+                    row = self._read_row()
+                except sqlite3.DatabaseError as again:
+                    raise StateError(f"cannot read state from {self.path}: {again}") from None
         if row is None:
             return Snapshot({}, None)
         version, text = row
@@ -93,6 +145,8 @@ class SqliteStateStore(StateStore):
 
     def save(self, snapshot: Snapshot) -> Snapshot:
         """Write if the stored version is still ``snapshot.version`` (``StateConflict`` otherwise)."""
+        if self.read_only or self._db is None:
+            raise StateError(f"state file {self.path} is open read-only: this run writes nothing")
         text = json.dumps(snapshot.data, sort_keys=True, separators=(",", ":"), default=str)
         with self._lock:
             try:
@@ -116,4 +170,5 @@ class SqliteStateStore(StateStore):
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
