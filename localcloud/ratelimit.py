@@ -128,7 +128,8 @@ PUBLISHED_RULES: tuple[RateRule, ...] = (
     *_ram("CreatePolicy CreatePolicyVersion DeletePolicyVersion CreateAccessKey UpdateAccessKey CreateLoginProfile "
           "DeleteLoginProfile", 20),
     *_ram("AttachPolicyToUser DetachPolicyFromGroup AddUserToGroup RemoveUserFromGroup", 10),
-    *_ram("ListGroups GetPolicy ListPolicyVersions ListPoliciesForRole GetRole", 100, _RAM_PATTERN.format(pattern="100/1(s) (reads)")),
+    *_ram("ListGroups GetPolicy ListPolicyVersions ListPoliciesForRole", 100,
+          _RAM_PATTERN.format(pattern="100/1(s) (reads)")),
     *_ram("CreateUser CreateGroup SetDefaultPolicyVersion DeleteAccessKey", 20,
           _RAM_PATTERN.format(pattern="20/1(s) (create, update, delete)")),
     *_ram("DetachPolicyFromUser AttachPolicyToGroup", 10,
