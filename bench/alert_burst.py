@@ -35,7 +35,7 @@ HIDDEN = re.compile(r"more groups? \((\d+) findings?\) not listed")
 ROBOTS = {"dingtalk": ("benchding0001", "SECbenchdingsecret0001"), "feishu": ("benchfeishu0001", "benchfeishusecret"),
           "wecom": ("benchwecom0001", None), "slack": ("T0BENCH/B0BENCH/benchslack0001", None),
           "webhook": ("bench-hook", None)}
-#: (per minute, per second) as the sinks enforce them (``localcloud/chat.py``, ``events-fc.md`` §4)
+#: (per minute, per second) as the sinks enforce them (``localcloud/chat.py`` and its sources)
 LIMITS = {"dingtalk": (20, None), "feishu": (100, 5), "wecom": (20, None), "slack": (60, 1), "webhook": (None, None)}
 KEYWORD = "acrguard"
 

@@ -23,7 +23,8 @@ from typing import Any
 from bench import worlds
 
 PULL_ACTIONS = ("cr:pullrepository", "cr:getauthorizationtoken")
-RAM_PAGE = 1000  # ListUsers / ListPolicies / ListGroups MaxItems upper bound (ram-audit.md §4)
+#: ListUsers / ListPolicies / ListGroups MaxItems upper bound (alibabacloud_ram20150501/models/_list_users_request.py)
+RAM_PAGE = 1000
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Minimum:
     calls: Counter[str] = field(default_factory=Counter)
     lines: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    depth: int = 0  # calls that must follow one another whatever the concurrency (figure 2's bound)
 
     @property
     def total(self) -> int:
@@ -88,6 +90,13 @@ class RamFacts:
     policies_of_holders: int  # distinct (name, type) attached to holders, directly or through groups
     custom_policies: int
     system_policies: int
+    # what a per-policy reader meets
+    attached_policies: int = 0  # policies held by some user, group or role (AttachmentCount > 0)
+    pull_policies: int = 0  # attached policies whose default version grants pull (this module's matcher)
+    pull_group_pages: int = 0  # ListUsersForGroup pages of the groups holding a pull policy
+    candidates: int = 0  # users holding a pull policy directly or through a group
+    candidate_holders: int = 0  # of those, users with an active AccessKey
+    groups_of_candidate_holders: int = 0
 
 
 def ram_facts(cloud: Any, only: Iterable[str] | None = None) -> RamFacts:
@@ -98,9 +107,12 @@ def ram_facts(cloud: Any, only: Iterable[str] | None = None) -> RamFacts:
     groups_seen: set[str] = set()
     policies_seen: set[tuple[str, str]] = set()
     chosen = [ram.users[name] for name in only if name in ram.users] if only is not None else list(ram.users.values())
+
+    def active(user: Any) -> list[str]:
+        return [k for k in user.access_key_ids if cloud.access_keys[k].status == "Active"]
+
     for user in chosen:
-        active = [k for k in user.access_key_ids if cloud.access_keys[k].status == "Active"]
-        if not active:
+        if not active(user):
             continue
         holders.append(user.name)
         refs = [(r.type, r.name) for r in user.policies]
@@ -110,17 +122,49 @@ def ram_facts(cloud: Any, only: Iterable[str] | None = None) -> RamFacts:
         policies_seen.update(refs)
         if any(grants_pull(policies[ref].default_version.document) for ref in refs):
             pull_users.append(user.name)
-            active_pull_keys += len(active)
+            active_pull_keys += len(active(user))
+    attached = [ref for ref, holders_of in ram.attachments.items() if holders_of and ref in policies]
+    pulling = {ref for ref in attached if grants_pull(policies[ref].default_version.document)}
+    pull_groups = {name for ref in pulling for kind, name in ram.attachments[ref] if kind == "Group"}
+    candidates = {name for ref in pulling for kind, name in ram.attachments[ref] if kind == "User"}
+    for group in pull_groups:
+        candidates.update(ram.groups[group].members)
+    candidate_holders = [ram.users[name] for name in candidates if name in ram.users and active(ram.users[name])]
     return RamFacts(users=len(chosen), holders=tuple(holders), pull_users=tuple(pull_users),
                     active_keys_of_pull_users=active_pull_keys, groups_of_holders=len(groups_seen),
                     groups=len(ram.groups), policies_of_holders=len(policies_seen),
                     custom_policies=sum(1 for t, _ in policies if t == "Custom"),
-                    system_policies=sum(1 for t, _ in policies if t == "System"))
+                    system_policies=sum(1 for t, _ in policies if t == "System"),
+                    attached_policies=len(attached), pull_policies=len(pulling),
+                    pull_group_pages=sum(max(1, math.ceil(len(ram.groups[g].members) / RAM_PAGE)) for g in pull_groups),
+                    candidates=len(candidates), candidate_holders=len(candidate_holders),
+                    groups_of_candidate_holders=len({g for u in candidate_holders for g in u.groups}))
+
+
+#: IMS credential report limits (the RAM user guide's credential-report page and the GetCredentialReport API page)
+REPORT_MAX_USERS = 3500
+REPORT_PAGE = 3501
+
+
+def _hygiene(m: Minimum, facts: RamFacts) -> None:
+    """Key hygiene of the pull users: per user, or the credential report where it is fewer calls and allowed."""
+    direct = facts.active_keys_of_pull_users + len(facts.pull_users)
+    pages = math.ceil((facts.users + 1) / REPORT_PAGE)
+    if facts.pull_users and facts.users <= REPORT_MAX_USERS and 1 + pages < direct:
+        m.need("GenerateCredentialReport", 1, f"the credential report (its {direct} per-user reads cost more; "
+               f"{facts.users:,} users are within its {REPORT_MAX_USERS:,}-user limit)")
+        m.need("GetCredentialReport", pages, f"{facts.users + 1:,} rows / {REPORT_PAGE} per page")
+        return
+    why = f"{facts.users:,} users: no credential report above {REPORT_MAX_USERS:,}" \
+        if facts.users > REPORT_MAX_USERS else "fewer calls than the credential report"
+    m.need("GetAccessKeyLastUsed", facts.active_keys_of_pull_users, f"one per active key of a pull user ({why})")
+    m.need("GetLoginProfile", len(facts.pull_users), "one per pull user")
 
 
 def audit_minimum_per_user(facts: RamFacts) -> Minimum:
-    """Design A, the auditor's: per-user attachment lists (RAM 2015-05-01 has no bulk attachment read)."""
-    m = Minimum(facts={"users": facts.users, "key holders": len(facts.holders), "pull users": len(facts.pull_users)})
+    """Design A: per-user attachment lists (RAM 2015-05-01 lists attachments per identity)."""
+    m = Minimum(facts={"design": "per user", "users": facts.users, "key holders": len(facts.holders),
+                       "pull users": len(facts.pull_users)})
     m.need("ListUsers", math.ceil(facts.users / RAM_PAGE), f"{facts.users:,} users / {RAM_PAGE} per page")
     m.need("ListAccessKeys", facts.users, "one per user: no call lists every key of an account")
     m.need("ListPoliciesForUser", len(facts.holders), "one per user with an active key")
@@ -128,14 +172,17 @@ def audit_minimum_per_user(facts: RamFacts) -> Minimum:
     m.need("ListPoliciesForGroup", facts.groups_of_holders, "one per group of those users")
     m.need("GetPolicyVersion", facts.policies_of_holders, "one per distinct policy in force for those users "
            "(its default version)")
-    m.need("GetAccessKeyLastUsed", facts.active_keys_of_pull_users, "one per active key of a pull user")
-    m.need("GetLoginProfile", len(facts.pull_users), "one per pull user")
+    _hygiene(m, facts)
     m.lines.append("writes 0: the auditor only reads")
+    m.depth = math.ceil(facts.users / RAM_PAGE) + 4
     return m
 
 
 def reaudit_minimum(facts: RamFacts, *, entities: int = 0, group_lists: int = 0) -> Minimum:
-    """What a re-audit of some touched users needs: who they are (``entities``/``group_lists``), then design A."""
+    """What a re-audit of some touched users needs: who they are (``entities``/``group_lists``), then design A.
+
+    An event re-audit reads its few users directly (no credential report: it must see the change itself).
+    """
     m = Minimum(facts={"touched users": facts.users, "key holders": len(facts.holders),
                        "pull users": len(facts.pull_users)})
     m.need("ListEntitiesForPolicy", entities, "who holds the policy the event changed")
@@ -152,21 +199,39 @@ def reaudit_minimum(facts: RamFacts, *, entities: int = 0, group_lists: int = 0)
 
 
 def audit_minimum_per_policy(facts: RamFacts) -> Minimum:
-    """Design B: attachments read per policy (``ListEntitiesForPolicy``) and per group, not per user."""
-    m = Minimum(facts={"custom policies": facts.custom_policies, "system policies listed": facts.system_policies})
+    """Design B: read attachments per policy, and only for the policies that can grant pulling.
+
+    ``ListPolicies`` pages carry ``DefaultVersion`` and ``AttachmentCount``, so an unattached policy
+    costs nothing but its share of a page; each attached policy's default version is read once;
+    ``ListEntitiesForPolicy`` runs only for those that grant pull, ``ListUsersForGroup`` for the
+    groups holding them; ``ListAccessKeys`` only for those holders, and their own attachment lists
+    (other policies may Deny) only for the ones with an active key.
+    """
     listed = facts.custom_policies + facts.system_policies
-    m.need("ListUsers", math.ceil(facts.users / RAM_PAGE), "user names")
-    m.need("ListAccessKeys", facts.users, "one per user (unavoidable in either design)")
-    m.need("ListPolicies", math.ceil(listed / RAM_PAGE), f"{listed:,} policies (with their DefaultVersion)")
-    m.need("ListEntitiesForPolicy", listed, "who holds each policy (users and groups); every System policy the "
-           "account lists counts, and a real account lists Alibaba's whole System catalog, not the "
-           f"{facts.system_policies} the local cloud ships")
-    m.need("ListGroups", math.ceil(facts.groups / RAM_PAGE), "group names")
-    m.need("ListUsersForGroup", facts.groups, "members of each group")
-    m.need("GetPolicyVersion", facts.policies_of_holders, "one per distinct policy in force for key holders")
-    m.need("GetAccessKeyLastUsed", facts.active_keys_of_pull_users, "one per active key of a pull user")
-    m.need("GetLoginProfile", len(facts.pull_users), "one per pull user")
+    m = Minimum(facts={"design": "per policy", "policies listed": listed, "attached": facts.attached_policies,
+                       "pull-granting": facts.pull_policies, "candidates": facts.candidates,
+                       "pull users": len(facts.pull_users)})
+    m.need("ListPolicies", math.ceil(listed / RAM_PAGE), f"{listed:,} policies (System and Custom) / {RAM_PAGE} "
+           "per page, with DefaultVersion and AttachmentCount")
+    m.need("GetPolicyVersion", facts.attached_policies, "one per attached policy (its default version)")
+    m.need("ListEntitiesForPolicy", facts.pull_policies, "one per attached policy that grants pull")
+    m.need("ListUsersForGroup", facts.pull_group_pages, "the member pages of each group holding one")
+    m.need("ListAccessKeys", facts.candidates, "one per user holding one, directly or through a group")
+    m.need("ListPoliciesForUser", facts.candidate_holders, "one per such user with an active key")
+    m.need("ListGroupsForUser", facts.candidate_holders, "one per such user with an active key")
+    m.need("ListPoliciesForGroup", facts.groups_of_candidate_holders, "one per group of those users")
+    _hygiene(m, facts)
+    m.lines.append("writes 0: the auditor only reads")
+    m.depth = math.ceil(listed / RAM_PAGE) + 7
     return m
+
+
+def audit_minimum(facts: RamFacts) -> Minimum:
+    """The cheaper of the two designs for this world (a tie goes to the per-user design)."""
+    per_user, per_policy = audit_minimum_per_user(facts), audit_minimum_per_policy(facts)
+    chosen = per_policy if per_policy.total < per_user.total else per_user
+    chosen.facts["other design's minimum"] = (per_user if chosen is per_policy else per_policy).total
+    return chosen
 
 
 # -- whitelist guard -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from bench.common import Figure
 TITLES = {"api-calls": "1. API calls (calls made / minimum the world requires)",
           "latency": "2. Wall time at 30 ms latency and rate limits (wall / lower bound)",
           "event-path": "3. Event path (one ActionTrail event through the real handler)",
-          "cold-start": "4. Cold start (fresh interpreter, built artifact)",
+          "cold-start": "4. Cold start: a first invocation beyond its SDK modules (fresh interpreter, built artifact)",
           "alert-burst": "5. Alert burst (1,000 findings in a minute)"}
 
 

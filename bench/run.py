@@ -4,6 +4,7 @@
     python bench/run.py --json     # the same figures as one JSON document on stdout
     python bench/run.py --quick    # smaller worlds and fewer repetitions (about a minute once artifacts exist)
     python bench/run.py --only api-calls latency
+    python bench/run.py --only audit-calls   # only the pull-key audit's API-call figures (part of api-calls)
     python bench/run.py --markdown bench/RESULTS.md   # also write the results as Markdown
     python bench/run.py --build-only   # build (and cache) the function artifacts the cold-start figures use
 
@@ -38,6 +39,8 @@ from bench.report import markdown, table  # noqa: E402
 prepare_environment()
 
 ORDER = ("api-calls", "latency", "event-path", "cold-start", "alert-burst")
+#: figure sets ``--only`` also takes, each part of one in ``ORDER`` (so a full run has them already)
+PARTS = ("audit-calls",)
 _BUILD = ("import json, sys; sys.path[:0] = [{shared!r}, {repo!r}]; "
           "from bench.common import prepare_environment; prepare_environment(); "
           "from bench.cold_start import build_all; print(json.dumps(build_all()))")
@@ -84,7 +87,8 @@ def _runners(quick: bool, build: ArtifactBuild | None) -> dict[str, Callable[[],
         manifests = build.result() if build is not None else cold_start.build_all()
         return cold_start.run(quick, manifests)
 
-    return {"api-calls": lambda: api_calls.run(quick), "latency": lambda: latency.run(quick),
+    return {"api-calls": lambda: api_calls.run(quick), "audit-calls": lambda: api_calls.audit_figures(quick),
+            "latency": lambda: latency.run(quick),
             "event-path": lambda: event_path.run(quick), "cold-start": cold,
             "alert-burst": lambda: alert_burst.run(quick)}
 
@@ -129,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of the table")
     parser.add_argument("--quick", action="store_true", help="smaller worlds, fewer repetitions")
-    parser.add_argument("--only", nargs="+", choices=ORDER, metavar="NAME", help=f"some of: {', '.join(ORDER)}")
+    parser.add_argument("--only", nargs="+", choices=ORDER + PARTS, metavar="NAME",
+                        help=f"some of: {', '.join(ORDER + PARTS)}")
     parser.add_argument("--markdown", metavar="PATH", help="also write the results as Markdown (bench/RESULTS.md)")
     parser.add_argument("--build-only", action="store_true", help="build and cache the function artifacts, then stop")
     args = parser.parse_args(argv)
@@ -138,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(json.dumps(build_all(), indent=2))
         return 0
-    names = [n for n in ORDER if not args.only or n in args.only]
+    names = [n for n in ORDER + PARTS if n in args.only] if args.only else list(ORDER)
     result = run(names, args.quick)
     if args.markdown:
         Path(args.markdown).write_text(markdown(result), encoding="utf-8")

@@ -1,6 +1,8 @@
 """The benchmark worlds and the configs that point each job at them (deterministic for the same arguments).
 
 * ``audit_world``: ``localcloud.worlds.generate.ram_world`` (users, custom policies, groups, keys).
+* ``sparse_pull_world``: the same population with every permission that grants pulling taken away
+  from all but ``pull_users`` key holders (a big account where few users pull).
 * ``keeper_world``: ``n`` ACR instances, each with a healthy VPC endpoint and four route targets of its
   own (a VBR route table, CEN cloud-service access, a transit router table, an IPsec connection),
   empty of acrguard's routes, so a first sweep must write every desired prefix on every target.
@@ -14,6 +16,7 @@ Every asynchronous state settles at once (delay 0) so polls are not stretched by
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from localcloud.worlds.generate import ram_world
@@ -73,6 +76,48 @@ def audit_world(users: int, custom_policies: int, group_share: float = 0.05, see
     """The generated RAM population, signed with the bench root key."""
     return ram_world(users=users, custom_policies=custom_policies, group_share=group_share, seed=seed,
                      account=ACCOUNT, root_key=ROOT_KEY, root_secret=ROOT_SECRET)
+
+
+def sparse_pull_world(users: int, custom_policies: int, pull_users: int, group_share: float = 0.05,
+                      seed: int = 0) -> dict[str, Any]:
+    """``audit_world``, but only ``pull_users`` holders of an active key keep a policy that grants pulling.
+
+    The others lose their pull-granting attachments (direct ones, and memberships of groups that
+    hold one); the kept users are drawn with ``seed`` among those that could pull. Which policies
+    grant pulling is ``bench.minimum.grants_pull``'s answer, independent of acrguard.
+    """
+    import random
+
+    from bench.minimum import grants_pull
+
+    world = audit_world(users, custom_policies, group_share, seed)
+    ram = world["accounts"][ACCOUNT]["global"]["ram"]
+    from localcloud.products.ram import load_system_policies
+
+    documents = {("System", spec["name"]): next(v for v in spec["versions"] if v.get("default"))["document"]
+                 for spec in load_system_policies()}
+    documents.update({("Custom", spec["name"]): next(v for v in spec["versions"] if v.get("default"))["document"]
+                      for spec in ram["policies"]})
+    pulling = {ref for ref, doc in documents.items()
+               if grants_pull(doc if isinstance(doc, str) else json.dumps(doc))}
+    pull_groups = {g["name"] for g in ram["groups"]
+                   if any((p.get("type", "Custom"), p["name"]) in pulling for p in g["policies"])}
+
+    def can_pull(spec: dict[str, Any]) -> bool:
+        direct = any((p.get("type", "Custom"), p["name"]) in pulling for p in spec.get("policies", []))
+        active = any(k.get("status", "Active") == "Active" for k in spec.get("access_keys", []))
+        return active and (direct or bool(set(spec.get("groups", [])) & pull_groups))
+
+    able = [spec["name"] for spec in ram["users"] if can_pull(spec)]
+    if len(able) < pull_users:
+        raise ValueError(f"only {len(able)} users of the generated world can pull; {pull_users} asked")
+    kept = set(random.Random(seed).sample(able, pull_users))
+    for spec in ram["users"]:
+        if spec["name"] in kept:
+            continue
+        spec["policies"] = [p for p in spec.get("policies", []) if (p.get("type", "Custom"), p["name"]) not in pulling]
+        spec["groups"] = [g for g in spec.get("groups", []) if g not in pull_groups]
+    return world
 
 
 def audit_config(cloud: Any, state_path: str) -> dict[str, Any]:

@@ -105,6 +105,8 @@ _RAM = ("https://help.aliyun.com/zh/ram/developer-reference/api-ram-2015-05-01-q
         "https://alibabacloud.com/help/en/ram/developer-reference/api-ram-2015-05-01-quota")
 _RAM_PATTERN = ("emulator's choice: not in the copies of the RAM flow-control page read; the page gives "
                 "{pattern} to every other operation of its kind")
+_IMS_CHOICE = ("emulator's choice: no flow-control figure for IMS (ims 2019-08-15) was found; the RAM page "
+               "(" + _RAM.split(", ")[0] + ") gives {pattern} to RAM's operations of this kind")
 _STS = "https://www.alibabacloud.com/help/en/ram/developer-reference/api-sts-2015-04-01-quota (Jul 31, 2025)"
 _VPN = "https://help.aliyun.com/zh/vpn/sub-product-ipsec-vpn/developer-reference/api-vpc-2016-04-28-quota-vpns"
 _VPC_CHOICE = ("emulator's choice: not in the copies of the VPC flow-control page read "
@@ -134,6 +136,13 @@ PUBLISHED_RULES: tuple[RateRule, ...] = (
           _RAM_PATTERN.format(pattern="20/1(s) (create, update, delete)")),
     *_ram("DetachPolicyFromUser AttachPolicyToGroup", 10,
           _RAM_PATTERN.format(pattern="10/1(s) (attach, detach)")),
+    # IMS (ims 2019-08-15): no flow-control page of its own was found; RAM's pattern for its kind
+    RateRule(limit=100, period_s=1.0, product="ims", action="GetUser",
+             source=_IMS_CHOICE.format(pattern="100/1(s) (reads)")),
+    RateRule(limit=100, period_s=1.0, product="ims", action="GetCredentialReport",
+             source=_IMS_CHOICE.format(pattern="100/1(s) (reads)")),
+    RateRule(limit=20, period_s=1.0, product="ims", action="GenerateCredentialReport",
+             source=_IMS_CHOICE.format(pattern="20/1(s) (create, update, delete)")),
     # STS
     RateRule(limit=100, period_s=1.0, product="sts", action="AssumeRole", source=_STS),
     RateRule(limit=100, period_s=1.0, product="sts", action="GetCallerIdentity", source=_STS),

@@ -84,7 +84,11 @@ ASSUMER_KEY, ASSUMER_SECRET = "LTAI5tRoleAssumer00001", "role-assumer-secret-000
 
 #: The repository's deployed RAM policies (tests may read repository files; the local cloud may not).
 DEPLOY_POLICIES = Path(__file__).resolve().parent.parent / "deploy" / "policies"
-STATE_POLICY = "acrguard-state"
+
+
+def state_policy(function: str) -> str:
+    """The name of a function's state policy (``deploy/policies/<function>-state.json``)."""
+    return f"{function}-state"
 
 
 def trust_policy(account: str = ACCOUNT, services: tuple[str, ...] = ("fc.aliyuncs.com",)) -> dict[str, Any]:
@@ -136,31 +140,54 @@ def deploy_policy(name: str) -> dict[str, Any]:
 
 
 def function_names() -> list[str]:
-    """Every function role the repository deploys a policy for (``deploy/policies/*.json`` but the state's)."""
-    return sorted(p.stem for p in DEPLOY_POLICIES.glob("*.json") if p.stem != STATE_POLICY)
+    """Every function role the repository deploys policies for (``deploy/policies/<function>[-state].json``)."""
+    from acrguard.functions import FUNCTIONS
+
+    return sorted(spec.fc_name for spec in FUNCTIONS.values())
 
 
-def with_function_roles(world: dict[str, Any], account: str = ACCOUNT) -> dict[str, Any]:
-    """Give the account one RAM role per function, with exactly its deployed policy plus the state policy.
+def function_policies(function: str) -> list[str]:
+    """The names of the policies a function's role carries: its own, then its state policy."""
+    return [function, state_policy(function)]
+
+
+def with_function_roles(world: dict[str, Any], account: str = ACCOUNT, *, assumer: bool = True,
+                        documents: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Give the account one RAM role per function, with exactly its deployed policies.
 
     Each role is named after the function (``acrguard-endpoint-keeper``, ...), carries the custom
-    policies ``<function>`` and ``acrguard-state`` (the documents of ``deploy/policies/``) and
-    trusts Function Compute and the account; the ``role-assumer`` user is added to assume them.
-    Returns ``world``.
+    policies ``<function>`` and ``<function>-state`` (the documents of ``deploy/policies/``, or the
+    one ``documents`` gives by policy name instead) and trusts Function Compute and the account;
+    with ``assumer`` the ``role-assumer`` user is added to assume them (Function Compute needs no
+    user: ``fc_credentials``). Returns ``world``.
     """
     ram = ram_section(world, account)
     policies = ram.setdefault("policies", [])
     roles = ram.setdefault("roles", [])
-    for name in [*function_names(), STATE_POLICY]:
-        if not any(p.get("name") == name for p in policies):
-            policies.append({"name": name, "document": deploy_policy(name)})
-    for name in function_names():
-        roles[:] = [r for r in roles if r.get("name") != name]
-        roles.append({"name": name, "trust_policy": trust_policy(account),
-                      "policies": [{"name": name, "type": "Custom"}, {"name": STATE_POLICY, "type": "Custom"}]})
-    return with_role_assumer(world, account)
+    replaced = documents or {}
+    for function in function_names():
+        for name in function_policies(function):
+            policies[:] = [p for p in policies if p.get("name") != name]
+            policies.append({"name": name, "document": replaced.get(name) or deploy_policy(name)})
+        roles[:] = [r for r in roles if r.get("name") != function]
+        roles.append({"name": function, "trust_policy": trust_policy(account),
+                      "policies": [{"name": name, "type": "Custom"} for name in function_policies(function)]})
+    return with_role_assumer(world, account) if assumer else world
 
 
 def function_credentials(cloud: LocalCloud, function: str, account: str = ACCOUNT) -> Any:
     """STS credentials of a function's role (see ``with_function_roles``), obtained with ``AssumeRole``."""
     return assume_role(cloud, function, session=f"fc-{function}"[:64], account=account)
+
+
+def fc_credentials(cloud: LocalCloud, job: str, account: str = ACCOUNT) -> Any:
+    """The STS credentials Function Compute hands a function's handler: its role's (``with_function_roles``).
+
+    FC assumes the role as the service ``fc.aliyuncs.com`` for every invocation
+    (``LocalCloud.service_credentials``, no request of its own in the request log); ``job`` is the
+    job or the function name.
+    """
+    from acrguard.functions import function
+
+    name = function(job).fc_name
+    return cloud.service_credentials(f"acs:ram::{account}:role/{name}", session_name=f"fc-{name}"[:64])

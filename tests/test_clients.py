@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from alibabacloud_ram20150501 import models as ram_models
@@ -161,3 +162,59 @@ def test_sdk_error_messages_lose_secrets_and_the_role_credentials(cloud, factory
     assert caught.value.code == "SignatureDoesNotMatch" and "string to sign" in text
     for secret in (ROOT_KEY, ROOT_SECRET, "CAISencoded0001", role_secret, role_token):
         assert secret not in text, secret
+
+
+def _first_requests_together(client: Any, count: int = 8) -> list[float]:
+    """``count`` threads make their first ListUsers on ``client`` at once; when each answer came (all must succeed)."""
+    import threading
+    import time
+
+    barrier, answered, errors = threading.Barrier(count), [], []
+
+    def first_request() -> None:
+        barrier.wait()
+        try:
+            call("ram", "ListUsers", client.list_users, ram_models.ListUsersRequest())
+            answered.append(time.monotonic())
+        except Exception as exc:  # reported below: every request must succeed
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_request) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    return answered
+
+
+def test_threads_starting_on_a_new_client_build_one_http_session(cloud, factory, monkeypatch):
+    """Concurrent first requests on one client wait for the first, so the SDK builds one session (one TLS context)."""
+    import ssl
+
+    import acrguard.clients
+
+    built: list[int] = []
+    original = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    monkeypatch.setattr(acrguard.clients, "FIRST_REQUEST_WAIT_S", 30.0)  # however slow this machine is today
+    _first_requests_together(factory.ram())
+    assert len(built) == 1
+
+
+def test_a_slow_first_request_holds_the_others_back_only_briefly(cloud, factory):
+    """The other first requests wait for a slow first one at most FIRST_REQUEST_WAIT_S, then go side by side."""
+    import time
+
+    from acrguard.clients import FIRST_REQUEST_WAIT_S
+
+    cloud.inject(action="ListUsers", latency_ms=1500, times=1)
+    started = time.monotonic()
+    answered = sorted(_first_requests_together(factory.ram()))
+    assert answered[-2] - started < 1.0 + FIRST_REQUEST_WAIT_S  # seven answered long before the slow one
+    assert answered[-1] - started >= 1.5

@@ -230,11 +230,16 @@ def test_partial_answer_is_not_complete():
     (Resolved("a.example", frozenset({"192.0.2.1"}), (), 3, ("timeout",)), "partial: 1 of 3 queries failed"),
     (NoSuchName("a.example", "nxdomain"), "a.example does not exist (NXDOMAIN)"),
     (NoSuchName("a.example", "no-data"), "a.example has no A records"),
-    (Unknown("a.example", "servfail", "x"), "a.example: unknown (servfail: x)"),
+    (Unknown("a.example", "servfail", "servfail: SERVFAIL from every nameserver"),
+     "a.example: not resolved, every nameserver answered SERVFAIL"),
+    (Unknown("a.example", "timeout", "timeout: The resolution lifetime expired after 0.401 seconds: Server "
+             "Do53:127.0.0.1@53905 answered The DNS operation timed out."),
+     "a.example: not resolved, no nameserver answered within 0.4 s (asked 127.0.0.1:53905)"),
 ])
 def test_describe_summarizes_each_outcome(outcome, text):
-    """describe() says what happened in one line."""
+    """describe() says what happened in one line, each reason once, in words."""
     assert text in describe(outcome)
+    assert "unknown (" not in describe(outcome) and "timeout: timeout" not in describe(outcome)
 
 
 def test_a_run_resolves_a_shared_name_once_for_every_caller_at_the_same_time(cloud):

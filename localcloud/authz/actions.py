@@ -74,6 +74,7 @@ VPC_RAM = ("AlibabaCloudDocs/vpc 'RAM authentication' (VPC APIs table: CreateRou
 VPC_API = "https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-{}"
 CEN_API = "https://www.alibabacloud.com/help/en/cen/developer-reference/api-cbn-2017-09-12-{}"
 RAM_API = "https://www.alibabacloud.com/help/en/ram/developer-reference/api-ram-2015-05-01-{}"
+IMS_API = "https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-{}"
 STS_ASSUME = ("https://www.alibabacloud.com/help/doc-detail/28763.html (AssumeRole) and "
               "https://help.aliyun.com/en/ram/support/faq-about-ram-roles-and-sts-tokens (policy example)")
 FC_ARN = ("FC 3.0 ROA authorization form acs:fc:{#regionId}:{#accountId}:functions/{#functionName} "
@@ -200,6 +201,16 @@ ROWS: tuple[ActionRow, ...] = (
     _ram("GetLoginProfile", _RAM_USER, "user ARN by analogy with GetUser"),
     _ram("CreateLoginProfile", _RAM_USER, "user ARN by analogy with GetUser"),
     _ram("DeleteLoginProfile", _RAM_USER, "user ARN by analogy with GetUser"),
+    # -- IMS (ims 2019-08-15): RAM's identity API, authorized as ram: actions -----------------------
+    ActionRow("ims", "GetUser", "ram:GetUser", ("acs:ram::{account}:user/{ImsUserName}",), IMS_API.format("getuser"),
+              "the page's table: ram:GetUser on *User acs:ram::{#accountId}:user/{#UserName}; the user is the one "
+              "UserAccessKeyId, UserId or UserPrincipalName names"),
+    ActionRow("ims", "GetCredentialReport", "ram:GetCredentialReport", ("*",), IMS_API.format("getcredentialreport"),
+              "the page's table: ram:GetCredentialReport, All Resources"),
+    ActionRow("ims", "GenerateCredentialReport", "ram:GenerateCredentialReport", ("*",),
+              IMS_API.format("generatecredentialreport"),
+              "the copies of the page read show no authorization table: the action name and All Resources are by "
+              "analogy with GetCredentialReport"),
     # -- STS (sts 2015-04-01) ----------------------------------------------------------------------
     ActionRow("sts", "AssumeRole", "sts:AssumeRole", ("acs:ram:*:{RoleAccount}:role/{RoleName}",), STS_ASSUME,
               "the role's own trust policy is checked as well (localcloud.products.sts)"),
@@ -272,6 +283,17 @@ def _ram_role_name(facts: RequestFacts) -> str:
     return facts.get("RoleName").lower()
 
 
+def _ims_user_name(facts: RequestFacts) -> str:
+    """The RAM user an IMS request names by ``UserAccessKeyId``, ``UserId`` or ``UserPrincipalName`` (``""``: none)."""
+    backend = facts.cloud.backend("ims", facts.principal.account_id, None)
+    for name, finder in (("UserAccessKeyId", "user_by_key"), ("UserId", "user_by_id"),
+                         ("UserPrincipalName", "user_by_principal_name")):
+        if facts.get(name):
+            user = getattr(backend, finder)(facts.get(name))
+            return user.name if user is not None else ""
+    return ""
+
+
 def _policy_owner(facts: RequestFacts) -> str:
     return "system" if facts.get("PolicyType") == "System" else facts.principal.account_id
 
@@ -286,6 +308,7 @@ DERIVED: dict[str, Callable[[RequestFacts], str]] = {
     "TargetUser": _target_user,
     "PolicyOwner": _policy_owner,
     "RamRoleName": _ram_role_name,
+    "ImsUserName": _ims_user_name,
 }
 
 TABLE: dict[tuple[str, str], ActionRow] = {(row.product, row.api): row for row in ROWS}

@@ -1,4 +1,8 @@
-"""The DNS front end: serves the cloud's ``DnsZone`` with dnslib on 127.0.0.1 (UDP and TCP, one port)."""
+"""The DNS front end: serves the cloud's ``DnsZone`` with dnslib on 127.0.0.1 (UDP and TCP, one port).
+
+A TCP client that disconnects before its answer is written ends quietly, as on the HTTP front ends
+(``localcloud.httpserver.QuietServerErrors``).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from dnslib import DNSRecord
-from dnslib.server import BaseResolver, DNSLogger, DNSServer
+from dnslib.server import BaseResolver, DNSLogger, DNSServer, TCPServer
 
 from localcloud.core.dns_zone import DnsZone
+from localcloud.httpserver import QuietServerErrors
 
 
 class _Resolver(BaseResolver):
@@ -25,6 +30,10 @@ class _SilentLogger(DNSLogger):
         super().__init__(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
 
 
+class _QuietTcpServer(QuietServerErrors, TCPServer):
+    """dnslib's threaded TCP server, without tracebacks for clients that went away."""
+
+
 class RunningDns:
     """UDP and TCP DNS servers on the same port."""
 
@@ -34,7 +43,8 @@ class RunningDns:
             self.udp = DNSServer(resolver, address=host, port=0, logger=_SilentLogger())
             port = self.udp.server.server_address[1]
             try:
-                self.tcp = DNSServer(resolver, address=host, port=port, tcp=True, logger=_SilentLogger())
+                self.tcp = DNSServer(resolver, address=host, port=port, tcp=True, logger=_SilentLogger(),
+                                     server=_QuietTcpServer)
                 break
             except OSError:  # the UDP port's TCP twin is taken by another socket: pick another port
                 self.udp.server.server_close()

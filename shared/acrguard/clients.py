@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ PRODUCTS: dict[str, tuple[str, bool]] = {
     "cr": ("alibabacloud_cr20181201.client", True),
     "vpc": ("alibabacloud_vpc20160428.client", True),
     "ram": ("alibabacloud_ram20150501.client", False),
+    # RAM's identity API: GetUser by AccessKey id, the credential report (the pull-key audit)
+    "ims": ("alibabacloud_ims20190815.client", False),
     "sts": ("alibabacloud_sts20150401.client", True),
     "cbn": ("alibabacloud_cbn20170912.client", False),
     "fc": ("alibabacloud_fc20230330.client", True),
@@ -229,6 +232,51 @@ class ClientFactory:
         return oss_credentials.CredentialsProviderFunc(current)
 
 
+#: clients whose first request is done (see ``_first_request``), and the locks of those whose first request is not
+_FIRST_REQUESTS: weakref.WeakKeyDictionary[Any, threading.Lock | None] = weakref.WeakKeyDictionary()
+#: how long other requests of a client wait for its first one: enough for the SDK to build its session (about
+#: 20-40 ms of CPU), short enough that a slow first answer does not hold the others back for its whole round trip
+FIRST_REQUEST_WAIT_S = 0.1
+_FIRST_REQUESTS_LOCK = threading.Lock()
+
+
+def _first_request(func: Any) -> threading.Lock | None:
+    """The lock the first request of ``func``'s client holds, None once that request is done.
+
+    The SDK (``darabonba.core.DaraCore._get_session``) builds its HTTP session for an endpoint at the
+    first request, with a TLS context that loads the whole CA store (about 20 ms of CPU), and keeps
+    no lock: threads that start on a new client together each build one, and all but one are thrown
+    away (five at the endpoint keeper's first sweep, 100+ ms of its cold start; ``bench/cold_start.py``).
+    So the first request of each client goes first: the others wait for it (at most
+    ``FIRST_REQUEST_WAIT_S``, by when the session exists), then run side by side.
+    """
+    client = getattr(func, "__self__", None)
+    if client is None:
+        return None
+    with _FIRST_REQUESTS_LOCK:
+        try:
+            if client not in _FIRST_REQUESTS:
+                _FIRST_REQUESTS[client] = threading.Lock()
+            return _FIRST_REQUESTS[client]
+        except TypeError:  # not weakly referenceable: nothing to remember it by
+            return None
+
+
+def _send(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``func(*args, **kwargs)``; a client's first request goes first (``_first_request``)."""
+    first = _first_request(func)
+    if first is not None and first.acquire(timeout=FIRST_REQUEST_WAIT_S):
+        try:
+            if _FIRST_REQUESTS.get(func.__self__) is first:  # still the first: the others wait for it
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    _FIRST_REQUESTS[func.__self__] = None
+        finally:
+            first.release()
+    return func(*args, **kwargs)
+
+
 def call(product: str, api: str, func: Any, *args: Any, retry: RetryPolicy | None = None, **kwargs: Any) -> Any:
     """Run one SDK call and return its body; turn every failure into a ``CloudCallError``.
 
@@ -240,7 +288,7 @@ def call(product: str, api: str, func: Any, *args: Any, retry: RetryPolicy | Non
 
     policy = retry or RetryPolicy()
     try:
-        response = func(*args, **kwargs)
+        response = _send(func, args, kwargs)
     except TeaException as exc:
         inner = getattr(exc, "inner_exception", None)
         code = getattr(exc, "code", None)

@@ -20,7 +20,7 @@ class FunctionSpec:
     writer: bool  # changes cloud state: reserved concurrency 1
 
 
-_COMMON = ("alibabacloud-oss-v2", "PyYAML", "pydantic", "requests", "alibabacloud-credentials",
+_COMMON = ("alibabacloud-oss-v2", "PyYAML", "requests", "alibabacloud-credentials",
            "alibabacloud-tea-openapi")
 
 FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (
@@ -33,9 +33,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (
     FunctionSpec("whitelist_guard", "acrguard-whitelist-guard",
                  ("alibabacloud-cr20181201", "alibabacloud-sts20150401", "dnspython", *_COMMON),
                  ("alibabacloud_cr20181201.client", "alibabacloud_sts20150401.client"), writer=True),
+    # IMS: GetUser by AccessKey id and the credential report (acrguard.pullkeys.imsapi)
     FunctionSpec("pullkey_auditor", "acrguard-pullkey-auditor",
-                 ("alibabacloud-ram20150501", *_COMMON),
-                 ("alibabacloud_ram20150501.client",), writer=False),
+                 ("alibabacloud-ram20150501", "alibabacloud-ims20190815", *_COMMON),
+                 ("alibabacloud_ram20150501.client", "alibabacloud_ims20190815.client"), writer=False),
     FunctionSpec("image_advisor", "acrguard-image-advisor",
                  ("alibabacloud-cr20181201", *_COMMON),
                  ("alibabacloud_cr20181201.client",), writer=True),

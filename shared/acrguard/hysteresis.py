@@ -5,8 +5,9 @@ Shared by the endpoint keeper (addresses per instance and family) and the whitel
 seen, how many *successful* observations in a row did not contain it, and when it was first
 missed. An address is released (may be removed) only when it was absent from ``hold_runs``
 successful observations **and** at least ``hold_hours`` hours have passed since it was first
-missed (``safety.hold_runs`` / ``safety.hold_hours``; defaults 3 runs and 24 h, the peer pattern
-in ``../shared/reference/acr-network.md`` §6).
+missed (``safety.hold_runs`` / ``safety.hold_hours``; defaults 3 runs and 24 h: tools that sync rules with
+rotating addresses keep a stale entry "for a while" and purge it late, e.g.
+https://github.com/hyprspace/hyprspace/issues/19).
 
 An observation is one of:
 

@@ -1,7 +1,7 @@
 """A client-side limit on how often each API operation is called, so a concurrent job is not throttled.
 
 Alibaba Cloud throttles each OpenAPI operation per account (Quota Center shows ``N/T(s)``; a call
-over it is denied with ``Throttling.User``, see ``../shared/reference/sdk-feasibility.md`` §4). A
+over it is denied with ``Throttling.User``, https://help.aliyun.com/en/openapi/throttling-and-quota-management). A
 throttled call is retried by the SDK after a back-off, which costs a round trip and a pause; a
 job that reads with many threads at once would meet that often. ``CallPacer`` instead holds a call
 back until its operation has room: at most ``limit`` calls in any ``period_s``, counted per

@@ -3,7 +3,7 @@
 Used by the endpoint keeper (auth and OSS names, the VPC-domain cross-check) and by the whitelist
 guard (hostnames in the declared ACL). Resolvers are built with ``configure=False`` and only the
 configured nameservers (default: the VPC resolvers 100.100.2.136 and 100.100.2.138, see
-``../shared/reference/acr-network.md`` §4.1), so nothing but those servers is ever asked.
+https://alibabacloud.com/help/ja/dns/service-address), so nothing but those servers is ever asked.
 
 A name is queried ``queries_per_name`` times, because a load-balanced name may answer one address
 per query (round robin); the addresses of every successful query are united. Within one run,
@@ -24,6 +24,7 @@ Semantics for callers that delete things (routes, ACL entries):
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -305,4 +306,48 @@ def describe(outcome: Outcome) -> str:
     if isinstance(outcome, NoSuchName):
         what = "does not exist (NXDOMAIN)" if outcome.reason == "nxdomain" else "has no A records"
         return f"{outcome.name} {what}"
-    return f"{outcome.name}: unknown ({outcome.reason}{': ' + outcome.detail if outcome.detail else ''})"
+    return f"{outcome.name}: not resolved, {_unknown_text(outcome)}"
+
+
+#: What each unknown reason means, in words (``describe``).
+_UNKNOWN_WORDS: dict[str, str] = {
+    "timeout": "no nameserver answered in time", "servfail": "every nameserver answered SERVFAIL",
+    "no-nameservers": "no nameserver could be asked", "wrong-name": "the answer was for another name",
+    "chain-too-long": "the CNAME chain is too long (a loop?)", "invalid-name": "not a valid DNS name",
+    "error": "the lookup failed",
+}
+_LIFETIME = re.compile(r"lifetime expired after ([\d.]+) seconds")
+_SERVER = re.compile(r"Server (?:Do53:)?([^\s@]+)@(\d+)")
+_SELF_EXPLAINED = ("servfail", "chain-too-long")
+
+
+def _unknown_text(outcome: Unknown) -> str:
+    """The reason once, in words, then what the resolver said that the words do not (``describe``).
+
+    ``Unknown.detail`` joins ``"<reason>: <resolver message>"`` per failed query; the reason is not
+    repeated, and a dnspython timeout (``The resolution lifetime expired after 0.401 seconds: Server
+    Do53:127.0.0.1@53 answered The DNS operation timed out.``) becomes ``within 0.4 s (asked 127.0.0.1:53)``.
+    SERVFAIL and CNAME-loop messages add nothing to their words and are left out.
+    """
+    words = _UNKNOWN_WORDS.get(outcome.reason, outcome.reason)
+    extra: list[str] = []
+    for part in (p.strip() for p in outcome.detail.split("; ") if p.strip()):
+        reason, _, message = part.partition(": ")
+        if reason not in _UNKNOWN_WORDS or not message:
+            reason, message = outcome.reason, part
+        if reason in _SELF_EXPLAINED:
+            continue
+        lifetime = _LIFETIME.search(message)
+        if lifetime:
+            servers = ", ".join(dict.fromkeys(f"{host}:{port}" for host, port in _SERVER.findall(message)))
+            seconds = f"{float(lifetime.group(1)):.1f} s"
+            if reason == outcome.reason:
+                words = words.replace(" in time", f" within {seconds}")
+                message = f"asked {servers}" if servers else ""
+            else:
+                extra.append(f"a query timed out after {seconds}" + (f" ({servers})" if servers else ""))
+                continue
+        if message:
+            extra.append(message if reason == outcome.reason else f"{_UNKNOWN_WORDS[reason]}: {message}")
+    shown = "; ".join(dict.fromkeys(extra))
+    return words + (f" ({shown if len(shown) <= 160 else shown[:159] + '…'})" if shown else "")

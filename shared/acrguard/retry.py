@@ -1,11 +1,12 @@
 """The one retry policy for every SDK client: keyed on error codes, exponential backoff with jitter.
 
 The SDK retries nothing by default and ignores ``RuntimeOptions.autoretry``; only
-``Config.retry_options`` works (``../shared/reference/sdk-feasibility.md`` §3, §6). A
+``Config.retry_options`` works (read in ``alibabacloud_tea_openapi/client.py``). A
 ``Throttling.User`` without ``x-acs-retry-after`` arrives as a plain ``ClientException``, so the
 condition is keyed on error codes; when the server sends ``x-acs-retry-after`` the SDK honours it.
 The retryable codes come from the official Terraform provider's retry lists
-(``acr-network.md`` §3.1, §3.3) and the common gateway codes.
+(``alicloud/resource_alicloud_route_entry.go``, ``alicloud/resource_alicloud_cen_transit_router_route_entry.go``)
+and the common gateway codes.
 """
 
 from __future__ import annotations

@@ -69,6 +69,28 @@ def test_plan_respects_min_severity_per_channel():
     assert due.reason is Reason.FIRST and due.firing == (finding(severity=Severity.LOW).fingerprint,)
 
 
+def test_a_change_notice_reaches_a_default_channel_whatever_its_severity():
+    """An info notice (the ACL restored) goes to a channel left at min_severity low; an info condition does not."""
+    config = AlertsConfig(channels=[
+        {"name": "ops", "type": "webhook", "url": "https://example.invalid/a"},
+        {"name": "pager", "type": "webhook", "url": "https://example.invalid/b", "min_severity": "high"}])
+    restored = finding(1, rule="whitelist.applied", severity=Severity.INFO, notice=True, labels={"change": "c1"})
+    condition = finding(2, rule="whitelist.note", severity=Severity.INFO)
+    plan = plan_notifications(_state_with([restored, condition]), config, T0)
+    assert sorted(plan.due) == ["ops", "pager"]
+    for name in ("ops", "pager"):
+        assert [due.message.rule for due in plan.due[name]] == ["whitelist.applied"]
+
+
+def test_a_channel_can_hold_notices_to_its_min_severity():
+    """With notices: by_severity a channel hears a notice only when it is as severe as min_severity."""
+    config = AlertsConfig(channels=[
+        {"name": "pager", "type": "webhook", "url": "https://example.invalid/b", "min_severity": "high",
+         "notices": "by_severity"}])
+    restored = finding(1, rule="whitelist.applied", severity=Severity.INFO, notice=True, labels={"change": "c1"})
+    assert plan_notifications(_state_with([restored]), config, T0).due == {}
+
+
 def test_plan_builds_one_message_per_group_with_its_findings():
     """Two findings of one rule and scope are one due message listing both, most severe first."""
     config = AlertsConfig(channels=[{"name": "all", "type": "webhook", "url": "https://example.invalid/b"}])

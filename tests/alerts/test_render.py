@@ -64,11 +64,47 @@ def test_size_limit_is_never_exceeded_and_what_is_cut_is_counted():
     assert f"… and {rendered.omitted} more findings not shown" in rendered.text
 
 
-def test_long_details_are_cut_to_a_few_lines_with_a_count():
-    """A change of many lines shows the first eight and counts the rest."""
-    text = render_group(_group([finding(details="\n".join(f"+ 10.0.{i}.0/24" for i in range(20)))]), WECOM,
-                        max_bytes=4096, max_items=10).text
-    assert "+ 10.0.7.0/24" in text and "+ 10.0.8.0/24" not in text and "… (12 more lines)" in text
+def test_long_details_are_cut_to_a_few_lines_with_a_count_and_the_command_that_prints_them():
+    """A change of many lines shows the first eight, counts the rest and names the command that prints them."""
+    message = _group([finding(details="\n".join(f"+ 10.0.{i}.0/24" for i in range(20)))])
+    text = render_group(message, WECOM, max_bytes=4096, max_items=10).text
+    assert "+ 10.0.7.0/24" in text and "+ 10.0.8.0/24" not in text
+    assert (f"… 12 more lines not shown: python -m acrguard alert show --config acrguard.yaml {message.group_hash}"
+            in text)
+
+
+def test_a_long_detail_sentence_is_not_cut_before_its_instruction():
+    """A 300-character first detail line (the image advisor's) is shown whole, its instruction included."""
+    line = ("Build rule crabr-1ca27cd6b3e91015 (ACCELERATED_IMAGE, scope REPOSITORY crr-b3b96cd2c5e8cb5f) converts "
+            "new pushes for on-demand loading; clusters must pull the accelerated variant to benefit "
+            "(https://www.alibabacloud.com/help/en/acr/user-guide/load-resources-of-a-container-image-on-demand).")
+    text = render_group(_group([finding(details=line, fix="")]), DINGTALK, max_bytes=18_000, max_items=10).text
+    assert "clusters must pull the accelerated variant to benefit" in text
+
+
+def test_a_block_too_big_loses_details_first_and_never_the_fix_first_sentence():
+    """Squeezed into a small block, a finding drops details, then later fix lines; the fix's first sentence stays."""
+    fix = ("Detach AdministratorAccess from the pull user now. " + "Then rotate the key. " * 20 + "\n"
+           + "\n".join(f"step {i}" for i in range(15)))
+    big = finding(details="\n".join("línea con acentos " * 30 for _ in range(20)), fix=fix)
+    message = _group([big])
+    for budget in (3000, 900, 400):
+        rendered = render_group(message, SLACK, max_bytes=30_000, max_items=10, max_block_bytes=budget)
+        block = rendered.blocks[0]
+        assert size(block) <= budget
+        assert "Fix: Detach AdministratorAccess from the pull user now." in block
+        assert f"alert show --config acrguard.yaml {message.group_hash}" in block
+    small = render_group(message, SLACK, max_bytes=30_000, max_items=10, max_block_bytes=900).blocks[0]
+    assert "What changed: … 20 lines not shown" in small and "línea" not in small
+
+
+def test_the_footer_is_kept_when_findings_are_left_out():
+    """However much is cut, the message ends with its footer, and the note says how to get the rest."""
+    findings = [finding(i, details="\n".join("línea con acentos " * 8 for _ in range(8))) for i in range(40)]
+    message = _group(findings)
+    rendered = render_group(message, WECOM, max_bytes=4096, max_items=40)
+    assert rendered.text.endswith(f"group {message.group_hash} · first notification")
+    assert f"all of them: python -m acrguard alert show --config acrguard.yaml {message.group_hash}" in rendered.text
 
 
 def test_resolved_message_lists_what_resolved():
@@ -111,6 +147,9 @@ def test_digest_counts_every_group_and_finding_by_severity_and_rule():
     hidden = rendered.omitted
     assert hidden > 0 and rendered.shown + hidden == 301
     assert f"… and {hidden} more groups ({hidden} findings) not listed; all 301 findings are counted above" in text
+    assert "every group: python -m acrguard alert list --config acrguard.yaml" in text
+    assert f"(1 finding, group {groups[0].group_hash})" in text
+    assert "Each group's findings in full: python -m acrguard alert show --config acrguard.yaml GROUP" in text
 
 
 def test_render_dispatches_on_the_message_type():

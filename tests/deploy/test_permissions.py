@@ -27,8 +27,13 @@ REACHABLE = {job: INDEX.reachable(function_roots(INDEX, job)) for job in JOBS}
 EXAMPLE = {"region": "cn-hangzhou", "account": "1234567890123456", "instance_id": "cri-example0000001",
            "namespace": "team", "repository": "app", "route_table_id": "vtb-example",
            "vpn_connection_id": "vco-example", "cen_id": "cen-example", "user": "ack-puller", "group": "pullers",
-           "policy": "acr-pull",
+           "policy": "acr-pull", "entry_id": "rte-example",
            "bucket": "acrguard-example", "key": "acrguard.json"}
+
+
+def example(job: str) -> dict[str, str]:
+    """``EXAMPLE`` for ``job``: its state folder is named after its function."""
+    return {**EXAMPLE, "function": perms.state_folder(job)}
 
 
 def reachable_sites(job: str) -> list[CallSite]:
@@ -104,16 +109,18 @@ def test_no_row_of_a_table_is_stale(job):
 
 @pytest.mark.parametrize("job", JOBS)
 def test_the_deploy_policy_allows_every_action_of_the_table(job):
-    """The function's policies allow each action of its table on an example resource of the row's kind."""
+    """The function's policies allow each action of its table on an example resource of the row's kind (and of each
+    other form RAM may authorize the call on)."""
     evaluation = policy_evaluation(job)
     assert not evaluation.unreadable
     refused = []
     for row in perms.PERMISSIONS[job]:
-        resource = row.resource.render(**EXAMPLE)
-        for action in row.actions:
-            decision = evaluation.decide(action, resource)
-            if decision is not Decision.ALLOWED:
-                refused.append(f"{action} on {resource} ({row.product}:{row.api}): {decision.value}")
+        for kind in (row.resource, *row.also):
+            resource = kind.render(**example(job))
+            for action in row.actions:
+                decision = evaluation.decide(action, resource)
+                if decision is not Decision.ALLOWED:
+                    refused.append(f"{action} on {resource} ({row.product}:{row.api}): {decision.value}")
     assert refused == [], f"deploy/policies for {job} ({', '.join(perms.POLICY_FILES[job])}) do not allow"
 
 
@@ -128,19 +135,45 @@ def test_the_deploy_policy_grants_nothing_beyond_the_table(job):
     assert sorted(a for a in granted if a.lower() not in wanted) == []
 
 
-def test_the_state_policy_is_exactly_the_state_rows():
-    """acrguard-state.json grants what the state store and config rows need, and nothing more."""
+@pytest.mark.parametrize("job", JOBS)
+def test_the_state_policy_is_exactly_the_state_rows(job):
+    """A function's state policy grants what the state store and config rows need, and nothing more."""
     wanted = {a for row in perms.STATE for a in row.actions}
-    document = json.loads((POLICIES / perms.STATE_POLICY).read_text(encoding="utf-8"))
+    document = json.loads((POLICIES / perms.POLICY_FILES[job][1]).read_text(encoding="utf-8"))
     granted = {a for st in document["Statement"] for a in st["Action"]}
     assert granted == wanted
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_a_function_writes_only_its_own_state_folder(job):
+    """A function's policies let it write and read its own state folder only; the shared document is read-only."""
+    evaluation = policy_evaluation(job)
+    own = perms.OSS_STATE.render(**example(job))
+    shared = perms.OSS_SHARED_STATE.render(**example(job))
+    for action in ("oss:PutObject", "oss:DeleteObject", "oss:GetObject"):
+        assert evaluation.decide(action, own) is Decision.ALLOWED, (action, own)
+    for other in JOBS:
+        if other != job:
+            theirs = perms.OSS_STATE.render(**example(other))
+            for action in ("oss:PutObject", "oss:DeleteObject", "oss:GetObject"):
+                assert evaluation.decide(action, theirs) is Decision.NOT_ALLOWED, (action, theirs)
+    assert evaluation.decide("oss:GetObject", shared) is Decision.ALLOWED
+    assert evaluation.decide("oss:PutObject", shared) is Decision.NOT_ALLOWED
+    assert evaluation.decide("oss:DeleteObject", shared) is Decision.NOT_ALLOWED
+
+
+def test_the_auditor_cannot_write_the_keepers_ledger():
+    """The pull-key auditor's role cannot write the endpoint keeper's state (its VPN ownership ledger)."""
+    keeper = perms.OSS_STATE.render(**example("endpoint_keeper"))
+    assert policy_evaluation("pullkey_auditor").decide("oss:PutObject", keeper) is Decision.NOT_ALLOWED
 
 
 def test_every_function_has_a_table_and_policies():
     """The tables cover exactly the deployed functions, and each names policy files that exist."""
     assert set(perms.PERMISSIONS) == set(FUNCTIONS)
     for job, files in perms.POLICY_FILES.items():
-        assert files[0] == f"{FUNCTIONS[job].fc_name}.json"
+        assert files == (f"{FUNCTIONS[job].fc_name}.json", f"{FUNCTIONS[job].fc_name}-state.json")
+        assert perms.state_folder(job) == FUNCTIONS[job].fc_name
         assert all((POLICIES / name).is_file() for name in files)
 
 

@@ -29,7 +29,9 @@ def test_the_auditors_policy_is_read_only():
     assert categories <= READS, categories
 
 
-@pytest.mark.parametrize("name", ["acrguard-endpoint-keeper", "acrguard-whitelist-guard", "acrguard-state"])
+@pytest.mark.parametrize("name", ["acrguard-endpoint-keeper", "acrguard-whitelist-guard",
+                                  *(f"acrguard-{f}-state" for f in ("endpoint-keeper", "whitelist-guard",
+                                                                    "pullkey-auditor", "image-advisor"))])
 def test_writer_policies_grant_no_identity_or_admin_rights(name):
     """Writers may write their own resources, never RAM/STS or everything."""
     verdict = judged(name)

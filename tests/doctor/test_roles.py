@@ -52,7 +52,7 @@ def test_every_role_allows_what_its_function_needs(cloud, tmp_path, s_yaml):
     result = run(context(cloud, tmp_path, s_yaml=s_yaml, key=DOCTOR_KEY, secret=DOCTOR_SECRET), check_roles)
     assert result.status is Status.PASS, result.details
     keeper = by_subject(result)[KEEPER]
-    assert keeper.evidence == (f"role {KEEPER} ({KEEPER}, acrguard-state) allows all 8 actions it needs")
+    assert keeper.evidence == (f"role {KEEPER} ({KEEPER}, {KEEPER}-state) allows all 8 actions it needs")
     assert "vpc:CreateRouteEntry" in keeper.data["needed"]
     assert any(row.startswith("vpc:DescribeVpnConnection") for row in keeper.data["not_needed_by_this_config"])
 

@@ -119,35 +119,57 @@ def _assume(factory, role: str = "acrguard-keeper", **extra: Any) -> Any:
 
 
 def test_root_may_do_everything_without_any_policy(cloud, factory):
-    """The account's own AccessKey is never refused, whatever the policies say."""
+    """The account's own AccessKey is never refused, whatever the policies say.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process (the
+    account owns its resources).
+    """
     assert _get_instance(factory, OTHER_INSTANCE).instance_id == OTHER_INSTANCE
 
 
 def test_a_user_without_policies_is_refused_by_default(cloud):
-    """No Allow anywhere: the gateway's Forbidden.RAM, 403, an implicit deny."""
+    """No Allow anywhere: the gateway's Forbidden.RAM, 403, an implicit deny.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process (default
+    deny); Forbidden.RAM: https://help.aliyun.com/en/document_detail/3064376.html.
+    """
     refused = _refused(_as(cloud, "nobody"))
     assert (refused.code, refused.status) == ("Forbidden.RAM", 403)
 
 
 def test_a_user_policy_allows_on_its_instance_only(cloud):
-    """A policy scoped to instance A allows GetInstance on A and refuses it on B."""
+    """A policy scoped to instance A allows GetInstance on A and refuses it on B.
+
+    Source: https://help.aliyun.com/en/acr/user-guide/ram-authorization-information (ARN forms).
+    """
     user = _as(cloud, "instance-a")
     assert _get_instance(user).instance_id == INSTANCE_ID
     assert _refused(user, OTHER_INSTANCE).code == "Forbidden.RAM"
 
 
 def test_a_group_policy_applies_to_its_members(cloud):
-    """A user with no policy of its own is allowed by its group's policy."""
+    """A user with no policy of its own is allowed by its group's policy.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process;
+    https://www.alibabacloud.com/help/en/ram/product-overview/limits.
+    """
     assert _get_instance(_as(cloud, "grouped")).instance_id == INSTANCE_ID
 
 
 def test_only_the_default_version_of_a_policy_is_in_force(cloud):
-    """acr-pull's v1 allows cr:*, its default v2 only pulls: GetInstance is refused."""
+    """acr-pull's v1 allows cr:*, its default v2 only pulls: GetInstance is refused.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process;
+    alibabacloud_ram20150501/models/_get_policy_response_body.py (DefaultPolicyVersion).
+    """
     assert _refused(_as(cloud, "versioned")).code == "Forbidden.RAM"
 
 
 def test_a_wildcard_action_covers_matching_actions_only(cloud):
-    """cr:Get* allows GetInstance but not ListInstance."""
+    """cr:Get* allows GetInstance but not ListInstance.
+
+    Source: https://www.alibabacloud.com/help/ja/doc-detail/93738.htm.
+    """
     user = _as(cloud, "wildcard")
     assert _get_instance(user).instance_id == INSTANCE_ID
     with pytest.raises(CloudCallError) as caught:
@@ -156,7 +178,10 @@ def test_a_wildcard_action_covers_matching_actions_only(cloud):
 
 
 def test_an_explicit_deny_beats_an_allow(cloud):
-    """cr:* is allowed but GetInstance on instance A is denied: A is refused, B is not."""
+    """cr:* is allowed but GetInstance on instance A is denied: A is refused, B is not.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process.
+    """
     user = _as(cloud, "denied")
     assert _get_instance(user, OTHER_INSTANCE).instance_id == OTHER_INSTANCE
     with pytest.raises(TeaException) as caught:
@@ -165,7 +190,10 @@ def test_an_explicit_deny_beats_an_allow(cloud):
 
 
 def test_not_action_allows_everything_but_the_listed_actions(cloud):
-    """Allow + NotAction cr:* grants ram:ListUsers and refuses cr:GetInstance."""
+    """Allow + NotAction cr:* grants ram:ListUsers and refuses cr:GetInstance.
+
+    Source: https://www.alibabacloud.com/help/document_detail/93739.html.
+    """
     user = _as(cloud, "not-cr")
     call("ram", "ListUsers", user.ram().list_users, ram_models.ListUsersRequest())
     assert _refused(user).code == "Forbidden.RAM"
@@ -173,7 +201,10 @@ def test_not_action_allows_everything_but_the_listed_actions(cloud):
 
 @pytest.mark.parametrize(("user", "allowed"), [("local-ip", True), ("office-ip", False), ("until-2100", True)])
 def test_conditions_on_source_ip_and_current_time(cloud, user, allowed):
-    """IpAddress on acs:SourceIp (the client is 127.0.0.1) and DateLessThan on acs:CurrentTime are evaluated."""
+    """IpAddress on acs:SourceIp (the client is 127.0.0.1) and DateLessThan on acs:CurrentTime are evaluated.
+
+    Source: https://www.alibabacloud.com/help/en/ram/conditional-operator; the keys' values: emulator's choice.
+    """
     if allowed:
         assert _get_instance(_as(cloud, user)).instance_id == INSTANCE_ID
     else:
@@ -181,21 +212,31 @@ def test_conditions_on_source_ip_and_current_time(cloud, user, allowed):
 
 
 def test_the_current_time_condition_follows_the_clock(cloud):
-    """An Allow until a date stops applying once the local cloud's clock passes it."""
+    """An Allow until a date stops applying once the local cloud's clock passes it.
+
+    Source: emulator's choice (acs:CurrentTime is the cloud clock).
+    """
     cloud.advance(100 * 365 * 86400)
     assert _refused(_as(cloud, "until-2100")).code == "Forbidden.RAM"
 
 
 @pytest.mark.parametrize(("user", "kind"), [("from-vpc", "ImplicitDeny"), ("deny-unknown", "ExplicitDeny")])
 def test_a_condition_on_a_key_the_cloud_lacks_is_read_the_safe_way(cloud, user, kind):
-    """An Allow on a key the request lacks does not apply; a Deny on such a key does."""
+    """An Allow on a key the request lacks does not apply; a Deny on such a key does.
+
+    Source: emulator's choice (the safe reading; RAM's answer is not published).
+    """
     with pytest.raises(TeaException) as caught:
         _as(cloud, user).cr().get_instance(cr_models.GetInstanceRequest(instance_id=INSTANCE_ID))
     assert caught.value.accessDeniedDetail["NoPermissionType"] == kind
 
 
 def test_a_role_session_has_the_roles_policies(cloud):
-    """Credentials from AssumeRole are allowed what the role's policies allow, and nothing else."""
+    """Credentials from AssumeRole are allowed what the role's policies allow, and nothing else.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process;
+    https://www.alibabacloud.com/help/doc-detail/28763.html.
+    """
     creds = _assume(make_factory(cloud, ASSUMER_KEY, ASSUMER_SECRET))
     session = make_factory(cloud, creds.access_key_id, creds.access_key_secret, creds.security_token)
     assert _get_instance(session).instance_id == INSTANCE_ID
@@ -207,7 +248,11 @@ def test_a_role_session_has_the_roles_policies(cloud):
 
 
 def test_a_session_policy_narrows_the_role(cloud):
-    """AssumeRole's Policy parameter: the session may do only what both it and the role allow."""
+    """AssumeRole's Policy parameter: the session may do only what both it and the role allow.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process (session
+    policy); alibabacloud_sts20150401/models/_assume_role_request.py.
+    """
     narrow = json.dumps(_document(_allow("cr:ListInstance")))
     creds = _assume(make_factory(cloud, ASSUMER_KEY, ASSUMER_SECRET), policy=narrow)
     session = make_factory(cloud, creds.access_key_id, creds.access_key_secret, creds.security_token)
@@ -217,7 +262,11 @@ def test_a_session_policy_narrows_the_role(cloud):
 
 
 def test_the_refusal_is_the_gateways_envelope_as_the_sdk_raises_it(cloud):
-    """Code, HTTP status, message and AccessDeniedDetail, as the Tea exception carries them."""
+    """Code, HTTP status, message and AccessDeniedDetail, as the Tea exception carries them.
+
+    Source: https://help.aliyun.com/en/document_detail/3064376.html; alibabacloud_tea_openapi/client.py
+    (AccessDeniedDetail).
+    """
     user = _as(cloud, "nobody")
     with pytest.raises(TeaException) as caught:
         user.cr().get_instance(cr_models.GetInstanceRequest(instance_id=INSTANCE_ID))
@@ -234,7 +283,10 @@ def test_the_refusal_is_the_gateways_envelope_as_the_sdk_raises_it(cloud):
 
 
 def test_the_refusal_is_permanent_for_acrguard_and_recorded(cloud):
-    """acrguard's call() raises CloudCallError (not retried) and the request log keeps the code."""
+    """acrguard's call() raises CloudCallError (not retried) and the request log keeps the code.
+
+    Source: https://help.aliyun.com/en/document_detail/3064376.html (403); the request log is the emulator's interface.
+    """
     before = cloud.requests.last_seq()
     refused = _refused(_as(cloud, "nobody"))
     assert not isinstance(refused, TransientCloudError)
@@ -243,7 +295,10 @@ def test_the_refusal_is_permanent_for_acrguard_and_recorded(cloud):
 
 
 def test_ram_refuses_with_its_own_code_naming_resource_and_action(cloud):
-    """RAM's own APIs answer NoPermission naming the resource and the action."""
+    """RAM's own APIs answer NoPermission naming the resource and the action.
+
+    Source: https://github.com/alibaba/funcraft/pull/243 (RAM's NoPermission message).
+    """
     with pytest.raises(CloudCallError) as caught:
         call("ram", "GetUser", _as(cloud, "nobody").ram().get_user, ram_models.GetUserRequest(user_name="nobody"))
     assert (caught.value.code, caught.value.status) == ("NoPermission", 403)
@@ -251,7 +306,10 @@ def test_ram_refuses_with_its_own_code_naming_resource_and_action(cloud):
 
 
 def test_assume_role_is_refused_to_the_accounts_root(cloud, factory):
-    """STS refuses AssumeRole called with the account's own AccessKey."""
+    """STS refuses AssumeRole called with the account's own AccessKey.
+
+    Source: https://help.aliyun.com/en/ram/support/faq-about-ram-roles-and-sts-tokens.
+    """
     with pytest.raises(CloudCallError) as caught:
         _assume(factory)
     assert (caught.value.code, caught.value.status) == ("NoPermission", 403)
@@ -259,7 +317,10 @@ def test_assume_role_is_refused_to_the_accounts_root(cloud, factory):
 
 
 def test_assume_role_needs_sts_assume_role_permission(cloud):
-    """A RAM user without sts:AssumeRole is refused by its own policies."""
+    """A RAM user without sts:AssumeRole is refused by its own policies.
+
+    Source: https://help.aliyun.com/en/ram/support/faq-about-ram-roles-and-sts-tokens.
+    """
     with pytest.raises(TeaException) as caught:
         _as(cloud, "nobody").sts().assume_role(sts_models.AssumeRoleRequest(
             role_arn=f"acs:ram::{ACCOUNT}:role/acrguard-keeper", role_session_name="authz"))
@@ -268,7 +329,10 @@ def test_assume_role_needs_sts_assume_role_permission(cloud):
 
 
 def test_assume_role_needs_the_roles_trust(cloud):
-    """A caller allowed sts:AssumeRole is still refused by a role whose trust policy names another account."""
+    """A caller allowed sts:AssumeRole is still refused by a role whose trust policy names another account.
+
+    Source: https://help.aliyun.com/en/ram/support/faq-about-ram-roles-and-sts-tokens.
+    """
     with pytest.raises(TeaException) as caught:
         _as(cloud, "assumer-untrusted").sts().assume_role(sts_models.AssumeRoleRequest(
             role_arn=f"acs:ram::{ACCOUNT}:role/trusts-another-account", role_session_name="authz"))
@@ -277,7 +341,10 @@ def test_assume_role_needs_the_roles_trust(cloud):
 
 
 def test_get_caller_identity_needs_no_permission(cloud):
-    """A user without any policy may still ask who it is."""
+    """A user without any policy may still ask who it is.
+
+    Source: emulator's choice; https://help.aliyun.com/document_detail/371868.htm publishes no authorization.
+    """
     body = call("sts", "GetCallerIdentity", _as(cloud, "nobody").sts().get_caller_identity)
     assert body.identity_type == "RAMUser"
 
@@ -290,7 +357,11 @@ def _oss_error(excinfo) -> oss_errors.ServiceError:
 
 
 def test_oss_object_arns_scope_a_policy(cloud):
-    """oss:GetObject on <bucket>/public/* reads public objects only; others are AccessDenied with EC."""
+    """oss:GetObject on <bucket>/public/* reads public objects only; others are AccessDenied with EC.
+
+    Source: https://www.alibabacloud.com/help/en/oss/user-guide/how-oss-works-with-ram;
+    https://www.alibabacloud.com/help/en/oss/support/0003-00000001.
+    """
     client = _as(cloud, "state-reader").oss()
     assert client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="public/a.txt")).body.read() == b"a"
     with pytest.raises(oss_errors.OperationError) as caught:
@@ -302,7 +373,11 @@ def test_oss_object_arns_scope_a_policy(cloud):
 
 
 def test_oss_explicit_deny_has_its_own_ec_and_head_is_get(cloud):
-    """A Deny on a key prefix answers 0003-00000201; HeadObject is authorized as oss:GetObject; writes are refused."""
+    """A Deny on a key prefix answers 0003-00000201; HeadObject is authorized as oss:GetObject; writes are refused.
+
+    Source: https://www.alibabacloud.com/help/en/oss/support/0003-00000201;
+    https://www.alibabacloud.com/help/zh/doc-detail/118942.htm (HeadObject).
+    """
     client = _as(cloud, "state-reader").oss()
     with pytest.raises(oss_errors.OperationError) as caught:
         client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="public/secret.txt"))

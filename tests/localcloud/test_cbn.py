@@ -57,7 +57,11 @@ def unroute(factory, host, region="cn-hangzhou"):
 
 
 def test_cloud_service_route_is_creating_then_active_per_access_region(cloud, factory):
-    """One entry per access region, Creating first and Active after the delay, with its description and CIDR."""
+    """One entry per access region, Creating first and Active after the delay, with its description and CIDR.
+
+    Source: the ResolveAndRouteServiceInCen page; Terraform alicloud/resource_alicloud_cen_route_service.go; the delay:
+    emulator's choice.
+    """
     resolve(factory, "100.118.28.0/24", regions=("cn-hangzhou", "cn-shanghai"), description="acrguard:r:oss")
     found = services(factory, host="100.118.28.0/24")
     assert sorted((s.access_region_id, s.status, s.description) for s in found) == \
@@ -68,7 +72,10 @@ def test_cloud_service_route_is_creating_then_active_per_access_region(cloud, fa
 
 
 def test_cloud_service_route_duplicate_and_range_and_attachment_are_checked(cloud, factory):
-    """CloudRoute.Exist for a duplicate; hosts outside 100.64.0.0/10 and unattached VPCs are refused."""
+    """CloudRoute.Exist for a duplicate; hosts outside 100.64.0.0/10 and unattached VPCs are refused.
+
+    Source: the ResolveAndRouteServiceInCen error table.
+    """
     assert error_of(resolve, factory, "100.98.170.0/24").code == "CloudRoute.Exist"
     assert error_of(resolve, factory, "192.168.10.21").code == "ParameterIllegal.ClouteRouteCidrNotAllow"
     assert error_of(resolve, factory, "oss.example.com").code == "ParameterIllegal.Host"
@@ -76,13 +83,19 @@ def test_cloud_service_route_duplicate_and_range_and_attachment_are_checked(clou
 
 
 def test_cloud_service_routes_are_limited_by_the_cen_quota(cloud, factory):
-    """Beyond the seeded quota (3, one used) a new route is QuotaExceeded.CloudRoute."""
+    """Beyond the seeded quota (3, one used) a new route is QuotaExceeded.CloudRoute.
+
+    Source: emulator's choice (no documented code or figure).
+    """
     resolve(factory, "100.118.28.0/24", regions=("cn-hangzhou", "cn-shanghai"))
     assert error_of(resolve, factory, "100.118.31.0/24").code == "QuotaExceeded.CloudRoute"
 
 
 def test_cloud_service_route_delete_waits_for_active_then_goes_through_deleting(cloud, factory):
-    """Deleting a Creating route is refused (403); an Active one is Deleting, then gone."""
+    """Deleting a Creating route is refused (403); an Active one is Deleting, then gone.
+
+    Source: the DeleteRouteServiceInCen error table.
+    """
     resolve(factory, "100.118.28.0/24")
     err = error_of(unroute, factory, "100.118.28.0/24")
     assert (err.code, err.status) == ("InvalidOperation.CloudRouteStatusNotAllow", 403)
@@ -94,13 +107,19 @@ def test_cloud_service_route_delete_waits_for_active_then_goes_through_deleting(
 
 
 def test_deleting_a_missing_cloud_service_route_succeeds(cloud, factory):
-    """As documented, a delete that matches nothing returns a request id and changes nothing."""
+    """As documented, a delete that matches nothing returns a request id and changes nothing.
+
+    Source: the DeleteRouteServiceInCen page.
+    """
     assert unroute(factory, "100.118.200.0/24").request_id
     assert len(services(factory)) == 1
 
 
 def test_cloud_service_routes_page_by_number(cloud, factory):
-    """PageSize and PageNumber page the listing; TotalCount counts all."""
+    """PageSize and PageNumber page the listing; TotalCount counts all.
+
+    Source: alibabacloud_cbn20170912/models/_describe_route_services_in_cen_request.py.
+    """
     resolve(factory, "100.118.28.0/24")
     first = call("cbn", "DescribeRouteServicesInCen", factory.cbn().describe_route_services_in_cen,
                  models.DescribeRouteServicesInCenRequest(cen_id=CEN, page_size=1, page_number=2))
@@ -125,7 +144,10 @@ def tr_delete(factory, entry_id):
 
 
 def test_static_route_is_listed_only_with_status_all_until_active(cloud, factory):
-    """The default listing shows Active routes; a new route is Creating and visible with status All."""
+    """The default listing shows Active routes; a new route is Creating and visible with status All.
+
+    Source: alibabacloud_cbn20170912/models/_list_transit_router_route_entries_request.py.
+    """
     entry_id = tr_create(factory, "100.118.28.0/24", transit_router_route_entry_name="acrguard:r:oss",
                          client_token="t1").transit_router_route_entry_id
     assert entry_id not in [e.transit_router_route_entry_id for e in tr_list(factory).transit_router_route_entries]
@@ -139,7 +161,10 @@ def test_static_route_is_listed_only_with_status_all_until_active(cloud, factory
 
 
 def test_static_route_duplicates_and_quota(cloud, factory):
-    """Same destination: InstanceExist for the same hop, CreateRouteEntryWithSameDestinationCidrBlock else; quota 2."""
+    """Same destination: InstanceExist for the same hop, CreateRouteEntryWithSameDestinationCidrBlock else; quota 2.
+
+    Source: the CreateTransitRouterRouteEntry error table.
+    """
     assert error_of(tr_create, factory, "10.0.0.0/8", hop="tr-attach-vbr1").code == \
         "InstanceExist.TransitRouterRouteEntry"
     assert error_of(tr_create, factory, "10.0.0.0/8").code == \
@@ -151,7 +176,10 @@ def test_static_route_duplicates_and_quota(cloud, factory):
 
 
 def test_static_route_dry_run_creates_nothing(cloud, factory):
-    """DryRun answers DryRunOperation (400) when the checks pass, the failing check's error otherwise."""
+    """DryRun answers DryRunOperation (400) when the checks pass, the failing check's error otherwise.
+
+    Source: the CreateTransitRouterRouteEntry error table (DryRunOperation, 400).
+    """
     err = error_of(tr_create, factory, "100.118.28.0/24", dry_run=True)
     assert (err.code, err.status) == ("DryRunOperation", 400)
     assert tr_list(factory, transit_router_route_entry_status="All").total_count == 2
@@ -160,7 +188,10 @@ def test_static_route_dry_run_creates_nothing(cloud, factory):
 
 
 def test_static_route_dry_run_delete_keeps_the_route(cloud, factory):
-    """DeleteTransitRouterRouteEntry with DryRun answers DryRunOperation and the route stays Active."""
+    """DeleteTransitRouterRouteEntry with DryRun answers DryRunOperation and the route stays Active.
+
+    Source: alibabacloud_cbn20170912/models/_delete_transit_router_route_entry_request.py (dry_run).
+    """
     entry_id = tr_create(factory, "100.118.28.0/24").transit_router_route_entry_id
     cloud.advance(2)
     request = models.DeleteTransitRouterRouteEntryRequest(transit_router_route_entry_id=entry_id, dry_run=True)
@@ -171,7 +202,10 @@ def test_static_route_dry_run_delete_keeps_the_route(cloud, factory):
 
 
 def test_static_route_delete_and_missing_id(cloud, factory):
-    """A route is Deleting then gone; a missing id is IllegalParam.TransitRouterRouteEntryId; propagated are refused."""
+    """A route is Deleting then gone; a missing id is IllegalParam.TransitRouterRouteEntryId; propagated are refused.
+
+    Source: the DeleteTransitRouterRouteEntry error table.
+    """
     entry_id = tr_create(factory, "100.118.28.0/24").transit_router_route_entry_id
     assert error_of(tr_delete, factory, entry_id).code == "IncorrectStatus.Status"
     cloud.advance(2)
@@ -187,7 +221,10 @@ def test_static_route_delete_and_missing_id(cloud, factory):
 
 
 def test_static_routes_page_with_next_token(cloud, factory):
-    """MaxResults and NextToken page the listing."""
+    """MaxResults and NextToken page the listing.
+
+    Source: alibabacloud_cbn20170912/models/_list_transit_router_route_entries_request.py.
+    """
     first = tr_list(factory, max_results=1)
     assert len(first.transit_router_route_entries) == 1 and first.next_token
     second = tr_list(factory, max_results=1, next_token=first.next_token)
@@ -195,7 +232,10 @@ def test_static_routes_page_with_next_token(cloud, factory):
 
 
 def test_unknown_table_and_cen_are_refused(cloud, factory):
-    """Unknown transit router route tables and CEN instances answer their not-found codes."""
+    """Unknown transit router route tables and CEN instances answer their not-found codes.
+
+    Source: the CreateTransitRouterRouteEntry error table; ParameterCenInstanceId: emulator's choice.
+    """
     request = models.ListTransitRouterRouteEntriesRequest(transit_router_route_table_id="vtb-nope")
     assert error_of(call, "cbn", "ListTransitRouterRouteEntries", factory.cbn().list_transit_router_route_entries,
                     request).code == "InvalidTransitRouterRouteTableId.NotFound"

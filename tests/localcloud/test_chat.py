@@ -45,14 +45,14 @@ def post(cloud, path: str, body: Any) -> tuple[int, Any]:
 
 
 def ding_path(cloud, secret: str = DING_SECRET, timestamp_ms: int | None = None) -> str:
-    """The signed DingTalk path (events-fc.md §4 formula)."""
+    """The signed DingTalk path (the custom robot's signing: HMAC-SHA256 keyed with the secret, open.dingtalk.com)."""
     ts = str(timestamp_ms if timestamp_ms is not None else int(cloud.clock.now() * 1000))
     sign = base64.b64encode(hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest())
     return f"/dingtalk/robot/send?access_token={DING}&timestamp={ts}&sign={urllib.parse.quote_plus(sign)}"
 
 
 def feishu_body(cloud, text: str = "acrguard alert", secret: str = FEISHU_SECRET) -> dict[str, Any]:
-    """A signed Feishu text message (events-fc.md §4 formula)."""
+    """A signed Feishu text message (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot)."""
     ts = str(int(cloud.clock.now()))
     sign = base64.b64encode(hmac.new(f"{ts}\n{secret}".encode(), b"", hashlib.sha256).digest()).decode()
     return {"timestamp": ts, "sign": sign, "msg_type": "text", "content": {"text": text}}
@@ -62,7 +62,10 @@ MARKDOWN = {"msgtype": "markdown", "markdown": {"title": "t", "text": "acrguard:
 
 
 def test_dingtalk_accepts_a_correct_signature_and_records_it(cloud):
-    """A signed message with the keyword is accepted (errcode 0) and recorded with its query and body."""
+    """A signed message with the keyword is accepted (errcode 0) and recorded with its query and body.
+
+    Source: DingTalk's custom robot security settings (open.dingtalk.com).
+    """
     assert post(cloud, ding_path(cloud), MARKDOWN) == (200, {"errcode": 0, "errmsg": "ok"})
     (message,) = cloud.chat.accepted("dingtalk", DING)
     assert message.body == MARKDOWN and message.query["access_token"] == DING
@@ -70,7 +73,10 @@ def test_dingtalk_accepts_a_correct_signature_and_records_it(cloud):
 
 
 def test_dingtalk_rejects_bad_signatures_stale_timestamps_missing_keywords_and_tokens(cloud):
-    """Security failures answer 310000 with the platform's messages; an unknown token 300001."""
+    """Security failures answer 310000 with the platform's messages; an unknown token 300001.
+
+    Source: DingTalk's robot docs (310000); 300001: user reports.
+    """
     assert post(cloud, ding_path(cloud, secret="wrong"), MARKDOWN)[1] == {"errcode": 310000,
                                                                          "errmsg": "sign not match"}
     stale = int((cloud.clock.now() - 7200) * 1000)
@@ -83,7 +89,10 @@ def test_dingtalk_rejects_bad_signatures_stale_timestamps_missing_keywords_and_t
 
 
 def test_dingtalk_21st_message_in_a_minute_blocks_the_robot_for_ten_minutes(cloud):
-    """20 a minute pass; the 21st gets 130101 and the robot stays blocked for 10 minutes."""
+    """20 a minute pass; the 21st gets 130101 and the robot stays blocked for 10 minutes.
+
+    Source: DingTalk's robot docs; ACR's event notification page (20 a minute, 10 minutes).
+    """
     for _ in range(20):
         assert post(cloud, ding_path(cloud), MARKDOWN)[1]["errcode"] == 0
     assert post(cloud, ding_path(cloud), MARKDOWN)[1] == {"errcode": 130101,
@@ -95,7 +104,10 @@ def test_dingtalk_21st_message_in_a_minute_blocks_the_robot_for_ten_minutes(clou
 
 
 def test_feishu_checks_signature_in_the_body_and_keyword(cloud):
-    """Feishu: a good signature is accepted; a bad one gets 19021; a missing keyword 19024; unknown token 19001."""
+    """Feishu: a good signature is accepted; a bad one gets 19021; a missing keyword 19024; unknown token 19001.
+
+    Source: https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot; 19001: user reports.
+    """
     path = f"/feishu/open-apis/bot/v2/hook/{FEISHU}"
     assert post(cloud, path, feishu_body(cloud))[1]["code"] == 0
     assert post(cloud, path, feishu_body(cloud, secret="bad"))[1] == {
@@ -113,7 +125,10 @@ def test_feishu_checks_signature_in_the_body_and_keyword(cloud):
      {"Extra": None, "StatusCode": 19024, "StatusMessage": "Key Words Not Found"}),
 ])
 def test_feishu_answers_in_the_form_the_world_gives_the_robot(cloud, form, ok, refused):
-    """A Feishu robot's ``answer`` setting picks the documented, current or legacy body, for success and errors."""
+    """A Feishu robot's ``answer`` setting picks the documented, current or legacy body, for success and errors.
+
+    Source: the custom bot guide's success example; the legacy error body: emulator's choice.
+    """
     cloud.load_world({**cloud.world, "chat": {"feishu": {"formbot": {"keywords": ["acrguard"], "answer": form}}}})
     path = "/feishu/open-apis/bot/v2/hook/formbot"
     assert post(cloud, path, {"msg_type": "text", "content": {"text": "acrguard alert"}}) == (200, ok)
@@ -121,7 +136,10 @@ def test_feishu_answers_in_the_form_the_world_gives_the_robot(cloud, form, ok, r
 
 
 def test_an_unknown_answer_form_is_a_world_error(cloud):
-    """Only documented, current and legacy exist, and only for Feishu robots."""
+    """Only documented, current and legacy exist, and only for Feishu robots.
+
+    Source: emulator's choice.
+    """
     with pytest.raises(ValueError, match="answer must be one of"):
         cloud.chat.add_robot("feishu", "x", answer="v3")
     with pytest.raises(ValueError, match="Feishu robots only"):
@@ -129,7 +147,10 @@ def test_an_unknown_answer_form_is_a_world_error(cloud):
 
 
 def test_feishu_allows_five_a_second(cloud):
-    """The sixth message within a second gets 11232; a second later it passes."""
+    """The sixth message within a second gets 11232; a second later it passes.
+
+    Source: https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot (100 a minute, 5 a second).
+    """
     path = f"/feishu/open-apis/bot/v2/hook/{FEISHU}"
     codes = [post(cloud, path, feishu_body(cloud))[1]["code"] for _ in range(6)]
     assert codes == [0, 0, 0, 0, 0, 11232]
@@ -138,7 +159,10 @@ def test_feishu_allows_five_a_second(cloud):
 
 
 def test_wecom_limits_20_a_minute_and_4096_bytes(cloud):
-    """WeCom: 45009 past 20 a minute, 40058 for markdown over 4096 bytes, 93000 for an unknown key."""
+    """WeCom: 45009 past 20 a minute, 40058 for markdown over 4096 bytes, 93000 for an unknown key.
+
+    Source: https://developer.work.weixin.qq.com/document/path/91770; 40058: emulator's choice.
+    """
     path = "/wecom/cgi-bin/webhook/send?key=wkey"
     too_long = {"msgtype": "markdown", "markdown": {"content": "x" * 4097}}
     assert post(cloud, path, too_long)[1]["errcode"] == 40058
@@ -149,7 +173,10 @@ def test_wecom_limits_20_a_minute_and_4096_bytes(cloud):
 
 
 def test_slack_answers_429_when_faster_than_one_a_second(cloud):
-    """Slack: ok, then 429 rate_limited with Retry-After within the same second; bad blocks are 400."""
+    """Slack: ok, then 429 rate_limited with Retry-After within the same second; bad blocks are 400.
+
+    Source: https://api.slack.com/docs/rate-limits; Slack's Block Kit limits.
+    """
     path = "/slack/services/T1/B1/X1"
     assert post(cloud, path, {"text": "hi"}) == (200, "ok")
     assert post(cloud, path, {"text": "hi"}) == (429, "rate_limited")

@@ -45,14 +45,20 @@ def _set_status(factory: Any, enable: bool) -> Any:
 
 
 def test_create_adds_the_entry_with_its_comment(cloud, factory):
-    """A created entry appears in GetInstanceEndpoint with its Comment, after the existing ones."""
+    """A created entry appears in GetInstanceEndpoint with its Comment, after the existing ones.
+
+    Source: alibabacloud_cr20181201/models/_create_instance_endpoint_acl_policy_request.py.
+    """
     body = _add(factory, "198.51.100.7/32", "acrguard:testreg:idc")
     assert body.is_success is True and body.code == "success"
     assert _entries(factory) == [("203.0.113.0/24", "office"), ("198.51.100.7/32", "acrguard:testreg:idc")]
 
 
 def test_create_accepts_the_entries_list_form(cloud, factory):
-    """The SDK's Entries list (sent as a JSON string) adds every entry it names."""
+    """The SDK's Entries list (sent as a JSON string) adds every entry it names.
+
+    Source: alibabacloud_cr20181201/models/_create_instance_endpoint_acl_policy_shrink_request.py.
+    """
     request = cr_models.CreateInstanceEndpointAclPolicyRequest(
         instance_id=INSTANCE_ID, endpoint_type="Internet",
         entries=[cr_models.AccessControlEntry(entry="198.51.100.1/32", comment="a"),
@@ -62,7 +68,10 @@ def test_create_accepts_the_entries_list_form(cloud, factory):
 
 
 def test_duplicate_entry_answers_is_success_false(cloud, factory):
-    """Adding an entry already present (as the same network) fails in the body, and changes nothing."""
+    """Adding an entry already present (as the same network) fails in the body, and changes nothing.
+
+    Source: emulator's choice (ACL_ENTRY_ALREADY_EXIST; the API pages list no code).
+    """
     with pytest.raises(CloudCallError) as caught:
         _add(factory, "203.0.113.5/24", "again")
     assert caught.value.code == "ACL_ENTRY_ALREADY_EXIST"
@@ -71,21 +80,30 @@ def test_duplicate_entry_answers_is_success_false(cloud, factory):
 
 
 def test_invalid_entry_is_an_invalid_parameter(cloud, factory):
-    """An entry that is not an address or CIDR is rejected with InvalidParameter (400)."""
+    """An entry that is not an address or CIDR is rejected with InvalidParameter (400).
+
+    Source: emulator's choice.
+    """
     with pytest.raises(CloudCallError) as caught:
         _add(factory, "not-a-cidr")
     assert (caught.value.code, caught.value.status) == ("InvalidParameter", 400)
 
 
 def test_delete_removes_the_entry_even_the_last_one(cloud, factory):
-    """Deleting the last entry is allowed, as on the real cloud (the endpoint is then open)."""
+    """Deleting the last entry is allowed, as on the real cloud (the endpoint is then open).
+
+    Source: https://help.aliyun.com/zh/terraform/alicloud-cr-endpoint-acl-service (an empty whitelist is open).
+    """
     _delete(factory, "203.0.113.0/24")
     endpoint = _endpoint(factory)
     assert endpoint.enable is True and endpoint.acl_entries == []
 
 
 def test_delete_of_a_missing_entry_answers_is_success_false(cloud, factory):
-    """Deleting an entry that is not there fails in the body with ACL_ENTRY_NOT_EXIST."""
+    """Deleting an entry that is not there fails in the body with ACL_ENTRY_NOT_EXIST.
+
+    Source: emulator's choice (ACL_ENTRY_NOT_EXIST).
+    """
     with pytest.raises(CloudCallError) as caught:
         _delete(factory, "192.0.2.1/32")
     assert caught.value.code == "ACL_ENTRY_NOT_EXIST"
@@ -93,7 +111,10 @@ def test_delete_of_a_missing_entry_answers_is_success_false(cloud, factory):
 
 
 def test_delete_matches_a_bare_address_to_its_slash_32(cloud, factory):
-    """A bare address and its /32 are the same entry."""
+    """A bare address and its /32 are the same entry.
+
+    Source: emulator's choice.
+    """
     _add(factory, "198.51.100.9")
     _delete(factory, "198.51.100.9/32")
     assert _entries(factory) == [("203.0.113.0/24", "office")]
@@ -109,7 +130,11 @@ def disabled(cloud):
 
 
 def test_enabling_is_creating_until_the_clock_has_moved_then_running_with_loopback(cloud, factory, disabled):
-    """Enabling answers at once; the endpoint is CREATING with its old (empty) ACL, then RUNNING with 127.0.0.1/32."""
+    """Enabling answers at once; the endpoint is CREATING with its old (empty) ACL, then RUNNING with 127.0.0.1/32.
+
+    Source: Terraform alicloud/resource_alicloud_cr_internet_endpoint.go, alicloud/service_alicloud_cr.go
+    (WaitCrEndpointRunning); the 30 s and the loopback at RUNNING: emulator's choice.
+    """
     _set_status(factory, True)
     endpoint = _endpoint(factory)
     assert endpoint.enable is True and endpoint.status == "CREATING" and endpoint.acl_entries == []
@@ -124,7 +149,10 @@ def test_enabling_is_creating_until_the_clock_has_moved_then_running_with_loopba
 
 
 def test_list_instance_endpoint_reports_the_same_switch(cloud, factory, disabled):
-    """ListInstanceEndpoint shows the internet endpoint CREATING, then RUNNING, like GetInstanceEndpoint."""
+    """ListInstanceEndpoint shows the internet endpoint CREATING, then RUNNING, like GetInstanceEndpoint.
+
+    Source: emulator's choice (by analogy with GetInstanceEndpoint).
+    """
     _set_status(factory, True)
 
     def internet() -> Any:
@@ -138,7 +166,11 @@ def test_list_instance_endpoint_reports_the_same_switch(cloud, factory, disabled
 
 
 def test_acl_writes_while_creating_answer_success_and_are_dropped(cloud, factory, disabled):
-    """An entry created (or deleted) while the endpoint is CREATING is acknowledged and never appears."""
+    """An entry created (or deleted) while the endpoint is CREATING is acknowledged and never appears.
+
+    Source: Terraform alicloud/service_alicloud_cr.go (WaitCrEndpointRunning: creates dropped); deletes: emulator's
+    choice.
+    """
     disabled.acl = [cr_product.AclEntry("203.0.113.0/24", "office")]
     _set_status(factory, True)
     assert _add(factory, "198.51.100.7/32", "early").is_success is True
@@ -150,14 +182,21 @@ def test_acl_writes_while_creating_answer_success_and_are_dropped(cloud, factory
 
 
 def test_enabling_an_enabled_endpoint_changes_nothing(cloud, factory):
-    """Enable=true on a RUNNING endpoint keeps it RUNNING with its whitelist."""
+    """Enable=true on a RUNNING endpoint keeps it RUNNING with its whitelist.
+
+    Source: emulator's choice.
+    """
     _set_status(factory, True)
     endpoint = _endpoint(factory)
     assert endpoint.status == "RUNNING" and _entries(factory) == [("203.0.113.0/24", "office")]
 
 
 def test_disabling_keeps_the_entries_and_drops_the_status(cloud, factory, disabled):
-    """A disabled endpoint answers no Status (as Terraform observed) and keeps the whitelist as it was."""
+    """A disabled endpoint answers no Status (as Terraform observed) and keeps the whitelist as it was.
+
+    Source: Terraform alicloud/service_alicloud_cr.go (CrInternetEndpointStateRefreshFunc); kept entries: emulator's
+    choice.
+    """
     _set_status(factory, True)
     cloud.advance(ENABLE_DELAY_S)
     _set_status(factory, False)
@@ -177,7 +216,10 @@ def world():
 
 
 def test_a_seeded_creating_endpoint_runs_after_its_delay(cloud, factory):
-    """A world may seed an endpoint CREATING with its own delay; it turns RUNNING when the clock passes it."""
+    """A world may seed an endpoint CREATING with its own delay; it turns RUNNING when the clock passes it.
+
+    Source: emulator's choice (the world's enable_delay_s).
+    """
     request = cr_models.GetInstanceEndpointRequest(instance_id=SWITCHING_ID, endpoint_type="internet")
     assert call("cr", "GetInstanceEndpoint", factory.cr().get_instance_endpoint, request).status == "CREATING"
     cloud.advance(5)
@@ -186,7 +228,11 @@ def test_a_seeded_creating_endpoint_runs_after_its_delay(cloud, factory):
 
 @pytest.mark.parametrize("internet", [{"status": "STOPPED"}, {"enable_delay_s": -1}])
 def test_bad_seeded_endpoint_states_are_refused(internet):
-    """A seeded internet status outside CREATING/RUNNING/DELETING or a negative delay names the path."""
+    """A seeded internet status outside CREATING/RUNNING/DELETING or a negative delay names the path.
+
+    Source: alibabacloud_cr20181201/models/_get_instance_endpoint_response_body.py and the GetInstanceEndpoint page
+    (statuses).
+    """
     data = base_world()
     data["accounts"][ACCOUNT]["regions"][REGION]["cr"]["instances"][0]["internet"].update(internet)
     with pytest.raises(ValueError, match=r"instances\[0\]\.internet\."):
@@ -194,7 +240,10 @@ def test_bad_seeded_endpoint_states_are_refused(internet):
 
 
 def test_missing_instance_is_http_200_with_is_success_false(cloud, factory):
-    """An unknown instance answers HTTP 200, IsSuccess=false, Code=INSTANCE_NOT_EXIST, as Terraform reads it."""
+    """An unknown instance answers HTTP 200, IsSuccess=false, Code=INSTANCE_NOT_EXIST, as Terraform reads it.
+
+    Source: Terraform alicloud/service_alicloud_cr_ee.go (DescribeCrEEInstance).
+    """
     with pytest.raises(CloudCallError) as caught:
         call("cr", "GetInstanceEndpoint", factory.cr().get_instance_endpoint,
              cr_models.GetInstanceEndpointRequest(instance_id="cri-doesnotexist01", endpoint_type="internet"))
@@ -204,7 +253,10 @@ def test_missing_instance_is_http_200_with_is_success_false(cloud, factory):
 
 
 def test_endpoint_calls_on_an_instance_that_is_not_running_are_not_supported(cloud, factory):
-    """While the instance is not RUNNING its internet endpoint answers INSTANCE_STATUS_NOT_SUPPORT in the body."""
+    """While the instance is not RUNNING its internet endpoint answers INSTANCE_STATUS_NOT_SUPPORT in the body.
+
+    Source: Terraform alicloud/service_alicloud_cr.go (DescribeCrInternetEndpoint); which APIs: emulator's choice.
+    """
     cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID].status = "DELETING"
     with pytest.raises(CloudCallError) as caught:
         _endpoint(factory)
@@ -215,7 +267,10 @@ def test_endpoint_calls_on_an_instance_that_is_not_running_are_not_supported(clo
 
 
 def test_vpc_endpoint_type_is_refused_for_acl_writes(cloud, factory):
-    """Only the Internet endpoint type is accepted by the whitelist writes."""
+    """Only the Internet endpoint type is accepted by the whitelist writes.
+
+    Source: emulator's choice.
+    """
     with pytest.raises(CloudCallError) as caught:
         call("cr", "CreateInstanceEndpointAclPolicy", factory.cr().create_instance_endpoint_acl_policy,
              cr_models.CreateInstanceEndpointAclPolicyRequest(instance_id=INSTANCE_ID, endpoint_type="Vpc",

@@ -43,7 +43,11 @@ def cr(factory, api: str, request):
 
 
 def test_repository_is_found_by_name_or_id_and_a_missing_one_is_repo_not_exist(factory):
-    """GetRepository maps namespace + name to RepoId; an unknown repository is REPO_NOT_EXIST."""
+    """GetRepository maps namespace + name to RepoId; an unknown repository is REPO_NOT_EXIST.
+
+    Source: alibabacloud_cr20181201/models/_get_repository_request.py; Terraform alicloud/service_alicloud_cr_ee.go
+    (DescribeCrEERepo).
+    """
     body = cr(factory, "GetRepository", models.GetRepositoryRequest(instance_id=INSTANCE_ID, repo_namespace_name="apps",
                                                                      repo_name="web"))
     assert (body.repo_id, body.repo_namespace_name, body.repo_name) == ("crr-web0000000000001", "apps", "web")
@@ -56,7 +60,10 @@ def test_repository_is_found_by_name_or_id_and_a_missing_one_is_repo_not_exist(f
 
 
 def test_list_repository_pages_and_counts_as_text(factory):
-    """ListRepository pages by PageNo/PageSize and answers TotalCount as a string, as the model types it."""
+    """ListRepository pages by PageNo/PageSize and answers TotalCount as a string, as the model types it.
+
+    Source: alibabacloud_cr20181201/models/_list_repository_response_body.py.
+    """
     first = cr(factory, "ListRepository", models.ListRepositoryRequest(instance_id=INSTANCE_ID, page_no=1,
                                                                         page_size=1))
     second = cr(factory, "ListRepository", models.ListRepositoryRequest(instance_id=INSTANCE_ID, page_no=2,
@@ -66,7 +73,10 @@ def test_list_repository_pages_and_counts_as_text(factory):
 
 
 def test_list_repo_tag_pages_newest_first(factory):
-    """ListRepoTag returns at most 100 tags a page, newest ImageUpdate first, with sizes and digests."""
+    """ListRepoTag returns at most 100 tags a page, newest ImageUpdate first, with sizes and digests.
+
+    Source: alibabacloud_cr20181201/models/_list_repo_tag_request.py (100 a page); the order: emulator's choice.
+    """
     pages = [cr(factory, "ListRepoTag", models.ListRepoTagRequest(instance_id=INSTANCE_ID, page_no=n, page_size=100,
                                                                   repo_id="crr-web0000000000001")) for n in (1, 2)]
     tags = [i for page in pages for i in page.images]
@@ -77,7 +87,11 @@ def test_list_repo_tag_pages_newest_first(factory):
 
 
 def test_get_repo_tag_reports_size_and_a_bare_hex_digest_or_tag_not_exist(cloud, factory):
-    """GetRepoTag answers ImageSize (bytes) and Digest as bare hex (API example); an unknown tag is TAG_NOT_EXIST."""
+    """GetRepoTag answers ImageSize (bytes) and Digest as bare hex (API example); an unknown tag is TAG_NOT_EXIST.
+
+    Source: alibabacloud_cr20181201/models/_get_repo_tag_response_body.py (Digest example); TAG_NOT_EXIST: emulator's
+    choice.
+    """
     body = cr(factory, "GetRepoTag", models.GetRepoTagRequest(instance_id=INSTANCE_ID, repo_id="crr-web0000000000001",
                                                               tag="t007"))
     assert body.image_size == 1007 and HEX64.fullmatch(body.digest) and body.status == "NORMAL"
@@ -89,7 +103,10 @@ def test_get_repo_tag_reports_size_and_a_bare_hex_digest_or_tag_not_exist(cloud,
 
 
 def test_a_seeded_sha256_digest_is_answered_bare(cloud, factory):
-    """A digest seeded (or pushed) as ``sha256:<hex>`` is answered by the tag APIs without the prefix."""
+    """A digest seeded (or pushed) as ``sha256:<hex>`` is answered by the tag APIs without the prefix.
+
+    Source: alibabacloud_cr20181201/models/_get_repo_tag_response_body.py, _list_repo_tag_response_body.py.
+    """
     event = cloud.backend("cr", ACCOUNT, REGION).push_image(INSTANCE_ID, "apps", "web", "pushed", 42,
                                                              digest="sha256:" + "ab" * 32)
     assert event["data"]["Digest"] == "sha256:" + "ab" * 32
@@ -99,7 +116,10 @@ def test_a_seeded_sha256_digest_is_answered_bare(cloud, factory):
 
 
 def test_missing_repository_and_instance_answer_in_the_body(cloud, factory):
-    """REPO_NOT_EXIST and INSTANCE_NOT_EXIST come as HTTP 200 with IsSuccess=false, as Terraform reads them."""
+    """REPO_NOT_EXIST and INSTANCE_NOT_EXIST come as HTTP 200 with IsSuccess=false, as Terraform reads them.
+
+    Source: Terraform alicloud/service_alicloud_cr_ee.go, alicloud/service_alicloud_cr_v2.go.
+    """
     with pytest.raises(CloudCallError) as repo:
         cr(factory, "ListRepoTag", models.ListRepoTagRequest(instance_id=INSTANCE_ID, repo_id="crr-nope"))
     with pytest.raises(CloudCallError) as instance:
@@ -114,7 +134,10 @@ def rule_request(repo_id: str, instance_id: str = INSTANCE_ID):
 
 
 def test_build_rule_is_missing_until_created_then_found_once(factory):
-    """No rule answers ARTIFACT_BUILD_RULE_NOT_EXIST; CreateArtifactBuildRule makes one; a second is refused."""
+    """No rule answers ARTIFACT_BUILD_RULE_NOT_EXIST; CreateArtifactBuildRule makes one; a second is refused.
+
+    Source: emulator's choice (the codes; no error table is published).
+    """
     with pytest.raises(CloudCallError) as error:
         cr(factory, "GetArtifactBuildRule", rule_request("crr-web0000000000001"))
     assert error.value.code == "ARTIFACT_BUILD_RULE_NOT_EXIST"
@@ -139,7 +162,10 @@ def test_seeded_acceleration_is_a_rule(factory):
 
 
 def test_basic_instances_cannot_create_acceleration_rules(cloud, factory):
-    """CreateArtifactBuildRule is refused on a Basic instance, and nothing is stored."""
+    """CreateArtifactBuildRule is refused on a Basic instance, and nothing is stored.
+
+    Source: both CreateArtifactBuildRule pages exclude Basic; the code: emulator's choice.
+    """
     repo = cr(factory, "GetRepository", models.GetRepositoryRequest(instance_id=BASIC_ID, repo_namespace_name="apps",
                                                                      repo_name="web"))
     with pytest.raises(CloudCallError) as error:
@@ -150,7 +176,10 @@ def test_basic_instances_cannot_create_acceleration_rules(cloud, factory):
 
 
 def test_standard_instances_may_create_acceleration_rules_as_the_chinese_page_says(cloud, factory):
-    """A Standard instance creates the rule (Chinese page: Standard and Advanced)."""
+    """A Standard instance creates the rule (Chinese page: Standard and Advanced).
+
+    Source: https://help.aliyun.com/document_detail/601109.html.
+    """
     repo = cr(factory, "GetRepository", models.GetRepositoryRequest(instance_id=STANDARD_ID,
                                                                      repo_namespace_name="apps", repo_name="web"))
     created = cr(factory, "CreateArtifactBuildRule", models.CreateArtifactBuildRuleRequest(
@@ -159,7 +188,10 @@ def test_standard_instances_may_create_acceleration_rules_as_the_chinese_page_sa
 
 
 def test_a_world_may_answer_as_the_english_page_advanced_only(cloud, factory):
-    """With ``acceleration_editions: [Enterprise_Advanced]`` a Standard instance is refused."""
+    """With ``acceleration_editions: [Enterprise_Advanced]`` a Standard instance is refused.
+
+    Source: https://alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-createartifactbuildrule.
+    """
     cloud.backend("cr", ACCOUNT, REGION).instances[STANDARD_ID].extra["acceleration_editions"] = [
         "Enterprise_Advanced"]
     repo = cr(factory, "GetRepository", models.GetRepositoryRequest(instance_id=STANDARD_ID,
@@ -172,7 +204,10 @@ def test_a_world_may_answer_as_the_english_page_advanced_only(cloud, factory):
 
 
 def test_other_scope_and_artifact_types_are_invalid_parameters(factory):
-    """Only REPOSITORY scope and ACCELERATED_IMAGE artifacts are emulated; others are InvalidParameter."""
+    """Only REPOSITORY scope and ACCELERATED_IMAGE artifacts are emulated; others are InvalidParameter.
+
+    Source: emulator's choice.
+    """
     with pytest.raises(CloudCallError) as error:
         cr(factory, "GetArtifactBuildRule", models.GetArtifactBuildRuleRequest(
             instance_id=INSTANCE_ID, scope_type="NAMESPACE", scope_id="x", artifact_type="ACCELERATED_IMAGE"))
@@ -180,7 +215,11 @@ def test_other_scope_and_artifact_types_are_invalid_parameters(factory):
 
 
 def test_push_stores_the_tag_and_returns_a_routable_event(cloud, factory):
-    """push_image records the tag (GetRepoTag sees it) and returns a PushCompleted event routed to the advisor."""
+    """push_image records the tag (GetRepoTag sees it) and returns a PushCompleted event routed to the advisor.
+
+    Source: https://www.alibabacloud.com/help/en/eventbridge/user-guide/container-registry-events (type); the extra
+    keys: emulator's choice.
+    """
     event = cloud.backend("cr", ACCOUNT, REGION).push_image(INSTANCE_ID, "apps", "new", "v9", 42)
     repo = cr(factory, "GetRepository", models.GetRepositoryRequest(instance_id=INSTANCE_ID, repo_namespace_name="apps",
                                                                      repo_name="new"))

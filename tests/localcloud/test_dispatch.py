@@ -23,14 +23,20 @@ def _v2_ram_client(cloud, secret=ROOT_SECRET):
 
 
 def test_v2_hmac_sha1_signature_is_accepted(cloud):
-    """The legacy RPC signature (HMAC-SHA1 in the query) authenticates like ACS3."""
+    """The legacy RPC signature (HMAC-SHA1 in the query) authenticates like ACS3.
+
+    Source: alibabacloud_tea_openapi/utils.py (get_rpcsignature).
+    """
     body = call("ram", "ListUsers", _v2_ram_client(cloud).list_users, ram_models.ListUsersRequest(max_items=2))
     assert [u.user_name for u in body.users.user] == ["user-00", "user-01"]
     assert cloud.requests.filter(action="ListUsers")[0].params == {"MaxItems": "2"}
 
 
 def test_v2_with_wrong_secret_is_rejected(cloud):
-    """A v2 request signed with the wrong secret gets SignatureDoesNotMatch."""
+    """A v2 request signed with the wrong secret gets SignatureDoesNotMatch.
+
+    Source: alibabacloud_tea_openapi/utils.py (get_rpcsignature); the gateway's code.
+    """
     with pytest.raises(CloudCallError) as caught:
         call("ram", "ListUsers", _v2_ram_client(cloud, "wrong").list_users, ram_models.ListUsersRequest())
     assert caught.value.code == "SignatureDoesNotMatch"
@@ -41,7 +47,10 @@ def _post(cloud, headers=None, query=""):
 
 
 def test_unsigned_request_is_incomplete_signature(cloud):
-    """A request with neither an Authorization header nor a Signature parameter is refused."""
+    """A request with neither an Authorization header nor a Signature parameter is refused.
+
+    Source: the gateway's code; the message: emulator's choice.
+    """
     response = _post(cloud, {"x-acs-action": "ListUsers", "x-acs-version": "2015-05-01"})
     assert response.status_code == 400
     body = response.json()
@@ -50,14 +59,20 @@ def test_unsigned_request_is_incomplete_signature(cloud):
 
 
 def test_malformed_authorization_is_incomplete_signature(cloud):
-    """An ACS3 Authorization header without a signature is refused with IncompleteSignature."""
+    """An ACS3 Authorization header without a signature is refused with IncompleteSignature.
+
+    Source: the gateway's code; the message: emulator's choice.
+    """
     response = _post(cloud, {"x-acs-action": "ListUsers", "x-acs-version": "2015-05-01",
                              "Authorization": f"ACS3-HMAC-SHA256 Credential={ROOT_KEY}"})
     assert response.json()["Code"] == "IncompleteSignature"
 
 
 def test_unknown_action_is_invalid_action_not_found(cloud, factory):
-    """An action the product does not have answers InvalidAction.NotFound (404), not a crash."""
+    """An action the product does not have answers InvalidAction.NotFound (404), not a crash.
+
+    Source: emulator's choice (status and message; the gateway's code).
+    """
     client = factory.ram()
     params = utils_models.Params(action="NoSuchAction", version="2015-05-01", protocol="HTTPS", pathname="/",
                                  method="POST", auth_type="AK", style="RPC", req_body_type="formData",
@@ -71,13 +86,19 @@ def test_unknown_action_is_invalid_action_not_found(cloud, factory):
 
 
 def test_unknown_version_is_rejected(cloud):
-    """A version no product has is InvalidVersion."""
+    """A version no product has is InvalidVersion.
+
+    Source: emulator's choice (status and message; the gateway's code).
+    """
     response = _post(cloud, {"x-acs-action": "ListUsers", "x-acs-version": "1999-01-01"})
     assert response.json()["Code"] == "InvalidVersion"
 
 
 def test_entity_errors_carry_the_real_code_and_status(factory):
-    """RAM's EntityNotExist.Policy arrives as a 404 ClientException with the code."""
+    """RAM's EntityNotExist.Policy arrives as a 404 ClientException with the code.
+
+    Source: the RAM API pages' error tables; alibabacloud_tea_openapi/client.py.
+    """
     with pytest.raises(CloudCallError) as caught:
         call("ram", "GetPolicy", factory.ram().get_policy,
              ram_models.GetPolicyRequest(policy_name="nope", policy_type="Custom"))

@@ -53,7 +53,10 @@ def test_server_errors_are_retried(cloud, factory):
 
 
 def test_retry_after_header_is_honoured(cloud):
-    """With x-acs-retry-after the SDK waits the server's delay before the next attempt."""
+    """With x-acs-retry-after the SDK waits the server's delay before the next attempt.
+
+    Source: alibabacloud_tea_openapi/client.py (x-acs-retry-after).
+    """
     slow_retry = make_factory(cloud, retry=RetryPolicy(max_attempts=2, base_delay_ms=1, max_delay_ms=2000))
     cloud.inject(action="GetInstance", code="Throttling.User", retry_after_ms=300, times=1)
     started = time.monotonic()

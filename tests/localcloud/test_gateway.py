@@ -17,7 +17,10 @@ def world():
 
 
 def test_acs3_signed_call_succeeds_and_is_recorded(cloud, factory):
-    """A call signed with the right secret is answered and shows up in the request log."""
+    """A call signed with the right secret is answered and shows up in the request log.
+
+    Source: alibabacloud_tea_openapi/utils.py (get_authorization).
+    """
     body = call("cr", "GetInstance", factory.cr().get_instance, cr_models.GetInstanceRequest(instance_id=INSTANCE_ID))
     assert body.instance_id == INSTANCE_ID
     recorded = cloud.requests.filter(product="cr", action="GetInstance")
@@ -27,7 +30,10 @@ def test_acs3_signed_call_succeeds_and_is_recorded(cloud, factory):
 
 
 def test_wrong_secret_raises_signature_does_not_match(cloud):
-    """The SDK raises SignatureDoesNotMatch when the secret is wrong."""
+    """The SDK raises SignatureDoesNotMatch when the secret is wrong.
+
+    Source: alibabacloud_tea_openapi/utils.py (get_authorization); the gateway's code.
+    """
     bad = make_factory(cloud, secret="not-the-secret")
     with pytest.raises(CloudCallError) as caught:
         call("sts", "GetCallerIdentity", bad.sts().get_caller_identity)
@@ -36,7 +42,10 @@ def test_wrong_secret_raises_signature_does_not_match(cloud):
 
 
 def test_unknown_access_key_is_not_found(cloud):
-    """An AccessKey the cloud does not know gives InvalidAccessKeyId.NotFound (404)."""
+    """An AccessKey the cloud does not know gives InvalidAccessKeyId.NotFound (404).
+
+    Source: the gateway's code; the status: emulator's choice.
+    """
     bad = make_factory(cloud, key_id="LTAI5tNobodyHasThisKey")
     with pytest.raises(CloudCallError) as caught:
         call("sts", "GetCallerIdentity", bad.sts().get_caller_identity)
@@ -45,7 +54,10 @@ def test_unknown_access_key_is_not_found(cloud):
 
 
 def test_assumed_role_token_works_then_expires(cloud):
-    """STS credentials authenticate until the clock passes their expiry."""
+    """STS credentials authenticate until the clock passes their expiry.
+
+    Source: alibabacloud_sts20150401/models/_assume_role_response_body.py (Expiration).
+    """
     creds = assume_role(cloud, "acrguard-keeper", session="test", duration=900)
     temp = make_factory(cloud, creds.access_key_id, creds.access_key_secret, creds.security_token)
     identity = call("sts", "GetCallerIdentity", temp.sts().get_caller_identity)
@@ -58,7 +70,10 @@ def test_assumed_role_token_works_then_expires(cloud):
 
 
 def test_token_of_another_key_is_a_mismatch(cloud):
-    """A security token sent with a key it was not issued for is rejected."""
+    """A security token sent with a key it was not issued for is rejected.
+
+    Source: the gateway's code; the status: emulator's choice.
+    """
     creds = assume_role(cloud, "acrguard-keeper")
     mixed = make_factory(cloud, ROOT_KEY, "test-root-secret-0001", creds.security_token)
     with pytest.raises(CloudCallError) as caught:

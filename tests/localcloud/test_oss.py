@@ -61,7 +61,10 @@ def _get(client, key, **extra):
 
 
 def test_put_then_get_returns_the_body_with_an_uppercase_md5_etag(cloud, client):
-    """PutObject answers the quoted upper-case MD5 as ETag; GetObject and HeadObject return the same."""
+    """PutObject answers the quoted upper-case MD5 as ETag; GetObject and HeadObject return the same.
+
+    Source: the OSS PutObject reference (ETag).
+    """
     body = b'{"state": 1}'
     put = _put(client, "dir/state.json", body)
     expected = '"' + hashlib.md5(body).hexdigest().upper() + '"'
@@ -78,7 +81,10 @@ def test_put_then_get_returns_the_body_with_an_uppercase_md5_etag(cloud, client)
 
 
 def test_crc64_is_the_value_the_sdk_computes():
-    """The emulator's CRC-64 equals the SDK's own CRC-64 (the check value of CRC-64/XZ too)."""
+    """The emulator's CRC-64 equals the SDK's own CRC-64 (the check value of CRC-64/XZ too).
+
+    Source: alibabacloud_oss_v2 (its CRC-64 check of x-oss-hash-crc64ecma).
+    """
     from alibabacloud_oss_v2.crc import Crc64
 
     sdk = Crc64(0)
@@ -92,7 +98,10 @@ def test_objects_seeded_from_the_world_are_readable(client):
 
 
 def test_forbid_overwrite_refuses_an_existing_key_with_409(client):
-    """x-oss-forbid-overwrite: true creates a new key but answers 409 FileAlreadyExists for an existing one."""
+    """x-oss-forbid-overwrite: true creates a new key but answers 409 FileAlreadyExists for an existing one.
+
+    Source: the OSS PutObject reference (x-oss-forbid-overwrite).
+    """
     _put(client, "once.txt", b"first", forbid_overwrite=True)
     with pytest.raises(oss_errors.OperationError) as caught:
         _put(client, "once.txt", b"second", forbid_overwrite=True)
@@ -104,7 +113,10 @@ def test_forbid_overwrite_refuses_an_existing_key_with_409(client):
 
 
 def test_content_md5_is_checked_when_sent(client):
-    """A Content-MD5 that matches is accepted; one that does not is 400 InvalidDigest and stores nothing."""
+    """A Content-MD5 that matches is accepted; one that does not is 400 InvalidDigest and stores nothing.
+
+    Source: the OSS PutObject reference (InvalidDigest).
+    """
     good = base64.b64encode(hashlib.md5(b"abc").digest()).decode()
     _put(client, "md5.txt", b"abc", content_md5=good)
     with pytest.raises(oss_errors.OperationError) as caught:
@@ -115,7 +127,10 @@ def test_content_md5_is_checked_when_sent(client):
 
 
 def test_missing_key_is_404_nosuchkey_with_the_oss_error_body(client):
-    """GetObject of a missing key answers the XML error: Code, Message, RequestId, HostId and Key."""
+    """GetObject of a missing key answers the XML error: Code, Message, RequestId, HostId and Key.
+
+    Source: the OSS common error response.
+    """
     with pytest.raises(oss_errors.OperationError) as caught:
         _get(client, "absent.json")
     error = _service_error(caught)
@@ -126,7 +141,10 @@ def test_missing_key_is_404_nosuchkey_with_the_oss_error_body(client):
 
 
 def test_head_of_a_missing_key_carries_the_error_in_x_oss_err(client):
-    """HEAD has no body, so the SDK reads the error from x-oss-err and still sees NoSuchKey."""
+    """HEAD has no body, so the SDK reads the error from x-oss-err and still sees NoSuchKey.
+
+    Source: alibabacloud_oss_v2 (reads x-oss-err).
+    """
     with pytest.raises(oss_errors.OperationError) as caught:
         client.head_object(oss.HeadObjectRequest(bucket=BUCKET, key="absent.json"))
     error = _service_error(caught)
@@ -135,7 +153,10 @@ def test_head_of_a_missing_key_carries_the_error_in_x_oss_err(client):
 
 
 def test_missing_bucket_is_404_nosuchbucket(client):
-    """A bucket nobody declared answers NoSuchBucket naming it."""
+    """A bucket nobody declared answers NoSuchBucket naming it.
+
+    Source: the OSS common error codes.
+    """
     with pytest.raises(oss_errors.OperationError) as caught:
         client.get_object(oss.GetObjectRequest(bucket="no-such-bucket", key="x"))
     error = _service_error(caught)
@@ -144,7 +165,10 @@ def test_missing_bucket_is_404_nosuchbucket(client):
 
 
 def test_if_match_and_if_none_match_on_get_and_head(client):
-    """If-Match that fails is 412 PreconditionFailed; If-None-Match that matches is 304."""
+    """If-Match that fails is 412 PreconditionFailed; If-None-Match that matches is 304.
+
+    Source: the OSS GetObject and HeadObject references.
+    """
     etag = _put(client, "cond.txt", b"v1").etag
     assert _get(client, "cond.txt", if_match=etag).body.read() == b"v1"
     with pytest.raises(oss_errors.OperationError) as caught:
@@ -160,7 +184,10 @@ def test_if_match_and_if_none_match_on_get_and_head(client):
 
 
 def test_delete_removes_the_object_and_is_204_even_when_absent(client):
-    """DeleteObject answers 204; the object is gone; deleting again is still 204."""
+    """DeleteObject answers 204; the object is gone; deleting again is still 204.
+
+    Source: the OSS DeleteObject reference.
+    """
     _put(client, "gone.txt", b"x")
     assert client.delete_object(oss.DeleteObjectRequest(bucket=BUCKET, key="gone.txt")).status_code == 204
     with pytest.raises(oss_errors.OperationError):
@@ -169,7 +196,10 @@ def test_delete_removes_the_object_and_is_204_even_when_absent(client):
 
 
 def test_wrong_secret_is_signature_does_not_match(cloud):
-    """A request signed with the wrong secret is 403 SignatureDoesNotMatch, with the server's string to sign."""
+    """A request signed with the wrong secret is 403 SignatureDoesNotMatch, with the server's string to sign.
+
+    Source: the OSS V4 signature reference; alibabacloud_oss_v2/signer/v4.py.
+    """
     bad = make_factory(cloud, secret="not-the-secret").oss()
     with pytest.raises(oss_errors.OperationError) as caught:
         _get(bad, "seeded.txt")
@@ -180,7 +210,10 @@ def test_wrong_secret_is_signature_does_not_match(cloud):
 
 
 def test_unknown_access_key_is_invalid_access_key_id(cloud):
-    """An AccessKey the cloud does not know is 403 InvalidAccessKeyId."""
+    """An AccessKey the cloud does not know is 403 InvalidAccessKeyId.
+
+    Source: the OSS common error codes.
+    """
     bad = make_factory(cloud, key_id="LTAI5tNobodyHasThisKey").oss()
     with pytest.raises(oss_errors.OperationError) as caught:
         _get(bad, "seeded.txt")
@@ -190,7 +223,10 @@ def test_unknown_access_key_is_invalid_access_key_id(cloud):
 
 
 def test_unsigned_request_is_access_denied(cloud):
-    """A request without Authorization is refused: every bucket is private."""
+    """A request without Authorization is refused: every bucket is private.
+
+    Source: the OSS common error codes; every bucket private: emulator's choice.
+    """
     response = requests.get(f"http://{cloud.endpoints()['oss']}/{BUCKET}/seeded.txt", timeout=5)
     assert response.status_code == 403
     assert "<Code>AccessDenied</Code>" in response.text
@@ -198,7 +234,10 @@ def test_unsigned_request_is_access_denied(cloud):
 
 
 def test_sts_credentials_work_until_they_expire(cloud):
-    """Temporary credentials sign OSS requests until the cloud's clock passes their expiry."""
+    """Temporary credentials sign OSS requests until the cloud's clock passes their expiry.
+
+    Source: the OSS common error codes (SecurityTokenExpired).
+    """
     creds = assume_role(cloud, "acrguard-keeper", session="oss-test", duration=900)
     temp = make_factory(cloud, creds.access_key_id, creds.access_key_secret, creds.security_token).oss()
     assert _get(temp, "seeded.txt").body.read() == b"hello"
@@ -209,7 +248,10 @@ def test_sts_credentials_work_until_they_expire(cloud):
 
 
 def test_another_accounts_bucket_is_access_denied(cloud):
-    """A valid key of another account cannot read the bucket."""
+    """A valid key of another account cannot read the bucket.
+
+    Source: https://www.alibabacloud.com/help/en/oss/support/0003-00000202.
+    """
     other = make_factory(cloud, key_id=OTHER_KEY, secret=OTHER_SECRET).oss()
     with pytest.raises(oss_errors.OperationError) as caught:
         _get(other, "seeded.txt")
@@ -217,7 +259,10 @@ def test_another_accounts_bucket_is_access_denied(cloud):
 
 
 def test_signing_for_another_region_is_refused(factory):
-    """A request signed for a region other than the bucket's is rejected."""
+    """A request signed for a region other than the bucket's is rejected.
+
+    Source: the 0002-00000228 page names the case; the code: emulator's choice.
+    """
     with pytest.raises(oss_errors.OperationError) as caught:
         _get(factory.oss(region="cn-shanghai"), "seeded.txt")
     assert (_service_error(caught).status_code, _service_error(caught).code) == (400, "InvalidArgument")
@@ -243,7 +288,10 @@ def test_persistent_fault_surfaces_as_the_injected_error(cloud, client):
 
 
 def test_unsupported_operations_are_not_implemented(client):
-    """Operations the local cloud does not serve answer 501 NotImplemented, not a crash."""
+    """Operations the local cloud does not serve answer 501 NotImplemented, not a crash.
+
+    Source: emulator's choice (501).
+    """
     with pytest.raises(oss_errors.OperationError) as caught:
         client.list_objects_v2(oss.ListObjectsV2Request(bucket=BUCKET))
     assert (_service_error(caught).status_code, _service_error(caught).code) == (501, "NotImplemented")
@@ -262,7 +310,10 @@ def test_world_reload_restores_the_seeded_buckets(cloud, client):
     ({"name": "fine-name", "account": ACCOUNT, "acl": "public"}, "unknown keys"),
 ])
 def test_bad_oss_world_section_names_the_path(bucket, expected):
-    """A bad bucket declaration fails when the world is loaded, with the path of the problem."""
+    """A bad bucket declaration fails when the world is loaded, with the path of the problem.
+
+    Source: the OSS bucket naming rules.
+    """
     data = base_world()
     data["oss"] = {"buckets": [bucket]}
     with pytest.raises(ValueError, match=re.escape(expected)):

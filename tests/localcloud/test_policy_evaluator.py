@@ -27,7 +27,10 @@ def _decide(*statements: dict[str, Any], action: str = "cr:GetInstance", resourc
     ("*", "ram:ListUsers", True),
 ])
 def test_actions_match_with_wildcards_in_any_case(pattern, action, expected):
-    """Action values take * and ? and ignore case."""
+    """Action values take * and ? and ignore case.
+
+    Source: https://www.alibabacloud.com/help/ja/doc-detail/93738.htm.
+    """
     assert action_matches(pattern, action) is expected
 
 
@@ -43,12 +46,18 @@ def test_actions_match_with_wildcards_in_any_case(pattern, action, expected):
     ("acs:oss:*:*:bucket/state/*", "acs:oss:cn-hangzhou:123:bucket/other", False),
 ])
 def test_resources_match_segment_by_segment(pattern, resource, expected):
-    """ARN segments take wildcards; the service ignores case; an empty region names a global resource."""
+    """ARN segments take wildcards; the service ignores case; an empty region names a global resource.
+
+    Source: emulator's choice, as Steampipe's canonical_policy.go keeps Resource case.
+    """
     assert resource_matches(pattern, resource) is expected
 
 
 def test_default_deny_then_allow_then_explicit_deny():
-    """No statement refuses; an Allow grants; a matching Deny wins over it."""
+    """No statement refuses; an Allow grants; a matching Deny wins over it.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process.
+    """
     assert not _decide({"Effect": "Allow", "Action": "vpc:*", "Resource": "*"}).allowed
     assert _decide({"Effect": "Allow", "Action": "cr:*", "Resource": "*"}).allowed
     decision = _decide({"Effect": "Allow", "Action": "cr:*", "Resource": "*"},
@@ -57,14 +66,20 @@ def test_default_deny_then_allow_then_explicit_deny():
 
 
 def test_not_resource_grants_everything_but_the_listed_resources():
-    """Allow + NotResource: the listed ARN is refused, others allowed."""
+    """Allow + NotResource: the listed ARN is refused, others allowed.
+
+    Source: https://www.alibabacloud.com/help/ja/resource-access-management/latest/policy-structure-and-syntax.
+    """
     statement = {"Effect": "Allow", "Action": "cr:GetInstance", "NotResource": ARN}
     assert not _decide(statement).allowed
     assert _decide(statement, resources=("acs:cr:cn-hangzhou:123:instance/cri-b",)).allowed
 
 
 def test_every_resource_of_a_request_must_be_allowed():
-    """A request naming two resources is allowed only when both are."""
+    """A request naming two resources is allowed only when both are.
+
+    Source: emulator's choice.
+    """
     statement = {"Effect": "Allow", "Action": "ram:AttachPolicyToUser", "Resource": "acs:ram:*:1:policy/*"}
     request = ("acs:ram:*:1:policy/p", "acs:ram:*:1:user/u")
     decision = _decide(statement, action="ram:AttachPolicyToUser", resources=request)
@@ -84,7 +99,10 @@ def test_every_resource_of_a_request_must_be_allowed():
      {"acs:sourceip": ["127.0.0.1"]}, False),
 ])
 def test_condition_operators(condition, keys, expected):
-    """Operators of each family decide an Allow; all operators and keys must hold, any value may match."""
+    """Operators of each family decide an Allow; all operators and keys must hold, any value may match.
+
+    Source: https://www.alibabacloud.com/help/en/ram/conditional-operator.
+    """
     statement = {"Effect": "Allow", "Action": "cr:*", "Resource": "*", "Condition": condition}
     assert _decide(statement, keys=keys).allowed is expected
 
@@ -95,7 +113,10 @@ def test_condition_operators(condition, keys, expected):
     {"NumericEquals": {"acs:SourceIp": "one"}},
 ])
 def test_an_unreadable_condition_never_grants_and_always_denies(condition):
-    """Unknown key, unknown operator, unparsable value: an Allow does not apply, a Deny does."""
+    """Unknown key, unknown operator, unparsable value: an Allow does not apply, a Deny does.
+
+    Source: emulator's choice (the safe reading).
+    """
     keys = {"acs:sourceip": ["127.0.0.1"]}
     assert not _decide({"Effect": "Allow", "Action": "cr:*", "Resource": "*", "Condition": condition},
                        keys=keys).allowed
@@ -105,7 +126,10 @@ def test_an_unreadable_condition_never_grants_and_always_denies(condition):
 
 
 def test_a_statement_missing_its_resource_is_read_the_safe_way():
-    """Without Resource an Allow grants nothing and a Deny applies."""
+    """Without Resource an Allow grants nothing and a Deny applies.
+
+    Source: emulator's choice (the safe reading).
+    """
     assert not _decide({"Effect": "Allow", "Action": "cr:*"}).allowed
     assert _decide({"Effect": "Allow", "Action": "cr:*", "Resource": "*"},
                    {"Effect": "Deny", "Action": "cr:*"}).explicit_deny
@@ -126,12 +150,19 @@ def _trust(principal: Any, effect: str = "Allow") -> str:
     ({"Service": ["fc.aliyuncs.com"]}, Caller.ram("1", user="bob"), False),
 ])
 def test_trust_policies_name_accounts_users_roles_and_services(principal, caller, expected):
-    """A role trusts the account root (any of its identities), one user, one role, or a service."""
+    """A role trusts the account root (any of its identities), one user, one role, or a service.
+
+    Source: https://help.aliyun.com/en/ram/support/faq-about-ram-roles-and-sts-tokens (role types).
+    """
     assert trusts(_trust(principal), caller, {}) is expected
 
 
 def test_an_empty_or_denying_trust_policy_trusts_nobody():
-    """No trust policy, or a Deny naming the caller, refuses."""
+    """No trust policy, or a Deny naming the caller, refuses.
+
+    Source: https://www.alibabacloud.com/help/en/resource-access-management/latest/policy-evaluation-process (Deny
+    wins); no trust policy: emulator's choice.
+    """
     caller = Caller.ram("1", user="bob")
     assert not trusts("", caller, {})
     both = json.dumps({"Version": "1", "Statement": [

@@ -48,7 +48,10 @@ def error_of(factory, api: str, **params: Any) -> CloudCallError:
 # -- reads -----------------------------------------------------------------------------------------
 
 def test_list_users_pages_with_marker_up_to_max_items(cloud, factory):
-    """ListUsers returns MaxItems users per page and a Marker until the last page."""
+    """ListUsers returns MaxItems users per page and a Marker until the last page.
+
+    Source: alibabacloud_ram20150501/models/_list_users_request.py.
+    """
     first = ram_call(factory, "ListUsers", max_items=5)
     assert first.is_truncated is True and len(first.users.user) == 5
     second = ram_call(factory, "ListUsers", max_items=5, marker=first.marker)
@@ -58,12 +61,18 @@ def test_list_users_pages_with_marker_up_to_max_items(cloud, factory):
 
 
 def test_max_items_above_1000_is_invalid(cloud, factory):
-    """MaxItems is bounded to 1000 as documented."""
+    """MaxItems is bounded to 1000 as documented.
+
+    Source: alibabacloud_ram20150501/models/_list_users_request.py (1 to 1000).
+    """
     assert error_of(factory, "ListUsers", max_items=1001).code == "InvalidParameter"
 
 
 def test_user_policies_and_groups_are_listed_with_default_versions(cloud, factory):
-    """ListPoliciesForUser/ListGroupsForUser/ListPoliciesForGroup name each policy and its DefaultVersion."""
+    """ListPoliciesForUser/ListGroupsForUser/ListPoliciesForGroup name each policy and its DefaultVersion.
+
+    Source: alibabacloud_ram20150501/models/_list_policies_for_user_response_body.py.
+    """
     own = ram_call(factory, "ListPoliciesForUser", user_name="puller").policies.policy
     assert [(p.policy_name, p.policy_type, p.default_version) for p in own] == \
         [("AliyunContainerRegistryReadOnlyAccess", "System", "v2")]
@@ -74,7 +83,10 @@ def test_user_policies_and_groups_are_listed_with_default_versions(cloud, factor
 
 
 def test_built_in_system_policies_can_be_read(cloud, factory):
-    """System policies such as AliyunContainerRegistryFullAccess exist in every account."""
+    """System policies such as AliyunContainerRegistryFullAccess exist in every account.
+
+    Source: localcloud/data/system_policies.json (each version's source).
+    """
     body = ram_call(factory, "GetPolicy", policy_name="AliyunContainerRegistryFullAccess", policy_type="System")
     document = json.loads(body.default_policy_version.policy_document)
     assert document["Statement"][0]["Action"] in ("cr:*", ["cr:*"])
@@ -84,7 +96,10 @@ def test_built_in_system_policies_can_be_read(cloud, factory):
 
 
 def test_access_keys_last_use_and_login_profile(cloud, factory):
-    """ListAccessKeys never shows a secret; GetAccessKeyLastUsed and GetLoginProfile answer per user."""
+    """ListAccessKeys never shows a secret; GetAccessKeyLastUsed and GetLoginProfile answer per user.
+
+    Source: alibabacloud_ram20150501/models/_list_access_keys_response_body.py; the RAM API pages' error tables.
+    """
     keys = ram_call(factory, "ListAccessKeys", user_name="puller").access_keys.access_key
     assert [(k.access_key_id, k.status, k.create_date) for k in keys] == \
         [("LTAI5tPullerKey0000001", "Active", "2025-02-01T00:00:00Z")]
@@ -96,7 +111,10 @@ def test_access_keys_last_use_and_login_profile(cloud, factory):
 
 
 def test_missing_entities_have_documented_codes(cloud, factory):
-    """Unknown users, groups, policies, versions and keys give the EntityNotExist.* codes with 404."""
+    """Unknown users, groups, policies, versions and keys give the EntityNotExist.* codes with 404.
+
+    Source: the RAM API pages' error tables.
+    """
     cases = [
         ("GetUser", {"user_name": "nobody"}, "EntityNotExist.User"),
         ("ListPoliciesForGroup", {"group_name": "nobody"}, "EntityNotExist.Group"),
@@ -112,7 +130,11 @@ def test_missing_entities_have_documented_codes(cloud, factory):
 
 
 def test_list_entities_and_group_members(cloud, factory):
-    """ListEntitiesForPolicy names holders; ListUsersForGroup names members."""
+    """ListEntitiesForPolicy names holders; ListUsersForGroup names members.
+
+    Source: alibabacloud_ram20150501/models/_list_entities_for_policy_response_body.py,
+    _list_users_for_group_response_body.py.
+    """
     body = ram_call(factory, "ListEntitiesForPolicy", policy_name="acr-pull", policy_type="Custom")
     assert [g.group_name for g in body.groups.group] == ["pullers"] and body.users.user == []
     members = ram_call(factory, "ListUsersForGroup", group_name="pullers").users.user
@@ -122,7 +144,10 @@ def test_list_entities_and_group_members(cloud, factory):
 # -- writes ----------------------------------------------------------------------------------------
 
 def test_attach_and_detach_policy_to_user(cloud, factory):
-    """AttachPolicyToUser adds an attachment once; a second attach and a stray detach are errors."""
+    """AttachPolicyToUser adds an attachment once; a second attach and a stray detach are errors.
+
+    Source: the RAM API pages' error tables (AttachPolicyToUser, DetachPolicyFromUser).
+    """
     ram_call(factory, "AttachPolicyToUser", policy_name="AdministratorAccess", policy_type="System",
              user_name="user-00")
     assert [p.policy_name for p in ram_call(factory, "ListPoliciesForUser", user_name="user-00").policies.policy] \
@@ -138,7 +163,10 @@ def test_attach_and_detach_policy_to_user(cloud, factory):
 
 
 def test_attachment_limit_per_user(cloud, factory):
-    """More than 10 custom policies on one user is LimitExceeded.User.Policy."""
+    """More than 10 custom policies on one user is LimitExceeded.User.Policy.
+
+    Source: https://www.alibabacloud.com/help/en/ram/product-overview/limits.
+    """
     for index in range(11):
         ram_call(factory, "CreatePolicy", policy_name=f"p{index}", policy_document=json.dumps(PULL_DOC))
     for index in range(10):
@@ -148,7 +176,10 @@ def test_attachment_limit_per_user(cloud, factory):
 
 
 def test_group_membership_and_group_attachments(cloud, factory):
-    """AddUserToGroup/RemoveUserFromGroup/AttachPolicyToGroup change what the user lists."""
+    """AddUserToGroup/RemoveUserFromGroup/AttachPolicyToGroup change what the user lists.
+
+    Source: the RAM API pages (AddUserToGroup, RemoveUserFromGroup, AttachPolicyToGroup).
+    """
     ram_call(factory, "AddUserToGroup", user_name="user-02", group_name="pullers")
     assert error_of(factory, "AddUserToGroup", user_name="user-02", group_name="pullers").code == \
         "EntityAlreadyExists.User.Group"
@@ -163,7 +194,11 @@ def test_group_membership_and_group_attachments(cloud, factory):
 
 
 def test_policy_versions_rotate_and_protect_the_default(cloud, factory):
-    """CreatePolicyVersion numbers versions, SetAsDefault moves the default, limits hold at five."""
+    """CreatePolicyVersion numbers versions, SetAsDefault moves the default, limits hold at five.
+
+    Source: alibabacloud_ram20150501/models/_create_policy_version_request.py; the CreatePolicyVersion page (5
+    versions).
+    """
     created = ram_call(factory, "CreatePolicyVersion", policy_name="acr-pull", policy_document=json.dumps(PULL_DOC),
                        set_as_default=True).policy_version
     assert (created.version_id, created.is_default_version) == ("v3", True)
@@ -184,7 +219,10 @@ def test_policy_versions_rotate_and_protect_the_default(cloud, factory):
 
 
 def test_malformed_policy_document_is_refused(cloud, factory):
-    """A document that is not JSON, or lacks Version "1", is MalformedPolicyDocument."""
+    """A document that is not JSON, or lacks Version "1", is MalformedPolicyDocument.
+
+    Source: https://www.alibabacloud.com/help/document_detail/93739.html; the CreatePolicy error table.
+    """
     assert error_of(factory, "CreatePolicyVersion", policy_name="acr-pull", policy_document="{not json").code == \
         "MalformedPolicyDocument"
     assert error_of(factory, "CreatePolicy", policy_name="x", policy_document='{"Statement": []}').code == \
@@ -192,7 +230,10 @@ def test_malformed_policy_document_is_refused(cloud, factory):
 
 
 def test_access_key_lifecycle_and_limit(cloud, factory):
-    """CreateAccessKey shows the secret once, allows two keys per user; UpdateAccessKey flips the status."""
+    """CreateAccessKey shows the secret once, allows two keys per user; UpdateAccessKey flips the status.
+
+    Source: https://www.alibabacloud.com/help/en/ram/product-overview/limits (2 keys); _create_access_key_request.py.
+    """
     created = ram_call(factory, "CreateAccessKey", user_name="puller").access_key
     assert created.access_key_secret and created.status == "Active"
     err = error_of(factory, "CreateAccessKey", user_name="puller")
@@ -206,14 +247,20 @@ def test_access_key_lifecycle_and_limit(cloud, factory):
 
 
 def test_new_access_key_is_dated_by_the_local_clock(cloud, factory):
-    """A key created after advancing the clock carries the advanced date."""
+    """A key created after advancing the clock carries the advanced date.
+
+    Source: emulator's choice (dates on the cloud clock).
+    """
     cloud.advance(86400 * 365)
     created = ram_call(factory, "CreateAccessKey", user_name="user-03").access_key
     assert created.create_date == cloud.clock.iso()
 
 
 def test_create_login_profile_once(cloud, factory):
-    """CreateLoginProfile enables console login; a second one is EntityAlreadyExists.User.LoginProfile."""
+    """CreateLoginProfile enables console login; a second one is EntityAlreadyExists.User.LoginProfile.
+
+    Source: the CreateLoginProfile error table.
+    """
     ram_call(factory, "CreateLoginProfile", user_name="user-04", password="Passw0rd!Passw0rd")
     assert ram_call(factory, "GetLoginProfile", user_name="user-04").login_profile.user_name == "user-04"
     err = error_of(factory, "CreateLoginProfile", user_name="user-04", password="Passw0rd!Passw0rd")

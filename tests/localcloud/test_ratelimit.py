@@ -40,7 +40,10 @@ def _get_instance(factory: Any) -> Any:
 
 
 def test_a_call_over_the_limit_is_answered_throttling_user(cloud):
-    """The third GetInstance in a minute is refused with Throttling.User (HTTP 400) through the real SDK."""
+    """The third GetInstance in a minute is refused with Throttling.User (HTTP 400) through the real SDK.
+
+    Source: https://help.aliyun.com/en/openapi/throttling-and-quota-management.
+    """
     factory = make_factory(cloud, retry=ONCE)
     _get_instance(factory)
     _get_instance(factory)
@@ -53,7 +56,10 @@ def test_a_call_over_the_limit_is_answered_throttling_user(cloud):
 
 
 def test_other_operations_have_their_own_window(cloud):
-    """Using up GetInstance's budget leaves other operations untouched."""
+    """Using up GetInstance's budget leaves other operations untouched.
+
+    Source: https://help.aliyun.com/en/openapi/throttling-and-quota-management (a quota per API).
+    """
     factory = make_factory(cloud, retry=ONCE)
     for _ in range(2):
         _get_instance(factory)
@@ -64,7 +70,10 @@ def test_other_operations_have_their_own_window(cloud):
 
 
 def test_the_window_slides_with_the_cloud_clock(cloud):
-    """Once the period has passed on the cloud's clock, calls are admitted again."""
+    """Once the period has passed on the cloud's clock, calls are admitted again.
+
+    Source: emulator's choice (a sliding window on the cloud clock).
+    """
     factory = make_factory(cloud, retry=ONCE)
     for _ in range(2):
         _get_instance(factory)
@@ -85,7 +94,10 @@ def test_the_factory_retry_absorbs_throttling_once_the_window_frees(cloud):
 
 
 def test_nothing_is_limited_unless_configured():
-    """A world without ``rate_limits`` answers every call."""
+    """A world without ``rate_limits`` answers every call.
+
+    Source: emulator's choice.
+    """
     with LocalCloud(base_world()) as cloud:
         factory = make_factory(cloud, retry=ONCE)
         for _ in range(30):
@@ -96,7 +108,10 @@ def test_nothing_is_limited_unless_configured():
 
 @pytest.mark.parametrize("name", ["published", "default"])
 def test_published_and_default_select_the_published_figures(name):
-    """``rate_limits: published`` (and ``default``) limit each operation to its published quota."""
+    """``rate_limits: published`` (and ``default``) limit each operation to its published quota.
+
+    Source: the flow-control pages each rule names (localcloud/ratelimit.py).
+    """
     limits = RateLimits.from_world(name)
     assert limits.rules() == list(PUBLISHED_RULES) == list(DEFAULT_RULES)
     assert (limits.rule_for("ram", "ListUsers").limit, limits.rule_for("ram", "ListUsers").period_s) == (100, 1.0)
@@ -122,7 +137,10 @@ def _emulated_operations() -> list[tuple[str, str]]:
 
 
 def test_every_emulated_operation_has_a_rule_with_its_source():
-    """Each operation of every product is governed by a rule of its product that names a source or the choice."""
+    """Each operation of every product is governed by a rule of its product that names a source or the choice.
+
+    Source: each rule's source, or its stated emulator's choice.
+    """
     catch_all = PUBLISHED_RULES[-1]
     operations = _emulated_operations()
     assert len(operations) > 50
@@ -146,14 +164,20 @@ def test_published_figures_are_json_ready_with_their_source():
 
 
 def test_published_limits_throttle_through_the_gateway():
-    """With ``rate_limits: published`` the 4th CreateTransitRouterRouteEntry in a second is throttled."""
+    """With ``rate_limits: published`` the 4th CreateTransitRouterRouteEntry in a second is throttled.
+
+    Source: emulator's choice (3/1 s, the CEN page's pattern for transit router writes).
+    """
     limits = RateLimits.from_world("published", clock=lambda: 0.0)
     admitted = [limits.admit("a", "cbn", "CreateTransitRouterRouteEntry") is None for _ in range(4)]
     assert admitted == [True, True, True, False]
 
 
 def test_sliding_window_counts_admitted_calls_per_account_and_action():
-    """At most ``limit`` admitted calls in any ``period_s``; accounts and actions are counted apart."""
+    """At most ``limit`` admitted calls in any ``period_s``; accounts and actions are counted apart.
+
+    Source: emulator's choice.
+    """
     now = [0.0]
     limits = RateLimits([RateRule(limit=2, period_s=1.0)], clock=lambda: now[0])
     assert limits.admit("a", "ram", "ListUsers") is None
@@ -182,7 +206,10 @@ def test_world_errors_name_the_rule(data, message):
 
 
 def test_retry_after_is_sent_when_configured():
-    """A rule with ``retry_after_ms`` adds the header the SDK honours."""
+    """A rule with ``retry_after_ms`` adds the header the SDK honours.
+
+    Source: alibabacloud_tea_openapi/client.py (x-acs-retry-after).
+    """
     error = RateRule(limit=1, retry_after_ms=250).error()
     assert error.extra == {"x-acs-retry-after": "250"}
     assert (error.code, error.status) == (THROTTLED_CODE, 400)

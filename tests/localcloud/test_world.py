@@ -12,7 +12,7 @@ import requests
 
 from localcloud import LocalCloud
 from localcloud.core.state import read_world_file
-from support import INSTANCE_NAME, REGION, STATE_POLICY, deploy_policy, function_names
+from support import INSTANCE_NAME, REGION, deploy_policy, function_names, function_policies
 
 VPC_DOMAIN = f"{INSTANCE_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"
 
@@ -71,13 +71,19 @@ def test_module_rejects_a_missing_world(tmp_path):
 
 
 def test_dns_answers_records_from_the_world(cloud):
-    """The DNS front end answers A records seeded in the world."""
+    """The DNS front end answers A records seeded in the world.
+
+    Source: emulator's choice (the world's records stand for the VPC resolvers).
+    """
     answer = _resolver(cloud).resolve(VPC_DOMAIN, "A")
     assert [r.address for r in answer] == ["192.168.10.21"]
 
 
 def test_dns_rotates_and_follows_cnames(cloud):
-    """A rotating name answers one address per query in turn; CNAME chains are followed."""
+    """A rotating name answers one address per query in turn; CNAME chains are followed.
+
+    Source: emulator's choice (rotation); CNAME chains as RFC 1034.
+    """
     cloud.dns.set("auth.example.com", ["100.103.9.188", "100.103.7.181"], rotate=True)
     cloud.dns.set("alias.example.com", [], cname="auth.example.com")
     resolver = _resolver(cloud)
@@ -94,7 +100,10 @@ def test_dns_rotates_and_follows_cnames(cloud):
     ("timeout", dns.resolver.LifetimeTimeout),
 ])
 def test_dns_failure_modes(cloud, mode, error):
-    """Each injected failure mode looks to dnspython like the real failure."""
+    """Each injected failure mode looks to dnspython like the real failure.
+
+    Source: emulator's choice (what a resolver can do).
+    """
     cloud.dns.fail(VPC_DOMAIN, mode)
     with pytest.raises(error):
         _resolver(cloud).resolve(VPC_DOMAIN, "A")
@@ -103,7 +112,10 @@ def test_dns_failure_modes(cloud, mode, error):
 
 
 def test_registry_answers_a_bearer_challenge_by_host(cloud):
-    """GET /v2/ answers 401 with the instance's Bearer challenge for its VPC domain."""
+    """GET /v2/ answers 401 with the instance's Bearer challenge for its VPC domain.
+
+    Source: https://distribution.github.io/distribution/spec/auth/token/.
+    """
     response = requests.get(f"http://{cloud.endpoints()['registry']}/v2/", headers={"Host": VPC_DOMAIN}, timeout=5)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == (
@@ -115,20 +127,23 @@ def test_registry_answers_a_bearer_challenge_by_host(cloud):
 
 
 def test_demo_roles_carry_exactly_the_deployed_policies():
-    """Each function role of the demo world has its deploy/policies document and the state policy, nothing else."""
+    """Each function role of the demo world has its deploy/policies documents (its own, its state's), nothing else."""
     world = read_world_file(None)
     ram = world["accounts"]["1880770869023456"]["global"]["ram"]
     documents = {p["name"]: p.get("document") for p in ram["policies"]}
     roles = {r["name"]: r for r in ram["roles"]}
     assert sorted(roles) == function_names()
     for name, role in roles.items():
-        assert [p["name"] for p in role["policies"]] == [name, STATE_POLICY]
-        assert documents[name] == deploy_policy(name), f"demo world policy {name} differs from deploy/policies"
-    assert documents[STATE_POLICY] == deploy_policy(STATE_POLICY)
+        assert [p["name"] for p in role["policies"]] == function_policies(name)
+        for policy in function_policies(name):
+            assert documents[policy] == deploy_policy(policy), f"demo world {policy} differs from deploy/policies"
 
 
 def test_demo_function_roles_trust_function_compute():
-    """FC obtains each demo role's credentials; the account's root cannot call AssumeRole for them."""
+    """FC obtains each demo role's credentials; the account's root cannot call AssumeRole for them.
+
+    Source: https://help.aliyun.com/en/ram/support/faq-about-ram-roles-and-sts-tokens (service roles).
+    """
     cloud = LocalCloud.from_world_file()
     for name in function_names():
         creds = cloud.service_credentials(f"acs:ram::1880770869023456:role/{name}")

@@ -12,9 +12,15 @@ import yaml
 
 from acrguard.functions import function
 from acrguard.packaging import build, dependency_closure
-from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET
+from support import ACCOUNT, INSTANCE_ID, REGION, base_world, fc_credentials, with_function_roles
 
 SPEC = function("whitelist_guard")
+
+
+@pytest.fixture
+def world():
+    """The base world with each function's role (exactly its deployed policies)."""
+    return with_function_roles(base_world(), assumer=False)
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +56,13 @@ def test_closure_pins_match_requirements():
 
 
 def test_unpacked_artifact_runs_alone_in_a_fresh_interpreter(artifact, cloud, tmp_path):
-    """With only the artifact on sys.path (no site-packages), the handler imports and handles a timer."""
+    """With only the artifact on sys.path (no site-packages), the handler imports and handles a timer, signing with
+    its role's STS credentials from the environment variables FC sets."""
     _, unpacked = artifact
     endpoints = cloud.endpoints()
     config = tmp_path / "acrguard.yaml"
     config.write_text(yaml.safe_dump({
-        "cloud": {"region": REGION, "endpoint": endpoints["openapi"], "protocol": "http",
-                  "credentials": {"access_key_id": ROOT_KEY, "access_key_secret": ROOT_SECRET}},
+        "cloud": {"region": REGION, "endpoint": endpoints["openapi"], "protocol": "http"},
         "instances": [{"name": "test", "instance_id": INSTANCE_ID,
                        "whitelist": {"policy": "report", "allowed_unmanaged": ["203.0.113.0/24"]}}],
         "state": {"path": str(tmp_path / "state.db")},
@@ -88,7 +94,10 @@ def test_unpacked_artifact_runs_alone_in_a_fresh_interpreter(artifact, cloud, tm
         "sdks = sorted({m.split('.')[0] for m in sys.modules if m.startswith('alibabacloud_')})\n"
         "print('MODULES ' + json.dumps(sdks))\n"
     )
-    env = {"ACRGUARD_CONFIG": str(config), "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", "PATH": "/usr/bin:/bin"}
+    role = fc_credentials(cloud, SPEC.name)
+    env = {"ACRGUARD_CONFIG": str(config), "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", "PATH": "/usr/bin:/bin",
+           "ALIBABA_CLOUD_ACCESS_KEY_ID": role.access_key_id, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": role.access_key_secret,
+           "ALIBABA_CLOUD_SECURITY_TOKEN": role.security_token}
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, env=env,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -96,6 +105,8 @@ def test_unpacked_artifact_runs_alone_in_a_fresh_interpreter(artifact, cloud, tm
     assert result["status"] == "ok" and result["events"][0]["status"] == "done"
     assert cloud.requests.count(product="cr", action="GetInstanceEndpoint") >= 2
     assert cloud.requests.count(product="sts", action="GetCallerIdentity") == 1
+    assert {r.access_key_id for r in cloud.requests.filter(product="cr", action="GetInstanceEndpoint")} == \
+        {role.access_key_id} and not [r for r in cloud.requests.filter(since=0) if r.status == 403]
     imported = set(json.loads(proc.stdout.split("MODULES ", 1)[1].splitlines()[0]))
     sdk_clients = {m.split(".")[0] for m in SPEC.sdk_modules}
     assert sdk_clients <= imported

@@ -222,7 +222,8 @@ def test_fix_skips_creating_a_policy_when_a_pull_only_one_stays() -> None:
     assert result.fix is not None
     assert result.fix.create_commands == ()
     assert result.fix.commands() == ["aliyun ram DetachPolicyFromUser --PolicyType System --PolicyName "
-                                     "AliyunContainerRegistryFullAccess --UserName <UserName>"]
+                                     "AliyunContainerRegistryFullAccess --UserName <USER_NAME>"]
+    assert not result.fix.ready and result.fix.placeholders[0].token == "<USER_NAME>"
 
 
 def test_pass_has_no_fix() -> None:

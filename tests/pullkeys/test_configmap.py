@@ -65,9 +65,10 @@ MISTAKES = [
 
 
 def test_good_configmap_is_clean():
-    """The documented shape lints clean (exit 0) and yields its entry."""
+    """The documented shape lints clean (exit 0), yields its entry, and says where its credentials come from."""
     report = lint_text(GOOD, "good.yaml")
-    assert report.problems == () and report.exit_code == 0 and report.parsed
+    assert report.errors == [] and report.warnings == [] and report.exit_code == 0 and report.parsed
+    assert [p.code for p in report.notes] == ["entry.no-static-key"]
     (entry,) = report.entries
     assert (entry.instance_id, entry.region_id, entry.domains) == \
         ("cri-abc123", "cn-hangzhou", ("reg.example.com", "reg-vpc.example.com"))

@@ -37,10 +37,11 @@ def test_a_wide_audit_under_a_rate_limit_is_paced_and_never_throttled(cloud, fac
 
 
 def test_discovery_reads_a_pull_users_key_hygiene_before_listing_every_user(cloud, factory):
-    """With one worker, the first pull user's GetLoginProfile comes before the last user's ListAccessKeys."""
+    """Per user, without the report: the first pull user's GetLoginProfile comes before the last ListAccessKeys."""
     rate_limits(cloud).clear()
     settings = PullKeysConfig(discover=True, workers=1, rate_limit_per_s=None)
-    PullKeyAuditor(factory, settings, instance_ids=[INSTANCE_ID], now=cloud.clock.utcnow).full_audit()
+    PullKeyAuditor(factory, settings, instance_ids=[INSTANCE_ID], now=cloud.clock.utcnow, plan="per-user",
+                   credential_report="never").full_audit()
     ram = [r.action for r in cloud.requests.filter(product="ram")]
     last_listing = max(i for i, action in enumerate(ram) if action == "ListAccessKeys")
     assert ram.index("GetLoginProfile") < last_listing

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from support import INSTANCE_ID, REGION
+from support import INSTANCE_ID, REGION, with_function_roles
 from tests.pullkeys.pullworld import KEYS, pull_world
 from tests.resilience.harness import chat_channel, cloud_section, write_config
 
@@ -18,7 +18,7 @@ def audit_world(*, secret: str | None = None) -> dict[str, Any]:
     """The pull users (PASS, WARN and FAIL verdicts) and a DingTalk robot."""
     data = pull_world()
     data["chat"] = {"dingtalk": {DING: {"secret": secret} if secret else {}}}
-    return data
+    return with_function_roles(data, assumer=False)  # each function runs as its deployed role
 
 
 def configmap_text(secret: str = CONFIGMAP_SECRET) -> str:

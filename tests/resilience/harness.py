@@ -1,9 +1,12 @@
 """What the resilience tests share: invoking the functions as FC would, faults, and watchers of the cloud.
 
-* ``Functions`` invokes a function's real handler with bytes and an FC-shaped context, and
+* ``Functions`` invokes a function's real handler with bytes and an FC-shaped context carrying the
+  STS credentials of the function's role (exactly its ``deploy/policies``, see
+  ``support.with_function_roles``; the configs name no credentials), and
   ``deliver`` retries an invocation that raised a transient error, as FC's async retry does (as
   many times as ``s.yaml`` allows the function: ``maxAsyncRetryAttempts``, default 3,
-  ``shared/reference/events-fc.md`` §1.8); ``scheduled`` is one timer run, followed by the next
+  https://alibabacloud.com/help/en/functioncompute/fc-3-0/user-guide/error-handling-1-2); ``scheduled`` is one
+  timer run, followed by the next
   one when FC gave up on it.
 * ``random_faults`` installs the seeded fault mix of issue 8 on every product of the local cloud.
 * ``AclWatch`` replays every whitelist write the cloud carried out, in order, so a test can check
@@ -31,9 +34,10 @@ from acrguard.errors import StateError, TransientCloudError
 from acrguard.functions import function
 from acrguard.runtime.local import invoke, make_context
 from acrguard.state.sqlite import SqliteStateStore
-from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET
+from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET, fc_credentials, function_names
 
-#: FC's async invocation runs a failed invocation again 3 times by default (events-fc.md §1.8)
+#: FC's async invocation runs a failed invocation again 3 times by default
+#: (https://alibabacloud.com/help/en/functioncompute/fc-3-0/user-guide/error-handling-1-2)
 FC_DEFAULT_RETRIES = 3
 S_YAML = Path(__file__).resolve().parents[2] / "s.yaml"
 #: the SDK read timeout in the tests' configs; an injected latency above it is a client timeout
@@ -42,6 +46,9 @@ READ_TIMEOUT_MS = 300
 ACL_WRITES = ("CreateInstanceEndpointAclPolicy", "DeleteInstanceEndpointAclPolicy", "UpdateInstanceEndpointStatus")
 #: API name prefixes that only read (the local ActionTrail's rule)
 READ_PREFIXES = ("Get", "List", "Describe", "Query", "Check")
+#: calls whose names are not reads but that change nothing a function guards: IMS GenerateCredentialReport only
+#: compiles a report of the account's credentials (the pull-key audit's key hygiene, acrguard.pullkeys.credreport)
+READ_ONLY_CALLS = frozenset({("ims", "GenerateCredentialReport")})
 _REQUEST_IDS = itertools.count(1)
 
 
@@ -74,8 +81,11 @@ def chat_channel(cloud: Any, token: str, *, secret: str | None = None) -> dict[s
 
 
 def cloud_section(cloud: Any, *, key: str = ROOT_KEY, secret: str = ROOT_SECRET, attempts: int = 2,
-                  credentials: bool = True) -> dict[str, Any]:
-    """The ``cloud:`` section for the local cloud: fast SDK retries and a short read timeout."""
+                  credentials: bool = False) -> dict[str, Any]:
+    """The ``cloud:`` section for the local cloud: fast SDK retries and a short read timeout.
+
+    No credentials unless ``credentials``: a function signs with its role's (``Functions``).
+    """
     endpoints = cloud.endpoints()
     section: dict[str, Any] = {
         "region": REGION, "endpoint": endpoints["openapi"], "oss_endpoint": endpoints["oss"], "protocol": "http",
@@ -118,18 +128,39 @@ class Delivery:
         return self.result["events"][0]["status"]
 
 
-class Functions:
-    """Invokes the deployed functions' handlers locally, with one config file, as FC would."""
+def role_context(cloud: Any, job: str, request_id: str | None = None) -> Any:
+    """An FC-shaped context for ``job`` carrying its role's STS credentials, obtained afresh as FC does."""
+    return make_context(function(job), REGION, ACCOUNT, credentials=fc_credentials(cloud, job),
+                        request_id=request_id or f"req-{next(_REQUEST_IDS)}")
 
-    def __init__(self, config_path: Path, *, credentials: Any = None) -> None:
+
+def by_function(cloud: Any, request: Any) -> bool:
+    """Whether a recorded request was signed by a function's role session (not by the test's own set-up)."""
+    token = cloud.sts_tokens.get(request.access_key_id or "")
+    return token is not None and token.role_name in function_names()
+
+
+class Functions:
+    """Invokes the deployed functions' handlers locally, with one config file, as FC would.
+
+    Each invocation's context carries the STS credentials of the function's role, obtained afresh
+    (``role_context``); ``credentials`` puts these instead, and ``as_role=False`` none (the config's).
+    """
+
+    def __init__(self, cloud: Any, config_path: Path, *, credentials: Any = None, as_role: bool = True) -> None:
+        self.cloud = cloud
         self.config_path = config_path
         self.credentials = credentials
+        self.as_role = as_role
 
     def invoke(self, job: str, event: bytes, request_id: str | None = None) -> dict[str, Any]:
         """One attempt: ``handler(event, context)`` of ``job``'s function (exceptions propagate)."""
         spec = function(job)
-        context = make_context(spec, REGION, ACCOUNT, credentials=self.credentials,
-                               request_id=request_id or f"req-{next(_REQUEST_IDS)}")
+        request_id = request_id or f"req-{next(_REQUEST_IDS)}"
+        if self.credentials is None and self.as_role:
+            context = role_context(self.cloud, job, request_id)
+        else:
+            context = make_context(spec, REGION, ACCOUNT, credentials=self.credentials, request_id=request_id)
         return invoke(spec, event, context, self.config_path)
 
     def deliver(self, job: str, event: bytes, attempts: int | None = None) -> Delivery:
@@ -182,7 +213,8 @@ def faults_paused(cloud: Any) -> Iterator[None]:
 
 def write_calls(cloud: Any, since: int = 0, *, product: str | None = None) -> list[Any]:
     """Every request after ``since`` that was not a read, whatever its outcome."""
-    return [r for r in cloud.requests.filter(product=product, since=since) if not r.action.startswith(READ_PREFIXES)]
+    return [r for r in cloud.requests.filter(product=product, since=since)
+            if not r.action.startswith(READ_PREFIXES) and (r.product, r.action) not in READ_ONLY_CALLS]
 
 
 def carried_out(request: Any) -> bool:

@@ -6,9 +6,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from support import ACCOUNT, INSTANCE_ID, REGION
+from support import ACCOUNT, INSTANCE_ID, REGION, with_function_roles
 from tests.resilience.harness import chat_channel, cloud_section, write_config
-from tests.routes.keeperworld import AUTH_IPS, ENI, HANGZHOU_RANGES, SERVICE_PREFIXES, config_data, keeper_world
+from tests.routes.keeperworld import (
+    AUTH_IPS,
+    ENI,
+    HANGZHOU_RANGES,
+    SERVICE_PREFIXES,
+    VPN_LOCAL,
+    config_data,
+    keeper_world,
+)
 
 DING = "dingtokenkeeperresil01"
 VPC_NAME = f"testreg-registry-vpc.{REGION}.cr.aliyuncs.com"
@@ -20,7 +28,7 @@ def routes_world(delay: float = 0, *, secret: str | None = None) -> dict[str, An
     """Every target type (asynchronous states lasting ``delay`` cloud seconds) and the DingTalk robot."""
     data = keeper_world(delay=delay)
     data["chat"] = {"dingtalk": {DING: {"secret": secret} if secret else {}}}
-    return data
+    return with_function_roles(data, assumer=False)  # each function runs as its deployed role
 
 
 def routes_config(cloud: Any, tmp_path: Path, *, attempts: int = 2, secret: str | None = None,
@@ -37,7 +45,7 @@ def wanted(eni: str) -> dict[str, Counter[str]]:
     """What each target holds once converged while the VPC endpoint's address is ``eni``: each prefix once."""
     every = {f"{eni}/32", *(f"{ip}/32" for ip in AUTH_IPS), *HANGZHOU_RANGES}
     return {"vbr": Counter(every), "tr": Counter(every), "cen": Counter(SERVICE_PREFIXES),
-            "vpn": Counter({"192.168.0.0/16", *every})}
+            "vpn": Counter({VPN_LOCAL, *every})}
 
 
 def move_endpoint(cloud: Any, address: str) -> None:

@@ -14,7 +14,7 @@ import time
 import pytest
 import yaml
 
-from support import ACCOUNT, INSTANCE_ID, REGION
+from support import ACCOUNT, INSTANCE_ID, REGION, with_function_roles
 from tests.resilience.harness import (
     Functions,
     faults_paused,
@@ -38,19 +38,20 @@ def world(request):
     if "keeper" in request.node.name:
         data = keeper_world(delay=0)
         data["chat"] = {"dingtalk": {DING: {}}}
-        return data
+        return with_function_roles(data, assumer=False)
     return whitelist_world()
 
 
 def keeper_functions(cloud, tmp_path) -> Functions:
     """The keeper's config with a one-second group interval and the DingTalk channel."""
     data = config_data(cloud, str(tmp_path / "state.db"))
+    data["cloud"].pop("credentials")  # the keeper signs with its role's credentials
     data["alerts"] = {"group_interval_s": 1, "repeat_interval_s": 3600, "channels": [
         {"name": "ops", "type": "dingtalk",
          "url": f"http://{cloud.endpoints()['chat']}/dingtalk/robot/send?access_token={DING}"}]}
     path = tmp_path / "acrguard.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return Functions(path)
+    return Functions(cloud, path)
 
 
 def test_keeper_change_notice_held_by_the_group_interval_is_delivered_later(cloud, tmp_path):
@@ -75,7 +76,7 @@ def test_keeper_change_notice_held_by_the_group_interval_is_delivered_later(clou
 def test_whitelist_chat_outages_lose_and_repeat_nothing(cloud, tmp_path, seed):
     """Robot failures (5xx, slow answers) and cloud faults at seeded moments delay messages, never lose them."""
     rng = random.Random(seed)
-    functions = Functions(whitelist_config(cloud, tmp_path))
+    functions = Functions(cloud, whitelist_config(cloud, tmp_path))
     instance = cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID]
     random_faults(cloud, seed)
     for n in range(5):

@@ -25,11 +25,12 @@ from typing import Any
 import pytest
 
 from acrguard.errors import StateError, TransientCloudError
-from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY
+from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.resilience.harness import (
     AclWatch,
     Functions,
     RouteWatch,
+    by_function,
     carried_out,
     mentions,
     repeated_messages,
@@ -74,8 +75,8 @@ def keeper_config(cloud: Any, tmp_path: Any, name: str) -> Any:
 
 
 def our_writes(cloud: Any, since: int) -> list[Any]:
-    """The write calls acrguard made (signed with the root key), in order, whatever their outcome."""
-    return [r for r in write_calls(cloud, since) if r.access_key_id == ROOT_KEY]
+    """The write calls acrguard made (signed by a function's role), in order, whatever their outcome."""
+    return [r for r in write_calls(cloud, since) if by_function(cloud, r)]
 
 
 def crash_at(cloud: Any, writes: list[Any], k: int, mode: str) -> None:
@@ -99,7 +100,7 @@ def test_whitelist_sweep_crashed_at_any_write_converges_without_duplicates(cloud
     """Crashing before or right after any write, then running again, gives the declared whitelist, once."""
     event = timer(WHITELIST, 0)
     mark = cloud.requests.last_seq()
-    baseline = Functions(crash_config(cloud, tmp_path, "baseline")).deliver(WHITELIST, event)
+    baseline = Functions(cloud, crash_config(cloud, tmp_path, "baseline")).deliver(WHITELIST, event)
     assert baseline.status == "done" and baseline.attempts == 1
     expected = AclWatch(cloud).live()
     writes = [r for r in our_writes(cloud, mark) if carried_out(r)]
@@ -110,7 +111,7 @@ def test_whitelist_sweep_crashed_at_any_write_converges_without_duplicates(cloud
         for mode in MODES:
             cloud.load_world(world)
             watch = AclWatch(cloud)
-            functions = Functions(crash_config(cloud, tmp_path, f"crash-{k}-{mode}"))
+            functions = Functions(cloud, crash_config(cloud, tmp_path, f"crash-{k}-{mode}"))
             crash_at(cloud, writes, k, mode)
             start = cloud.requests.last_seq()
             try:
@@ -151,14 +152,14 @@ def test_whitelist_write_whose_answer_was_lost_counts_as_done_when_retried(cloud
     """A write carried out whose answer was lost is sent again by the SDK; that is success, not a failure."""
     event = timer(WHITELIST, 0)
     mark = cloud.requests.last_seq()
-    assert Functions(crash_config(cloud, tmp_path, "baseline")).deliver(WHITELIST, event).status == "done"
+    assert Functions(cloud, crash_config(cloud, tmp_path, "baseline")).deliver(WHITELIST, event).status == "done"
     expected = AclWatch(cloud).live()
     writes = [r for r in our_writes(cloud, mark) if carried_out(r)]
 
     for k in range(len(writes)):
         cloud.load_world(world)
         watch = AclWatch(cloud)
-        functions = Functions(crash_config(cloud, tmp_path, f"retried-{k}"))
+        functions = Functions(cloud, crash_config(cloud, tmp_path, f"retried-{k}"))
         crash_at(cloud, writes, k, "retried")
 
         outcome = functions.deliver(WHITELIST, event)
@@ -177,7 +178,7 @@ def test_keeper_sweep_crashed_at_any_write_converges_without_duplicates(cloud, t
     world = routes_world()
     cloud.load_world(world)
     mark = cloud.requests.last_seq()
-    baseline = Functions(keeper_config(cloud, tmp_path, "baseline")).deliver(KEEPER, timer(KEEPER, 0))
+    baseline = Functions(cloud, keeper_config(cloud, tmp_path, "baseline")).deliver(KEEPER, timer(KEEPER, 0))
     assert baseline.status == "done"
     writes = [r for r in our_writes(cloud, mark) if carried_out(r)]
     expected = RouteWatch(cloud).routes()
@@ -187,7 +188,7 @@ def test_keeper_sweep_crashed_at_any_write_converges_without_duplicates(cloud, t
     for k in positions:
         for mode in (*MODES, "retried"):
             cloud.load_world(world)
-            functions = Functions(keeper_config(cloud, tmp_path, f"crash-{k}-{mode}"))
+            functions = Functions(cloud, keeper_config(cloud, tmp_path, f"crash-{k}-{mode}"))
             watch = RouteWatch(cloud)
             crash_at(cloud, writes, k, mode)
             with contextlib.suppress(TransientCloudError, StateError):

@@ -53,7 +53,7 @@ def messages_since(cloud, count: int) -> list[str]:
 def test_whitelist_keeps_hostname_entries_through_dns_failures(cloud, tmp_path, mode, seed):
     """The hostname's entry stays through every failing run; one message names the hostname."""
     rng = random.Random(seed)
-    functions = Functions(whitelist_config(cloud, tmp_path))
+    functions = Functions(cloud, whitelist_config(cloud, tmp_path))
     assert functions.deliver(WHITELIST, timer(WHITELIST, 0)).status == "done"
     watch = AclWatch(cloud)
     sent = len(chat_texts(cloud))
@@ -77,7 +77,7 @@ def test_whitelist_keeps_hostname_entries_through_dns_failures(cloud, tmp_path, 
 def test_keeper_keeps_routes_through_dns_failures(cloud, tmp_path, mode, seed):
     """The auth and OSS routes stay on every target through every failing run; one message reports it."""
     rng = random.Random(seed)
-    functions = Functions(routes_config(cloud, tmp_path, dns_timeout_s=0.2))
+    functions = Functions(cloud, routes_config(cloud, tmp_path, dns_timeout_s=0.2))
     assert functions.deliver(KEEPER, timer(KEEPER, 0)).status == "done"
     watch = RouteWatch(cloud)
     sent = len(chat_texts(cloud))

@@ -23,12 +23,9 @@ from hypothesis import strategies as st
 from acrguard.config import load_config
 from acrguard.errors import BadInputError
 from acrguard.events import decode_events, route
-from acrguard.functions import function
 from acrguard.runtime.handler import run_job
-from acrguard.runtime.local import make_context
-from support import ACCOUNT, REGION
 from tests.resilience.auditworld import audit_config, audit_world
-from tests.resilience.harness import Functions, timer, write_calls
+from tests.resilience.harness import Functions, role_context, timer, write_calls
 from tests.resilience.keeperworld import routes_config, routes_world
 from tests.resilience.whitelistworld import whitelist_config, whitelist_world
 
@@ -153,9 +150,8 @@ def world(request):
 
 def fuzz(cloud: Any, config_path: Path, job: str, seed: int) -> None:
     """Converge with one sweep, then feed hostile inputs to ``job``'s handler and check each answer."""
-    assert Functions(config_path).deliver(job, timer(job, 0)).status == "done"
+    assert Functions(cloud, config_path).deliver(job, timer(job, 0)).status == "done"
     config = load_config(config_path)
-    spec = function(job)
     mark = cloud.requests.last_seq()
 
     routed = routed_sample(routed_to(job))
@@ -165,7 +161,7 @@ def fuzz(cloud: Any, config_path: Path, job: str, seed: int) -> None:
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(st.booleans().flatmap(lambda to_the_job: routed if to_the_job else raw_input))
     def check(raw: bytes) -> None:
-        result = run_job(job, raw, make_context(spec, REGION, ACCOUNT), config=config)
+        result = run_job(job, raw, role_context(cloud, job), config=config)
         assert isinstance(result, dict) and result.get("status") in RESULT_STATUSES, result
         if result["status"] == "bad-input":
             assert isinstance(result.get("error"), str) and result["error"], result

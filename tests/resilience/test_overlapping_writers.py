@@ -1,4 +1,4 @@
-"""Two invocations of the same writer at once, on one state document (SQLite file or OSS object).
+"""Two invocations of the same writer at once, on one state document (SQLite file or OSS object), as its role.
 
 Production serializes writers (FC reserved concurrency 1); these tests take that away and check
 the second line of defence, the state store's version check and idempotent writes:
@@ -30,12 +30,10 @@ import pytest
 from acrguard.config import load_config
 from acrguard.errors import StateError, TransientCloudError
 from acrguard.events.dedup import SECTION as PROCESSED
-from acrguard.functions import function
 from acrguard.runtime.handler import RetryLater, run_job
-from acrguard.runtime.local import make_context
 from acrguard.state import open_store
 from support import ACCOUNT, INSTANCE_ID, REGION
-from tests.resilience.harness import AclWatch, carried_out, mentions, repeated_messages, timer
+from tests.resilience.harness import AclWatch, carried_out, mentions, repeated_messages, role_context, timer
 from tests.resilience.whitelistworld import FOREIGN, HOST, desired_acl, whitelist_config, whitelist_world
 
 WHITELIST = "whitelist_guard"
@@ -54,17 +52,16 @@ def world():
 def config(request, cloud, tmp_path):
     """The whitelist config with its state in a SQLite file or in an OSS object (one document for both writers)."""
     state = {"backend": "sqlite", "path": str(tmp_path / "state.db")} if request.param == "sqlite" else \
-        {"backend": "oss", "bucket": STATE_BUCKET, "key": "acrguard/state.json", "region": REGION}
+        {"backend": "oss", "bucket": STATE_BUCKET, "key": "state/acrguard.json", "region": REGION}
     return load_config(whitelist_config(cloud, tmp_path, state=state))
 
 
-def invoke(config: Any, event: bytes, name: str) -> dict[str, Any]:
-    """One FC invocation of the whitelist guard (the handler with an already loaded config)."""
-    spec = function(WHITELIST)
-    return run_job(WHITELIST, event, make_context(spec, REGION, ACCOUNT, request_id=name), config=config)
+def invoke(cloud: Any, config: Any, event: bytes, name: str) -> dict[str, Any]:
+    """One FC invocation of the whitelist guard (the handler with an already loaded config), as its role."""
+    return run_job(WHITELIST, event, role_context(cloud, WHITELIST, name), config=config)
 
 
-def at_once(config: Any, events: list[bytes]) -> list[Any]:
+def at_once(cloud: Any, config: Any, events: list[bytes]) -> list[Any]:
     """Invoke once per event, all at the same time; each result, or the exception the invocation raised."""
     outcomes: list[Any] = [None] * len(events)
     start = threading.Barrier(len(events))
@@ -72,7 +69,7 @@ def at_once(config: Any, events: list[bytes]) -> list[Any]:
     def run(index: int) -> None:
         start.wait()
         try:
-            outcomes[index] = invoke(config, events[index], f"req-{index}")
+            outcomes[index] = invoke(cloud, config, events[index], f"req-{index}")
         except Exception as exc:  # the test inspects what each invocation raised
             outcomes[index] = exc
 
@@ -85,10 +82,10 @@ def at_once(config: Any, events: list[bytes]) -> list[Any]:
 
 
 def state_of(cloud: Any, config: Any) -> dict[str, Any]:
-    """The state document as stored."""
+    """The whitelist guard's state document as stored (read with the root key)."""
     from support import make_factory
 
-    store = open_store(config.state, make_factory(cloud))
+    store = open_store(config.state, make_factory(cloud), job=WHITELIST)
     try:
         return store.load().data
     finally:
@@ -124,13 +121,13 @@ def test_two_sweeps_at_once_keep_both_runs_state_and_each_entry_once(cloud, conf
     cloud.inject(action="CreateInstanceEndpointAclPolicy", latency_ms=rng.randint(120, 220), times=2)
     events = [timer(WHITELIST, 0), timer(WHITELIST, 1)]
 
-    outcomes = at_once(config, events)
+    outcomes = at_once(cloud, config, events)
     overlapped = both_read_before_any_write(cloud, since)  # decided before any retry reads again
     creates = cloud.requests.count(action="CreateInstanceEndpointAclPolicy", since=since)
     for index, outcome in enumerate(outcomes):  # FC retries an invocation that failed (e.g. a lost state race)
         if isinstance(outcome, Exception):
             assert isinstance(outcome, (TransientCloudError, StateError)), f"invocation {index} crashed: {outcome!r}"
-            outcomes[index] = invoke(config, events[index], f"retry-{index}")
+            outcomes[index] = invoke(cloud, config, events[index], f"retry-{index}")
 
     assert [o["events"][0]["status"] for o in outcomes] == ["done", "done"]
     if overlapped is True:  # both read the whitelist without the entries: both added both, two adds refused
@@ -161,7 +158,7 @@ def test_the_same_event_twice_at_once_is_handled_once(cloud, config, seed):
     cloud.inject(action="GetInstanceEndpoint", latency_ms=rng.randint(100, 250), times=1)
     event = timer(WHITELIST, 0)
 
-    outcomes = at_once(config, [event, event])
+    outcomes = at_once(cloud, config, [event, event])
 
     handled = [o for o in outcomes if isinstance(o, dict)]
     told_to_retry = [o for o in outcomes if isinstance(o, RetryLater)]
@@ -169,7 +166,7 @@ def test_the_same_event_twice_at_once_is_handled_once(cloud, config, seed):
     if told_to_retry:  # they overlapped: the second found the first at work and was sent back
         assert len(handled) == 1 and len(told_to_retry) == 1, outcomes
         assert statuses == ["done"]
-        retried = invoke(config, event, "fc-retry")  # FC's async retry of the one told to come back
+        retried = invoke(cloud, config, event, "fc-retry")  # FC's async retry of the one told to come back
         assert retried["events"][0]["status"] == "duplicate"
     else:  # the second started after the first had finished: it finds the event done at once
         assert statuses == ["done", "duplicate"], outcomes
@@ -181,18 +178,18 @@ def test_the_same_event_twice_at_once_is_handled_once(cloud, config, seed):
 
 
 def test_two_functions_at_once_on_one_state_send_an_owed_message_once(cloud, config, seed):
-    """The whitelist guard and the auditor share the state (one config); both flush what is owed, once in all.
+    """The whitelist guard and the auditor at once on one config; both flush what is owed, once in all.
 
     Functions are serialized only with themselves (reserved concurrency per function), so two
-    different functions run at the same time on the same alert state; each run sends what is due
-    of every job, and a message owed to a robot must still go out once.
+    different functions run at the same time. On one SQLite file they share the alert state, and
+    each run sends what is due of every job; in OSS each function has its own state document, so
+    only the guard holds the owed message. Either way it must go out once.
     """
     rng = random.Random(seed)
     cloud.chat.fail("dingtalk", status=503, times=1)
-    assert invoke(config, timer(WHITELIST, 0), "first")["events"][0]["status"] == "done"  # the message fails
+    assert invoke(cloud, config, timer(WHITELIST, 0), "first")["events"][0]["status"] == "done"  # the message fails
     assert mentions(cloud, FOREIGN) == 0
     cloud.inject(action="GetInstanceEndpoint", latency_ms=rng.randint(0, 60), times=1)
-    auditor = function("pullkey_auditor")
 
     outcomes: list[Any] = [None, None]
     start = threading.Barrier(2)
@@ -200,10 +197,10 @@ def test_two_functions_at_once_on_one_state_send_an_owed_message_once(cloud, con
     def run(index: int) -> None:
         start.wait()
         if index == 0:
-            outcomes[0] = invoke(config, timer(WHITELIST, 1), "whitelist")
+            outcomes[0] = invoke(cloud, config, timer(WHITELIST, 1), "whitelist")
         else:
             outcomes[1] = run_job("pullkey_auditor", timer("pullkey_auditor", 1),
-                                  make_context(auditor, REGION, ACCOUNT, request_id="auditor"), config=config)
+                                  role_context(cloud, "pullkey_auditor", "auditor"), config=config)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for thread in threads:

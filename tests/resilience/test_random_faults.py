@@ -81,7 +81,7 @@ def world(request):
 def test_whitelist_guard_converges_under_random_faults(cloud, tmp_path, seed):
     """Every sweep ends with the declared whitelist; it is never empty, nothing wanted is removed, alerts once."""
     rng = random.Random(seed)
-    functions = Functions(whitelist_config(cloud, tmp_path))
+    functions = Functions(cloud, whitelist_config(cloud, tmp_path))
     instance = cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID]
     watch = AclWatch(cloud)
     random_faults(cloud, seed)
@@ -94,7 +94,7 @@ def test_whitelist_guard_converges_under_random_faults(cloud, tmp_path, seed):
                 instance.acl = [e for e in instance.acl if e.entry != DECLARED]
             elif change == "move-host":
                 former |= {f"{ip}/32" for ip in host_ips}
-                host_ips = (f"198.18.7.{20 + n}",)
+                host_ips = (f"47.96.7.{20 + n}",)
                 cloud.dns.set(HOST, list(host_ips))
             elif change == "someone-adds":
                 others.append(f"203.0.113.{16 * n}/28")  # inside the allowed range: theirs to keep
@@ -121,7 +121,7 @@ def test_whitelist_guard_converges_under_random_faults(cloud, tmp_path, seed):
 
 def test_pullkey_auditor_reports_the_same_findings_under_random_faults(cloud, tmp_path, seed):
     """Every audit finishes within FC's retries with the fault-free findings; nothing is resolved or re-sent."""
-    functions = Functions(audit_config(cloud, tmp_path, attempts=2))
+    functions = Functions(cloud, audit_config(cloud, tmp_path, attempts=2))
     baseline = functions.deliver(AUDITOR, timer(AUDITOR, 0))
     assert baseline.status == "done" and baseline.attempts == 1
     findings = baseline.result["events"][0]["findings"]
@@ -144,7 +144,7 @@ def test_pullkey_auditor_reports_the_same_findings_under_random_faults(cloud, tm
 def test_keeper_converges_under_random_faults(cloud, tmp_path, seed):
     """Routes converge on every target within a few runs; no wanted route is removed; no route is doubled."""
     rng = random.Random(seed)
-    functions = Functions(routes_config(cloud, tmp_path))
+    functions = Functions(cloud, routes_config(cloud, tmp_path))
     random_faults(cloud, seed)
     eni, former, n, moves = ENI_START, set(), 0, []
     for step in range(4):

@@ -1,7 +1,8 @@
 """Secrets never leave acrguard: not in a log line, an alert, an export, an exception or the state.
 
-Every function runs end to end with known secret values: the AccessKey secret in the config (or
-an STS secret and token in the FC context), the DingTalk webhook token and signing secret, and a
+Every function runs end to end with known secret values: the AccessKey secret in the config (of a
+RAM user holding exactly the function's deployed policies), or the STS secret and token of the
+function's role in the FC context, the DingTalk webhook token and signing secret, and a
 ``customAccessKeySecret`` in the cluster's ConfigMap. Each run goes through its normal path, then
 through failures that carry text around: every API call dropped (the exception FC logs), and a
 robot that answers with an error echoing its URL. Everything a person or a log store could see
@@ -21,7 +22,8 @@ from typing import Any
 import pytest
 
 from acrguard.errors import StateError, TransientCloudError
-from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, make_factory
+from acrguard.functions import function
+from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, fc_credentials, function_policies, make_factory, ram_section
 from tests.pullkeys.pullworld import KEYS
 from tests.resilience.auditworld import CONFIGMAP_SECRET, audit_config, audit_world
 from tests.resilience.auditworld import DING as AUDIT_DING
@@ -32,23 +34,22 @@ from tests.resilience.whitelistworld import DING as WHITELIST_DING
 from tests.resilience.whitelistworld import whitelist_config, whitelist_world
 
 AK_SECRET = "AkSecretNeverShownInAnyLog0001"
+#: the RAM user whose AccessKey the "config-key" variant puts in the config (secret ``AK_SECRET``)
+USER, USER_KEY = "acrguard-runner", "LTAI5tFunctionRunner001"
 SIGNING_SECRET = "SECdingSigningSecretNeverShown0001"
 JOBS = ("whitelist_guard", "pullkey_auditor", "endpoint_keeper")
 TOKENS = {"whitelist_guard": WHITELIST_DING, "pullkey_auditor": AUDIT_DING, "endpoint_keeper": KEEPER_DING}
 
 
-def with_secret_root_key(data: dict[str, Any]) -> dict[str, Any]:
-    """The world with the root AccessKey's secret set to ``AK_SECRET``, and a role the STS variant signs as.
-
-    The role ``acrguard-keeper`` gets AdministratorAccess: this test is about secrets, not about
-    each function's least privilege (the function tests run as their deployed roles elsewhere).
-    """
+def with_secret_keys(data: dict[str, Any], job: str) -> dict[str, Any]:
+    """The world with the root AccessKey's secret set to ``AK_SECRET`` (the test's own set-up signs with it), and
+    the RAM user ``USER`` with exactly ``job``'s deployed policies and an AccessKey whose secret is ``AK_SECRET``."""
     for key in data["accounts"][ACCOUNT]["access_keys"]:
         if key["id"] == ROOT_KEY:
             key["secret"] = AK_SECRET
-    for role in data["accounts"][ACCOUNT]["global"]["ram"]["roles"]:
-        if role["name"] == "acrguard-keeper":
-            role["policies"] = [{"name": "AdministratorAccess", "type": "System"}]
+    policies = [{"name": name, "type": "Custom"} for name in function_policies(function(job).fc_name)]
+    ram_section(data).setdefault("users", []).append(
+        {"name": USER, "policies": policies, "access_keys": [{"id": USER_KEY, "secret": AK_SECRET}]})
     return data
 
 
@@ -60,7 +61,8 @@ def job(request) -> str:
 
 @pytest.fixture(params=["config-key", "sts"])
 def credentials(request) -> str:
-    """Where the function's credentials come from: the config file, or the FC context's STS token."""
+    """Where the function's credentials come from: the config file (``USER``'s key), or its role's STS token in the FC
+    context."""
     return request.param
 
 
@@ -69,12 +71,12 @@ def world(job):
     """The job's world, its robot signing with ``SIGNING_SECRET``, the root key's secret ``AK_SECRET``."""
     build = {"whitelist_guard": whitelist_world, "pullkey_auditor": audit_world,
              "endpoint_keeper": routes_world}[job]
-    return with_secret_root_key(build(secret=SIGNING_SECRET))
+    return with_secret_keys(build(secret=SIGNING_SECRET), job)
 
 
 def job_config(job: str, cloud: Any, tmp_path: Path, credentials: str) -> Path:
     """The job's config: the key and secret in the file, or no credentials (the FC context's are used)."""
-    options = {"cloud_options": {"secret": AK_SECRET, "credentials": credentials == "config-key"},
+    options = {"cloud_options": {"key": USER_KEY, "secret": AK_SECRET, "credentials": credentials == "config-key"},
                "secret": SIGNING_SECRET}
     if job == "whitelist_guard":
         return whitelist_config(cloud, tmp_path, **options)
@@ -107,11 +109,11 @@ def provoke_a_message(cloud: Any, job: str) -> None:
 def test_no_secret_reaches_logs_alerts_exports_errors_or_state(cloud, tmp_path, job, credentials, capsys, caplog):
     """A normal run, a run with every call dropped and a robot echoing its URL leak no secret anywhere."""
     caplog.set_level(logging.DEBUG)
-    sts = cloud.issue_sts_token(ACCOUNT, f"acs:ram::{ACCOUNT}:role/acrguard-keeper", "acrguard", 3600)
-    secrets = [AK_SECRET, SIGNING_SECRET, TOKENS[job], CONFIGMAP_SECRET, sts.secret, sts.token]
-    context_credentials = SimpleNamespace(access_key_id=sts.access_key_id, access_key_secret=sts.secret,
-                                          security_token=sts.token)
-    functions = Functions(job_config(job, cloud, tmp_path, credentials),
+    sts = fc_credentials(cloud, job)  # what FC hands the function's handler
+    secrets = [AK_SECRET, SIGNING_SECRET, TOKENS[job], CONFIGMAP_SECRET, sts.access_key_secret, sts.security_token]
+    context_credentials = SimpleNamespace(access_key_id=sts.access_key_id, access_key_secret=sts.access_key_secret,
+                                          security_token=sts.security_token)
+    functions = Functions(cloud, job_config(job, cloud, tmp_path, credentials), as_role=False,
                           credentials=context_credentials if credentials == "sts" else None)
     assert functions.deliver(job, timer(job, 0)).status == "done"
 
@@ -141,7 +143,7 @@ def test_no_secret_reaches_logs_alerts_exports_errors_or_state(cloud, tmp_path, 
     assert not any(leaks.values()), f"secrets leaked: {leaks}"
     # AccessKey ids are not secrets, but acrguard shows them masked; third-party DEBUG lines (the
     # SDK's request URLs) are not acrguard's output and FC keeps them off at its INFO level.
-    full_ids = [ROOT_KEY, sts.access_key_id, *KEYS.values()]
+    full_ids = [ROOT_KEY, USER_KEY, sts.access_key_id, *KEYS.values()]
     ours = {**seen, "log records": "\n".join(r.getMessage() for r in caplog.records
                                               if r.name.startswith(("acrguard", "fc.")))}
     unmasked = {where: [k for k in full_ids if k in text] for where, text in ours.items()}

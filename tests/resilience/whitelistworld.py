@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from support import ACCOUNT, INSTANCE_ID, REGION, base_world
+from support import ACCOUNT, INSTANCE_ID, REGION, base_world, with_function_roles
 from tests.resilience.harness import chat_channel, cloud_section, dns_settings, write_config
 
 DING = "dingtokenresilience001"
 ALICE_KEY, ALICE_SECRET = "LTAI5tAliceResil000001", "alice-resilience-secret-0001"
 DECLARED = "198.51.100.0/24"
 HOST = "gw.office.example.test"
-HOST_IPS = ("198.18.7.10",)
+HOST_IPS = ("47.96.7.10",)  # public: a hostname's answer in a special-purpose range never enters the ACL
 ALLOWED = "203.0.113.0/24"  # someone else's entry the config allows
 FOREIGN = "192.0.2.0/24"  # someone else's entry the config does not allow: a lasting finding
 FOREIGN_TITLE = FOREIGN  # the finding names the entry
@@ -28,7 +28,7 @@ def whitelist_world(*, secret: str | None = None) -> dict[str, Any]:
                                        {"entry": FOREIGN, "comment": "legacy"}]
     data["dns"]["records"][HOST] = {"A": list(HOST_IPS)}
     data["chat"] = {"dingtalk": {DING: {"secret": secret} if secret else {}}}
-    return data
+    return with_function_roles(data, assumer=False)  # each function runs as its deployed role
 
 
 def whitelist_config(cloud: Any, tmp_path: Path, *, state: dict[str, Any] | None = None,

@@ -18,6 +18,8 @@ AUTH_IPS = ("100.103.7.181", "100.103.9.188")
 OSS_DOMAIN = f"{INSTANCE_ID}-registry.oss-{REGION}-internal.aliyuncs.com"
 OSS_IP = "100.118.28.7"
 ENI = "192.168.10.21"
+#: what the IPsec connection protects before acrguard: one vSwitch of the VPC (not the endpoint's, which it would cover)
+VPN_LOCAL = "192.168.1.0/24"
 HANGZHOU_RANGES = ("100.114.102.0/24", "100.118.28.0/24", "100.118.31.0/24", "100.98.170.0/24")
 #: what the IDC needs routed on a target that takes every family
 ALL_PREFIXES = {f"{ENI}/32", *(f"{a}/32" for a in AUTH_IPS), *HANGZHOU_RANGES}
@@ -34,7 +36,7 @@ WRITE_ACTIONS = ("CreateRouteEntry", "DeleteRouteEntry", "ModifyVpnConnectionAtt
 def keeper_world(delay: float = 2, vbr_service_range: str = "more_specific") -> dict[str, Any]:
     """The base world with the auth and OSS names, and one target of every type.
 
-    The VBR table carries the IDC's own uplink route; the IPsec connection protects the VPC CIDR;
+    The VBR table carries the IDC's own uplink route; the IPsec connection protects one vSwitch CIDR;
     the transit router table has the IDC's static route. ``delay`` is every asynchronous state's
     duration on the cloud clock (0: writes settle at once). ``vbr_service_range``: how the VBR table
     answers destinations inside 100.64.0.0/10 (``more_specific``: takes them, as one revision of the
@@ -55,7 +57,7 @@ def keeper_world(delay: float = 2, vbr_service_range: str = "more_specific") -> 
             {"id": VPC_TABLE, "type": "VRouter", "vpc_id": "vpc-test1", "entries": [
                 {"destination": "100.64.0.0/10", "type": "System", "next_hop_type": "service"}]},
         ],
-        "vpn_connections": [{"id": VPN, "vpn_gateway_id": "vpn-1", "local_subnet": "192.168.0.0/16",
+        "vpn_connections": [{"id": VPN, "vpn_gateway_id": "vpn-1", "local_subnet": VPN_LOCAL,
                              "remote_subnet": "10.0.0.0/8"}],
     }
     data["accounts"][ACCOUNT]["global"]["cbn"] = {
@@ -66,6 +68,25 @@ def keeper_world(delay: float = 2, vbr_service_range: str = "more_specific") -> 
             "entries": [{"id": "rte-tr-idc", "destination": "10.0.0.0/8", "next_hop_id": "tr-attach-vbr1",
                          "name": "idc"}]}],
     }
+    return data
+
+
+#: a second instance in the same region (same auth service and OSS ranges), for instances sharing targets
+OTHER_ID, OTHER_NAME, OTHER_ENI = "cri-test0000000000002", "otherreg", "192.168.10.22"
+
+
+def add_other_instance(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with a second instance linked to the same VPC, its VPC domain, registry and OSS domain."""
+    instances = data["accounts"][ACCOUNT]["regions"][REGION]["cr"]["instances"]
+    instances.append({"id": OTHER_ID, "name": OTHER_NAME, "specification": "Enterprise_Advanced",
+                      "vpc": {"linked_vpcs": [{"vpc_id": "vpc-test1", "vswitch_id": "vsw-test1", "ip": OTHER_ENI,
+                                               "default_access": True}]}})
+    other_domain = f"{OTHER_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"
+    data["dns"]["records"].update({other_domain: {"A": [OTHER_ENI]},
+                                   f"{OTHER_ID}-registry.oss-{REGION}-internal.aliyuncs.com": {"A": [OSS_IP]}})
+    data["registry"]["hosts"][other_domain] = {
+        "realm": f"https://dockerauth-ee-vpc.{REGION}.aliyuncs.com/auth",
+        "service": f"registry.aliyuncs.com:{REGION}:26842:{OTHER_ID}"}
     return data
 
 

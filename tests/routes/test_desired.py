@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from acrguard.addresses import AddressRules, networks
 from acrguard.config import load_config_data
 from acrguard.findings import Severity
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker, Observation, Tracked
 from acrguard.resolve import NoSuchName, Resolved, Unknown
 from acrguard.routes.desired import (
     InstanceObservations,
+    accept_answers,
     desire,
     desired_prefixes,
     hysteresis_scope,
@@ -96,25 +99,25 @@ def test_unknown_families_keep_everything_and_are_not_certain():
     assert new_state["auth"] == state["auth"]
 
 
-def test_oss_address_outside_the_ranges_gets_a_temporary_host_route_and_a_finding():
-    """A resolved OSS address outside the published ranges adds a /32 and a medium finding."""
-    desired, _ = desire(observed(oss=Observation.success({"100.118.28.7", "100.100.5.5"})), {}, 0.0, POLICY)
-    assert desired.for_family("oss") == HANGZHOU_RANGES | {"100.100.5.5/32"}
+def test_oss_address_outside_the_ranges_refuses_the_answer_and_freezes_oss():
+    """A resolved OSS address outside the published ranges is not routed: the family is frozen, with a finding."""
+    desired, state = desire(observed(oss=Observation.success({"100.118.28.7", "100.103.5.5"})), {}, 0.0, POLICY)
+    assert desired.frozen == {"oss"} and not desired.may_add("oss") and not desired.may_remove("oss")
+    assert "100.103.5.5/32" not in desired.for_family("oss")
     [finding] = desired.findings
-    assert finding.rule == "routes.oss-outside-ranges" and finding.severity is Severity.MEDIUM
-    assert finding.labels == {"family": "oss", "address": "100.100.5.5"}
+    assert finding.rule == "routes.address-refused" and finding.severity is Severity.HIGH
+    assert finding.labels == {"family": "oss", "name": OSS_DOMAIN}
+    assert "100.103.5.5: outside the region's published OSS VIP ranges" in finding.details
+    assert state["oss"] == {}  # nothing of the refused answer is tracked, not even its good address
 
 
-def test_temporary_oss_host_route_follows_the_hysteresis():
-    """The outside-range /32 is held like any other address, then released; in-range addresses never show."""
-    _, state = desire(observed(oss=Observation.success({"100.100.5.5", "100.118.28.7"})), {}, 0.0, POLICY)
-    desired, state = desire(observed(oss=Observation.success(set())), state, 1 * H, POLICY)
-    assert "100.100.5.5/32" in desired.for_family("oss")
-    assert [h.address for h in desired.held] == ["100.100.5.5"]
-    for moment in (2 * H, 30 * H):
-        desired, state = desire(observed(oss=Observation.success(set())), state, moment, POLICY)
+def test_tracked_addresses_that_fail_the_rules_are_no_longer_desired():
+    """An address tracked before the rules (an earlier version's temporary OSS /32, a hostile auth answer) goes."""
+    tracked = {"auth": {"10.0.0.1": Tracked(0.0, 0.0), "100.103.9.188": Tracked(0.0, 0.0)},
+               "oss": {"100.103.5.5": Tracked(0.0, 0.0)}}
+    desired, _ = desire(observed(auth=Observation.success({"100.103.9.188"})), tracked, H, POLICY)
+    assert desired.for_family("auth") == {"100.103.9.188/32"}
     assert desired.for_family("oss") == HANGZHOU_RANGES
-    assert [r.address for r in desired.released] == ["100.100.5.5"]
 
 
 def test_region_without_ranges_routes_resolved_addresses_and_is_uncertain():
@@ -147,11 +150,45 @@ def test_live_addresses_keeps_only_host_routes():
 def test_unroutable_addresses_are_refused(address):
     """Loopback, unspecified, multicast, link-local, reserved and non-IPv4 addresses are never routed."""
     assert not routable(address)
-    desired, state = desire(observed(auth=Observation.success({address, "100.103.9.188"})), {}, 0.0, POLICY)
-    assert desired.for_family("auth") == {"100.103.9.188/32"}
-    assert "auth" not in desired.certain
+    _, before = desire(observed(), {}, 0.0, POLICY)
+    desired, state = desire(observed(auth=Observation.success({address, "100.103.9.188"})), before, H, POLICY)
+    assert desired.for_family("auth") == {f"{a}/32" for a in AUTH_IPS}  # what was desired stays, nothing is added
+    assert desired.frozen == {"auth"} and "auth" not in desired.certain
     assert [f.rule for f in desired.findings] == ["routes.address-refused"]
-    assert address not in state["auth"]
+    assert address not in state["auth"] and state["auth"] == before["auth"]
+
+
+@pytest.mark.parametrize(("family", "address"), [
+    ("auth", "10.0.0.1"), ("auth", "8.8.8.8"), ("auth", "172.16.5.5"), ("auth", "192.168.0.1"),
+    ("auth", "100.100.100.200"), ("oss", "10.0.0.1"), ("oss", "8.8.8.8"), ("oss", "100.100.100.200"),
+    ("oss", "100.103.9.188"), ("vpc_endpoint", "8.8.8.8"), ("vpc_endpoint", "100.103.9.188"),
+    ("vpc_endpoint", "10.0.0.1"),
+])
+def test_hostile_answers_route_nothing_and_name_the_address_and_the_answerer(family, address):
+    """An auth or OSS answer outside 100.64.0.0/10 (or inside 100.100.0.0/16, or outside the OSS ranges), or an
+    endpoint address outside the VPC ranges or inside the IDC's, freezes the family: nothing is added for it."""
+    rules = AddressRules(oss_ranges=HANGZHOU.ranges, idc_ranges=networks(["10.0.0.0/8"]))
+    good = {"auth": "100.103.9.188", "oss": "100.118.28.7", "vpc_endpoint": ENI}[family]
+    answer = observed(**{{"vpc_endpoint": "vpc"}.get(family, family): Observation.success({good, address})})
+    clean = accept_answers(dataclasses.replace(answer, evidence={"auth_host": AUTH_HOST}), rules)
+    assert clean.frozen == {family} and clean.observation(family).is_unknown
+    [finding] = clean.findings
+    assert finding.severity is Severity.HIGH and address in finding.title and address in finding.details
+    name = {"auth": AUTH_HOST, "oss": OSS_DOMAIN}.get(family, f"GetInstanceVpcEndpoint (LinkedVpcs[].Ip of "
+                                                              f"{INSTANCE_ID})")
+    assert finding.labels["name"] == name and name in finding.title
+
+
+def test_an_answer_with_more_addresses_than_the_cap_is_refused_whole():
+    """250 good-looking auth addresses are more than one name may answer: nothing is added, one finding says why."""
+    many = {f"100.103.{i // 250}.{i % 250 + 1}" for i in range(250)}
+    clean = accept_answers(observed(auth=Observation.success(many)), AddressRules(oss_ranges=HANGZHOU.ranges, cap=8))
+    assert clean.frozen == {"auth"} and clean.observation("auth").is_unknown
+    [finding] = clean.findings
+    assert finding.rule == "routes.answer-too-large" and "250 addresses" in finding.title
+    assert finding.evidence["cap"] == 8
+    within = accept_answers(observed(auth=Observation.success(sorted(many)[:8])), AddressRules(cap=8))
+    assert within.frozen == frozenset()
 
 
 @pytest.mark.parametrize(("outcome", "expected"), [
@@ -299,13 +336,30 @@ def test_refused_realm_leaves_auth_unknown(cloud, factory, tracker):
     assert any(f.rule == "routes.auth-realm-refused" for f in desired.findings)
 
 
-def test_oss_address_outside_the_ranges_is_routed_and_reported(cloud, factory, tracker):
-    """An OSS domain resolving outside the region's ranges adds a /32 and a finding."""
+def test_oss_address_outside_the_ranges_is_refused_and_reported(cloud, factory, tracker):
+    """An OSS domain resolving outside the region's ranges routes nothing new and names the address and domain."""
     cloud.dns.set(f"oss-{REGION}-internal.aliyuncs.com", ["100.100.77.7"])
     desired = run(cloud, factory, tracker, 0.0)
-    assert desired.for_family("oss") == HANGZHOU_RANGES | {"100.100.77.7/32"}
-    finding = next(f for f in desired.findings if f.rule == "routes.oss-outside-ranges")
-    assert "acrguard/data/oss_vip_ranges.json" in finding.evidence["oss_ranges"]
+    assert desired.for_family("oss") == HANGZHOU_RANGES and desired.frozen == {"oss"}
+    finding = next(f for f in desired.findings if f.rule == "routes.address-refused")
+    assert finding.labels == {"family": "oss", "name": OSS_DOMAIN.lower()} and "100.100.77.7" in finding.details
+
+
+def test_the_cap_comes_from_the_routes_config(cloud, factory, tracker):
+    """routes.max_addresses_per_name bounds the auth answer; the default of 8 takes the world's two addresses."""
+    assert run(cloud, factory, tracker, 0.0, commit=False).frozen == frozenset()
+    capped = run(cloud, factory, tracker, 0.0, config=make_config(cloud, max_addresses_per_name=1), commit=False)
+    assert capped.frozen == {"auth"} and capped.for_family("auth") == frozenset()
+
+
+def test_vpc_cidrs_and_idc_cidrs_judge_the_endpoint_address(cloud, factory, tracker):
+    """The ENI (192.168.10.21) is refused outside routes.vpc_cidrs or inside routes.idc_cidrs."""
+    outside = run(cloud, factory, tracker, 0.0, config=make_config(cloud, vpc_cidrs=["172.16.0.0/12"]), commit=False)
+    assert outside.frozen == {"vpc_endpoint"} and outside.for_family("vpc_endpoint") == frozenset()
+    idc = run(cloud, factory, tracker, 0.0, config=make_config(cloud, idc_cidrs=["192.168.10.0/24"]), commit=False)
+    assert idc.frozen == {"vpc_endpoint"}
+    inside = run(cloud, factory, tracker, 0.0, config=make_config(cloud, vpc_cidrs=["192.168.0.0/16"]), commit=False)
+    assert inside.frozen == frozenset() and inside.for_family("vpc_endpoint") == {f"{ENI}/32"}
 
 
 def test_custom_bucket_domain_is_resolved(cloud, factory, tracker):

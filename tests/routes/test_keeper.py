@@ -20,6 +20,7 @@ from tests.routes.keeperworld import (
     OSS_IP,
     SERVICE_PREFIXES,
     VBR_TABLE,
+    VPN_LOCAL,
     H,
     cen_services,
     keeper_world,
@@ -93,7 +94,7 @@ def test_first_run_creates_exactly_the_routes_needed_on_every_target_type(cloud,
     assert set(cen_services(factory)) == SERVICE_PREFIXES
     assert all(d.startswith(MARKER) for d in cen_services(factory).values())
     assert ours(tr_routes(factory)) == ALL_PREFIXES
-    assert local_subnet(factory)[0] == "192.168.0.0/16" and set(local_subnet(factory)[1:]) == ALL_PREFIXES
+    assert local_subnet(factory)[0] == VPN_LOCAL and set(local_subnet(factory)[1:]) == ALL_PREFIXES
     assert vbr_routes(factory)["10.0.0.0/8"] == "idc-uplink"
     assert writes(cloud).count("ModifyVpnConnectionAttribute") == 1
     notices = {f.labels["target"]: f for f in result.findings if f.rule == "routes.changed"}
@@ -264,18 +265,21 @@ def test_vpn_ledger_is_kept_in_the_state_and_only_ledger_prefixes_are_removed(cl
     sweep(1, safety=SHORT_HOLD)
     ledger = store.load().data["routes"]["owned"][INSTANCE_ID]["vpn_connection:vco-1"]
     assert f"{NEW_ENI}/32" in ledger and f"{ENI}/32" not in ledger
-    assert local_subnet(factory)[0] == "192.168.0.0/16" and f"{ENI}/32" not in local_subnet(factory)
+    assert local_subnet(factory)[0] == VPN_LOCAL and f"{ENI}/32" not in local_subnet(factory)
 
 
 def test_quota_pressure_and_quota_refusals_are_reported(cloud, factory, sweep):
-    """A VBR table with room for six of seven prefixes routes six, refuses one and says it is full."""
+    """A VBR table with four free entries routes the endpoint and auth families, refuses OSS whole (four ranges do
+    not fit the one entry left) and says it is nearly full."""
     targets = [{"type": "vbr_route_table", "name": "idc-vbr", "route_table_id": VBR_TABLE,
-                "next_hop_id": "ri-vbr1", "quota": 7}]
+                "next_hop_id": "ri-vbr1", "quota": 5}]
     result = sweep(targets=targets)
-    assert len(ours(vbr_routes(factory))) == 6
+    assert ours(vbr_routes(factory)) == {f"{ENI}/32", *(f"{a}/32" for a in AUTH_IPS)}
     rules = {f.rule: f for f in result.findings}
     assert rules["routes.refused"].labels["code"] == "quota" and rules["routes.refused"].severity.value == "high"
-    assert rules["routes.quota-pressure"].evidence == {"used": 7, "quota": 7}
+    assert set(rules["routes.refused"].evidence["prefixes"]) == set(HANGZHOU_RANGES)
+    assert "oss needs 4 new entries but only 1 of 5 are free" in rules["routes.refused"].details
+    assert rules["routes.quota-pressure"].evidence == {"used": 4, "quota": 5}
 
 
 def test_unreadable_target_is_reported_and_the_others_still_converge(cloud, factory, sweep):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from acrguard.addresses import AddressRules
 from acrguard.config.safety import SafetyConfig
 from acrguard.findings import Finding, Severity
+from acrguard.hysteresis import HoldPolicy, Tracked
 from acrguard.routes.desired import DesiredPrefixes, HeldRemoval
 from acrguard.routes.findings import NOTICE_PREFIX, is_notice
 from acrguard.routes.plan import (
@@ -11,20 +13,26 @@ from acrguard.routes.plan import (
     blast_radius,
     guard_target,
     hold_refused,
+    hold_shared,
     net_removals,
     under_pressure,
     usage_after,
     without_removals,
 )
 from acrguard.routes.refusals import RememberedRefusal
+from acrguard.routes.retiring import judge
 from acrguard.routes.targets.base import CurrentRoutes, ManagedRoute, RouteChange, TargetPlan
 
 MARK = "acrguard:testreg:"
 
 
-def desired(certain=("vpc_endpoint", "auth", "oss"), held=()) -> DesiredPrefixes:
-    """Desired prefixes whose ``certain`` families may lose prefixes."""
-    return DesiredPrefixes("testreg", "cri-1", "cn-hangzhou", {}, frozenset(certain), tuple(held))
+def desired(certain=("vpc_endpoint", "auth", "oss"), held=(), retired=(), frozen=(), target="t1") -> DesiredPrefixes:
+    """Desired prefixes whose ``certain`` families may lose prefixes; ``retired``: (prefix, family) whose hold on
+    ``target`` expired; ``frozen``: families whose answer was refused."""
+    policy = HoldPolicy(1, 0)
+    retiring = {target: {p: judge(p, f, Tracked(0.0, 0.0, 1, 0.0), 0.0, policy) for p, f in retired}}
+    return DesiredPrefixes("testreg", "cri-1", "cn-hangzhou", {}, frozenset(certain), tuple(held),
+                           frozen=frozenset(frozen), rules=AddressRules(oss_ranges=None), retiring=retiring)
 
 
 def remove(prefix: str, family: str = "auth", key: str | None = None) -> RouteChange:
@@ -58,7 +66,8 @@ def test_a_replacement_is_not_a_removal():
 def test_uncertain_families_lose_nothing_and_say_why():
     """Removals of a family not fully observed are kept; certain families' removals go ahead."""
     plan = decision(removes=[remove("100.103.0.1/32", "auth"), remove("100.118.99.0/24", "oss")]).plan
-    guarded = guard_target(plan, current(10), desired(certain=("vpc_endpoint", "oss")))
+    retired = [("100.103.0.1/32", "auth"), ("100.118.99.0/24", "oss")]
+    guarded = guard_target(plan, current(10), desired(certain=("vpc_endpoint", "oss"), retired=retired))
     assert [c.prefix for c in guarded.plan.removes] == ["100.118.99.0/24"]
     [kept] = guarded.kept
     assert (kept.prefix, kept.cause) == ("100.103.0.1/32", "uncertain") and "not fully observed" in kept.why
@@ -73,6 +82,50 @@ def test_hysteresis_holds_on_the_target_are_listed_with_why():
     [kept] = guarded.kept
     assert kept.cause == "hysteresis" and kept.why.startswith("absent from 1 successful observation(s)")
     assert "2 more successful run(s)" in kept.why
+
+
+def test_a_removal_waits_for_its_own_hold_even_with_the_marker():
+    """A marked route no longer desired is removed only once its retiring hold on the target expired."""
+    plan = decision(removes=[remove("100.103.0.1/32"), remove("100.103.0.2/32")]).plan
+    guarded = guard_target(plan, current(10), desired(retired=[("100.103.0.2/32", "auth")]))
+    assert [c.prefix for c in guarded.plan.removes] == ["100.103.0.2/32"]
+    [kept] = guarded.kept
+    assert (kept.prefix, kept.cause) == ("100.103.0.1/32", "hysteresis")
+    elsewhere = guard_target(plan, current(10), desired(retired=[("100.103.0.2/32", "auth")], target="t2"))
+    assert elsewhere.plan.removes == ()  # a hold expired on another target says nothing about this one
+
+
+def test_a_ledger_item_acrguard_could_not_have_made_is_never_removed():
+    """A forged ledger line (192.168.0.0/16 as oss) stays however long its hold; a plausible one goes after it."""
+    forged, ours_ = remove("192.168.0.0/16", "oss"), remove("100.118.99.0/24", "oss")
+    plan = TargetPlan("t1", "vpn_connection", "ipsec", MARK, removes=(forged, ours_), renegotiates_tunnel=True,
+                      owned_after={}, written_whole=True)
+    guarded = guard_target(plan, current(2), desired(retired=[("192.168.0.0/16", "oss"), ("100.118.99.0/24", "oss")]))
+    assert [c.prefix for c in guarded.plan.removes] == ["100.118.99.0/24"]
+    [kept] = guarded.kept
+    assert (kept.prefix, kept.cause) == ("192.168.0.0/16", "unproven") and "never removes it" in kept.why
+    assert guarded.plan.owned_after == {"192.168.0.0/16": "oss"}
+
+
+def test_a_frozen_family_gains_and_loses_nothing():
+    """Adds of a family whose answer was refused are withheld, its removals kept; other families go ahead."""
+    plan = decision(adds=[add("100.103.0.9/32"), add("100.118.99.0/24", "oss")],
+                    removes=[remove("100.103.0.1/32")]).plan
+    guarded = guard_target(plan, current(10), desired(certain=("vpc_endpoint", "oss"), frozen=("auth",),
+                                                      retired=[("100.103.0.1/32", "auth")]))
+    assert [c.prefix for c in guarded.plan.adds] == ["100.118.99.0/24"] and guarded.plan.removes == ()
+    assert [c.prefix for c in guarded.withheld] == ["100.103.0.9/32"]
+
+
+def test_another_instance_keeps_what_it_needs_and_adds_nothing_twice():
+    """A removal of a prefix another instance on the target needs is kept; an add another made first is skipped."""
+    plan = decision(adds=[add("100.103.0.9/32")], removes=[remove("100.103.0.1/32"), remove("100.103.0.2/32")]).plan
+    shared = hold_shared(TargetDecision(plan, current(10)), {"100.103.0.1/32": "instance cri-2 also routes it"},
+                         ["100.103.0.9/32"])
+    assert [c.prefix for c in shared.plan.removes] == ["100.103.0.2/32"] and shared.plan.adds == ()
+    assert [(k.prefix, k.cause) for k in shared.kept] == [("100.103.0.1/32", "shared")]
+    unknown = hold_shared(TargetDecision(plan, current(10)), {"*": "instance cri-2 was not checked"})
+    assert unknown.plan.removes == () and len(unknown.kept) == 2
 
 
 def test_blast_radius_allows_the_limit_and_stops_one_more():

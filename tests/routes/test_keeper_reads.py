@@ -14,15 +14,19 @@ from acrguard.routes import findings as notes
 from acrguard.routes.keeper import handle_event, run_sweep
 from acrguard.routes.targets.waiting import Waiter
 from acrguard.state.sqlite import SqliteStateStore
-from support import ACCOUNT, INSTANCE_ID, REGION
+from support import INSTANCE_ID, REGION
 from tests.routes.keeperworld import (
     ALL_PREFIXES,
     AUTH_HOST,
     AUTH_IPS,
     ENI,
-    OSS_IP,
+    OTHER_ENI,
+    OTHER_ID,
+    OTHER_NAME,
     VBR_TABLE,
     VPN,
+    VPN_LOCAL,
+    add_other_instance,
     config_data,
     keeper_world,
     local_subnet,
@@ -35,24 +39,12 @@ from tests.routes.keeperworld import (
 TARGET_READS = ("DescribeRouteEntryList", "DescribeRouteServicesInCen", "ListTransitRouterRouteEntries",
                 "DescribeVpnConnection")
 SLOW_MS = 300
-OTHER_ID, OTHER_NAME, OTHER_ENI = "cri-test0000000000002", "otherreg", "192.168.10.22"
 
 
 @pytest.fixture
 def world():
-    """Every target type, settling at once."""
-    data = keeper_world(delay=0)
-    instances = data["accounts"][ACCOUNT]["regions"][REGION]["cr"]["instances"]
-    instances.append({"id": OTHER_ID, "name": OTHER_NAME, "specification": "Enterprise_Advanced",
-                      "vpc": {"linked_vpcs": [{"vpc_id": "vpc-test1", "vswitch_id": "vsw-test1", "ip": OTHER_ENI,
-                                               "default_access": True}]}})
-    other_domain = f"{OTHER_NAME}-registry-vpc.{REGION}.cr.aliyuncs.com"
-    data["dns"]["records"].update({other_domain: {"A": [OTHER_ENI]},
-                                   f"{OTHER_ID}-registry.oss-{REGION}-internal.aliyuncs.com": {"A": [OSS_IP]}})
-    data["registry"]["hosts"][other_domain] = {
-        "realm": f"https://dockerauth-ee-vpc.{REGION}.aliyuncs.com/auth",
-        "service": f"registry.aliyuncs.com:{REGION}:26842:{OTHER_ID}"}
-    return data
+    """Every target type, settling at once, and a second instance in the same region."""
+    return add_other_instance(keeper_world(delay=0))
 
 
 @pytest.fixture
@@ -134,8 +126,8 @@ def test_an_instance_event_still_reads_every_target(cloud, factory, store, waite
     assert all(actions(cloud, mark)[action] == 1 for action in TARGET_READS)
 
 
-def test_two_instances_sharing_a_connection_write_it_one_after_the_other(cloud, factory, store, waiter, tmp_path):
-    """Both instances' prefixes end up in LocalSubnet: the second re-reads it only after the first wrote it."""
+def test_two_instances_sharing_a_connection_write_it_once(cloud, factory, store, waiter, tmp_path):
+    """Both instances' prefixes end up in LocalSubnet in one write: the tunnel renegotiates once per run."""
     data = config_data(cloud, str(tmp_path / "state.db"))
     [first] = data["instances"]
     vpn_only = [{"type": "vpn_connection", "name": "ipsec", "vpn_connection_id": VPN, "families": ["vpc_endpoint"]}]
@@ -145,10 +137,13 @@ def test_two_instances_sharing_a_connection_write_it_one_after_the_other(cloud, 
     result = run_sweep(load_config_data(data), factory, store, now=0.0, waiter=waiter)
     vpn = [r.action for r in cloud.requests.filter(action=("DescribeVpnConnection", "ModifyVpnConnectionAttribute"))]
     assert not result.failed
-    assert set(local_subnet(factory)) == {"192.168.0.0/16", *ALL_PREFIXES, f"{OTHER_ENI}/32"}
-    # each instance's plan read, then one instance after the other: the read, the (slow) write, the read-back
+    assert set(local_subnet(factory)) == {VPN_LOCAL, *ALL_PREFIXES, f"{OTHER_ENI}/32"}
+    # each instance's plan read, then once for both: the read, the (slow) write, the read-back
     assert vpn == ["DescribeVpnConnection"] * 2 + ["DescribeVpnConnection", "ModifyVpnConnectionAttribute",
-                                                   "DescribeVpnConnection"] * 2
+                                                   "DescribeVpnConnection"]
+    ledgers = store.load().data["routes"]["owned"]
+    assert set(ledgers[INSTANCE_ID][f"vpn_connection:{VPN}"]) == ALL_PREFIXES
+    assert set(ledgers[OTHER_ID][f"vpn_connection:{VPN}"]) == {f"{OTHER_ENI}/32"}
 
 
 def test_instances_checked_side_by_side_resolve_the_shared_auth_name_once(cloud, factory, store, waiter, tmp_path):

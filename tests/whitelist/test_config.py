@@ -34,6 +34,15 @@ def test_entries_broader_than_the_floor_are_refused_unless_the_floor_is_lowered(
     assert _load({"floor_prefix": 12, "entries": [{"cidr": "172.16.0.0/12"}]}).instances[0].whitelist is not None
 
 
+def test_the_floor_cannot_go_below_8():
+    """floor_prefix under 8 is an error naming the field and the limit; 8 itself is accepted."""
+    assert _problems({"floor_prefix": 4}) == [
+        "instances[0].whitelist.floor_prefix: floor_prefix 4 would accept entries of up to 268,435,456 addresses; "
+        "it must be at least 8 (a /8 already admits 16,777,216)"]
+    assert "at least 8" in _problems({"floor_prefix": 0})[0]
+    assert _load({"floor_prefix": 8}).instances[0].whitelist.floor_prefix == 8
+
+
 def test_any_address_cannot_be_allowed_unmanaged():
     """allowed_unmanaged cannot legitimise 0.0.0.0/0."""
     assert "cannot be allowed" in _problems({"allowed_unmanaged": ["0.0.0.0/0"]})[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from acrguard.addresses import DEFAULT_MAX_ADDRESSES_PER_NAME
 from acrguard.config.model import InstanceConfig
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker
 from acrguard.resolve import NoSuchName, Resolved, Unknown
@@ -13,6 +14,7 @@ from acrguard.whitelist.model import AclEntry, EndpointState
 
 HOST = "idc.example.com"
 HOUR = 3600.0
+#: the hostname's answers are public addresses (documentation ranges are not public: they never enter an ACL)
 
 
 def _instance(**whitelist: Any) -> InstanceConfig:
@@ -57,67 +59,101 @@ def test_declared_cidrs_are_desired_with_the_marker_comment(store):
 def test_a_new_address_is_desired_at_once_and_the_old_one_is_held(store):
     """After an address change the new /32 is desired immediately and the old one until the hold ends."""
     desire = _Desire(store, runs=2, hours=1.0)
-    first = desire(_resolved("198.51.100.10"), 0.0)
-    assert [(e.cidr, e.source, e.fresh) for e in first.entries] == [("198.51.100.10/32", "resolved", True)]
+    first = desire(_resolved("47.96.0.10"), 0.0)
+    assert [(e.cidr, e.source, e.fresh) for e in first.entries] == [("47.96.0.10/32", "resolved", True)]
     assert first.entries[0].comment == "acrguard:testreg:idc.example.com IDC"
-    assert _cidrs(desire(_resolved("198.51.100.20"), HOUR)) == [("198.51.100.10/32", "held"),
-                                                              ("198.51.100.20/32", "resolved")]
-    assert _cidrs(desire(_resolved("198.51.100.20"), 1.5 * HOUR)) == [("198.51.100.10/32", "held"),
-                                                                    ("198.51.100.20/32", "resolved")]
-    assert _cidrs(desire(_resolved("198.51.100.20"), 2 * HOUR)) == [("198.51.100.20/32", "resolved")]
+    assert _cidrs(desire(_resolved("47.96.0.20"), HOUR)) == [("47.96.0.10/32", "held"),
+                                                              ("47.96.0.20/32", "resolved")]
+    assert _cidrs(desire(_resolved("47.96.0.20"), 1.5 * HOUR)) == [("47.96.0.10/32", "held"),
+                                                                    ("47.96.0.20/32", "resolved")]
+    assert _cidrs(desire(_resolved("47.96.0.20"), 2 * HOUR)) == [("47.96.0.20/32", "resolved")]
 
 
 def test_a_partial_answer_adds_but_does_not_count_as_absence(store):
     """A resolution where some queries failed adds what it saw and holds the rest without a miss."""
     desire = _Desire(store, runs=1, hours=0.0)
-    desire(_resolved("198.51.100.10"), 0.0)
-    state = desire(_resolved("198.51.100.20", complete=False), HOUR)
-    assert _cidrs(state) == [("198.51.100.10/32", "kept"), ("198.51.100.20/32", "resolved")]
+    desire(_resolved("47.96.0.10"), 0.0)
+    state = desire(_resolved("47.96.0.20", complete=False), HOUR)
+    assert _cidrs(state) == [("47.96.0.10/32", "kept"), ("47.96.0.20/32", "resolved")]
 
 
 def test_an_unknown_hostname_keeps_its_addresses_and_is_a_medium_finding(store):
     """A failed resolution keeps every address and reports the hostname."""
     desire = _Desire(store, runs=1, hours=0.0)
-    desire(_resolved("198.51.100.10"), 0.0)
+    desire(_resolved("47.96.0.10"), 0.0)
     state = desire(Unknown(HOST, "servfail"), 10 * HOUR)
-    assert _cidrs(state) == [("198.51.100.10/32", "kept")]
+    assert _cidrs(state) == [("47.96.0.10/32", "kept")]
     assert [(f.rule, f.severity.value, f.labels["host"]) for f in state.findings] == [
         ("whitelist.host-unresolved", "medium", HOST)]
-    assert "keeping its entries 198.51.100.10/32" in state.findings[0].details
+    assert "keeping its entries 47.96.0.10/32" in state.findings[0].details
 
 
 def test_a_hostname_resolving_to_nothing_is_a_high_finding_and_removes_nothing(store):
     """NXDOMAIN is reported as high and treated as unknown for removal."""
     desire = _Desire(store, runs=1, hours=0.0)
-    desire(_resolved("198.51.100.10"), 0.0)
+    desire(_resolved("47.96.0.10"), 0.0)
     state = desire(NoSuchName(HOST, "nxdomain"), 10 * HOUR)
-    assert _cidrs(state) == [("198.51.100.10/32", "kept")]
+    assert _cidrs(state) == [("47.96.0.10/32", "kept")]
     assert [(f.rule, f.severity.value) for f in state.findings] == [("whitelist.host-no-address", "high")]
+
+
+def test_addresses_that_are_not_public_never_enter_the_acl(store):
+    """Loopback, unspecified, broadcast, multicast, link-local, private, shared and documentation addresses are
+    dropped with a high finding; the public address of the same answer is added, nothing is removed."""
+    desire = _Desire(store, runs=1, hours=0.0)
+    desire(_resolved("47.96.0.9"), 0.0)
+    hostile = ["0.0.0.0", "127.0.0.1", "255.255.255.255", "224.0.0.1", "169.254.169.254", "100.100.100.200",
+               "192.0.2.1"]  # with the public one, eight: within the cap
+    state = desire(_resolved("47.96.0.10", *hostile), HOUR)
+    assert _cidrs(state) == [("47.96.0.10/32", "resolved"), ("47.96.0.9/32", "kept")]
+    [finding] = state.findings
+    assert finding.rule == "whitelist.host-address-refused" and finding.severity.value == "high"
+    assert all(address in finding.details for address in hostile)
+
+
+def test_an_answer_over_the_cap_is_refused_whole(store):
+    """More addresses than one name may answer: nothing is added and nothing removed, with a high finding."""
+    desire = _Desire(store, runs=1, hours=0.0)
+    desire(_resolved("47.96.0.9"), 0.0)
+    many = [f"47.96.1.{n}" for n in range(1, DEFAULT_MAX_ADDRESSES_PER_NAME + 2)]
+    state = desire(_resolved(*many), HOUR)
+    assert _cidrs(state) == [("47.96.0.9/32", "kept")]
+    assert [f.rule for f in state.findings] == ["whitelist.host-too-many"]
+    assert _cidrs(desire(_resolved(*many[:DEFAULT_MAX_ADDRESSES_PER_NAME]), 2 * HOUR)) == [
+        (f"{a}/32", "resolved") for a in sorted(many[:DEFAULT_MAX_ADDRESSES_PER_NAME])]
+
+
+def test_a_tracked_address_that_is_not_public_is_no_longer_desired(store):
+    """An address an earlier version let in (127.0.0.1 from the hostname) is not desired any more."""
+    desire = _Desire(store, runs=3, hours=24.0)
+    marked = ("127.0.0.1/32", make_comment("testreg", HOST, "IDC"))
+    state = desire(_resolved("47.96.0.10"), 0.0, marked)
+    assert _cidrs(state) == [("47.96.0.10/32", "resolved")]
 
 
 def test_a_marked_entry_unknown_to_the_state_is_adopted_not_dropped(store):
     """With lost state, a live entry marked for the hostname is tracked first and held like any other."""
     desire = _Desire(store, runs=2, hours=1.0)
-    marked = ("198.51.100.10/32", make_comment("testreg", HOST, "IDC"))
-    state = desire(_resolved("198.51.100.20"), 0.0, marked)
-    assert _cidrs(state) == [("198.51.100.10/32", "held"), ("198.51.100.20/32", "resolved")]
+    marked = ("47.96.0.10/32", make_comment("testreg", HOST, "IDC"))
+    state = desire(_resolved("47.96.0.20"), 0.0, marked)
+    assert _cidrs(state) == [("47.96.0.10/32", "held"), ("47.96.0.20/32", "resolved")]
 
 
 def test_a_preview_writes_no_state_and_matches_the_real_run(store):
     """commit=False computes the same entries as a committed run and leaves the state document alone."""
     desire = _Desire(store, runs=2, hours=1.0)
-    desire(_resolved("198.51.100.10"), 0.0)
+    desire(_resolved("47.96.0.10"), 0.0)
     before = store.load().data
-    marked = ("198.51.100.9/32", make_comment("testreg", HOST))
-    preview = desire(_resolved("198.51.100.20"), HOUR, marked, commit=False)
+    marked = ("47.96.0.9/32", make_comment("testreg", HOST))
+    preview = desire(_resolved("47.96.0.20"), HOUR, marked, commit=False)
     assert store.load().data == before
-    assert _cidrs(preview) == _cidrs(desire(_resolved("198.51.100.20"), HOUR, marked))
+    assert _cidrs(preview) == _cidrs(desire(_resolved("47.96.0.20"), HOUR, marked))
 
 
 def test_hostnames_removed_from_the_config_are_forgotten(store):
     """The hysteresis record of a hostname no longer declared is dropped on a committed run."""
     desire = _Desire(store)
-    desire(_resolved("198.51.100.10"), 0.0)
+    desire(_resolved("47.96.0.10"), 0.0)
     instance = InstanceConfig.model_validate({"name": "testreg", "instance_id": "cri-test0000000000001",
                                               "whitelist": {"entries": []}})
     compute_desired(instance, instance.whitelist, _endpoint(), {}, desire.tracker, now=HOUR, commit=True)
@@ -138,7 +174,7 @@ def test_nameservers_come_from_the_whitelist_then_routes_then_the_vpc_default():
 
 def test_hostnames_are_resolved_against_the_configured_nameserver(cloud):
     """resolve_hosts asks the local DNS and returns one outcome per hostname."""
-    cloud.dns.set(HOST, ["198.51.100.10"])
+    cloud.dns.set(HOST, ["47.96.0.10"])
     host, port = cloud.endpoints()["dns"].rsplit(":", 1)
     instance = _instance(nameservers=[host], dns_port=int(port), queries_per_name=1)
-    assert resolve_hosts(instance, instance.whitelist) == {HOST: Resolved(HOST, frozenset({"198.51.100.10"}))}
+    assert resolve_hosts(instance, instance.whitelist) == {HOST: Resolved(HOST, frozenset({"47.96.0.10"}))}

@@ -52,26 +52,43 @@ def test_event_without_a_declaration_closes_the_open_endpoint_with_loopback(clou
     assert live(instance) == [("127.0.0.1/32", "acrguard:testreg:restore closes an emptied whitelist")]
 
 
-def test_own_changes_are_not_reported_as_drift(cloud, factory, store, instance, make_config):
-    """An event made with acrguard's own key (found with GetCallerIdentity) yields no drift nor 'changed' finding."""
+def test_own_changes_name_nobody_and_hide_nothing_the_observation_found(cloud, factory, store, instance,
+                                                                         make_config):
+    """An event made with acrguard's own key (found with GetCallerIdentity) names nobody and adds no 'changed'
+    notice, but its findings are the observation's, as a sweep reports them: an event never hides one."""
     seed_acl(instance, [(OFFICE, OFFICE_COMMENT), ("198.51.100.0/24", make_comment("testreg", "old"))])
     ours = Actor(identity="root-account", access_key_id=ROOT_KEY, event_name="CreateInstanceEndpointAclPolicy")
     result = handle_event(make_config(ENFORCE_OFFICE), factory, store, INSTANCE_ID,
                           "CreateInstanceEndpointAclPolicy", ours)
     assert cloud.requests.count(action="GetCallerIdentity") == 1
-    assert not [f for f in result.findings if f.rule.startswith("whitelist.drift") or f.rule == "whitelist.changed"]
+    assert [f.rule for f in result.findings if f.rule.startswith("whitelist.drift")] == ["whitelist.drift-stale"]
+    assert not [f for f in result.findings if f.rule == "whitelist.changed"]
     assert all(f.actor is None for f in result.findings)
     assert live(instance) == [(OFFICE, OFFICE_COMMENT)]
 
 
 def test_the_same_change_by_someone_else_is_drift_with_the_actor(cloud, factory, store, instance, make_config):
-    """The same state after someone else's call reports the stale entry as drift naming them."""
+    """The same state after someone else's call that created the stale entry reports it as drift naming them."""
     seed_acl(instance, [(OFFICE, OFFICE_COMMENT), ("198.51.100.0/24", make_comment("testreg", "old"))])
     result = handle_event(make_config(ENFORCE_OFFICE), factory, store, INSTANCE_ID,
-                          "CreateInstanceEndpointAclPolicy", ALICE, own_identity=OwnIdentity(
-                              "acs:ram::1234567890123456:root", ROOT_KEY))
+                          "CreateInstanceEndpointAclPolicy", ALICE, facts={"entry": "198.51.100.0/24"},
+                          own_identity=OwnIdentity("acs:ram::1234567890123456:root", ROOT_KEY))
     assert [(f.rule, f.actor) for f in result.findings if f.rule.startswith("whitelist.drift")] == [
         ("whitelist.drift-stale", ALICE)]
+
+
+def test_a_caller_is_named_only_on_findings_about_the_change_the_event_records(cloud, factory, store, instance,
+                                                                                 make_config):
+    """Someone's call that created one entry is not named on a finding about another entry nor on a missing one."""
+    seed_acl(instance, [("198.51.100.0/24", make_comment("testreg", "old")), ("192.0.2.0/24", "legacy")])
+    result = handle_event(make_config(ENFORCE_OFFICE), factory, store, INSTANCE_ID,
+                          "CreateInstanceEndpointAclPolicy", ALICE, facts={"entry": "192.0.2.0/24"},
+                          own_identity=OwnIdentity("acs:ram::1234567890123456:root", ROOT_KEY))
+    named = {(f.rule, f.labels.get("entry")): f.actor for f in result.findings}
+    assert named[("whitelist.unmanaged", "192.0.2.0/24")] == ALICE
+    assert named[("whitelist.drift-stale", "198.51.100.0/24")] is None
+    assert named[("whitelist.drift-missing", OFFICE)] is None
+    assert ("whitelist.changed", None) not in named  # a finding is tied to the call: no separate notice
 
 
 def test_someone_elses_harmless_change_is_reported_once_with_the_actor(cloud, factory, store, instance,
@@ -98,45 +115,45 @@ def test_a_moving_hostname_is_added_before_its_old_address_is_removed(cloud, fac
                                                                       make_config):
     """When a hostname's address changes the new /32 is created first, and the old one goes only after the hold."""
     seed_acl(instance, [(OFFICE, "office")])
-    cloud.dns.set(IDC_HOST, ["198.51.100.10"])
+    cloud.dns.set(IDC_HOST, ["47.96.0.10"])
     config = make_config({"policy": "enforce", "entries": [{"host": IDC_HOST, "comment": "IDC"}]},
                          safety={"hold_runs": 2, "hold_hours": 1})
     run_sweep(config, factory, store, now=1000.0)
-    cloud.dns.set(IDC_HOST, ["198.51.100.20"])
+    cloud.dns.set(IDC_HOST, ["47.96.0.20"])
     mark = cloud.requests.last_seq()
     run_sweep(config, factory, store, now=2000.0)
-    assert [e for e, _ in live(instance)] == [OFFICE, "198.51.100.10/32", "198.51.100.20/32"]
+    assert [e for e, _ in live(instance)] == [OFFICE, "47.96.0.10/32", "47.96.0.20/32"]
     run_sweep(config, factory, store, now=2000.0 + 3600)
-    assert [e for e, _ in live(instance)] == [OFFICE, "198.51.100.20/32"]
-    assert writes(cloud, since=mark) == [("CreateInstanceEndpointAclPolicy", "198.51.100.20/32"),
-                                         ("DeleteInstanceEndpointAclPolicy", "198.51.100.10/32")]
+    assert [e for e, _ in live(instance)] == [OFFICE, "47.96.0.20/32"]
+    assert writes(cloud, since=mark) == [("CreateInstanceEndpointAclPolicy", "47.96.0.20/32"),
+                                         ("DeleteInstanceEndpointAclPolicy", "47.96.0.10/32")]
 
 
 def test_a_moving_hostname_never_leaves_an_empty_whitelist(cloud, factory, store, instance, make_config):
     """A hostname entry that is the only entry moves with the create before the delete, in one run."""
     seed_acl(instance, [])
-    cloud.dns.set(IDC_HOST, ["198.51.100.10"])
+    cloud.dns.set(IDC_HOST, ["47.96.0.10"])
     config = make_config({"policy": "enforce", "entries": [{"host": IDC_HOST}]})
     run_sweep(config, factory, store, now=1000.0)
-    cloud.dns.set(IDC_HOST, ["198.51.100.20"])
+    cloud.dns.set(IDC_HOST, ["47.96.0.20"])
     mark = cloud.requests.last_seq()
     run_sweep(config, factory, store, now=2000.0)
-    assert live(instance) == [("198.51.100.20/32", f"acrguard:testreg:{IDC_HOST}")]
-    assert writes(cloud, since=mark) == [("CreateInstanceEndpointAclPolicy", "198.51.100.20/32"),
-                                         ("DeleteInstanceEndpointAclPolicy", "198.51.100.10/32")]
+    assert live(instance) == [("47.96.0.20/32", f"acrguard:testreg:{IDC_HOST}")]
+    assert writes(cloud, since=mark) == [("CreateInstanceEndpointAclPolicy", "47.96.0.20/32"),
+                                         ("DeleteInstanceEndpointAclPolicy", "47.96.0.10/32")]
 
 
 def test_an_unresolvable_hostname_keeps_its_entry_and_is_a_finding(cloud, factory, store, instance, make_config):
     """A DNS failure removes nothing and reports the hostname."""
     seed_acl(instance, [])
-    cloud.dns.set(IDC_HOST, ["198.51.100.10"])
+    cloud.dns.set(IDC_HOST, ["47.96.0.10"])
     config = make_config({"policy": "enforce", "entries": [{"host": IDC_HOST}]})
     run_sweep(config, factory, store, now=1000.0)
     cloud.dns.fail(IDC_HOST, "servfail")
     mark = cloud.requests.last_seq()
     result = run_sweep(config, factory, store, now=90_000.0)
     assert writes(cloud, since=mark) == []
-    assert [e for e, _ in live(instance)] == ["198.51.100.10/32"]
+    assert [e for e, _ in live(instance)] == ["47.96.0.10/32"]
     assert [f.rule for f in result.findings] == ["whitelist.host-unresolved"]
 
 

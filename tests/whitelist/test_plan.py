@@ -113,6 +113,45 @@ def test_a_plan_that_would_empty_an_enabled_whitelist_is_refused():
     assert _ops(disabled) == [("remove", "198.51.100.0/24")]
 
 
+def test_an_acl_of_only_any_address_is_closed_with_loopback_before_it_is_removed():
+    """Nothing declared and only 0.0.0.0/0 live: 127.0.0.1/32 is added first, then 0.0.0.0/0 goes (never empty)."""
+    plan = _plan(_endpoint(("0.0.0.0/0", "debug")), DesiredState(), remove_unmanaged_unsafe=True)
+    assert [(op.kind, op.entry, op.comment) for op in plan.operations] == [
+        ("add", "127.0.0.1/32", "acrguard:testreg:restore closes the whitelist before its unsafe entries go"),
+        ("remove", "0.0.0.0/0", "debug")]
+    assert plan.refusals == () and plan.after == ("127.0.0.1/32",)
+    assert "127.0.0.1/32" in plan.keeps
+
+
+def test_two_halves_of_the_internet_are_closed_the_same_way():
+    """0.0.0.0/1 + 128.0.0.0/1 (open without a /0) are replaced by 127.0.0.1/32, added before both removals."""
+    plan = _plan(_endpoint(("0.0.0.0/1", "a"), ("128.0.0.0/1", "b")), DesiredState(), remove_unmanaged_unsafe=True)
+    assert _ops(plan) == [("add", "127.0.0.1/32"), ("remove", "0.0.0.0/1"), ("remove", "128.0.0.0/1")]
+    assert plan.after == ("127.0.0.1/32",)
+
+
+def test_a_removal_that_would_leave_only_unsafe_entries_is_refused():
+    """Removing the last safe entry next to a kept 0.0.0.0/0 would leave the registry open: refused."""
+    plan = _plan(_endpoint(("0.0.0.0/0", "debug"), ("198.51.100.0/24", _ours("old"))), DesiredState())
+    assert plan.is_empty
+    assert ("remove", "198.51.100.0/24") in [(r.kind, r.entry) for r in plan.refusals]
+
+
+def test_the_restore_entry_stays_while_nothing_else_is_declared():
+    """A marked 127.0.0.1/32 restore is kept (no removal, no refusal) until an entry is declared."""
+    endpoint = _endpoint(("127.0.0.1/32", _ours("restore", "closes an emptied whitelist")))
+    assert _plan(endpoint, DesiredState()).is_empty and _plan(endpoint, DesiredState()).refusals == ()
+    assert _ops(_plan(endpoint, _desired(OFFICE))) == [("add", OFFICE), ("remove", "127.0.0.1/32")]
+
+
+def test_the_plan_wants_only_the_desired_entries_when_some_are_declared():
+    """Other people's entries do not count as wanted: a removal needs a desired entry to stay."""
+    plan = _plan(_endpoint((OFFICE, _ours("l0")), ("192.0.2.0/24", "legacy"), ("198.51.100.0/24", _ours("old"))),
+                 _desired(OFFICE))
+    assert plan.keeps == frozenset({OFFICE})
+    assert [op.entry for op in plan.fallback] == [OFFICE]
+
+
 def test_blast_radius_stops_every_removal_but_keeps_the_adds():
     """More removals than max(floor, share x managed) are all refused and the plan says why."""
     endpoint = _endpoint(*[(f"198.51.100.{i}/32", _ours(f"o{i}")) for i in range(4)])

@@ -2,14 +2,18 @@
 
 Pure functions of the ``alerts`` state section, the config and the time: no I/O. For each
 (group, channel) the channel's view of the group is the set of firing findings that are not
-silenced and are at least as severe as the channel's ``min_severity``. Compared with what the
-notification log says the channel last received (``anchors.md`` §5):
+silenced and are at least as severe as the channel's ``min_severity`` (change notices whatever
+their severity, unless the channel says ``notices: by_severity``; see ``reaches``). Compared with what the
+notification log says the channel last received (Alertmanager's ``notify/notify.go``, https://github.com/prometheus/alertmanager):
 
 * first notification: nothing was sent yet and something fires (after ``group_wait_s``);
 * new findings in group: something fires that the last message did not contain (at most once
   per ``group_interval_s``);
 * all resolved: the channel was told about findings and none fires now; one "resolved" message
-  (or, with ``send_resolved: false`` or for a group of notices, a silent update of the log);
+  (or, with ``send_resolved: false`` or for a group of notices, a silent update of the log); when
+  acrguard itself fixed every finding the channel knows of (``FIXED_BY_ACRGUARD``, e.g. the guard
+  restored an emptied whitelist in the run that found it), the resolution is not held for the
+  group interval: the operator was told "restored" and the next observation confirms it;
 * retry: an earlier message did not reach the channel (failed or deferred by a rate limit);
 * repeat interval elapsed: the group still fires ``repeat_interval_s`` after the last message;
 * otherwise nothing.
@@ -28,6 +32,10 @@ from acrguard.alerts.records import finding_from_record
 from acrguard.alerts.silences import silence_for
 from acrguard.config.alerts import AlertsConfig, ChannelConfig
 from acrguard.findings import Finding
+
+#: the ``evidence`` key (value: when, epoch seconds) of a finding acrguard fixed in the run that found it;
+#: the pipeline keeps it on the finding's state record as ``fixed_by_acrguard``
+FIXED_BY_ACRGUARD = "fixed_by_acrguard"
 
 
 class Reason(str, Enum):
@@ -69,11 +77,14 @@ class Plan:
 
 
 def needs_update(firing: set[str], entry: dict[str, Any] | None, *, now: float, first_seen: float,
-                 config: AlertsConfig, notices: frozenset[str] = frozenset()) -> Reason | Hold | None:
+                 config: AlertsConfig, notices: frozenset[str] = frozenset(),
+                 fixed: frozenset[str] = frozenset()) -> Reason | Hold | None:
     """The reason to notify a channel of a group, a reason to wait, or None (nothing to say).
 
     ``notices``: the fingerprints of firing findings that are change notices; a new notice is told
-    at once (a change is news now), without waiting for the group interval.
+    at once (a change is news now), without waiting for the group interval. ``fixed``: the
+    fingerprints of findings acrguard fixed itself; when they are all the channel knows of, their
+    resolution is told at once too.
     """
     entry = entry or {}
     sent = set(entry.get("firing") or [])
@@ -95,7 +106,19 @@ def needs_update(firing: set[str], entry: dict[str, Any] | None, *, now: float, 
         return None
     if not known:
         return None
-    return Reason.RESOLVED if interval_open or pending else Hold.GROUP_INTERVAL
+    return Reason.RESOLVED if interval_open or pending or known <= fixed else Hold.GROUP_INTERVAL
+
+
+def reaches(finding: Finding, channel: ChannelConfig) -> bool:
+    """Whether ``channel`` hears about ``finding``: as severe as its ``min_severity``, or a change notice.
+
+    A notice tells of a change acrguard made or saw (a route added, the ACL restored, an export
+    rewritten): it is news whatever its severity, so it reaches every channel unless the channel
+    says ``notices: by_severity``.
+    """
+    if finding.notice and channel.notices == "always":
+        return True
+    return finding.severity.at_least(channel.min_severity)
 
 
 def _group_findings(group: dict[str, Any]) -> dict[str, tuple[Finding, dict[str, Any]]]:
@@ -130,14 +153,15 @@ def plan_notifications(alerts: dict[str, Any], config: AlertsConfig, now: float)
         muted = {fp for fp in firing_all if silence_for(records[fp][0], config.silences, now) is not None}
         plan.silenced += len(muted)
         for channel in config.channels:
-            relevant = {fp for fp in firing_all if records[fp][0].severity.at_least(channel.min_severity)}
+            relevant = {fp for fp in firing_all if reaches(records[fp][0], channel)}
             firing = relevant - muted
             if not firing and relevant & muted:
                 continue
             entry = (group.get("notified") or {}).get(channel.name)
             notices = frozenset(fp for fp in firing if records[fp][0].notice)
+            fixed = frozenset(fp for fp, (_, rec) in records.items() if rec.get(FIXED_BY_ACRGUARD))
             verdict = needs_update(firing, entry, now=now, first_seen=float(group.get("first_seen") or now),
-                                   config=config, notices=notices)
+                                   config=config, notices=notices, fixed=fixed)
             if verdict is None:
                 continue
             if isinstance(verdict, Hold):

@@ -30,7 +30,7 @@ from typing import Any
 
 from acrguard.alerts import state
 from acrguard.alerts.clock import Clock, SystemClock
-from acrguard.alerts.decide import Hold, plan_notifications
+from acrguard.alerts.decide import FIXED_BY_ACRGUARD, Hold, plan_notifications
 from acrguard.alerts.delivery import Delivery, DeliveryRecord
 from acrguard.alerts.transport import HttpClientTransport, Transport
 from acrguard.config.alerts import AlertsConfig
@@ -110,6 +110,7 @@ class AlertPipeline:
         def record(alerts: dict[str, Any]) -> tuple[state.ObservationSummary, bool]:
             # the observation and the claim to deliver in one write (each write saves the whole document)
             summary = state.observe(alerts, job, current, scopes, now, resolve=not partial)
+            _mark_fixed(alerts, current)
             return summary, state.take_delivery(alerts, token, now, DELIVERY_LEASE_S)
 
         summary, taken = session.change(record)
@@ -175,3 +176,20 @@ class AlertPipeline:
         report.deliveries = self.delivery.deliver(plan, session)
         log.info("alerts: run finished %s", report.summary())
         return report
+
+
+def _mark_fixed(alerts: dict[str, Any], findings: list[Finding]) -> None:
+    """Keep on each finding's state record whether acrguard fixed it in the run that found it (``decide``).
+
+    Evidence is not kept in the state (``records``); this one fact is, so the resolution that the
+    next observation brings is told without waiting for the group interval.
+    """
+    for finding in findings:
+        record = alerts["groups"].get(finding.group_key, {}).get("findings", {}).get(finding.fingerprint)
+        if record is None:
+            continue
+        fixed_at = finding.evidence.get(FIXED_BY_ACRGUARD)
+        if fixed_at is not None:
+            record[FIXED_BY_ACRGUARD] = fixed_at
+        else:
+            record.pop(FIXED_BY_ACRGUARD, None)

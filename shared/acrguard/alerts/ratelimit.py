@@ -1,7 +1,7 @@
 """Rate limits of chat robots, as a sliding window over the times of accepted messages.
 
 The send times live in the state store (``alerts.robots``), so a limit holds across function
-invocations. Each channel module states its platform's limit (``events-fc.md`` §4); this module
+invocations. Each channel module states its platform's limit, with its source; this module
 only does the arithmetic.
 """
 

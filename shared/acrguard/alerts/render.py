@@ -3,8 +3,11 @@
 A group message reads: a headline with the severity and the resource, one block per finding
 (who did it when known from the ActionTrail record, what changed, the fix), and a footer naming
 the group. A digest counts every group and finding (by severity and by rule) and lists as many
-groups as fit. Whatever does not fit is dropped from the end and counted ("… and 12 more
-findings not shown"), as Alertmanager's ``TruncateInBytes`` and ``truncatedAlerts`` do.
+groups as fit, each with its id. Whatever does not fit is dropped from the end and counted ("… and
+12 more findings not shown"), as Alertmanager's ``TruncateInBytes`` and ``truncatedAlerts`` do; a
+finding too big for its room loses its details first and never the first sentence of its fix. The
+footer always stays, and every cut names the command that prints what was left out from the state
+(``SHOW_COMMAND``, ``LIST_COMMAND``: ``acrguard alert show|list``).
 
 Every piece of finding text is scrubbed with ``acrguard.redact.redact_text`` (AccessKey ids
 masked, token parameters removed) and collapsed to single lines of bounded length.
@@ -47,10 +50,15 @@ BADGE = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "�
          Severity.INFO: "⚪"}
 RESOLVED_BADGE = "✅"
 #: Length caps (characters) of single fields, so one long value cannot crowd out the rest.
-FIELD_CHARS = {"title": 200, "resource": 200, "actor": 160, "agent": 120, "detail_line": 160, "fix": 500}
+FIELD_CHARS = {"title": 200, "resource": 200, "actor": 160, "agent": 120, "detail_first": 500, "detail_line": 300,
+               "detail_short": 160, "fix": 500, "fix_sentence": 1500}
 MAX_DETAIL_LINES = 8
 MAX_FIX_LINES = 10
 MAX_RULES_IN_DIGEST = 15
+#: The command that prints a group's findings in full from the state (what a message had to leave out).
+SHOW_COMMAND = "python -m acrguard alert show --config acrguard.yaml {group}"
+#: The command that lists every open group and its findings from the state.
+LIST_COMMAND = "python -m acrguard alert list --config acrguard.yaml"
 
 
 ZWSP = "\u200b"
@@ -158,6 +166,39 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def show_command(group_hash: str) -> str:
+    """``python -m acrguard alert show --config acrguard.yaml 98c2dd6f20b4``: the group's findings in full."""
+    return SHOW_COMMAND.format(group=group_hash)
+
+
+_SENTENCE_END = re.compile(r"[.;:!?](?=\s)")
+
+
+def first_sentence(text: str) -> str:
+    """``text`` up to the end of its first sentence (all of it when it has one sentence)."""
+    match = _SENTENCE_END.search(text)
+    return text[: match.end()] if match else text
+
+
+def clip(text: str | None, limit: int, *, keep_first_sentence: bool = False) -> str:
+    """One line like ``clean``, but cut after a whole sentence or word, never inside one when avoidable.
+
+    ``keep_first_sentence``: the first sentence is never cut (up to ``FIELD_CHARS["fix_sentence"]``),
+    for the line that says what to do.
+    """
+    flat = clean(text, 1_000_000)
+    if keep_first_sentence:
+        limit = max(limit, min(len(first_sentence(flat)), FIELD_CHARS["fix_sentence"]))
+    if len(flat) <= limit:
+        return flat
+    head = flat[: limit - 1]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    if ends and ends[-1] >= limit // 2:
+        return head[: ends[-1]] + " …"
+    space = head.rfind(" ")
+    return (head[:space] if space >= limit // 2 else head) + "…"
+
+
 # -- pieces of a group message -----------------------------------------------------------------
 def headline(message: GroupMessage) -> str:
     """The first line: severity, what and where (plain text)."""
@@ -195,8 +236,53 @@ def actor_line(finding: Finding) -> str:
     return text
 
 
-def finding_block(finding: Finding, dialect: Dialect, resolved: bool = False) -> str:
-    """One finding: title and severity, resource, who, what changed, the fix."""
+@dataclass(frozen=True)
+class _Cut:
+    """How much of a finding's details and fix one attempt at fitting a block keeps."""
+
+    detail_lines: int  # 0: the details are left out
+    first_chars: int  # of the first detail line
+    line_chars: int  # of each later detail line
+    fix_lines: int
+    fix_sentence_only: bool = False
+
+
+#: From the whole block to the least that still says what to do: details shrink first, then the fix
+#: loses its later lines, and last its first line is cut to the first sentence, which is never cut.
+_CUTS = (
+    _Cut(MAX_DETAIL_LINES, FIELD_CHARS["detail_first"], FIELD_CHARS["detail_line"], MAX_FIX_LINES),
+    _Cut(1, FIELD_CHARS["detail_first"], 0, MAX_FIX_LINES),
+    _Cut(1, FIELD_CHARS["detail_short"], 0, MAX_FIX_LINES),
+    _Cut(0, 0, 0, MAX_FIX_LINES),
+    _Cut(0, 0, 0, 1),
+    _Cut(0, 0, 0, 1, fix_sentence_only=True),
+)
+
+
+def _more(count: int, what: str, group_hash: str) -> str:
+    """``… 22 more lines: python -m acrguard alert show …``: what was left out, and where it is."""
+    where = f": {show_command(group_hash)}" if group_hash else ""
+    return f"… {plural(count, what)} not shown{where}"
+
+
+def finding_block(finding: Finding, dialect: Dialect, resolved: bool = False, *, max_bytes: int | None = None,
+                  group_hash: str = "") -> str:
+    """One finding: title and severity, resource, who, what changed, the fix; within ``max_bytes`` if given.
+
+    What does not fit is left out in this order: detail lines after the first, the rest of the first
+    detail line, the details, the fix's later lines, the rest of the fix's first line after its first
+    sentence. The first sentence of the fix is always kept; each cut says how many lines were left out
+    and (with ``group_hash``) the command that prints them from the state.
+    """
+    text = ""
+    for cut in _CUTS:
+        text = _finding_text(finding, dialect, resolved, cut, group_hash)
+        if max_bytes is None or size(text) <= max_bytes:
+            return text
+    return truncate_bytes(text, max_bytes)  # title, resource and the fix's first sentence alone are too long
+
+
+def _finding_text(finding: Finding, dialect: Dialect, resolved: bool, cut: _Cut, group_hash: str) -> str:
     esc = dialect.escape
     badge = RESOLVED_BADGE if resolved else BADGE[finding.severity]
     lines = [f"{badge} {dialect.bold(esc(clean(finding.title, FIELD_CHARS['title'])))} · "
@@ -205,21 +291,28 @@ def finding_block(finding: Finding, dialect: Dialect, resolved: bool = False) ->
     who = actor_line(finding)
     if who:
         lines.append(f"Who: {esc(who)}")
-    if not resolved:
-        detail_lines = [clean(line, FIELD_CHARS["detail_line"]) for line in (finding.details or "").splitlines()]
-        detail_lines = [line for line in detail_lines if line]
-        if detail_lines:
-            lines.append(f"What changed: {esc(detail_lines[0])}")
-            lines.extend(f"  {dialect.line_start(esc(line))}" for line in detail_lines[1:MAX_DETAIL_LINES])
-            if len(detail_lines) > MAX_DETAIL_LINES:
-                lines.append(f"  … ({plural(len(detail_lines) - MAX_DETAIL_LINES, 'more line')})")
-        fix_lines = [clean(line, FIELD_CHARS["fix"]) for line in (finding.fix or "").splitlines()]
-        fix_lines = [line for line in fix_lines if line]
-        if fix_lines:
-            lines.append(f"Fix: {esc(fix_lines[0])}")
-            lines.extend(f"  {dialect.line_start(esc(line))}" for line in fix_lines[1:MAX_FIX_LINES])
-            if len(fix_lines) > MAX_FIX_LINES:
-                lines.append(f"  … ({plural(len(fix_lines) - MAX_FIX_LINES, 'more line')})")
+    if resolved:
+        return dialect.line_break.join(lines)
+    details = [line for line in (finding.details or "").splitlines() if line.strip()]
+    if details and cut.detail_lines == 0:
+        lines.append(f"What changed: {_more(len(details), 'line', group_hash)}")
+    elif details:
+        lines.append(f"What changed: {esc(clip(details[0], cut.first_chars))}")
+        kept = details[1:cut.detail_lines]
+        lines.extend(f"  {dialect.line_start(esc(clip(line, cut.line_chars)))}" for line in kept)
+        if len(details) > 1 + len(kept):
+            lines.append(f"  {_more(len(details) - 1 - len(kept), 'more line', group_hash)}")
+    fixes = [line for line in (finding.fix or "").splitlines() if line.strip()]
+    if fixes:
+        whole = clean(fixes[0], 1_000_000)
+        first = clip(whole, FIELD_CHARS["fix"], keep_first_sentence=True)
+        if cut.fix_sentence_only and first_sentence(whole) != whole:
+            first = first_sentence(whole) + " …"
+        lines.append(f"Fix: {esc(first)}")
+        kept = fixes[1:cut.fix_lines]
+        lines.extend(f"  {dialect.line_start(esc(clip(line, FIELD_CHARS['fix'])))}" for line in kept)
+        if len(fixes) > 1 + len(kept):
+            lines.append(f"  {_more(len(fixes) - 1 - len(kept), 'more line', group_hash)}")
     return dialect.line_break.join(lines)
 
 
@@ -246,25 +339,34 @@ def _footer(job: str, group: str, reason: str, keywords: tuple[str, ...], text_s
 
 
 # -- fitting ---------------------------------------------------------------------------------
-def _fit(heading: str, summary: str, blocks: list[str], footer: str, total: int,
+#: A block of a message, laid out within a byte budget (None: no limit).
+BlockMaker = Callable[[int | None], str]
+
+
+def _line_maker(line: str) -> BlockMaker:
+    return lambda budget: line if budget is None else truncate_bytes(line, budget)
+
+
+def _fit(heading: str, summary: str, blocks: list[BlockMaker], footer: str, total: int,
          describe_omitted: Callable[[int], str], dialect: Dialect, max_bytes: int, title: str,
          max_block_bytes: int | None) -> Rendered:
     """Keep as many ``blocks`` as fit in ``max_bytes`` with head, footer and a note counting the rest.
 
     ``describe_omitted(n)`` words the note for ``n`` left-out items; it must not grow as ``n`` shrinks.
+    The footer is always kept. A block too big for its own limit (``max_block_bytes``) or for the
+    room left is laid out smaller by its maker (a finding keeps its fix's first sentence).
     """
     head = heading + dialect.line_break + summary
     sep = size(dialect.block_break)
     worst_note = describe_omitted(total)
     available = max_bytes - size(head) - size(footer) - size(worst_note) - 3 * sep
     shown: list[str] = []
-    for block in blocks:
-        if max_block_bytes is not None:
-            block = truncate_bytes(block, max_block_bytes)
+    for make in blocks:
+        block = make(max_block_bytes)
         cost = size(block) + sep
         if cost > available:
-            if not shown and available > 200:  # one oversize block: show its start rather than nothing
-                shown.append(truncate_bytes(block, available - sep))
+            if not shown and available > 200:  # one oversize block: the part of it that fits rather than nothing
+                shown.append(make(available - sep))
             break
         shown.append(block)
         available -= cost
@@ -282,14 +384,23 @@ def _fit(heading: str, summary: str, blocks: list[str], footer: str, total: int,
 
 def render_group(message: GroupMessage, dialect: Dialect, *, max_bytes: int, max_items: int,
                  keywords: tuple[str, ...] = (), max_block_bytes: int | None = None) -> Rendered:
-    """A group message within ``max_bytes``, at most ``max_items`` findings listed, the rest counted."""
+    """A group message within ``max_bytes``, at most ``max_items`` findings listed, the rest counted.
+
+    What is left out (findings, lines of a finding) is counted, and the note names the command that
+    prints the group in full from the state (``show_command``).
+    """
     resolved = message.status == "resolved"
     heading, summary = _group_head(message, dialect)
-    blocks = [finding_block(f, dialect, resolved) for f in message.findings[:max_items]]
-    footer = _footer(message.job, f"group {message.group_hash}", message.reason, keywords,
-                     heading + summary + "".join(blocks))
+    group = message.group_hash
+    blocks: list[BlockMaker] = [
+        (lambda budget, f=f: finding_block(f, dialect, resolved, max_bytes=budget, group_hash=group))
+        for f in message.findings[:max_items]]
+    footer = _footer(message.job, f"group {group}", message.reason, keywords,
+                     heading + summary + "".join(finding_block(f, dialect, resolved)
+                                                 for f in message.findings[:max_items]))
     total = len(message.findings)
-    return _fit(heading, summary, blocks, footer, total, lambda n: f"… and {plural(n, 'more finding')} not shown",
+    return _fit(heading, summary, blocks, footer, total,
+                lambda n: f"… and {plural(n, 'more finding')} not shown; all of them: {show_command(group)}",
                 dialect, max_bytes, truncate_bytes(headline(message), 256), max_block_bytes)
 
 
@@ -322,27 +433,34 @@ def _digest_head(message: DigestMessage, dialect: Dialect) -> tuple[str, str, st
         rest = ranked[MAX_RULES_IN_DIGEST:]
         lines.append(f"{dialect.bullet}… and {plural(len(rest), 'more rule')} with "
                      f"{plural(sum(f for _, (f, _g) in rest), 'finding')}")
+    lines.append(f"A digest counts findings without their text. Each group's findings in full: "
+                 f"{show_command('GROUP')} (GROUP as listed below); every open group and its findings: "
+                 f"{LIST_COMMAND}")
     return title, dialect.heading(esc(title)), dialect.line_break.join(lines)
 
 
 def render_digest(message: DigestMessage, dialect: Dialect, *, max_bytes: int, keywords: tuple[str, ...] = (),
                   max_block_bytes: int | None = None) -> Rendered:
-    """A digest within ``max_bytes``: every group counted, as many listed (one line each) as fit."""
+    """A digest within ``max_bytes``: every group counted, as many listed (one line each) as fit.
+
+    Each listed group carries its id for ``alert show``; the groups that do not fit are counted and
+    the note names ``alert list``, so no finding is only a number.
+    """
     title, heading, summary = _digest_head(message, dialect)
-    blocks = [f"{dialect.bullet}{dialect.escape(headline(g))} ({plural(len(g.findings), 'finding')})"
-              for g in message.groups]
+    lines = [f"{dialect.bullet}{dialect.escape(headline(g))} ({plural(len(g.findings), 'finding')}, "
+             f"group {g.group_hash})" for g in message.groups]
     jobs = sorted({g.job for g in message.groups if g.job})
-    footer = _footer(",".join(jobs), "digest", "rate limit", keywords, heading + summary + "".join(blocks))
+    footer = _footer(",".join(jobs), "digest", "rate limit", keywords, heading + summary + "".join(lines))
     sizes = [len(g.findings) for g in message.groups]
     total_findings = sum(sizes)
 
     def omitted(n: int) -> str:
         hidden = sum(sizes[len(sizes) - n:]) if n else 0
         return (f"… and {plural(n, 'more group')} ({plural(hidden, 'finding')}) not listed; "
-                f"all {plural(total_findings, 'finding')} are counted above")
+                f"all {plural(total_findings, 'finding')} are counted above; every group: {LIST_COMMAND}")
 
-    return _fit(heading, summary, blocks, footer, len(message.groups), omitted, dialect, max_bytes,
-                truncate_bytes(title, 256), max_block_bytes)
+    return _fit(heading, summary, [_line_maker(line) for line in lines], footer, len(message.groups), omitted,
+                dialect, max_bytes, truncate_bytes(title, 256), max_block_bytes)
 
 
 def render(message: Message, dialect: Dialect, *, max_bytes: int, max_items: int, keywords: tuple[str, ...] = (),

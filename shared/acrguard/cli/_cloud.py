@@ -31,9 +31,8 @@ F = Callable[..., Any]
 def _region(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    from pydantic import ValidationError
-
     from acrguard.config.cloud import CloudConfig
+    from acrguard.config.schema import ValidationError
 
     try:
         CloudConfig(region=value)

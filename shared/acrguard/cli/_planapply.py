@@ -24,6 +24,8 @@ from acrguard.errors import StateError
 from acrguard.findings import Finding, Severity
 
 Sweep = Callable[[Any, Any, Any, bool], Any]  # (config, factory, store, apply) -> result
+#: the function whose state a section's plan/apply shares (in OSS each function has its own document)
+JOBS = {"routes": "endpoint_keeper", "whitelist": "whitelist_guard"}
 Preflight = Callable[[Any], list[str]]  # config -> problems that would make apply fail half-way
 
 EPILOG = exit_epilog(ok="nothing to change", attention="changes or refusals planned or made, or findings of "
@@ -54,7 +56,7 @@ def run(config_file: str, as_json: bool, *, apply: bool, sweep: Sweep, to_json: 
         if problems:
             fail(ExitCode.UNAVAILABLE, "apply stopped before any write: " + "; ".join(problems))
     try:
-        store = open_store(config.state, factory, read_only=not apply)
+        store = open_store(config.state, factory, read_only=not apply, job=JOBS.get(section))
     except StateError as exc:
         fail(ExitCode.UNAVAILABLE, f"state: {exc}")
     names = [i.name for i in config.instances if not section or getattr(i, section, None) is not None]

@@ -40,6 +40,9 @@ def lint(file: str, as_json: bool) -> None:
         click.echo(problem.render(file))
     instances = ", ".join(f"{e.instance_id or '(no instanceId)'}" + (f" ({e.region_id})" if e.region_id else "")
                           for e in report.entries) or "none parsed"
-    summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)" if report.problems else "OK"
+    summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)" \
+        if report.errors or report.warnings else "OK"
+    if report.notes:
+        summary += f" ({len(report.notes)} note(s) above)"
     click.echo(f"{file}: {summary}; instances: {instances}")
     raise SystemExit(report.exit_code)

@@ -12,10 +12,9 @@ import fnmatch
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
-
 from acrguard.advisor.sizes import GiB, parse_size
 from acrguard.config.base import Strict
+from acrguard.config.schema import AfterValidator, BeforeValidator, Field
 
 _PATTERN = re.compile(r"^[a-z0-9*?][a-z0-9._*?-]*/[a-z0-9*?][a-z0-9._/*?-]*$")
 

@@ -1,9 +1,10 @@
 """``alerts:``: chat channels, grouping intervals (Alertmanager's), delivery budgets and silences.
 
-The intervals follow Alertmanager's route options (``../shared/reference/anchors.md`` §5) and are
-validated against each other here, at load: a ``repeat_interval_s`` shorter than
-``group_interval_s`` could never take effect (Alertmanager #3370). Per-platform facts (rate
-limits, which platforms sign or check keywords) come from ``events-fc.md`` §4.
+The intervals follow Alertmanager's route options (``DefaultRouteOpts`` in ``dispatch/route.go`` of
+https://github.com/prometheus/alertmanager) and are validated against each other here, at load: a
+``repeat_interval_s`` shorter than ``group_interval_s`` could never take effect (Alertmanager #3370).
+Per-platform facts (rate limits, which platforms sign or check keywords) come from the platforms'
+robot guides, cited in ``acrguard.alerts.channels``.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
-
 from acrguard.config.base import Strict
+from acrguard.config.schema import Field, field_validator, model_validator
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 ChannelType = Literal["dingtalk", "feishu", "wecom", "slack", "webhook"]
 
-#: Messages a minute one robot accepts (``events-fc.md`` §4); a configured rate may only be lower.
+#: Messages a minute one robot accepts (the robot guides in ``acrguard.alerts.channels``); a configured rate may
+#: only be lower.
 PLATFORM_RATE_PER_MINUTE: dict[str, int] = {"dingtalk": 20, "wecom": 20, "feishu": 100}
-#: Platforms whose robots can sign requests or require keywords (``events-fc.md`` §4).
+#: Platforms whose robots can sign requests or require keywords (their robot guides, ``acrguard.alerts.channels``).
 SIGNING_TYPES = ("dingtalk", "feishu")
 #: DingTalk allows up to 10 keywords per robot.
 MAX_KEYWORDS = 10
@@ -36,6 +37,9 @@ class ChannelConfig(Strict):
     secret: str | None = Field(default=None, repr=False, description="signing secret (DingTalk, Feishu)")
     keywords: tuple[str, ...] = Field(default=(), description="keyword security (DingTalk, Feishu): one must appear")
     min_severity: Severity = "low"
+    notices: Literal["always", "by_severity"] = Field(
+        default="always", description="change notices (a route added, an ACL restored, an export rewritten): "
+        "'always' sends them whatever min_severity says, 'by_severity' holds them to min_severity like the rest")
     rate_per_minute: int | None = Field(default=None, ge=1, le=1000, description="lower the channel's rate limit")
     timeout_s: float = Field(default=5.0, gt=0, le=30, description="HTTP timeout of one delivery")
 

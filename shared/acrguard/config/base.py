@@ -6,7 +6,7 @@ import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from acrguard.config.schema import AfterValidator, BaseModel, ConfigDict
 
 
 class Strict(BaseModel):

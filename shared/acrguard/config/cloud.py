@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from pydantic import Field, field_validator, model_validator
-
 from acrguard.config.base import RegionId, Strict
+from acrguard.config.schema import Field, field_validator, model_validator
 
 #: Hosts outside loopback an endpoint override may name (Alibaba Cloud's API and OSS domains).
 CLOUD_DOMAIN = ".aliyuncs.com"

@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from acrguard import boundedyaml
 from acrguard.config.model import AcrguardConfig
+from acrguard.config.schema import ValidationError, allowed_keys
 from acrguard.credential_variables import MIN_SECRET_LENGTH, credential_kind
 from acrguard.errors import ConfigError
 
@@ -145,7 +145,8 @@ def scrub(text: str, expansions: list[Expansion] | tuple[Expansion, ...]) -> str
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
-    """Drop the tag pydantic inserts for discriminated unions and model names of plain unions."""
+    """Drop a discriminated union's tag and a plain union's model name from an error's location (pydantic
+    puts them there; ``acrguard.config.schema`` does not, and a location without them is left as it is)."""
     out: list[Any] = []
     node = data
     for part in loc:
@@ -164,27 +165,11 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """The field names of the model at ``loc`` (for "unknown key" messages)."""
-    from pydantic import BaseModel
-
-    model: Any = AcrguardConfig
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        annotation = field.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        nested = [c for c in candidates for c in (c, *getattr(c, "__args__", ()))
-                  if isinstance(c, type) and issubclass(c, BaseModel)]
-        if not nested:
-            return []
-        model = nested[0]
-    return sorted(getattr(model, "model_fields", {}))
+    return allowed_keys(AcrguardConfig, loc[:-1])
 
 
 def describe(error: dict[str, Any], data: Any) -> str:
-    """One line for one pydantic error: ``path: what was expected``."""
+    """One line for one validation error (``acrguard.config.schema``, pydantic-shaped): ``path: what was expected``."""
     loc = _clean_loc(tuple(error.get("loc", ())), data)
     kind = error.get("type", "")
     message = str(error.get("msg", "invalid value"))

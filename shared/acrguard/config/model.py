@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
-
 from acrguard.config.advisor import ImageAdvisorConfig
 from acrguard.config.alerts import AlertsConfig
 from acrguard.config.base import RegionId, ResourceId, Strict
@@ -13,6 +11,7 @@ from acrguard.config.cloud import CloudConfig
 from acrguard.config.pullkeys import PullKeysConfig
 from acrguard.config.routes import RoutesConfig
 from acrguard.config.safety import SafetyConfig
+from acrguard.config.schema import Field, PrivateAttr, field_validator, model_validator
 from acrguard.config.state import StateConfig, lock_ttl_problem
 from acrguard.config.whitelist import WhitelistConfig
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
-
 from acrguard.config.base import Strict
+from acrguard.config.schema import Field, model_validator
 
 
 class ConfigMapSource(Strict):
@@ -23,8 +22,8 @@ class ConfigMapSource(Strict):
         return self
 
 
-#: RAM publishes no per-operation QPS figure (``ram-audit.md`` "Rate limits"); the audit assumes the
-#: local cloud's stated default, 100 calls a second for each operation and account.
+#: RAM's flow-control page gives its reads 100 calls a second for each operation and account
+#: (https://help.aliyun.com/zh/ram/developer-reference/api-ram-2015-05-01-quota); the audit assumes that figure.
 ASSUMED_RAM_RATE_PER_S = 100.0
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
-
-from acrguard.config.base import Hostname, IpAddress, RegionId, ResourceId, Strict
+from acrguard.config.base import Cidr, Hostname, IpAddress, RegionId, ResourceId, Strict
+from acrguard.config.schema import Field, field_validator, model_validator
 
 Family = Literal["vpc_endpoint", "auth", "oss"]
 ALL_FAMILIES: tuple[Family, ...] = ("vpc_endpoint", "auth", "oss")
@@ -147,5 +146,26 @@ class RoutesConfig(Strict):
     linked_vpc_ids: tuple[ResourceId, ...] = Field(
         default=(), description="route only the VPC endpoint addresses of these linked VPCs (default: all)")
     oss_ranges_file: str | None = Field(default=None, description="override the shipped OSS VIP ranges")
+    max_addresses_per_name: int = Field(
+        default=8, ge=1, le=64,
+        description="addresses one DNS name may answer in one run; a bigger answer is refused whole (nothing of "
+                    "it is added or removed) and reported. 8 is several times the published examples (the auth "
+                    "service answers two, an OSS domain one VIP) and bounds what one hostile answer can write")
+    vpc_cidrs: tuple[Cidr, ...] = Field(
+        default=(), description="CIDR blocks of the linked VPCs (or of the endpoint's vSwitches); a VPC endpoint "
+                                "address outside them is refused. Default: the RFC 1918 ranges")
+    idc_cidrs: tuple[Cidr, ...] = Field(
+        default=(), description="the IDC's own ranges; no discovered address inside them is ever routed toward the "
+                                "cloud")
     targets: tuple[RouteTarget, ...] = ()
     exports: tuple[ExportConfig, ...] = ()
+
+    @field_validator("vpc_cidrs", "idc_cidrs")
+    @classmethod
+    def _ipv4_blocks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            if ":" in cidr:
+                raise ValueError(f"{cidr} is IPv6; the keeper routes IPv4 prefixes only")
+            if int(cidr.rsplit("/", 1)[1]) < 8:
+                raise ValueError(f"{cidr} is broader than /8; name the actual blocks")
+        return value

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from acrguard.config.base import Strict
+from acrguard.config.schema import Field
 
 
 class SafetyConfig(Strict):

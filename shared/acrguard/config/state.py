@@ -6,16 +6,23 @@ TTL or a slow writer's lock could be broken while its write is still in flight. 
 at most ``max_attempts`` x (``connect_timeout_ms`` + ``read_timeout_ms``) plus up to
 ``max_delay_ms`` between attempts (the OSS client gets these from ``cloud:``, see
 ``ClientFactory._build_oss``); ``lock_ttl_problem`` checks this at load.
+
+Each function keeps its OSS state under a folder of its own, named after the function, beside
+``key``: with the default ``key`` ``state/acrguard.json`` the endpoint keeper's document is
+``state/acrguard-endpoint-keeper/acrguard.json`` (``job_key``), so a RAM policy can let each
+function write only its own folder (``job_prefix``; ``deploy/policies/<function>-state.json``).
+``key`` itself is the one document every function shared before: a function whose own document
+does not exist yet starts from its part of that one (``acrguard.state.perjob``) and never writes it.
 """
 
 from __future__ import annotations
 
+import posixpath
 from typing import TYPE_CHECKING, Literal
-
-from pydantic import Field, field_validator, model_validator
 
 from acrguard.config.base import RegionId, Strict
 from acrguard.config.cloud import check_endpoint
+from acrguard.config.schema import Field, field_validator, model_validator
 
 if TYPE_CHECKING:
     from acrguard.config.cloud import CloudConfig
@@ -27,7 +34,9 @@ class StateConfig(Strict):
     backend: Literal["sqlite", "oss"] = "sqlite"
     path: str = Field(default=".acrguard/state.db", description="SQLite file (backend sqlite)")
     bucket: str | None = Field(default=None, description="OSS bucket (backend oss)")
-    key: str = Field(default="state/acrguard.json", description="OSS object key (backend oss)")
+    key: str = Field(default="state/acrguard.json", description="OSS object key (backend oss): each function keeps its "
+                     "document in a folder named after it beside this key; this object is only read, once, to carry "
+                     "over the state all functions shared before")
     region: RegionId | None = None
     endpoint: str | None = Field(default=None, description="OSS endpoint override host[:port] (local cloud, or an "
                                                            "OSS endpoint under aliyuncs.com)")
@@ -44,6 +53,18 @@ class StateConfig(Strict):
         if self.backend == "oss" and not self.bucket:
             raise ValueError("backend 'oss' needs 'bucket'")
         return self
+
+    def job_prefix(self, job: str) -> str:
+        """The folder of ``job``'s OSS state (``state/acrguard-endpoint-keeper/``): only that function writes it."""
+        from acrguard.functions import function
+
+        folder = posixpath.dirname(self.key)
+        name = function(job).fc_name
+        return f"{folder}/{name}/" if folder else f"{name}/"
+
+    def job_key(self, job: str) -> str:
+        """The OSS object key of ``job``'s state document (``state/acrguard-endpoint-keeper/acrguard.json``)."""
+        return self.job_prefix(job) + posixpath.basename(self.key)
 
 
 def request_seconds(cloud: CloudConfig) -> float:

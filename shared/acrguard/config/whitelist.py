@@ -5,9 +5,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
-
 from acrguard.config.base import Cidr, Hostname, IpAddress, Strict
+from acrguard.config.schema import Field, ValidationInfo, field_validator, model_validator
 
 
 class WhitelistEntry(Strict):
@@ -37,6 +36,11 @@ class WhitelistEntry(Strict):
         return self.host if self.host is not None else str(self.cidr).replace("/", "_")
 
 
+#: the broadest IPv4 floor a config may set: a /8 already admits 16,777,216 addresses; anything broader
+#: is not a whitelist (and would let ``0.0.0.0/1`` + ``128.0.0.0/1`` pass as "safe")
+MIN_FLOOR_PREFIX = 8
+
+
 class WhitelistConfig(Strict):
     """Policy for the instance's internet endpoint ACL.
 
@@ -47,7 +51,8 @@ class WhitelistConfig(Strict):
     """
 
     policy: Literal["enforce", "report"] = "report"
-    floor_prefix: int = Field(default=16, ge=0, le=32, description="broadest IPv4 prefix allowed (/16)")
+    floor_prefix: int = Field(default=16, le=32, description=f"broadest IPv4 prefix allowed (/16); at least "
+                                                            f"/{MIN_FLOOR_PREFIX}")
     floor_prefix_v6: int = Field(default=48, ge=0, le=128)
     entries: tuple[WhitelistEntry, ...] = ()
     allowed_unmanaged: tuple[Cidr, ...] = Field(default=(), description="entries others may keep")
@@ -62,6 +67,15 @@ class WhitelistConfig(Strict):
     dns_port: int | None = Field(default=None, ge=1, le=65535)
     queries_per_name: int = Field(default=3, ge=1, le=20, description="catch round-robin answers")
     dns_timeout_s: float = Field(default=2.0, gt=0, le=30)
+
+    @field_validator("floor_prefix")
+    @classmethod
+    def _floor_not_below_8(cls, floor: int) -> int:
+        if floor < MIN_FLOOR_PREFIX:
+            raise ValueError(f"floor_prefix {floor} would accept entries of up to {2 ** (32 - max(floor, 0)):,} "
+                             f"addresses; it must be at least {MIN_FLOOR_PREFIX} (a /{MIN_FLOOR_PREFIX} already "
+                             f"admits {2 ** (32 - MIN_FLOOR_PREFIX):,})")
+        return floor
 
     @field_validator("entries")
     @classmethod

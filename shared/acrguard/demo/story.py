@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -22,12 +24,15 @@ import yaml
 from acrguard.clients import ClientFactory, EndpointOverride, call
 from acrguard.credentials import StaticCredentials
 from acrguard.demo.inventory import list_instances, render
+from acrguard.demo.try_it import DEFAULT_CONFIG, NEXT_PARAGRAPH, farewell, next_steps, write_files
 from acrguard.functions import FUNCTIONS, function
 from acrguard.runtime.local import invoke, make_context
 
 ROBOT = "demo-ops-robot-token"
 ROBOT_SECRET = "SECdemo-ops-robot-signing-secret"
 INSTANCE_ID = "cri-demo00000000001"
+#: Lines of a chat message shown in the timeline (the footer, which names the group, is always kept).
+BOX_LINES = 30
 
 
 class Story:
@@ -50,7 +55,8 @@ class Story:
                                    override=override)
         self.workdir = workdir
         self.config_path = workdir / "acrguard.yaml"
-        self.config_path.write_text(yaml.safe_dump(self._config(endpoints, workdir)), encoding="utf-8")
+        self.config = self._config(endpoints, workdir)
+        self.config_path.write_text(yaml.safe_dump(self.config), encoding="utf-8")
         self.seen_messages = 0
         self.timers = 0
 
@@ -103,12 +109,19 @@ class Story:
         new = messages[self.seen_messages:]
         self.seen_messages = len(messages)
         for message in new:
-            body = message.text.strip().splitlines()
+            # what the chat shows: the markdown text (the title is only the notification preview,
+            # "首屏会话透出的展示内容", DingTalk custom robot docs: open.dingtalk.com, custom robot message types)
+            markdown = message.body.get("markdown") if isinstance(message.body, dict) else None
+            text = str(markdown.get("text", "")) if isinstance(markdown, dict) else message.text
+            body = [line.rstrip() for line in text.strip().splitlines()]
             self.echo("   ┌─ DingTalk · ops " + "─" * 50)
-            for line in body[:30]:
+            shown = body if len(body) <= BOX_LINES else [
+                *body[:BOX_LINES - 3],
+                f"… {len(body) - BOX_LINES + 2} more lines in this message (after demo --keep-running: "
+                f"python -m acrguard alert show --config {DEFAULT_CONFIG} GROUP, GROUP as in the last line)",
+                "", body[-1]]
+            for line in shown:
                 self.echo(f"   │ {line}")
-            if len(body) > 30:
-                self.echo(f"   │ … {len(body) - 30} more lines")
             self.echo("   └" + "─" * 67)
         return len(new)
 
@@ -232,8 +245,14 @@ def _advisor_chapter(story: Story) -> None:
     story.run_function("image_advisor", again, "the same tag pushed again")
 
 
-def run_story(world: str | None = None, keep_running: bool = False, echo: Callable[[str], None] = print) -> int:
-    """Start the local cloud, play the story, stop (or keep running); returns the exit code."""
+def run_story(world: str | None = None, keep_running: bool = False, echo: Callable[[str], None] = print,
+              config_path: Path | None = None) -> int:
+    """Start the local cloud, play the story, stop (or keep running); returns the exit code.
+
+    With ``keep_running`` the cloud stays up after the story until Ctrl-C (or SIGTERM), with a config
+    for it written to ``config_path`` (default ``acrguard-demo.yaml``) and its env file beside it
+    (``acrguard.demo.try_it``); without, the story ends by saying what to try next.
+    """
     from localcloud import LocalCloud
 
     cloud = LocalCloud.from_world_file(world)
@@ -257,11 +276,26 @@ def run_story(world: str | None = None, keep_running: bool = False, echo: Callab
             story.chapter("Summary")
             story.say(f"{len(cloud.requests.all())} API calls, every one signed and verified by the local cloud; "
                       f"{story.seen_messages} chat message(s)")
-            if keep_running:
-                echo("\nThe local cloud keeps running (Ctrl-C to stop):")
-                echo(json.dumps({k: v for k, v in endpoints.items() if k != "credentials"}, indent=2))
-                with contextlib.suppress(KeyboardInterrupt):
-                    threading.Event().wait()
+            if not keep_running:
+                echo("\n" + textwrap.fill(NEXT_PARAGRAPH, width=100, break_on_hyphens=False, break_long_words=False))
+                return 0
+            files = write_files(config_path or DEFAULT_CONFIG, story.config, endpoints["credentials"], endpoints)
+            stop = _stop_on_sigterm()  # before the words: a reader may stop us as soon as it has them
+            story.chapter("Try it yourself")
+            echo(next_steps(files, endpoints, INSTANCE_ID, "demoreg-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
+                            "vpc-demo0001", Path(workdir)))
+            with contextlib.suppress(KeyboardInterrupt):
+                while not stop.wait(0.5):
+                    pass
+            echo("\n" + textwrap.fill(farewell(files), width=100, break_on_hyphens=False, break_long_words=False))
         return 0
     finally:
         cloud.stop()
+
+
+def _stop_on_sigterm() -> threading.Event:
+    """An event SIGTERM sets, so that the wait ends as Ctrl-C ends it (only the main thread can catch it)."""
+    stop = threading.Event()
+    with contextlib.suppress(ValueError):  # not the main thread: Ctrl-C only
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return stop

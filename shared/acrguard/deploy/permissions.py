@@ -7,16 +7,22 @@ holds the tables to the code and to the shipped policies:
 
 * every API a function can reach (``acrguard.deploy.callsites``) is in its table, and every row
   is reached (no stale grants);
-* the function's policies (``POLICY_FILES``: its own document in ``deploy/policies/`` plus
-  ``acrguard-state.json``), evaluated by acrguard's own policy engine, allow every action of every
-  row on an example resource of the row's kind, and grant no action outside the table.
+* the function's policies (``POLICY_FILES``: its own document in ``deploy/policies/`` plus its
+  state document ``<function>-state.json``), evaluated by acrguard's own policy engine, allow every
+  action of every row on an example resource of the row's kind, and grant no action outside the table.
 
 RAM actions are ``<service>:<API>`` except where the API page's authorization table says
 otherwise (cited on the row). CEN's APIs (SDK product ``cbn``) are authorized as ``cen:``.
 ARN forms: ACR's are the ones acrguard's policy engine matches (``acrguard.policy``); OSS's is
 ``acs:oss:{region}:{bucket_owner}:{bucket}/{object}`` (OSS's RAM policy pages); those marked
 ``verified=False`` are placeholders a scoped renderer must confirm against the API page first (the
-shipped policies grant ``*`` for them).
+shipped policies grant ``*`` for them). ``Permission.also`` names the other resource forms RAM may
+authorize a call on, where the API page gives two or none that is sure: a scoped policy grants both.
+``acrguard.deploy.render`` renders the tables as policies scoped to a config's resources.
+
+Each function's state is an OSS folder of its own (``state/<function>/``, ``StateConfig.job_key``):
+its state document lets it write that folder only, and read the config object and the one state
+document all functions shared before (``state/acrguard.json``, read once to carry its part over).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class Permission:
     resource: ResourceKind
     modules: tuple[str, ...] = ()  # only the call sites in these modules (empty: any module)
     source: str = ""  # where the action or resource comes from, when it is not <service>:<API>
+    also: tuple[ResourceKind, ...] = ()  # other resource forms RAM may authorize the call on (see the docstring)
 
 
 ANY = ResourceKind("*", "*")
@@ -54,19 +61,34 @@ NO_RESOURCE = ResourceKind("none", "")
 CR_INSTANCE = ResourceKind("cr:instance", "acs:cr:{region}:{account}:instance/{instance_id}")
 CR_REPOSITORY = ResourceKind("cr:repository",
                              "acs:cr:{region}:{account}:repository/{instance_id}/{namespace}/{repository}")
-VPC_ROUTE_TABLE = ResourceKind("vpc:routetable", "acs:vpc:{region}:{account}:routetable/{route_table_id}",
-                               verified=False)
-VPC_VPN_CONNECTION = ResourceKind("vpc:vpnconnection", "acs:vpc:{region}:{account}:vpnconnection/{vpn_connection_id}",
-                                  verified=False)
-CEN_INSTANCE = ResourceKind("cen:ceninstance", "acs:cen:*:{account}:ceninstance/{cen_id}", verified=False)
+#: every repository of an instance (the ACR ARN table's "all repositories in an instance" form)
+CR_REPOSITORIES = ResourceKind("cr:repositories", "acs:cr:{region}:{account}:repository/{instance_id}/*")
+#: the CreateRouteEntry and DeleteRouteEntry pages' authorization tables (*RouteTable
+#: acs:vpc:{#regionId}:{#accountId}:routetable/{#RouteTableId}), e.g.
+#: https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-createrouteentry
+VPC_ROUTE_TABLE = ResourceKind("vpc:routetable", "acs:vpc:{region}:{account}:routetable/{route_table_id}")
+#: VPC's "RAM authentication" table (AlibabaCloudDocs/vpc): DescribeVpnConnection and
+#: ModifyVpnConnectionAttribute on acs:vpc:$regionid:$accountid:vpnconnection/$vpnconnectionid
+VPC_VPN_CONNECTION = ResourceKind("vpc:vpnconnection", "acs:vpc:{region}:{account}:vpnconnection/{vpn_connection_id}")
+#: DeleteRouteServiceInCen's page (*CenInstance acs:cen:*:{#accountId}:ceninstance/{#ceninstanceId})
+CEN_INSTANCE = ResourceKind("cen:ceninstance", "acs:cen:*:{account}:ceninstance/{cen_id}")
+#: CreateTransitRouterRouteEntry's page (*TransitRouterRouteTable
+#: acs:cen:*:{#accountId}:centransitrouterroutetable/{#centransitrouterroutetableId})
 CEN_TRANSIT_ROUTER_ROUTE_TABLE = ResourceKind("cen:centransitrouterroutetable",
-                                              "acs:cen:*:{account}:centransitrouterroutetable/{route_table_id}",
-                                              verified=False)
+                                              "acs:cen:*:{account}:centransitrouterroutetable/{route_table_id}")
+#: a transit router route entry, spelled as the ListTransitRouterRouteEntries and DeleteTransitRouterRouteEntry
+#: pages spell it (acs:cen:*:{#accountId}:centransitrouterroutentry/{#centransitrouterroutentryId}); entry ids are
+#: made at run time, so a scoped policy names them all (``entry_id`` ``*``)
+CEN_TRANSIT_ROUTER_ROUTE_ENTRY = ResourceKind("cen:centransitrouterroutentry",
+                                              "acs:cen:*:{account}:centransitrouterroutentry/{entry_id}")
 RAM_USER = ResourceKind("ram:user", "acs:ram:*:{account}:user/{user}", verified=False)
 RAM_GROUP = ResourceKind("ram:group", "acs:ram:*:{account}:group/{group}", verified=False)
 RAM_POLICY = ResourceKind("ram:policy", "acs:ram:*:{account}:policy/{policy}", verified=False)
-#: the OSS objects of the documented layout (README "Deploying", step 2): one bucket acrguard-*
-OSS_STATE = ResourceKind("oss:object/state", "acs:oss:*:{account}:{bucket}/state/{key}")
+#: the OSS objects of the documented layout (README "Deploying", step 2): one bucket acrguard-*;
+#: a function's state folder is named after the function (``{function}``: ``acrguard-endpoint-keeper``)
+OSS_STATE = ResourceKind("oss:object/state", "acs:oss:*:{account}:{bucket}/state/{function}/{key}")
+#: the state document every function shared before each had its own (``state.key``; read once, to carry over)
+OSS_SHARED_STATE = ResourceKind("oss:object/shared-state", "acs:oss:*:{account}:{bucket}/state/acrguard.json")
 OSS_CONFIG = ResourceKind("oss:object/config", "acs:oss:*:{account}:{bucket}/acrguard.yaml")
 OSS_EXPORTS = ResourceKind("oss:object/exports", "acs:oss:*:{account}:{bucket}/exports/{key}")
 OSS_CONFIGMAPS = ResourceKind("oss:object/configmaps", "acs:oss:*:{account}:{bucket}/configmaps/{key}")
@@ -76,12 +98,16 @@ _HEAD = ("reading an object's metadata (HeadObject) needs oss:GetObject "
 _REPO_TAG = ("the API page's authorization table: cr:ListRepositoryTag "
              "(GetRepoTag: https://www.alibabacloud.com/help/doc-detail/371968.htm)")
 
-#: the state store and the config object: every function (``acrguard-state.json``)
+_SHARED = ("a function whose own state document does not exist yet reads its part of the one all functions "
+           "shared before (acrguard.state.perjob); never written")
+
+#: the state store (the function's own folder) and the config object: every function (``<function>-state.json``)
 STATE: tuple[Permission, ...] = (
     Permission("oss", "GetObject", ("oss:GetObject",), OSS_STATE, ("acrguard.state.oss",)),
     Permission("oss", "HeadObject", ("oss:GetObject",), OSS_STATE, ("acrguard.state.oss",), _HEAD),
     Permission("oss", "PutObject", ("oss:PutObject",), OSS_STATE, ("acrguard.state.oss",)),
     Permission("oss", "DeleteObject", ("oss:DeleteObject",), OSS_STATE, ("acrguard.state.oss",)),
+    Permission("oss", "GetObject", ("oss:GetObject",), OSS_SHARED_STATE, ("acrguard.state.oss",), _SHARED),
     Permission("oss", "GetObject", ("oss:GetObject",), OSS_CONFIG, ("acrguard.runtime.settings",)),
 )
 
@@ -96,12 +122,18 @@ ENDPOINT_KEEPER: tuple[Permission, ...] = (
     Permission("cbn", "DescribeRouteServicesInCen", ("cen:DescribeRouteServicesInCen",), CEN_INSTANCE),
     Permission("cbn", "ResolveAndRouteServiceInCen", ("cen:ResolveAndRouteServiceInCen",), CEN_INSTANCE),
     Permission("cbn", "DeleteRouteServiceInCen", ("cen:DeleteRouteServiceInCen",), CEN_INSTANCE),
+    # the page lists the table and the entries as resources (none required)
     Permission("cbn", "ListTransitRouterRouteEntries", ("cen:ListTransitRouterRouteEntries",),
-               CEN_TRANSIT_ROUTER_ROUTE_TABLE),
+               CEN_TRANSIT_ROUTER_ROUTE_TABLE, also=(CEN_TRANSIT_ROUTER_ROUTE_ENTRY,),
+               source="https://www.alibabacloud.com/help/en/cen/developer-reference/"
+                      "api-cbn-2017-09-12-listtransitrouterrouteentries (authorization table)"),
     Permission("cbn", "CreateTransitRouterRouteEntry", ("cen:CreateTransitRouterRouteEntry",),
                CEN_TRANSIT_ROUTER_ROUTE_TABLE),
+    # deleted by entry id: the page lists the entry and the table as resources (neither required)
     Permission("cbn", "DeleteTransitRouterRouteEntry", ("cen:DeleteTransitRouterRouteEntry",),
-               CEN_TRANSIT_ROUTER_ROUTE_TABLE),
+               CEN_TRANSIT_ROUTER_ROUTE_TABLE, also=(CEN_TRANSIT_ROUTER_ROUTE_ENTRY,),
+               source="https://www.alibabacloud.com/help/en/cen/developer-reference/"
+                      "api-cbn-2017-09-12-deletetransitrouterrouteentry (authorization table)"),
     Permission("oss", "GetObject", ("oss:GetObject",), OSS_EXPORTS, ("acrguard.routes.exports.write",)),
     Permission("oss", "PutObject", ("oss:PutObject",), OSS_EXPORTS, ("acrguard.routes.exports.write",)),
 )
@@ -129,12 +161,24 @@ PULLKEY_AUDITOR: tuple[Permission, ...] = (
     Permission("ram", "ListAccessKeys", ("ram:ListAccessKeys",), RAM_USER),
     Permission("ram", "GetAccessKeyLastUsed", ("ram:GetAccessKeyLastUsed",), RAM_USER),
     Permission("ram", "GetLoginProfile", ("ram:GetLoginProfile",), RAM_USER),
+    # the per-policy read plan (acrguard.pullkeys.plan): DefaultVersion and AttachmentCount of every policy
+    Permission("ram", "ListPolicies", ("ram:ListPolicies",), RAM_POLICY),
+    # IMS (ims 2019-08-15) is authorized with ram: actions
+    Permission("ims", "GetUser", ("ram:GetUser",), RAM_USER,
+               source="https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-getuser"),
+    Permission("ims", "GenerateCredentialReport", ("ram:GenerateCredentialReport",), ANY,
+               source="by analogy with GetCredentialReport (no authorization table in the copies of "
+                      "https://www.alibabacloud.com/help/en/resource-access-management/latest/generatecredentialreport)"),
+    Permission("ims", "GetCredentialReport", ("ram:GetCredentialReport",), ANY,
+               source="https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-getcredentialreport"),
     Permission("oss", "GetObject", ("oss:GetObject",), OSS_CONFIGMAPS, ("acrguard.pullkeys.sources",)),
 )
 
 IMAGE_ADVISOR: tuple[Permission, ...] = (
     Permission("cr", "GetInstance", ("cr:GetInstance",), CR_INSTANCE),
-    Permission("cr", "ListRepository", ("cr:ListRepository",), CR_INSTANCE),
+    Permission("cr", "ListRepository", ("cr:ListRepository",), CR_INSTANCE, also=(CR_REPOSITORIES,),
+               source="no authorization table found: the instance, or every repository of it (ACR's ARN table, "
+                      "https://help.aliyun.com/en/acr/user-guide/ram-authorization-information)"),
     Permission("cr", "GetRepository", ("cr:GetRepository",), CR_REPOSITORY),
     Permission("cr", "ListRepoTag", ("cr:ListRepositoryTag",), CR_REPOSITORY, source=_REPO_TAG),
     Permission("cr", "GetRepoTag", ("cr:ListRepositoryTag",), CR_REPOSITORY, source=_REPO_TAG),
@@ -150,10 +194,11 @@ PERMISSIONS: dict[str, tuple[Permission, ...]] = {
     "image_advisor": IMAGE_ADVISOR + STATE,
 }
 
-#: the policy documents in deploy/policies/ that each function's role gets (README "Deploying", step 1)
-STATE_POLICY = "acrguard-state.json"
-POLICY_FILES: dict[str, tuple[str, ...]] = {
-    job: (f"acrguard-{job.replace('_', '-')}.json", STATE_POLICY) for job in PERMISSIONS
+#: the policy documents in deploy/policies/ that each function's role gets (README "Deploying", step 1):
+#: its own, then its state document (its own state folder, the config object)
+POLICY_FILES: dict[str, tuple[str, str]] = {
+    job: (f"acrguard-{job.replace('_', '-')}.json", f"acrguard-{job.replace('_', '-')}-state.json")
+    for job in PERMISSIONS
 }
 
 #: modules whose cloud calls run outside Function Compute: the CLI, the demo, ``deploy check``, ``doctor``
@@ -163,3 +208,10 @@ NOT_DEPLOYED: tuple[str, ...] = ("acrguard.cli", "acrguard.demo", "acrguard.depl
 def actions(job: str) -> frozenset[str]:
     """Every RAM action the job's table needs."""
     return frozenset(action for row in PERMISSIONS[job] for action in row.actions)
+
+
+def state_folder(job: str) -> str:
+    """The name of ``job``'s state folder (``{function}`` of ``OSS_STATE``): its function's name."""
+    from acrguard.functions import function
+
+    return function(job).fc_name

@@ -14,7 +14,7 @@ For every function of ``s.yaml`` (its role from ``props.role``, ``acs:ram::<acco
    cloud's own answer to "may this role do it?" (``acrguard.doctor.dryrun``).
 
 A missing action is named with the policy file that grants it (``deploy/policies/<function>.json``
-or ``acrguard-state.json``, per ``POLICY_FILES``). A role that cannot be read (the doctor's identity
+or ``<function>-state.json``, per ``POLICY_FILES``). A role that cannot be read (the doctor's identity
 lacks RAM reads) is "cannot tell", with the actions to grant the doctor.
 """
 
@@ -75,9 +75,9 @@ def _bucket(ctx: DoctorContext, resource: FunctionResource) -> str | None:
     return ctx.config.state.bucket
 
 
-def _resources(ctx: DoctorContext, resource: FunctionResource, account: str) -> dict[str, list[str]]:
+def _resources(ctx: DoctorContext, resource: FunctionResource, account: str, job: str) -> dict[str, list[str]]:
     """Resource kind -> the concrete ARNs this config makes the function act on (absent: kind not used)."""
-    base = {"account": account, "region": resource.region}
+    base = {"account": account, "region": resource.region, "function": perms.state_folder(job)}
     instances = [{**base, "region": ctx.region_of(i), "instance_id": i.instance_id, "namespace": "*",
                   "repository": "*"} for i in ctx.config.instances] or [{**base, "instance_id": "*", "namespace": "*",
                                                                          "repository": "*"}]
@@ -101,14 +101,15 @@ def _resources(ctx: DoctorContext, resource: FunctionResource, account: str) -> 
         found[kind.name] = [kind.render(**base, user="*", group="*", policy="*")]
     bucket = _bucket(ctx, resource)
     if bucket:
-        for kind in (perms.OSS_STATE, perms.OSS_CONFIG, perms.OSS_EXPORTS, perms.OSS_CONFIGMAPS):
+        for kind in (perms.OSS_STATE, perms.OSS_SHARED_STATE, perms.OSS_CONFIG, perms.OSS_EXPORTS,
+                     perms.OSS_CONFIGMAPS):
             found[kind.name] = [kind.render(**base, bucket=bucket, key=EXAMPLE_KEY)]
     return {kind: arns for kind, arns in found.items() if arns}
 
 
 def needs(ctx: DoctorContext, resource: FunctionResource, job: str, account: str) -> tuple[list[Need], list[str]]:
     """What the function needs under this config, and the rows left out (their resource kind is not used)."""
-    resources = _resources(ctx, resource, account)
+    resources = _resources(ctx, resource, account, job)
     own, state = perms.POLICY_FILES[job]
     found: list[Need] = []
     skipped: list[str] = []
@@ -193,7 +194,7 @@ def _function_item(ctx: DoctorContext, resource: FunctionResource, job: str) -> 
         if exc.code == "EntityNotExist.Role":
             return [Item(name, Status.FAIL, f"role {role} does not exist",
                          f"create the role {role} trusted by fc.aliyuncs.com and attach "
-                         f"{POLICIES_DIR}/{perms.POLICY_FILES[job][0]} and {POLICIES_DIR}/{perms.STATE_POLICY} "
+                         f"{POLICIES_DIR}/{perms.POLICY_FILES[job][0]} and {POLICIES_DIR}/{perms.POLICY_FILES[job][1]} "
                          "(README 'Deploying', step 1)")]
         fix = f"grant the doctor's identity {_RAM_READS}" if is_refusal(exc) else unknown_fix(exc, "ram")
         return [Item(name, Status.UNKNOWN, f"role {role} cannot be read: {describe(exc)}", fix)]

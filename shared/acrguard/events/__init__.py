@@ -5,8 +5,9 @@ into typed events: ``CloudEvent`` (whose ``detail`` is an ``ActionTrailRecord`` 
 ``AcrArtifactEvent``), ``TimerEvent``, and, recognised but not handled, ``LegacyAcrWebhook`` and
 ``BareActionTrailRecord``. Anything else raises ``MalformedEventError`` (a ``BadInputError``)
 naming the event id and the JSON path of the problem. ``route(event)`` says which job(s) handle it
-and which resources it touches, from the table in ``routing``. ``dedup`` keeps each event to one
-processing per job.
+and which resources it touches, from the table in ``routing``; an event from a bus or source the
+triggers do not subscribe to is ignored with the reason (``subscriptions``). ``dedup`` keeps each
+event to one processing per job.
 
 Only the standard library is imported here: functions import this on cold start.
 """

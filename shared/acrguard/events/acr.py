@@ -4,7 +4,8 @@
 PascalCase keys ``InstanceId``, ``InstanceName``, ``RegionId``, ``RepoId``, ``RepoName``,
 ``RepoNamespaceName``, ``RepoBuildType``, ``BuildStatus``, ``Tag``, ``ImageUpdate`` (local time,
 ``YYYY-MM-DD HH:MM:SS``). No sample is published for PushCompleted, ScanCompleted and the others
-(``shared/reference/events-fc.md`` §2.3, §6), so each field is looked up under a few plausible
+(https://www.alibabacloud.com/help/en/eventbridge/user-guide/container-registry-events), so each field is
+looked up under a few plausible
 names (our guesses, listed in ``_ALIASES``), unknown keys are ignored, and the raw ``data`` is kept
 so that a parse miss can be shown.
 

@@ -1,7 +1,8 @@
 """ActionTrail records: the ``data`` of ``<product>:ActionTrail:*`` events, typed and trimmed.
 
 Field names and shapes follow ActionTrail's management event structure and its published
-samples (``shared/reference/events-fc.md`` §2.2; https://www.alibabacloud.com/help/doc-detail/28819.html):
+samples (https://alibabacloud.com/help/en/eventbridge/user-guide/actiontrail-events;
+https://www.alibabacloud.com/help/doc-detail/28819.html):
 
 - older records: ``eventVersion "1"``, no ``eventRW``/``errorCode``, ``sessionAttributes``;
   newer: ``eventVersion 1``, ``eventRW``, ``eventAttributes``, ``isGlobal``,
@@ -268,7 +269,8 @@ class BareActionTrailRecord:
     """An ActionTrail record delivered without its CloudEvents envelope.
 
     That happens when a trigger's sink ``eventSchema`` is ``RawData`` instead of ``CloudEvents``
-    (``shared/reference/events-fc.md`` §2.1): recognised and explained, not handled, because
+    (the trigger's ``eventSinkConfig.deliveryOption.eventSchema``, ``alibabacloud_fc20230330/models/
+    _event_bridge_trigger_config.py``): recognised and explained, not handled, because
     without ``source`` + ``id`` a duplicate delivery cannot be told apart.
     """
 

@@ -1,6 +1,7 @@
 """From FC's ``event`` argument to typed events.
 
-FC hands a Python handler ``event`` as ``bytes`` (``shared/reference/events-fc.md`` §1.2); the
+FC hands a Python handler ``event`` as ``bytes``
+(https://alibabacloud.com/help/en/functioncompute/latest/event-handlers); the
 CLI and tests may pass ``str`` or already-decoded JSON. The JSON is one object (a CloudEvents
 envelope, a timer event, or, recognised but not handled, a legacy ACR webhook body or a bare
 ActionTrail record) or, tolerated, a list of them (a batch). Every way of being wrong ends in a

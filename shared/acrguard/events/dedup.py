@@ -1,11 +1,13 @@
 """Idempotency: each event is processed once per job, although EventBridge delivers at least once.
 
 The key of an event is its ``correlation_id``: ``source#id`` for EventBridge events (a re-send
-reuses the id, ``shared/reference/events-fc.md`` §0.2), ``timer:<triggerName>@<triggerTime>`` for
+reuses the id, https://www.alibabacloud.com/help/en/eventbridge/user-guide/event-overview),
+``timer:<triggerName>@<triggerTime>`` for
 timers. Processed keys live in one section of the state document (``processed_events``), per job,
 with an expiry, and the section is kept bounded (oldest entries go first).
 
-The protocol (after Powertools' idempotency utility, ``shared/reference/anchors.md`` Lessons 4):
+The protocol (after Powertools for AWS Lambda's idempotency utility, ``aws_lambda_powertools/utilities/
+idempotency/`` in https://github.com/aws-powertools/powertools-lambda-python):
 ``claim`` before doing the work (records the key as in progress, with a lock that expires),
 ``complete`` after (keeps it as done until the window ends), ``release`` on a failure that should
 be retried (so FC's async retry can run it again). A claim on a key that is in progress and not

@@ -1,6 +1,7 @@
 """The EventBridge envelope: CloudEvents 1.0 plus Alibaba's extension attributes.
 
-Fields (``shared/reference/events-fc.md`` §2.1): ``specversion``, ``id``, ``source``, ``type``,
+Fields (https://www.alibabacloud.com/help/en/eventbridge/user-guide/event-overview): ``specversion``, ``id``,
+``source``, ``type``,
 ``subject``, ``time``, ``datacontenttype``, ``data`` and the extensions ``aliyunaccountid``,
 ``aliyunregionid``, ``aliyuneventbusname``, ``aliyunpublishtime`` (its format varies, so it is
 parsed leniently) and ``aliyunpublishaddr``. ``id`` + ``source`` identify an event: EventBridge

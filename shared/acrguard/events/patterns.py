@@ -28,7 +28,8 @@ def trigger_patterns(job: str) -> list[dict[str, Any]]:
     """The EventBridge filter pattern(s) that let through exactly ``job``'s events (one per event kind).
 
     ActionTrail events are matched by ``type`` suffix and ``data.eventName``, not by ``source``:
-    the source of RAM events on EventBridge is unconfirmed (``shared/reference/events-fc.md`` §6.4),
+    the source of RAM events on EventBridge is unconfirmed (no published sample; the RAM events page,
+    https://help.aliyun.com/zh/eventbridge/user-guide/ram-events, lists only their types),
     and the type's prefix is ``actiontrail:`` on EventBridge's ActionTrail page
     (https://www.alibabacloud.com/help/en/doc-detail/204963.htm) but the product in its samples.
     """
@@ -114,6 +115,7 @@ def sample_events() -> list[tuple[str, dict[str, Any]]]:
                     samples.append((rule.job, {
                         "specversion": "1.0", "id": f"sample-{product}-{name}-{category}", "source": f"acs.{product}",
                         "type": f"{product}:ActionTrail:{category}", "time": "2024-05-01T08:00:00Z",
+                        "aliyuneventbusname": "default",
                         "data": {"eventName": name, "serviceName": product.capitalize(), "eventRW": "Write",
                                  "eventType": category, "errorCode": "", "eventId": f"sample-{index}",
                                  "userIdentity": {"type": "ram-user", "userName": "sample-user"},
@@ -121,7 +123,7 @@ def sample_events() -> list[tuple[str, dict[str, Any]]]:
             else:
                 samples.append((rule.job, {
                     "specversion": "1.0", "id": f"sample-cr-{name}", "source": "acs.cr", "type": f"cr:Artifact:{name}",
-                    "time": "2024-05-01T16:00:00+08:00",
+                    "time": "2024-05-01T16:00:00+08:00", "aliyuneventbusname": "default",
                     "data": {"InstanceId": "cri-sample", "RepoNamespaceName": "ns", "RepoName": "app", "Tag": "v1",
                              "Digest": "sha256:" + "0" * 64}}))
     return samples

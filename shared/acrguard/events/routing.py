@@ -3,7 +3,7 @@
 Each ``Rule`` says: events of this kind (ActionTrail records, or ACR artifact events), from these
 products, with these names, go to this job; the resources are read from the event by small
 declared paths (``requestParameters.InstanceId``…). The job then re-reads live state for just
-those resources; it never trusts the event alone (``shared/DESIGN.md``, Events). When no id is
+those resources; it never trusts the event alone (the README, "Events and functions"). When no id is
 found the result asks for a full sweep instead (``sweep``), with a warning that names the event.
 
 Paths have a root and one key (matched case-insensitively; request parameter names may contain
@@ -11,25 +11,31 @@ dots, such as ``LookupAttribute.1.Key``): ``requestParameters.<Name>``, ``respon
 of ``actiontrail.RESPONSE_FACTS``), ``caller.ramUser`` (the calling RAM user, for APIs that act
 on the caller when no ``UserName`` is given) and ``artifact.<field>`` (``AcrArtifactEvent``).
 
+An event acrguard would act on must come from the bus and a source its triggers subscribe to
+(``subscriptions``: the ``default`` bus; ``acs.actiontrail`` or ``acs.<product>`` for ActionTrail
+records, ``acs.cr`` for ACR artifact events); otherwise it is ignored with the reason.
+
 ActionTrail events are routed only for the ``ApiCall`` and ``ConsoleOperation`` categories (the
 type suffixes the triggers filter on), and a record whose ``errorCode`` is non-empty (or whose ACR
 response says ``IsSuccess: false``) is skipped: the call failed, nothing changed. Names compare
 case-insensitively. A product matches when the record's ``serviceName``, the ``type`` prefix, the
 ``source`` (``acs.<product>``) or the ``eventSource`` host names it: RAM events appear as ``Ram``
-and as ``Ims`` (``shared/reference/events-fc.md`` §0.3), and the source of RAM events on
+and as ``Ims`` (https://www.alibabacloud.com/help/en/actiontrail/product-overview/audit-events-of-ims), and
+the source of RAM events on
 EventBridge is unconfirmed, so any one of these is enough.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from acrguard.events._fields import lookup
 from acrguard.events.acr import AcrArtifactEvent, LegacyAcrWebhook
 from acrguard.events.actiontrail import ActionTrailRecord, BareActionTrailRecord
 from acrguard.events.envelope import KIND_ACR_ARTIFACT, KIND_ACTIONTRAIL, CloudEvent
+from acrguard.events.subscriptions import refusal
 from acrguard.events.timer import TimerEvent
 from acrguard.redact import mask_access_key_id
 
@@ -382,13 +388,30 @@ def _route_timer(timer: TimerEvent) -> RouteResult:
                        summary=f"timer {timer.trigger_name} at {timer.trigger_time.isoformat()}")
 
 
+def _subscribed(event: CloudEvent, result: RouteResult) -> RouteResult:
+    """``result``, or "ignored" when the event is not from a bus and source acrguard subscribes to."""
+    if not result.handled:
+        return result
+    products = tuple(dict.fromkeys(p for r in RULES if r.kind == event.kind and r.job in result.functions
+                                   for p in r.products))
+    why = refusal(event, products)
+    if why is None:
+        return result
+    return replace(result, handled=False, reason=why, functions=(), resources=(), details={}, sweep=False,
+                   warnings=())
+
+
 def route(event: Any) -> RouteResult:
-    """What acrguard would do with one typed event (``decode_events`` gives them)."""
+    """What acrguard would do with one typed event (``decode_events`` gives them).
+
+    A CloudEvents envelope that acrguard would act on is accepted only from the bus and sources
+    its triggers subscribe to (``subscriptions``); from anywhere else it is ignored, with the reason.
+    """
     if isinstance(event, CloudEvent):
         if event.record is not None:
-            return _route_actiontrail(event, event.record)
+            return _subscribed(event, _route_actiontrail(event, event.record))
         if event.artifact is not None:
-            return _route_artifact(event, event.artifact)
+            return _subscribed(event, _route_artifact(event, event.artifact))
         return RouteResult(handled=False, reason=f"not an event acrguard handles (source {event.source}, "
                                                  f"type {event.type})",
                            summary=f"{event.type} from {event.source}", **_envelope_fields(event))

@@ -1,6 +1,7 @@
 """The timer trigger's event: ``{"triggerTime", "triggerName", "payload"}``.
 
-Source: FC trigger event formats (``shared/reference/events-fc.md`` §2.4). ``payload`` is the string
+Source: FC trigger event formats (https://www.alibabacloud.com/help/en/functioncompute/fc/time-triggers).
+``payload`` is the string
 configured on the trigger, which may itself be JSON (so it is decoded a second time). A payload
 that looks like JSON but does not parse is kept as text with a note rather than rejected: a typo
 in a trigger's payload must not stop the periodic sweep, which is every job's safety net.

@@ -1,6 +1,7 @@
 """Lenient timestamps: the formats Alibaba Cloud events are seen to use, and nothing vaguer.
 
-Seen in the published samples (``shared/reference/events-fc.md`` §2): RFC 3339 with an offset
+Seen in the published samples (https://www.alibabacloud.com/help/en/eventbridge/user-guide/event-overview; https://www.alibabacloud.com/help/doc-detail/28819.html;
+https://www.alibabacloud.com/help/en/eventbridge/user-guide/container-registry-events): RFC 3339 with an offset
 (``2020-11-19T21:04:41+08:00``), UTC with ``Z`` (``2020-11-19T21:04:42Z``), fractional seconds
 with a zone *name* (``2020-11-19T21:04:42.179PRC``), and ``YYYY-MM-DD HH:MM:SS`` without a zone
 (ACR's ``ImageUpdate``, local time). Zone names: ``Z``/``UTC``/``GMT`` are UTC; ``PRC`` and

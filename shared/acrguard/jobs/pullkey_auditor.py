@@ -61,7 +61,8 @@ class PullKeyAuditorJob:
         scopes = scopes | {f.scope for f in findings}
         return JobResult(findings=findings, scopes=scopes,
                          summary={"trigger": result.trigger, "verdict": result.verdict.value,
-                                  "identities": len(result.identities)})
+                                  "identities": len(result.identities),
+                                  **({"read_plan": result.read_plan} if result.read_plan else {})})
 
 
 JOB = PullKeyAuditorJob()

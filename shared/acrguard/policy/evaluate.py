@@ -18,7 +18,9 @@ the conservative choices are acrguard's):
   evaluated; an Allow is reported with its worst case (placeholders read as ``*``), a Deny is not
   credited.
 * An unconditional Deny removes the resources it surely covers (resource matching is
-  case-sensitive for a Deny, case-insensitive for an Allow; see ``matching``).
+  case-sensitive for a Deny, case-insensitive for an Allow; see ``matching``). A Deny that takes
+  away only part of what a grant allows (``Allow *`` minus ``Deny bss:*``) is kept on the grant as
+  ``narrowed_by``, so the explanation can say what it removes.
 * ``NotResource`` (undocumented today) on an Allow means "everything but these" and is treated as
   broad; on a Deny it is credited only where the Allow's resources surely fall outside the list.
 """
@@ -86,6 +88,7 @@ class PolicyRef:
     default_version: str = "v1"
     attachment: str = "user"  # "user" or "group:<name>"
     origin: str = ""  # e.g. the file it was read from, or "offline copy (reconstructed)"
+    assumed: tuple[str, ...] = ()  # "name", "type": what acrguard assumed because the input did not say
 
     @property
     def group(self) -> str | None:
@@ -261,6 +264,7 @@ class Grant:
     denied_by: tuple[StatementRef, ...] = ()
     uncredited_denies: tuple[UncreditedDeny, ...] = ()
     excess: tuple[Excess, ...] = ()
+    narrowed_by: tuple[StatementRef, ...] = ()  # credited Denies that remove part of what is left, not all of it
 
     @property
     def fully_denied(self) -> bool:
@@ -484,16 +488,20 @@ def _apply_denies(grant: Grant, covers_action: Callable[[_Rule], bool], credited
             denied_resources.extend(covered)
             denied_by.append(deny.ref)
     uncredited = []
+    narrowed = []
     for deny in denies:
-        if deny.credited:
-            continue
         touches = (may_apply(deny) if may_apply else covers_action(deny))
-        if touches and any(deny.resources.may_intersect(p) for p in (remaining or ["*"])):
+        if not touches or not any(deny.resources.may_intersect(p) for p in (remaining or ["*"])):
+            continue
+        if not deny.credited:
             uncredited.append(UncreditedDeny(deny.ref, _uncredited_reason(deny)))
+        elif deny.ref not in denied_by and (negated or remaining):
+            narrowed.append(deny.ref)  # it denies some of what is left (some actions or resources), not all
     grant.resources = ResourceScope(tuple(remaining), negated)
     grant.denied_resources = tuple(denied_resources)
     grant.denied_by = tuple(denied_by)
     grant.uncredited_denies = tuple(uncredited)
+    grant.narrowed_by = tuple(narrowed)
 
 
 def _deny_covers_negated(deny: ResourceScope, grant: ResourceScope) -> bool:

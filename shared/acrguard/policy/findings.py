@@ -8,6 +8,9 @@ Rules:
 * ``pullkey.missing-permissions``: a pull action is not granted (info: the key is not over-privileged).
 * ``pullkey.unscoped-pull``: PullRepository reaches beyond the instance (info).
 
+Judged against the read-only reference (``policy check --reference read-only``), the rules are
+``readonly.excess-permissions``, ``readonly.conditional-excess`` and ``readonly.cannot-evaluate``.
+
 A finding's identity is the rule, the identity (``resource``), the scope and the labels policy name,
 type, default version, attachment and statement index: the same excess seen again is the same
 finding, while a new default version of a policy (a system policy changing under you) or a new
@@ -20,7 +23,7 @@ from typing import Any
 
 from acrguard.events.routing import PULLKEY_AUDITOR
 from acrguard.findings import Finding
-from acrguard.policy.verdict import EVALUATOR_VERSION, Issue, IssueKind, PullKeyVerdict
+from acrguard.policy.verdict import EVALUATOR_VERSION, PULL, Issue, IssueKind, PullKeyVerdict, short_reach
 
 JOB = PULLKEY_AUDITOR  # the job name the alert pipeline and the handler use
 
@@ -65,12 +68,15 @@ def _finding(verdict: PullKeyVerdict, issue: Issue, resource: str, scope: str, e
         "identity_severity": verdict.severity.value,
         "evaluator_version": EVALUATOR_VERSION,
     }
-    return Finding(rule=RULES[issue.kind], severity=issue.severity, resource=resource, title=_title(issue, resource),
-                   details=_details(issue), fix=fix, scope=scope, labels=labels, evidence=evidence, job=JOB)
+    rule = RULES[issue.kind] if verdict.reference == PULL else RULES[issue.kind].replace("pullkey.", "readonly.", 1)
+    return Finding(rule=rule, severity=issue.severity, resource=resource,
+                   title=_title(issue, resource, verdict.reference), details=_details(issue), fix=fix, scope=scope,
+                   labels=labels, evidence=evidence, job=JOB)
 
 
-def _title(issue: Issue, resource: str) -> str:
-    who = resource.split("/", 1)[1] if resource.startswith("ram-user/") else "the pull key"
+def _title(issue: Issue, resource: str, reference: str = PULL) -> str:
+    who = resource.split("/", 1)[1] if resource.startswith("ram-user/") else \
+        "the pull key" if reference == PULL else "the identity"
     if issue.kind is IssueKind.MISSING:
         return f"{who}: {issue.summary.split(';', 1)[0]}"
     if issue.policy is None:
@@ -78,8 +84,8 @@ def _title(issue: Issue, resource: str) -> str:
     where = issue.policy.name + (f" Statement[{issue.statement_index}]" if issue.statement_index is not None else "")
     worst = issue.worst_category
     if issue.kind is IssueKind.EXCESS and worst is not None:
-        count = len({item.action for item in issue.items})
-        return f"{who} can do more than pull: {worst.label} via {where} ({count} permission{'s' if count != 1 else ''})"
+        more = "do more than pull" if reference == PULL else "write"
+        return f"{who} can {more}: {worst.label} via {where} ({short_reach(issue.items)})"
     return f"{who}: {where} {issue.summary}"
 
 

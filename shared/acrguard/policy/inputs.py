@@ -15,6 +15,7 @@ Accepted shapes (one per file, or a JSON list of them):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -44,7 +45,8 @@ def _one(data: Any, source: str, path: str, default_name: str) -> AttachedPolicy
         raise PolicyDocumentError(source, [(path, "expected a policy document or a policy object")])
     if "Statement" in data or "Version" in data:
         document = _document(data, source, path)
-        return AttachedPolicy(PolicyRef(default_name, CUSTOM, "", "user", source), document)
+        origin = source + _system_twin(document)
+        return AttachedPolicy(PolicyRef(default_name, CUSTOM, "", "user", origin, assumed=("name", "type")), document)
     if "DefaultPolicyVersion" in data or "Policy" in data:
         return _get_policy_output(data, source, path)
     if "PolicyName" in data or "PolicyDocument" in data:
@@ -65,6 +67,7 @@ def _wrapper(data: Mapping[str, Any], source: str, path: str, default_name: str)
         problems.append((f"{path}.Attachment", f'expected "user" or "group:<name>", got {attachment!r}'))
     if problems:
         raise PolicyDocumentError(source, problems)
+    assumed = tuple(field for field, key in (("name", "PolicyName"), ("type", "PolicyType")) if data.get(key) is None)
     if "PolicyDocument" not in data:
         if kind != SYSTEM:
             raise PolicyDocumentError(source, [(f"{path}.PolicyDocument",
@@ -73,7 +76,7 @@ def _wrapper(data: Mapping[str, Any], source: str, path: str, default_name: str)
         return AttachedPolicy(PolicyRef(policy.ref.name, SYSTEM, policy.ref.default_version, attachment,
                                         f"{source}: {policy.ref.origin}"), policy.document)
     document = _document(data["PolicyDocument"], source, f"{path}.PolicyDocument")
-    return AttachedPolicy(PolicyRef(name, kind, version, attachment, source), document)
+    return AttachedPolicy(PolicyRef(name, kind, version, attachment, source, assumed=assumed), document)
 
 
 def _get_policy_output(data: Mapping[str, Any], source: str, path: str) -> AttachedPolicy:
@@ -87,8 +90,22 @@ def _get_policy_output(data: Mapping[str, Any], source: str, path: str) -> Attac
     kind = str(policy.get("PolicyType") or CUSTOM)
     version = str(default.get("VersionId") or policy.get("DefaultVersion") or "")
     document = _document(default["PolicyDocument"], source, f"{path}.DefaultPolicyVersion.PolicyDocument")
-    return AttachedPolicy(PolicyRef(name, kind if kind in (SYSTEM, CUSTOM) else CUSTOM, version, "user", source),
-                          document)
+    assumed = tuple(field for field, known in (("name", policy.get("PolicyName")),
+                                               ("type", policy.get("PolicyType") in (SYSTEM, CUSTOM))) if not known)
+    return AttachedPolicy(PolicyRef(name, kind if kind in (SYSTEM, CUSTOM) else CUSTOM, version, "user", source,
+                                    assumed=assumed), document)
+
+
+def _system_twin(document: Any) -> str:
+    """`` (the same document as System policy X vN)`` when a bare document is a known system policy's body."""
+    from acrguard.policy.system_policies import system_policies
+
+    wanted = json.dumps(getattr(document, "raw", document), sort_keys=True)
+    for policy in system_policies().values():
+        for body in policy.versions.values():
+            if json.dumps(body.document, sort_keys=True) == wanted:
+                return f" (the same document as System policy {policy.name} {body.version})"
+    return ""
 
 
 def _document(value: Any, source: str, path: str) -> Any:

@@ -6,8 +6,8 @@ from typing import Any
 
 from acrguard.findings import Finding
 from acrguard.policy.findings import finding_to_dict
-from acrguard.policy.risk import REFERENCE_ACTIONS
-from acrguard.policy.verdict import PullKeyVerdict
+from acrguard.policy.risk import READ_VERBS, REFERENCE_ACTIONS, listing
+from acrguard.policy.verdict import READ_ONLY, PullKeyVerdict, deny_text
 
 
 def render_text(verdict: PullKeyVerdict, findings: list[Finding]) -> str:
@@ -17,8 +17,13 @@ def render_text(verdict: PullKeyVerdict, findings: list[Finding]) -> str:
     who = f"RAM user {verdict.user_name}" if verdict.user_name else "one identity"
     target = f"instance {verdict.instance_id}" if verdict.instance_id else "any Enterprise Edition instance"
     count = len(evaluation.policies)
-    lines.append(f"{count} polic{'y' if count == 1 else 'ies'} evaluated together as attached to {who}, for {target},")
-    lines.append(f"against the pull-only reference: {', '.join(REFERENCE_ACTIONS)}")
+    scope = "," if verdict.reference == READ_ONLY else f", for {target},"
+    lines.append(f"{count} polic{'y' if count == 1 else 'ies'} evaluated together as attached to {who}{scope}")
+    if verdict.reference == READ_ONLY:
+        lines.append("against the read-only reference: every action it allows only reads "
+                     f"(its name starts with {', '.join(READ_VERBS[:4])}, …)")
+    else:
+        lines.append(f"against the pull-only reference: {', '.join(REFERENCE_ACTIONS)}")
     for ref in evaluation.policies:
         origin = f" [{ref.origin}]" if ref.origin else ""
         lines.append(f"  - {ref.describe()}{origin}")
@@ -37,6 +42,16 @@ def render_text(verdict: PullKeyVerdict, findings: list[Finding]) -> str:
                          f"{grant.denied_by[0].describe()}")
         if len(credited) > 12:
             lines.append(f"  - … and {len(credited) - 12} more")
+    narrowing = {}
+    for grant in evaluation.live_grants():
+        for ref in grant.narrowed_by:
+            narrowing.setdefault(deny_text(ref), []).append(f"{grant.action} ({grant.source.policy.name} "
+                                                             f"Statement[{grant.source.index}])")
+    if narrowing:
+        lines.append("")
+        lines.append("Denies that take away part of a grant (credited; what is left is still reported):")
+        for deny, grants in narrowing.items():
+            lines.append(f"  - {deny} narrows {listing(list(dict.fromkeys(grants)), 3)}")
     if evaluation.uncredited_denies:
         lines.append("")
         lines.append("Denies shown but not credited:")

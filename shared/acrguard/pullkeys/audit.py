@@ -16,6 +16,12 @@ a second of each operation. Discovery carries each user from its keys to its pol
 user, on to its key hygiene (``GetAccessKeyLastUsed``, ``GetLoginProfile``) while other users are
 still being listed, so the audit takes about as long as its busiest operation needs at its rate.
 
+Read plan (``acrguard.pullkeys.plan``): discovery reads per user or per policy, whichever the
+``ListUsers`` and ``ListPolicies`` pages estimate cheaper, and the pull users' key hygiene comes
+from direct reads or from IMS's credential report (``acrguard.pullkeys.credreport``) when that is
+fewer calls and the account allows one. The plan changes the calls, never the findings; an event
+re-audit always reads its users directly. ``AuditResult.read_plan`` says what was chosen and why.
+
 Each identity's verdict is the policy engine's (``acrguard.policy``: PASS pull-only, WARN broader
 but read-only or not evaluable, FAIL anything else). Key hygiene findings (old, unused, extra keys,
 console login) turn a PASS into a WARN but never into a FAIL, because they are not permissions.
@@ -29,7 +35,7 @@ import contextlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from acrguard.clients import ClientFactory
@@ -40,7 +46,17 @@ from acrguard.findings import Actor, Finding, Severity
 from acrguard.policy.evaluate import AttachedPolicy, Evaluation, evaluate
 from acrguard.policy.findings import finding_to_dict, to_findings
 from acrguard.policy.verdict import PullKeyVerdict, Verdict, judge
+from acrguard.pullkeys import plan as plans
+from acrguard.pullkeys.credreport import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_POLL_S,
+    DEFAULT_WAIT_S,
+    CredentialReport,
+    fetch_report,
+    key_report,
+)
 from acrguard.pullkeys.identity import Identity, IdentityResolver, OnceCache, RunCache
+from acrguard.pullkeys.imsapi import ImsReader
 from acrguard.pullkeys.keys import HygieneSettings, KeyReport, hygiene_findings, read_keys
 from acrguard.pullkeys.ramapi import RamReader
 from acrguard.pullkeys.sources import (
@@ -129,6 +145,7 @@ class AuditResult:
     identities: tuple[IdentityAudit, ...]
     findings: tuple[Finding, ...] = ()  # run-level findings (ConfigMaps, unowned keys, missing users)
     touched: tuple[str, ...] = ()  # users an event touched (event re-audits)
+    read_plan: dict[str, Any] | None = None  # how RAM was read: discovery plan, hygiene source (full audits)
 
     @property
     def verdict(self) -> Verdict:
@@ -153,7 +170,8 @@ class AuditResult:
                 "severity": Severity.worst([f.severity for f in self.all_findings()]).value,
                 "identities": [i.to_dict() for i in self.identities],
                 "findings": [finding_to_dict(f) for f in self.findings],
-                **({"touched": list(self.touched)} if self.trigger != "scheduled" else {})}
+                **({"touched": list(self.touched)} if self.trigger != "scheduled" else {}),
+                **({"read_plan": self.read_plan} if self.read_plan is not None else {})}
 
 
 def user_scope(user_name: str) -> str:
@@ -177,7 +195,23 @@ class PullKeyAuditor:
 
     def __init__(self, factory: ClientFactory, settings: PullKeysConfig | None = None, *,
                  instance_ids: Iterable[str] = (), region: str | None = None, account_id: str = "",
-                 now: Callable[[], datetime] | None = None, workers: int | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, workers: int | None = None,
+                 plan: str = plans.AUTO, credential_report: str = plans.AUTO,
+                 report_max_age: timedelta = DEFAULT_MAX_AGE, report_wait_s: float = DEFAULT_WAIT_S,
+                 report_poll_s: float = DEFAULT_POLL_S) -> None:
+        """``plan`` (``auto``, ``per-user``, ``per-policy``) and ``credential_report`` (``auto``, ``never``,
+        ``always``) fix the read plan instead of choosing it; the ``report_*`` settings bound the
+        credential report's age and the wait for its generation."""
+        if plan not in plans.DISCOVERY_PLANS:
+            raise ValueError(f"plan must be one of {', '.join(plans.DISCOVERY_PLANS)}, got {plan!r}")
+        if credential_report not in plans.REPORT_MODES:
+            raise ValueError(f"credential_report must be one of {', '.join(plans.REPORT_MODES)}, "
+                             f"got {credential_report!r}")
+        self.plan = plan
+        self.credential_report = credential_report
+        self.report_max_age = report_max_age
+        self.report_wait_s = report_wait_s
+        self.report_poll_s = report_poll_s
         self.factory = factory
         self.settings = settings or PullKeysConfig()
         self.instance_ids = tuple(instance_ids)
@@ -185,16 +219,19 @@ class PullKeyAuditor:
         self.account_id = account_id
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.workers = max(1, workers if workers is not None else self.settings.workers)
-        self.reader = RamReader(factory, pacer=CallPacer.per_second(self.settings.rate_limit_per_s))
+        pacer = CallPacer.per_second(self.settings.rate_limit_per_s)
+        self.reader = RamReader(factory, pacer=pacer)
+        self.ims = ImsReader(factory, pacer=pacer)
         self.cache = RunCache()
         self.resolver = IdentityResolver(self.reader, self.cache, workers=self.workers)
-        self.directory = KeyDirectory(self.reader, workers=self.workers)
+        self.directory = KeyDirectory(self.reader, workers=self.workers, ims=self.ims)
         self.identities = OnceCache()
         self.finder = PullKeyFinder(self.directory, self.resolver, identities=self.identities)
         self.hygiene = HygieneSettings(self.settings.max_key_age_days, self.settings.unused_days,
                                        self.settings.allow_console_login)
         self._evaluations = OnceCache()
         self._reports = OnceCache()  # user -> KeyReport, read once per run
+        self._report: CredentialReport | None = None  # the credential report, when the hygiene plan uses it
 
     # -- entry points ---------------------------------------------------------------------------
     def full_audit(self, progress: Progress | None = None) -> AuditResult:
@@ -203,9 +240,14 @@ class PullKeyAuditor:
             users=self.settings.users,
             configmaps=self._configmap_sources(),
             discover=self.settings.discover, grants_pull=lambda i: grants_pull(self._evaluation(i)),
-            factory=self.factory, region=self.region, progress=progress, on_pull_user=self._prefetch)
+            factory=self.factory, region=self.region, progress=progress, on_pull_user=self._prefetch,
+            plan=self.plan)
+        hygiene = self._hygiene_plan(search)
         identities = self._audit_users(search, progress)
-        return AuditResult("scheduled", identities, tuple(self._run_findings(search, identities)))
+        read_plan = {"discovery": search.plan.to_dict() if search.plan is not None else None,
+                     "hygiene": hygiene}
+        return AuditResult("scheduled", identities, tuple(self._run_findings(search, identities)),
+                           read_plan=read_plan)
 
     def reaudit(self, facts: EventFacts) -> AuditResult:
         """Re-audit only the users ``facts`` touch; users without a pull key are left alone."""
@@ -292,13 +334,49 @@ class PullKeyAuditor:
         return self._evaluations.get(key, lambda: evaluate(engine_policies(identity)))
 
     def _key_report(self, user: str) -> KeyReport:
-        """The user's keys, their last use and console access, read once per run."""
-        return self._reports.get(user, lambda: read_keys(self.reader, user, self.directory.keys_of(user)))
+        """The user's keys, their last use and console access, once per run (from the report when it is used)."""
+        def read() -> KeyReport:
+            keys = self.directory.keys_of(user)
+            facts = self._report.facts_for(user, keys) if self._report is not None else None
+            if facts is not None:
+                return key_report(self.reader, user, keys, facts)
+            return read_keys(self.reader, user, keys)
+
+        return self._reports.get(user, read)
 
     def _prefetch(self, user: str) -> None:
-        """Read a discovered pull user's key hygiene now; an error is met again (or retried) when it is judged."""
+        """Read a discovered pull user's key hygiene now, unless the credential report may serve it later.
+
+        An error is met again (or retried) when the user is judged.
+        """
+        if not self._report_ruled_out():
+            return
         with contextlib.suppress(CloudCallError):
             self._key_report(user)
+
+    def _report_ruled_out(self) -> bool:
+        """Whether this run cannot use the credential report (switched off, or too many users)."""
+        users = self.directory.user_count
+        return self.credential_report == "never" or (users is not None and users > plans.MAX_REPORT_USERS)
+
+    def _hygiene_plan(self, search: PullKeySearch) -> dict[str, Any]:
+        """Choose direct reads or the credential report for the pull users' hygiene; fetch the report if chosen."""
+        active = 0
+        for name in search.users:
+            try:
+                keys = self.directory.keys_of(name) if self.directory.known(name) else None
+            except CloudCallError:
+                keys = []
+            active += 1 if keys is None else sum(1 for k in keys if k.status == "Active")
+        counts = plans.HygieneCounts(len(search.users), active, self.directory.user_count)
+        choice = plans.choose_hygiene(counts, self.credential_report)
+        out = choice.to_dict()
+        if choice.plan == "credential-report":
+            fetched = fetch_report(self.ims, now=self.now, max_age=self.report_max_age, wait_s=self.report_wait_s,
+                                   poll_s=self.report_poll_s)
+            self._report = fetched.report
+            out["report"] = {"used": fetched.report is not None, "detail": fetched.reason, "calls": fetched.calls}
+        return out
 
     def _instance_for(self, keys: list[ConfigMapKey]) -> str | None:
         found = [k.instance_id for k in keys if k.instance_id]

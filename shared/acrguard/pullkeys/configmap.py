@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from acrguard import boundedyaml
-from acrguard.redact import mask_access_key_id
+from acrguard.redact import mask_access_key_id, redact_text
 
 #: Top-level ``data`` keys of the self-managed helper (the ACR docs above).
 DATA_KEYS = ("service-account", "watch-namespace", "expiring-threshold", "acr-api-version", "acr-registry-info",
@@ -48,13 +48,22 @@ _BLOCK_KEY = re.compile(r"^(?P<indent> *)(?P<key>[\w.-]+)\s*:\s*[|>][+-]?\d*\s*(
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # said, but not a problem: it does not change the exit code
+
+#: Placeholders of the published ConfigMap samples (the ACR docs above, cross-account page: ``instanceId:
+#: "cri-xxx"``, ``domains: "xxxxx-registry.cn-hangzhou.cr.aliyuncs.com"``, ``assumeRoleARN: "<ARN of the role
+#: created in Account B>"``, ``acs:ram::100XXXXXXXX9630:role/XXXX``, ``customAccessKey: "xxxxx"``,
+#: ``customAccessKeySecret: "xxxxxx"``) and the other common forms (``LTAI****``, ``<your-access-key-id>``,
+#: ``${...}``): a run of three or more x not touching another letter, ``<…>``, asterisks, ``your-…``.
+_PLACEHOLDER = re.compile(r"(?i)(?<![a-wyz])x{3,}(?![a-wyz])|<[^<>]*>|\*{2,}|\$\{[^}]*\}|(?<![a-z])your[-_ ]")
+_ROLE_ARN = re.compile(r"^acs:ram::[^:]*:role/(?P<name>[^/\s]+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Problem:
     """One lint problem: where (1-based line and column of the outer file), what, and how to fix it."""
 
-    severity: str  # "error" or "warning"
+    severity: str  # "error", "warning" or "info"
     code: str
     message: str
     line: int | None = None
@@ -118,6 +127,11 @@ class ConfigMapReport:
         return [p for p in self.problems if p.severity == WARNING]
 
     @property
+    def notes(self) -> list[Problem]:
+        """What the lint says that is not a problem (severity info): where the credentials come from."""
+        return [p for p in self.problems if p.severity == INFO]
+
+    @property
     def exit_code(self) -> int:
         """0 clean, 1 warnings only, 2 any error."""
         return 2 if self.errors else 1 if self.warnings else 0
@@ -125,7 +139,7 @@ class ConfigMapReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (key ids masked, never a secret)."""
         return {"source": self.source, "parsed": self.parsed, "exit_code": self.exit_code,
-                "errors": len(self.errors), "warnings": len(self.warnings),
+                "errors": len(self.errors), "warnings": len(self.warnings), "notes": len(self.notes),
                 "problems": [p.to_dict() for p in self.problems], "entries": [e.to_dict() for e in self.entries],
                 "accessKeyIds": [mask_access_key_id(k) for k in self.access_key_ids]}
 
@@ -199,14 +213,22 @@ class _Linter:
             block = self._raw_block()
             if block is not None:
                 self._inner(block)
-        raw_ids = [m.group(1) for m in _RAW_KEY.finditer(self.text)]
-        ids = list(dict.fromkeys([e.access_key_id for e in self.entries if e.access_key_id] + raw_ids))
+        raw = {m.group(1): m for m in reversed(list(_RAW_KEY.finditer(self.text))) if not _placeholder(m.group(1))}
+        ids = list(dict.fromkeys([e.access_key_id for e in self.entries if e.access_key_id]
+                                 + [k for k in sorted(raw, key=lambda k: raw[k].start())]))
         if ids and not any(e.access_key_id for e in self.entries):
-            self.add(WARNING, "access-key.plaintext",
-                     f"AccessKey in plain text ({', '.join(mask_access_key_id(k) for k in ids)}) although the "
-                     f"file did not parse", None, None, _PLAINTEXT_HINT)
+            for key_id in ids:
+                line, column = self._position(raw[key_id].start()) if key_id in raw else (None, None)
+                self.add(WARNING, "access-key.plaintext",
+                         f"AccessKey {mask_access_key_id(key_id)} in plain text (found in the text, outside any "
+                         "instance entry the lint could read)", line, column, _PLAINTEXT_HINT)
         problems = sorted(_dedupe(self.problems), key=lambda p: (p.line or 0, p.column or 0))
         return ConfigMapReport(self.source, tuple(problems), tuple(self.entries), self.parsed, tuple(ids))
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset in the text."""
+        before = self.text[:offset]
+        return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
     # -- raw scans ------------------------------------------------------------------------
     def _tabs(self) -> None:
@@ -490,15 +512,26 @@ class _Linter:
         if duration is not None and (not isinstance(duration, int) or not 900 <= duration <= 43200):
             self.add(WARNING, "entry.expire-duration", f"instance {index}: expireDuration should be seconds "
                      "between 900 and 43200", *where("expireDuration"), "the default is 3600")
+        for key, value in item.items():
+            if str(key) in ENTRY_KEYS and isinstance(value, str) and _placeholder(value):
+                shown = "its value is not shown" if key == "customAccessKeySecret" else repr(redact_text(value))
+                self.add(ERROR, "entry.placeholder", f"instance {index}: {key} is still a placeholder from the "
+                         f"docs ({shown})", *where(str(key)), _PLACEHOLDER_HINTS.get(str(key), _PLACEHOLDER_HINT))
         key_id = item.get("customAccessKey")
         has_secret = bool(item.get("customAccessKeySecret"))
-        if key_id:
+        if key_id and _placeholder(str(key_id)):
+            key_id = None  # a sample value, reported above: no key, nothing to audit
+        elif key_id:
             self.add(WARNING, "access-key.plaintext", f"instance {index}: AccessKey {mask_access_key_id(str(key_id))} "
                      "is stored in plain text", *where("customAccessKey"), _PLAINTEXT_HINT)
+        if not item.get("customAccessKey") and not has_secret:
+            self._no_static_key(index, item, where("assumeRoleARN" if item.get("assumeRoleARN") else
+                                                   "rrsaRoleARN" if item.get("rrsaRoleARN") else "instanceId"))
+        if key_id:
             if not has_secret:
                 self.add(ERROR, "entry.secret-missing", f"instance {index}: customAccessKey has no "
                          "customAccessKeySecret", *where("customAccessKey"), "the helper needs both keys")
-        elif has_secret:
+        elif has_secret and not item.get("customAccessKey"):
             self.add(ERROR, "entry.key-missing", f"instance {index}: customAccessKeySecret without customAccessKey",
                      *where("customAccessKeySecret"), "the helper needs both keys")
         if isinstance(domains, str):
@@ -510,6 +543,33 @@ class _Linter:
         self.entries.append(RegistryEntry(index, str(instance_id) if instance_id not in (None, "") else None,
                                           str(region) if region not in (None, "") else None, domain_list,
                                           str(key_id) if key_id else None, has_secret, block.position(start, 0)[0]))
+
+    def _no_static_key(self, index: int, item: dict[str, Any], at: tuple[int, int]) -> None:
+        """No AccessKey: say where the helper's credentials come from, and what to check instead."""
+        instance = str(item.get("instanceId") or "")
+        scope = f" --instance-id {instance}" if instance.startswith("cri-") and not _placeholder(instance) else ""
+        arn = str(item.get("assumeRoleARN") or item.get("rrsaRoleARN") or "")
+        if arn:
+            how = ("assumes" if item.get("assumeRoleARN") else "uses through RRSA")
+            match = _ROLE_ARN.match(arn)
+            role = match.group("name") if match and not _placeholder(arn) else None
+            what = f"the role {role}" if role else "the role in " + ("assumeRoleARN" if item.get("assumeRoleARN")
+                                                                      else "rrsaRoleARN")
+            message = (f"instance {index}: no AccessKey in this ConfigMap: the helper {how} {what}, so what the "
+                       "cluster can do is that role's policies")
+        else:
+            role = None
+            message = (f"instance {index}: no AccessKey in this ConfigMap: the helper uses the cluster's own RAM "
+                       "role (the worker role, or AliyunCSManagedAcrRole for clusters created from 2023-04-03 "
+                       "with tokenMode auto), so what the cluster can do is that role's policies")
+        name = role or "<ROLE_NAME>"
+        hint = (f"check them instead of a key: aliyun ram ListPoliciesForRole --RoleName {name} lists them; save "
+                "each with aliyun ram GetPolicy --PolicyName NAME --PolicyType TYPE > NAME.json and run "
+                f"python -m acrguard policy check NAME.json ...{scope} (the role needs only cr:GetAuthorizationToken, "
+                "cr:ListInstanceEndpoint and cr:PullRepository)")
+        if not role:
+            hint += "; <ROLE_NAME> is the name at the end of the role's ARN (acs:ram::<account>:role/<name>)"
+        self.add(INFO, "entry.no-static-key", message, *at, hint)
 
     # -- errors and hints -----------------------------------------------------------------
     def _limit(self, exc: boundedyaml.YamlLimitError, block: _Block | None, where: str = REGISTRY_INFO) -> None:
@@ -538,6 +598,18 @@ _GENERIC_HINT = ("compare the indentation with the examples in the ACK docs: key
                  "column, and list items ('- ') sit under their parent key")
 _LIMIT_HINT = ("a ConfigMap needs no anchors or aliases (&name, *name): write the values out; if the file came "
                "from someone else, check it was not made to exhaust the tools that read it")
+_PLACEHOLDER_HINT = "replace the sample value from the docs with the real one"
+_PLACEHOLDER_HINTS = {
+    "instanceId": "the Enterprise Edition instance id (cri-…) from the ACR console's instance list",
+    "domains": "the instance's domains (ACR console: Access Control), or leave domains out to use all of them",
+    "assumeRoleARN": "the ARN of the role to assume, from the role's Basic Information in the RAM console "
+                     "(acs:ram::<account id>:role/<name>)",
+    "rrsaRoleARN": "the ARN of the cluster's RRSA role, from the RAM console (acs:ram::<account id>:role/<name>)",
+    "rrsaOIDCProviderRoleARN": "the ARN of the cluster's OIDC provider, from the cluster's RRSA settings in the ACK "
+                               "console",
+    "customAccessKey": "the AccessKey id of the pull user (or drop the key and use RRSA or the worker role)",
+    "customAccessKeySecret": "the AccessKey secret of the pull user (or drop the key and use RRSA or the worker role)",
+}
 _PLAINTEXT_HINT = ("anyone who can read ConfigMaps in kube-system can use this key; prefer RRSA or the worker role, "
                    "or make sure the key can only pull")
 
@@ -613,6 +685,11 @@ def _sibling_indent(lines: list[str], line: int) -> int | None:
             return own + 2
         return own
     return None
+
+
+def _placeholder(value: str) -> bool:
+    """Whether a value is a placeholder of the published samples (``cri-xxx``, ``<ARN of …>``, ``LTAI****``)."""
+    return bool(_PLACEHOLDER.search(value))
 
 
 def _comment_hint(value: str) -> str:

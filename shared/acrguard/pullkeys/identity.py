@@ -1,7 +1,8 @@
 """A RAM user's effective policies, read through the RAM API: own policies plus each group's.
 
 Effective permissions of a user are the union of the policies attached to the user and to each of
-its groups (``../shared/reference/ram-audit.md`` §1 "Attachment"). Only each policy's **default
+its groups (https://www.alibabacloud.com/help/en/ram/product-overview/limits and the RAM user-group
+pages: a user gets the permissions of every group it joins). Only each policy's **default
 version** is in force, so the document read is that version's (``GetPolicyVersion`` with the
 ``DefaultVersion`` the list call named; ``GetPolicy``'s ``DefaultPolicyVersion`` when the list did
 not name one, or when that version vanished in between), never the deprecated inline field.
@@ -66,6 +67,11 @@ class OnceCache:
         with self._lock:
             self._futures.pop(key, None)
 
+    def asked(self) -> list[Hashable]:
+        """Every key asked for so far (computed, being computed, or failed permanently)."""
+        with self._lock:
+            return list(self._futures)
+
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:
             return key in self._futures
@@ -124,7 +130,7 @@ class IdentityResolver:
         attached: list[tuple[PolicyAttachment, str]] = [(p, "user") for p in own]
         for group in groups:
             attached.extend((p, f"group:{group}") for p in self.group_policies(group))
-        policies = tuple(self._in_force(p, via) for p, via in attached)
+        policies = tuple(self.in_force(p, via) for p, via in attached)
         return Identity(user, groups, policies)
 
     def resolve_many(self, users: Iterable[str]) -> Iterator[tuple[str, Identity | CloudCallError]]:
@@ -162,7 +168,8 @@ class IdentityResolver:
 
         return self.cache.defaults.get((name, policy_type), fetch)
 
-    def _in_force(self, attachment: PolicyAttachment, via: str) -> PolicyInForce:
+    def in_force(self, attachment: PolicyAttachment, via: str) -> PolicyInForce:
+        """The version of ``attachment`` in force and its document, fetched once per run."""
         name, kind, version = attachment.name, attachment.type, attachment.default_version
         if version:
             try:

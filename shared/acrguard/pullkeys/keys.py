@@ -4,8 +4,9 @@ Reads: ``ListAccessKeys``, ``GetAccessKeyLastUsed`` for each *active* key (an in
 pull; re-activating it is an ``UpdateAccessKey`` event that triggers a re-audit), and
 ``GetLoginProfile`` (``EntityNotExist.User.LoginProfile`` means no console login).
 
-Rules and default thresholds follow Cloud Config's managed rules (``../shared/reference/
-ram-audit.md`` §5): ``ram-user-ak-create-date-expired-check`` (90 days, high there; medium here
+Rules and default thresholds follow Cloud Config's managed rules (e.g.
+https://help.aliyun.com/en/document_detail/209381.html): ``ram-user-ak-create-date-expired-check`` (90 days, high
+there; medium here
 because the policy verdict already carries the permission risk), ``ram-user-ak-used-expired-check``
 (90 days, low), ``ram-user-activated-ak-quantity-check`` (more than one active key), and a pull
 user with a console password is an interactive identity the key's holder should not have. The

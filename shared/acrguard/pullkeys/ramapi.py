@@ -1,12 +1,15 @@
 """Typed RAM reads the auditor needs, each one SDK call through ``acrguard.clients.call``.
 
-Operations and paging (``../shared/reference/ram-audit.md`` §4 "Calls, in the order an auditor
-needs them"): ``ListUsers`` and ``ListUsersForGroup`` page with ``Marker``/``MaxItems`` (asked at
-the maximum, 1000, and followed until ``IsTruncated`` is false); ``ListAccessKeys``,
+Operations and paging follow the SDK models (``alibabacloud_ram20150501/models``) and the API pages
+(https://www.alibabacloud.com/help/en/ram/developer-reference/api-ram-2015-05-01-listusers and its
+siblings): ``ListUsers``, ``ListPolicies`` and ``ListUsersForGroup`` page with ``Marker``/``MaxItems``
+(asked at the maximum, 1000, and followed until ``IsTruncated`` is false); ``ListAccessKeys``,
 ``ListPoliciesForUser``, ``ListGroupsForUser``, ``ListPoliciesForGroup`` and
-``ListEntitiesForPolicy`` are not paged. Policy bodies come from the **default version**
-(``GetPolicyVersion``, or ``GetPolicy``'s ``DefaultPolicyVersion``), never from the deprecated
-``Policy.PolicyDocument`` field.
+``ListEntitiesForPolicy`` take no paging parameters. ``ListPolicies`` names each policy's
+``DefaultVersion`` and ``AttachmentCount`` (``ListPoliciesResponseBodyPoliciesPolicy``), so an
+unattached policy costs nothing but its share of a page. Policy bodies come from the **default
+version** (``GetPolicyVersion``, or ``GetPolicy``'s ``DefaultPolicyVersion``), never from
+``Policy.PolicyDocument``, which ``GetPolicyResponseBodyPolicy`` marks deprecated.
 
 With a ``CallPacer`` every call first waits until its operation has room under the client-side
 rate limit (``pull_keys.rate_limit_per_s``), so concurrent readers are paced instead of throttled.
@@ -35,6 +38,25 @@ class PolicyAttachment:
     type: str  # "System" or "Custom"
     default_version: str | None
     attach_date: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyListing:
+    """A policy as ``ListPolicies`` shows it: its version in force and how many identities hold it.
+
+    ``attachment_count`` counts users, groups and roles; None when RAM left it out (then the
+    policy is treated as attached: unknown is not absent).
+    """
+
+    name: str
+    type: str  # "System" or "Custom"
+    default_version: str | None
+    attachment_count: int | None
+
+    @property
+    def attached(self) -> bool:
+        """Whether some identity may hold the policy."""
+        return self.attachment_count is None or self.attachment_count > 0
 
 
 @dataclass(frozen=True)
@@ -116,6 +138,20 @@ class RamReader:
         body = self._call("ListPoliciesForGroup", "list_policies_for_group",
                           _models().ListPoliciesForGroupRequest(group_name=group))
         return [_attachment(p) for p in _items(body.policies, "policy")]
+
+    def policies(self) -> Iterator[PolicyListing]:
+        """Every policy, System and Custom (``ListPolicies``, 1000 per page, following ``Marker``)."""
+        marker = None
+        while True:
+            body = self._call("ListPolicies", "list_policies", _models().ListPoliciesRequest(marker=marker,
+                                                                                             max_items=MAX_ITEMS))
+            for item in _items(body.policies, "policy"):
+                count = item.attachment_count
+                yield PolicyListing(item.policy_name, item.policy_type, item.default_version or None,
+                                    int(count) if count is not None else None)
+            if not body.is_truncated or not body.marker:
+                return
+            marker = body.marker
 
     def entities_for_policy(self, name: str, policy_type: str) -> tuple[list[str], list[str]]:
         """The users and groups ``name`` is attached to (``ListEntitiesForPolicy``)."""

@@ -3,18 +3,25 @@
 1. **Configured users** (``pull_keys.users``) are pull users by declaration.
 2. **ConfigMaps** given as files or OSS objects (``pull_keys.configmaps``) are parsed with
    ``acrguard.pullkeys.configmap``; each ``customAccessKey`` is mapped to the user that owns it.
-   RAM 2015-05-01 has no reverse lookup from a key to its user, so users are listed
-   (``ListUsers``) and their keys read (``ListAccessKeys``) until every key is found
-   (``../shared/reference/ram-audit.md`` §4). A key no user owns is reported, not ignored.
+   RAM 2015-05-01 has no reverse lookup from a key to its user, but IMS ``GetUser`` takes
+   ``UserAccessKeyId`` (``acrguard.pullkeys.imsapi``): one call per key, or none when the key was
+   already seen. Only a key IMS could not look up (no permission, an unexpected error) is searched
+   for the old way, listing users (``ListUsers``) and their keys (``ListAccessKeys``) until it is
+   found. A key no user owns is reported, not ignored.
 3. **Discovery** (``pull_keys.discover``): users with an active AccessKey whose policies grant
    ``cr:PullRepository`` or ``cr:GetAuthorizationToken``. Whether policies grant those actions is
-   the policy engine's answer, handed in as ``grants_pull``.
+   the policy engine's answer, handed in as ``grants_pull``. Candidates come per user (every
+   user's keys) or per policy (the holders of the policies that can grant pulling,
+   ``acrguard.pullkeys.bypolicy``), whichever ``acrguard.pullkeys.plan`` estimates cheaper from
+   the ``ListUsers`` and ``ListPolicies`` pages; both find the same users.
 
 All reads share one ``KeyDirectory`` and one ``IdentityResolver`` per run, so a user's keys and a
-policy's document are each read once however many sources mention them. Users are examined through
-a bounded queue (``bounded``): each worker takes the next user as soon as it is free, and discovery
-carries each user from its keys to its policies (and, through ``on_pull_user``, to its key hygiene)
-without waiting for the other users, so every RAM operation can run at its rate at the same time.
+policy's document are each read once however many sources mention them. Per user, users are
+examined through a bounded queue (``acrguard.pullkeys.workers.bounded``): each worker takes the next
+user as soon as it is free, and discovery carries each user from its keys to its policies (and,
+through ``on_pull_user``, to its key hygiene) without waiting for the other users; per policy, the
+stages overlap the same way (``acrguard.pullkeys.bypolicy``). So every RAM operation can run at its
+rate at the same time.
 """
 
 from __future__ import annotations
@@ -22,21 +29,23 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from acrguard.clients import ClientFactory, call_oss
 from acrguard.errors import BadInputError, CloudCallError, TransientCloudError
+from acrguard.pullkeys import plan as plans
+from acrguard.pullkeys.bypolicy import PolicyDiscovery
 from acrguard.pullkeys.configmap import ConfigMapReport, lint_text
 from acrguard.pullkeys.identity import Identity, IdentityResolver, OnceCache
-from acrguard.pullkeys.ramapi import AccessKeyRecord, RamReader
+from acrguard.pullkeys.imsapi import ImsReader
+from acrguard.pullkeys.ramapi import AccessKeyRecord, PolicyListing, RamReader
+from acrguard.pullkeys.workers import Progress, bounded
 from acrguard.redact import mask_access_key_id
 
-#: Callback reporting progress: ``(phase, done, total)``.
-Progress = Callable[[str, int, int], None]
-T = TypeVar("T")
+__all__ = ["ORIGIN_CONFIG", "ORIGIN_DISCOVERY", "ConfigMapKey", "KeyDirectory", "Progress", "PullKeyFinder",
+           "PullKeySearch", "PullUser", "bounded", "read_configmap", "read_configmaps"]
 
 ORIGIN_CONFIG = "config"
 ORIGIN_DISCOVERY = "discovery"
@@ -87,6 +96,7 @@ class PullKeySearch:
     configmaps: list[tuple[str, str | None, ConfigMapReport | None, str | None]] = field(default_factory=list)
     unowned_keys: list[ConfigMapKey] = field(default_factory=list)
     missing_users: list[str] = field(default_factory=list)
+    plan: plans.Choice | None = None  # the discovery plan, when discovery ran
 
     def user(self, name: str) -> PullUser:
         """The entry for ``name``, created on first use."""
@@ -96,10 +106,14 @@ class PullKeySearch:
 
 
 class KeyDirectory:
-    """Users and their AccessKeys, read at most once per run and concurrently under a bound."""
+    """Users and their AccessKeys, read at most once per run and concurrently under a bound.
 
-    def __init__(self, reader: RamReader, *, workers: int = 4) -> None:
+    ``ims`` (optional) maps a key to its owner in one call (``GetUser`` by ``UserAccessKeyId``).
+    """
+
+    def __init__(self, reader: RamReader, *, workers: int = 4, ims: ImsReader | None = None) -> None:
         self.reader = reader
+        self.ims = ims
         self.workers = max(1, workers)
         self._keys = OnceCache()
         self._users: list[str] | None = None
@@ -111,6 +125,12 @@ class KeyDirectory:
             if self._users is None:
                 self._users = list(self.reader.users())
             return list(self._users)
+
+    @property
+    def user_count(self) -> int | None:
+        """How many users ``ListUsers`` listed (None: not listed in this run)."""
+        with self._lock:
+            return len(self._users) if self._users is not None else None
 
     def keys_of(self, user: str) -> list[AccessKeyRecord]:
         """``user``'s AccessKeys (``ListAccessKeys``, once)."""
@@ -132,7 +152,10 @@ class KeyDirectory:
         return bounded(self.workers, users, self.keys_of, stop=stop, done=on_keys, progress=progress, phase=phase)
 
     def owners(self, key_ids: set[str], progress: Progress | None = None) -> dict[str, str]:
-        """``{key id: user}`` for the keys found, listing users until every key is found."""
+        """``{key id: user}`` for the keys found: keys already read, then IMS ``GetUser``, then listing users.
+
+        A key IMS says no user owns is not searched for again; a key IMS could not look up is.
+        """
         wanted = set(key_ids)
         found: dict[str, str] = {}
 
@@ -141,64 +164,30 @@ class KeyDirectory:
                 if key.access_key_id in wanted:
                     found[key.access_key_id] = user
 
-        for user in self.users():  # keys already read cost nothing
-            if self.known(user):
-                with contextlib.suppress(CloudCallError):
-                    note(user, self.keys_of(user))
-        if wanted <= set(found):
+        for user in self._keys.asked():  # keys already read cost nothing
+            with contextlib.suppress(CloudCallError):
+                note(str(user), self.keys_of(str(user)))
+        unowned = self._look_up(wanted - set(found), found, progress)
+        if wanted <= set(found) | unowned:
             return found
         remaining = [u for u in self.users() if not self.known(u)]
-        self.scan(remaining, stop=lambda: wanted <= set(found), progress=progress, phase="owners", on_keys=note)
+        self.scan(remaining, stop=lambda: wanted <= set(found) | unowned, progress=progress, phase="owners",
+                  on_keys=note)
         return found
 
-
-def bounded(workers: int, items: Iterable[str], work: Callable[[str], T], *, stop: Callable[[], bool] = lambda: False,
-            done: Callable[[str, T], None] | None = None, progress: Progress | None = None,
-            phase: str = "") -> dict[str, T | Exception]:
-    """``work(item)`` for each item, ``workers`` at a time, through a bounded queue (two items per worker).
-
-    A worker takes the next item as soon as it finishes one, so a slow item holds up nobody; at
-    most ``2 × workers`` items are started but unfinished, so ``stop()`` (checked before each item
-    starts) wastes little. ``done(item, value)`` sees each answer as it arrives. A permanent
-    ``CloudCallError`` is returned in place of the item's value; a transient one is raised (the
-    items not started yet are dropped).
-    """
-    workers = max(1, workers)
-    names = list(items)
-    out: dict[str, T | Exception] = {}
-    pending: dict[Future[T], str] = {}
-    queue = iter(names)
-    finished = 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="acrguard-ram") as pool:
-        def fill() -> None:
-            while len(pending) < 2 * workers and not stop():
-                name = next(queue, None)
-                if name is None:
-                    return
-                pending[pool.submit(work, name)] = name
-
-        fill()
-        while pending:
-            ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in ready:
-                name = pending.pop(future)
-                try:
-                    value = future.result()
-                except TransientCloudError:
-                    for other in pending:
-                        other.cancel()
-                    raise
-                except CloudCallError as exc:
-                    out[name] = exc
-                else:
-                    out[name] = value
-                    if done is not None:
-                        done(name, value)
-                finished += 1
-                if progress and (finished % 50 == 0 or finished == len(names)):
-                    progress(phase, finished, len(names))
-            fill()
-    return out
+    def _look_up(self, key_ids: set[str], found: dict[str, str], progress: Progress | None) -> set[str]:
+        """Owners of ``key_ids`` through IMS into ``found``; the keys IMS says nobody owns."""
+        if self.ims is None or not key_ids:
+            return set()
+        ims = self.ims
+        answers = bounded(self.workers, sorted(key_ids), ims.owner_of_key, progress=progress, phase="owners")
+        unowned = set()
+        for key_id, owner in answers.items():
+            if isinstance(owner, str):
+                found[key_id] = owner
+            elif owner is None:
+                unowned.add(key_id)
+        return unowned
 
 
 def read_configmap(source: str, *, factory: ClientFactory | None = None, region: str | None = None) -> str:
@@ -271,12 +260,17 @@ class PullKeyFinder:
     def find(self, *, users: Iterable[str] = (), configmaps: Iterable[tuple[str, str | None]] = (),
              discover: bool = False, grants_pull: Callable[[Identity], bool] | None = None,
              factory: ClientFactory | None = None, region: str | None = None,
-             progress: Progress | None = None, on_pull_user: Callable[[str], None] | None = None) -> PullKeySearch:
+             progress: Progress | None = None, on_pull_user: Callable[[str], None] | None = None,
+             plan: str = plans.AUTO) -> PullKeySearch:
         """Pull users from configured names, ConfigMaps ``(source, cluster)`` and (optionally) discovery.
 
-        ``on_pull_user(user)`` is called (in a worker) for each user discovery finds, as soon as it
-        is found: the auditor uses it to read the user's key hygiene while discovery goes on.
+        ``plan`` is the discovery plan (``auto``, ``per-user``, ``per-policy``; see
+        ``acrguard.pullkeys.plan``). ``on_pull_user(user)`` is called (in a worker) for each user
+        discovery finds, as soon as it is found: the auditor uses it to read the user's key hygiene
+        while discovery goes on.
         """
+        if plan not in plans.DISCOVERY_PLANS:
+            raise ValueError(f"plan must be one of {', '.join(plans.DISCOVERY_PLANS)}, got {plan!r}")
         search = PullKeySearch()
         for name in users:
             search.user(name).add_origin(ORIGIN_CONFIG)
@@ -284,7 +278,7 @@ class PullKeyFinder:
         if discover:
             if grants_pull is None:
                 raise ValueError("discovery needs grants_pull (the policy engine's answer)")
-            self._discover(search, grants_pull, progress, on_pull_user)
+            self._discover(search, grants_pull, progress, on_pull_user, plan)
         if wanted:
             owners = self.directory.owners({k.access_key_id for k in wanted}, progress)
             for key in wanted:
@@ -298,13 +292,16 @@ class PullKeyFinder:
         return search
 
     def _discover(self, search: PullKeySearch, grants_pull: Callable[[Identity], bool],
-                  progress: Progress | None, on_pull_user: Callable[[str], None] | None = None) -> None:
-        """Each user in turn: its keys; for a holder of an active key, its policies; a pull user is kept.
-
-        A user whose keys or policies cannot be read (permanently) is skipped: it is reported when
-        audited, if it is a pull user by another source.
-        """
-        users = self.directory.users()
+                  progress: Progress | None, on_pull_user: Callable[[str], None] | None, plan: str) -> None:
+        """Choose the plan from the list pages, examine the candidates, and keep those that can pull."""
+        listing: Future[list[PolicyListing]] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acrguard-ram") as pool:
+            if plan != plans.PER_USER:  # both list-page walks at once: each plan's estimate needs the other's count
+                listing = pool.submit(lambda: list(self.resolver.reader.policies()))
+            users = self.directory.users()
+            if listing is not None:
+                wait([listing])
+        counts = plans.DiscoveryCounts(users=len(users), keys_known=sum(1 for u in users if self.directory.known(u)))
 
         def examine(user: str) -> bool:
             if not any(k.status == "Active" for k in self.directory.keys_of(user)):
@@ -314,6 +311,30 @@ class PullKeyFinder:
                 on_pull_user(user)
             return found
 
+        attached: list[PolicyListing] | None = None
+        if listing is None:
+            search.plan = plans.choose_discovery(counts, plan)
+        else:
+            try:
+                attached = [p for p in listing.result() if p.attached]
+            except TransientCloudError:
+                raise
+            except CloudCallError as exc:
+                search.plan = plans.Choice(plans.PER_USER, {}, f"ListPolicies failed ({exc.code}): every user is read")
+        if attached is not None:
+            unread = sum(1 for p in attached if p.default_version is None
+                         or (p.name, p.type, p.default_version) not in self.resolver.cache.documents)
+            counts = plans.DiscoveryCounts(counts.users, counts.keys_known, len(attached), unread)
+            if plan == plans.AUTO and not plans.worth_reading_documents(counts):
+                search.plan = plans.choose_discovery(counts, plan)
+            else:
+                discovery = PolicyDiscovery(self.resolver, grants_pull, examine, users=users, counts=counts, plan=plan,
+                                            workers=self.directory.workers, progress=progress)
+                search.plan, found = discovery.run(attached)
+                for user in sorted(found):
+                    if found[user]:
+                        search.user(user).add_origin(ORIGIN_DISCOVERY)
+                return
         outcome = bounded(self.directory.workers, users, examine, progress=progress, phase="discover")
         for user in users:
             if outcome.get(user) is True:

@@ -1,11 +1,20 @@
-"""Desired prefixes per instance and family: discovery + resolution + hysteresis, for the route targets.
+"""Desired prefixes per instance and family: discovery + resolution + acceptance + hysteresis, for the route targets.
 
 Families (``acrguard.config.routes.Family``):
 
 * ``vpc_endpoint``: the ENI addresses from ``GetInstanceVpcEndpoint``, as /32s;
 * ``auth``: the addresses of the auth host named by the registry's Bearer realm, as /32s;
-* ``oss``: the region's published OSS internal VIP ranges (``acrguard.routes.oss_ranges``), plus a
-  temporary /32 (and a finding) for each resolved OSS address outside them.
+* ``oss``: the region's published OSS internal VIP ranges (``acrguard.routes.oss_ranges``); in a
+  region without published ranges, the resolved OSS addresses as /32s.
+
+Every answer passes the acceptance rules first (``acrguard.addresses``): auth and OSS addresses
+only inside 100.64.0.0/10 (and outside 100.100.0.0/16), an OSS address only inside the region's
+published ranges, an endpoint address only inside the VPC ranges, none inside the IDC's ranges,
+and at most ``routes.max_addresses_per_name`` addresses per name. An answer that breaks a rule is
+refused *whole*: the family is *frozen* this run (``DesiredPrefixes.frozen``: nothing is added to or
+removed from any target for it, not even the good addresses of the same answer), and a finding
+names each refused address and the name (or API) that answered it. Addresses tracked from before
+that no longer pass the rules are not desired any more (they leave the targets after the hold).
 
 Every /32 goes through the hysteresis (``acrguard.hysteresis``): added at once, removed only after
 ``safety.hold_runs`` successful observations and ``safety.hold_hours`` hours without it. Marked
@@ -13,19 +22,23 @@ Every /32 goes through the hysteresis (``acrguard.hysteresis``): added at once, 
 ``live`` and adopted into the hysteresis first, so they follow the same hold. A family whose
 observation this run was not complete is *uncertain* (``DesiredPrefixes.may_remove`` is False):
 the plan must not remove any of its managed prefixes, even one missing from the desired set.
+Whether a managed prefix that is not desired may go now is the ``retiring`` hold
+(``acrguard.routes.retiring``), attached by the keeper per target.
 
-``observe_instance`` does the I/O (SDK, DNS, HTTP probe); ``desire`` and ``build_desired`` are pure;
-``desired_prefixes`` runs both with a ``HysteresisTracker``.
+``observe_instance`` does the I/O (SDK, DNS, HTTP probe); ``accept_answers``, ``desire`` and
+``build_desired`` are pure; ``desired_prefixes`` runs them with a ``HysteresisTracker``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from acrguard.addresses import AddressRules, address_order, check_answer, networks
 from acrguard.config.routes import ALL_FAMILIES, Family, RoutesConfig
 from acrguard.errors import ConfigError
 from acrguard.events.routing import ENDPOINT_KEEPER
@@ -39,13 +52,16 @@ from acrguard.routes.oss_ranges import (
     RegionRanges,
     load_oss_ranges,
     oss_internal_domain,
-    split_by_ranges,
 )
 
 if TYPE_CHECKING:
     from acrguard.clients import ClientFactory
     from acrguard.config.model import AcrguardConfig, InstanceConfig
     from acrguard.hysteresis import HysteresisTracker
+    from acrguard.routes.retiring import Retiring
+
+#: families whose addresses come from DNS answers (the per-name cap applies to them)
+DNS_FAMILIES: tuple[Family, ...] = ("auth", "oss")
 
 
 def hysteresis_scope(instance_id: str) -> str:
@@ -123,10 +139,22 @@ class InstanceObservations:
     findings: tuple[Finding, ...] = ()
     evidence: Mapping[str, Any] = field(default_factory=dict)
     transient: bool = False
+    #: families whose answer was refused this run (``accept_answers``): nothing added or removed for them
+    frozen: frozenset[Family] = frozenset()
+    #: the acceptance rules the answers were judged by (None: not judged yet)
+    rules: AddressRules | None = None
 
     def observation(self, family: Family) -> Observation:
         """The family's observation (unknown when none was made)."""
         return self.observations.get(family, Observation.unknown())
+
+    def answerer(self, family: Family) -> str:
+        """What gave the family's addresses: the DNS name, or the API for the VPC endpoint."""
+        if family == "auth":
+            return str(self.evidence.get("auth_host") or "the auth host")
+        if family == "oss":
+            return self.oss_domain or "the OSS internal domain"
+        return f"GetInstanceVpcEndpoint (LinkedVpcs[].Ip of {self.instance_id})"
 
 
 @dataclass(frozen=True)
@@ -136,7 +164,12 @@ class DesiredPrefixes:
     ``prefixes[family]``: CIDR strings to route; ``certain``: families whose observation this run
     was complete, the only ones a plan may remove managed prefixes from; ``held``: removals held
     back by the hysteresis; ``released``: /32s whose hold expired now; ``transient``: a cloud
-    read failed in a way worth retrying (the caller may raise so FC retries the invocation).
+    read failed in a way worth retrying (the caller may raise so FC retries the invocation);
+    ``observed``: families observed completely and accepted this run (the IDC exports take their
+    records from this run only for those); ``frozen``: families whose answer was refused (nothing
+    added or removed for them); ``rules``: the acceptance rules; ``retiring``: per target key, the
+    hold of each managed prefix that is no longer desired there (attached by the keeper; a removal
+    needs an expired one, see ``releasable``).
     """
 
     instance: str
@@ -149,6 +182,10 @@ class DesiredPrefixes:
     findings: tuple[Finding, ...] = ()
     evidence: Mapping[str, Any] = field(default_factory=dict)
     transient: bool = False
+    observed: frozenset[Family] = frozenset()
+    frozen: frozenset[Family] = frozenset()
+    rules: AddressRules | None = None
+    retiring: Mapping[str, Mapping[str, Retiring]] = field(default_factory=dict)
 
     def for_family(self, family: Family) -> frozenset[str]:
         """The prefixes of one family (empty when none)."""
@@ -164,14 +201,36 @@ class DesiredPrefixes:
 
     def may_remove(self, family: Family) -> bool:
         """Whether a plan may remove managed prefixes of ``family`` that are not desired."""
-        return family in self.certain
+        return family in self.certain and family not in self.frozen
+
+    def may_add(self, family: Family) -> bool:
+        """Whether a plan may add prefixes of ``family`` (not when its answer was refused this run)."""
+        return family not in self.frozen
+
+    def retirement(self, target_key: str, prefix: str) -> Retiring | None:
+        """The hold of a managed ``prefix`` no longer desired on a target (None: none is known)."""
+        return self.retiring.get(target_key, {}).get(prefix)
+
+    def releasable(self, target_key: str, prefix: str, family: Family, *, ledger: bool = False) -> bool:
+        """Whether a managed ``prefix`` may be removed from a target now.
+
+        The family must be certain, and the prefix's hold on that target must have expired (a marker
+        or a ledger line never skips it). ``ledger``: ownership rests on the state alone (an IPsec
+        ``LocalSubnet`` item), so the prefix must also be one acrguard's own rules could have produced.
+        """
+        if not self.may_remove(family):
+            return False
+        retiring = self.retirement(target_key, prefix)
+        if retiring is None or not retiring.expired:
+            return False
+        return not ledger or (self.rules is not None and self.rules.plausible(family, prefix))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` plans."""
         return {
             "instance": self.instance, "instance_id": self.instance_id, "region": self.region,
             "prefixes": {family: sorted(self.for_family(family)) for family in ALL_FAMILIES},
-            "certain": sorted(self.certain),
+            "certain": sorted(self.certain), "frozen": sorted(self.frozen),
             "held": [{"family": h.family, "prefix": h.prefix, "why": h.why} for h in self.held],
             "released": [{"family": r.family, "prefix": r.prefix, "last_seen": _iso(r.last_seen)}
                          for r in self.released],
@@ -190,7 +249,10 @@ def _finding(rule: str, severity: Severity, obs: InstanceObservations | str, tit
 
 
 def routable(address: str) -> bool:
-    """Whether an observed address may become a /32 route (IPv4, not loopback/multicast/reserved/…)."""
+    """Whether an address may appear in an export at all (IPv4, not loopback/multicast/reserved/…).
+
+    The stricter per-family rules a route must pass are ``acrguard.addresses.AddressRules``.
+    """
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -200,24 +262,60 @@ def routable(address: str) -> bool:
         or ip == ipaddress.IPv4Address("255.255.255.255"))
 
 
-def sanitize(obs: InstanceObservations) -> InstanceObservations:
-    """Drop addresses that must never be routed; such an answer makes its observation incomplete."""
+def rules_for(routes: RoutesConfig | None, ranges: RegionRanges | None) -> AddressRules:
+    """The acceptance rules of an instance: its region's OSS ranges and its ``routes:`` settings."""
+    routes = routes or RoutesConfig()
+    endpoint = networks(routes.vpc_cidrs)
+    return AddressRules(oss_ranges=ranges.ranges if ranges is not None else None,
+                        endpoint_ranges=endpoint or AddressRules().endpoint_ranges,
+                        idc_ranges=networks(routes.idc_cidrs), cap=routes.max_addresses_per_name)
+
+
+def _refusal_finding(obs: InstanceObservations, family: Family, name: str, reason: str, refused: Mapping[str, str],
+                     count: int, cap: int, over_cap: bool) -> Finding:
+    listed = sorted(refused, key=address_order)
+    shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+    what = f"{shown} from {name}" if refused else f"{count} addresses from {name}"
+    if over_cap and not refused:
+        rule, title = "answer-too-large", f"Refused the {family} answer of {name}: {count} addresses"
+        fix = (f"Check the DNS record of {name}: the registry's names answer a few addresses. If the pool is really "
+               f"this large, raise routes.max_addresses_per_name (now {cap}).")
+    else:
+        rule, title = "address-refused", f"Refused to route {what}"
+        fix = (f"Check who can write DNS records for {name} (PrivateZone zones bound to the VPC, the configured "
+               "nameservers): a hijacked or misconfigured record? If OSS published new ranges, update the ranges "
+               "file (routes.oss_ranges_file or a newer acrguard); for an endpoint in a VPC outside the RFC 1918 "
+               "ranges, set routes.vpc_cidrs.")
+    return _finding(
+        rule, Severity.HIGH, obs, title,
+        f"{name} answered {reason}. The whole answer is refused: nothing is added to or removed from any target "
+        f"for {family} this run, and the IDC exports keep what they said for it.",
+        fix, {"name": name, "refused": dict(refused), "addresses": count, "cap": cap}, family=family, name=name)
+
+
+def accept_answers(obs: InstanceObservations, rules: AddressRules | None = None) -> InstanceObservations:
+    """Judge each family's answer against the acceptance rules; a refused answer freezes its family (pure).
+
+    ``rules`` default: those of the observations (``obs.rules``), else the defaults for the region's
+    ranges. A frozen family's observation becomes unknown (nothing of it counts), with a finding.
+    """
+    rules = rules or obs.rules or AddressRules(oss_ranges=obs.oss_ranges.ranges if obs.oss_ranges else None)
     observations: dict[Family, Observation] = {}
     findings = list(obs.findings)
+    frozen = set(obs.frozen)
     for family in ALL_FAMILIES:
         observation = obs.observation(family)
-        refused = sorted(a for a in observation.seen if not routable(a))
-        if refused:
-            findings.append(_finding(
-                "address-refused", Severity.HIGH, obs, f"Refused to route {', '.join(refused)}",
-                f"The {family} observation contained {', '.join(refused)} (loopback, multicast, reserved or not "
-                "IPv4). They are not routed, and this run's observation does not count toward removals.",
-                "Check the DNS answers for the names of this family (a hijacked or misconfigured resolver?).",
-                {"refused": refused}, family=family))
-            observation = Observation(observation.seen - frozenset(refused), False)
+        cap = rules.cap if family in DNS_FAMILIES else max(rules.cap, len(observation.seen))
+        name = obs.answerer(family)
+        check = check_answer(name, observation.seen, lambda a, f=family: rules.problem(f, a), cap)
+        if not check.ok:
+            findings.append(_refusal_finding(obs, family, name, check.reason(), check.refused,
+                                             len(check.addresses), cap, check.over_cap))
+            frozen.add(family)
+            observation = Observation.unknown()
         observations[family] = observation
-    return InstanceObservations(obs.instance, obs.instance_id, obs.region, observations, obs.oss_ranges,
-                                obs.oss_domain, tuple(findings), obs.evidence, obs.transient)
+    return dataclasses.replace(obs, observations=observations, findings=tuple(findings), frozen=frozenset(frozen),
+                               rules=rules)
 
 
 def _held(family: Family, decisions: tuple[Decision, ...]) -> list[HeldRemoval]:
@@ -231,51 +329,38 @@ def _released(family: Family, decisions: tuple[Decision, ...]) -> list[ReleasedA
 
 
 def build_desired(obs: InstanceObservations, steps: Mapping[Family, StepResult]) -> DesiredPrefixes:
-    """Assemble the desired prefixes from this run's (sanitized) observations and hysteresis steps (pure)."""
+    """Assemble the desired prefixes from this run's (accepted) observations and hysteresis steps (pure).
+
+    Tracked addresses that no longer pass the acceptance rules (left from an earlier version or an
+    earlier state) are not desired; in a region with published ranges OSS is routed by its ranges
+    alone (the tracked OSS addresses only feed the DNS records of the exports).
+    """
+    rules = obs.rules or AddressRules(oss_ranges=obs.oss_ranges.ranges if obs.oss_ranges else None)
     prefixes: dict[Family, frozenset[str]] = {}
     held: list[HeldRemoval] = []
     released: list[ReleasedAddress] = []
-    findings = list(obs.findings)
-    certain = {f for f in ALL_FAMILIES if obs.observation(f).complete}
-    for family in ("vpc_endpoint", "auth"):
+    observed = {f for f in ALL_FAMILIES if obs.observation(f).complete and f not in obs.frozen}
+    certain = set(observed)
+    ranged = obs.oss_ranges is not None
+    for family in ALL_FAMILIES:
         result = steps.get(family)
         if result is None:
             certain.discard(family)
-            prefixes[family] = frozenset()
+            observed.discard(family)
+            prefixes[family] = obs.oss_ranges.prefixes if family == "oss" and ranged else frozenset()
             continue
-        prefixes[family] = frozenset(host_prefix(a) for a in result.keep)
-        held += _held(family, result.held)
+        if family == "oss" and ranged:
+            prefixes[family] = obs.oss_ranges.prefixes
+            continue
+        good = frozenset(a for a in result.keep if rules.problem(family, a) is None)
+        prefixes[family] = frozenset(host_prefix(a) for a in good)
+        held += _held(family, tuple(d for d in result.held if d.address in good))
         released += _released(family, result.released)
-    oss = steps.get("oss")
-    tracked_oss = oss.keep if oss else frozenset()
-    _inside, outside = split_by_ranges(tracked_oss, obs.oss_ranges)
-    ranges = obs.oss_ranges.prefixes if obs.oss_ranges else frozenset()
-    prefixes["oss"] = ranges | frozenset(host_prefix(a) for a in outside)
-    if oss is None or obs.oss_ranges is None:
+    if not ranged:
         certain.discard("oss")
-    if oss is not None:
-        held += _held("oss", tuple(d for d in oss.held if d.address in outside))
-        released += _released("oss", tuple(d for d in oss.released
-                                           if obs.oss_ranges is None or not obs.oss_ranges.contains(d.address)))
-        seen_outside = sorted(a for a in obs.observation("oss").seen if a in outside)
-        if obs.oss_ranges is not None:
-            for address in seen_outside:
-                findings.append(_finding(
-                    "oss-outside-ranges", Severity.MEDIUM, obs,
-                    f"OSS address {address} is outside the published ranges",
-                    f"{obs.oss_domain or 'the OSS internal domain'} resolved to {address}, which none of the "
-                    f"{obs.region} VIP ranges ({', '.join(sorted(ranges))}) covers. A temporary {address}/32 is "
-                    "routed (with the usual hysteresis) so pulls keep working.",
-                    "Check whether OSS published new ranges for the region and update the ranges file "
-                    "(routes.oss_ranges_file, or a newer acrguard); the /32 then becomes redundant.",
-                    {"address": address, "ranges": sorted(ranges), **_ranges_evidence(obs)},
-                    family="oss", address=address))
     return DesiredPrefixes(obs.instance, obs.instance_id, obs.region, prefixes, frozenset(certain), tuple(held),
-                           tuple(released), tuple(findings), obs.evidence, obs.transient)
-
-
-def _ranges_evidence(obs: InstanceObservations) -> dict[str, Any]:
-    return {k: obs.evidence[k] for k in ("oss_ranges",) if k in obs.evidence}
+                           tuple(released), tuple(obs.findings), obs.evidence, obs.transient,
+                           observed=frozenset(observed), frozen=obs.frozen, rules=rules)
 
 
 def live_addresses(live: Mapping[Family, Iterable[str]] | None) -> dict[Family, frozenset[str]]:
@@ -303,7 +388,7 @@ def desire(obs: InstanceObservations, tracked: Mapping[Family, Mapping[str, Trac
     state has no record of (a lost state), their /32s are adopted first, so they too are removed
     only after the hold (as ``HysteresisTracker.observe`` does).
     """
-    clean = sanitize(obs)
+    clean = accept_answers(obs)
     adopted = live_addresses(live)
     steps = {family: step(dict(tracked[family]) if family in tracked else adopt({}, adopted.get(family, ()), now),
                           clean.observation(family), now, policy)
@@ -393,8 +478,9 @@ def observe_instance(config: AcrguardConfig, instance: InstanceConfig, factory: 
             absence = ranges.absence(region)
             findings.append(_finding(
                 "oss-ranges-missing", Severity.HIGH, instance_id, f"No OSS VIP ranges for {region}",
-                f"{ranges.label}: {absence}. Only the resolved OSS addresses are routed, as temporary /32s; OSS "
-                "moves its VIP within the region's ranges, so pulls may break when it moves.",
+                f"{ranges.label}: {absence}. Only the resolved OSS addresses are routed, as /32s, and only inside "
+                "100.64.0.0/10 outside 100.100.0.0/16; OSS moves its VIP within the region's ranges, so pulls may "
+                "break when it moves.",
                 "If OSS publishes ranges for the region (the 内网VIP网段 column of "
                 "https://help.aliyun.com/zh/oss/user-guide/regions-and-endpoints), put them in a file of the same "
                 "format and point routes.oss_ranges_file at it; otherwise ask Alibaba Cloud support for them.",
@@ -421,7 +507,8 @@ def observe_instance(config: AcrguardConfig, instance: InstanceConfig, factory: 
         findings += _dns_findings(instance_id, "oss", outcome)
         observations["oss"] = outcome_observation(outcome)
     return InstanceObservations(instance.name, instance_id, region, observations, region_ranges, oss_domain,
-                                tuple(findings), evidence, discovery.transient)
+                                tuple(findings), evidence, discovery.transient,
+                                rules=rules_for(routes, region_ranges))
 
 
 def desired_prefixes(config: AcrguardConfig, instance: InstanceConfig, factory: ClientFactory,
@@ -435,14 +522,14 @@ def desired_prefixes(config: AcrguardConfig, instance: InstanceConfig, factory: 
     to the tracker's clock; ``live``: our marked prefixes per family on the targets, whose
     untracked /32s are adopted into the hysteresis (a lost state never means an instant removal).
     """
-    observed = sanitize(observe_instance(config, instance, factory, resolver=resolver, session=session,
-                                         ranges=ranges))
+    observed = accept_answers(observe_instance(config, instance, factory, resolver=resolver, session=session,
+                                               ranges=ranges))
     return desired_from(observed, tracker, now=now, commit=commit, live=live)
 
 
 def desired_from(observed: InstanceObservations, tracker: HysteresisTracker, *, now: float | None = None,
                  commit: bool = True, live: Mapping[Family, Iterable[str]] | None = None) -> DesiredPrefixes:
-    """The hysteresis step of ``desired_prefixes`` for an instance already observed (and sanitized)."""
+    """The hysteresis step of ``desired_prefixes`` for an instance already observed (and accepted)."""
     moment = tracker.clock() if now is None else now
     steps = tracker.observe(hysteresis_scope(observed.instance_id),
                             {family: observed.observation(family) for family in ALL_FAMILIES},

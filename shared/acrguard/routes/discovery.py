@@ -1,6 +1,8 @@
 """Discovery of an instance's VPC endpoint: its domains and ENI addresses, from the ACR API.
 
-The endpoint address comes from the API, not DNS: ``GetInstanceVpcEndpoint`` (cr 2018-12-01,
+The endpoint address comes from the API, never from DNS (and must still pass the acceptance rules
+of ``acrguard.addresses``: inside ``routes.vpc_cidrs``, outside the IDC's ranges):
+``GetInstanceVpcEndpoint`` (cr 2018-12-01,
 https://help.aliyun.com/zh/acr/developer-reference/api-cr-2018-12-01-getinstancevpcendpoint and
 the SDK model ``GetInstanceVpcEndpointResponseBodyLinkedVpcs``) lists each linked VPC's ENI ``Ip``
 with its ``Status`` (``CREATING``/``RUNNING``), ``DefaultAccess`` and ``Issue``. DNS resolution of

@@ -11,6 +11,7 @@ name the target or export):
   (also those the cloud itself refused, e.g. ``service_range`` on a VBR table, with the alternative);
 * ``routes.blast-radius``: the run's removals were stopped;
 * ``routes.quota-pressure``: a target will be at least 80 % full after the plan;
+* ``routes.ledger-unproven``: IPsec ledger items acrguard could not have made, which it never removes;
 * ``routes.target-unreadable``, ``routes.apply-failed``, ``routes.export-failed``,
   ``routes.state-unreadable``, ``routes.targets-invalid``: something could not be done.
 """
@@ -24,8 +25,8 @@ from typing import Any
 from acrguard.events.routing import ENDPOINT_KEEPER
 from acrguard.findings import Finding, Severity
 from acrguard.redact import redact_text
-from acrguard.routes.plan import BlastRadius, TargetDecision, usage_after
-from acrguard.routes.targets.base import ApplyResult, Refusal, RouteChange
+from acrguard.routes.plan import BlastRadius, KeptRoute, TargetDecision, usage_after
+from acrguard.routes.targets.base import ApplyResult, Refusal, RouteChange, TargetPlan
 
 JOB = ENDPOINT_KEEPER  # the job name the alert pipeline and the handler use
 #: rules with this prefix are notices of something acrguard did, not conditions that last
@@ -103,10 +104,15 @@ def changed(instance: str, instance_id: str, decision: TargetDecision, result: A
 
 
 def export_changed(instance: str, instance_id: str, fmt: str, destination: str, diff: str,
-                   commands: Iterable[str] | None = None) -> Finding:
-    """The notice that an IDC export was rewritten, with the ready-to-paste commands and the diff."""
+                   commands: Iterable[str] | None = None, *, kept: str = "") -> Finding:
+    """The notice that an IDC export was rewritten, with the ready-to-paste commands and the diff.
+
+    ``kept``: a sentence naming the families the export took from their last observation.
+    """
     pasted = list(commands or ())
     details = f"The {fmt} export at {destination} was rewritten."
+    if kept:
+        details += f" {kept}"
     if pasted:
         details += " Paste on the IDC router (removals first):\n" + "\n".join(pasted)
     details += f"\nDiff:\n{diff}"
@@ -148,6 +154,19 @@ def blast_radius(instance: str, instance_id: str, stop: BlastRadius, decisions: 
                     "safety.max_delete_share for one run or remove the routes by hand; if not, look for what "
                     "changed (the OSS ranges file, the instance's VPC binding).",
                     {**stop.to_dict(), "kept": kept})
+
+
+def ledger_unproven(instance: str, instance_id: str, plan: TargetPlan, kept: Sequence[KeptRoute]) -> Finding:
+    """Ledger items acrguard would remove but could not have made: the ledger alone is no proof; they stay."""
+    lines = [f"{k.prefix} ({k.family})" for k in kept]
+    return _finding("routes.ledger-unproven", Severity.MEDIUM, instance_id,
+                    f"{plan.label}: {len(lines)} ledger item(s) of LocalSubnet are not acrguard's to remove",
+                    "The state's ownership ledger lists " + ", ".join(lines) + ", but acrguard's own rules could not "
+                    "have produced them for those families (a forged or corrupted state line?). acrguard never "
+                    "removes them.",
+                    "Check the LocalSubnet of the connection; remove an item by hand if it is not needed, and the "
+                    "line from routes.owned in the state.", {"prefixes": [k.prefix for k in kept]},
+                    target=plan.target_key)
 
 
 def quota_pressure(instance: str, instance_id: str, decision: TargetDecision) -> Finding:

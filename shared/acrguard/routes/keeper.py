@@ -3,15 +3,22 @@
 Per instance with a ``routes:`` section, in three phases over the whole run:
 
 1. **plan**: read every target's entries (ours carry ``acrguard:<instance>:<family>``; the VPN
-   ledger says which ``LocalSubnet`` items are ours) -> desired prefixes (discovery, resolution,
-   hysteresis; our marked live routes passed as ``live`` so routes the state does not know are
-   adopted and held) -> each target's pure plan, restricted to its families -> the guards of
-   ``routes.plan`` (uncertain families lose nothing; hysteresis holds listed with why);
-2. **blast radius** over every removal of the run (``safety.max_delete_share`` / ``max_delete_floor``):
+   ledger says which ``LocalSubnet`` items are ours) -> the answers judged by the acceptance rules
+   (``acrguard.addresses``; a refused answer freezes its family) -> desired prefixes (discovery,
+   resolution, hysteresis; our marked live routes passed as ``live`` so routes the state does not
+   know are adopted and held) -> the retiring hold of every managed prefix no longer desired on a
+   target (``acrguard.routes.retiring``) -> each target's pure plan, restricted to its families ->
+   the guards of ``routes.plan`` (uncertain families lose nothing, frozen ones gain nothing, no
+   removal before its hold, hysteresis holds listed with why);
+2. **sharing** between instances routing through one target: none removes what another needs (or
+   might need, when it was not planned this run), and an add another instance makes is not repeated;
+3. **blast radius** over every removal of the run (``safety.max_delete_share`` / ``max_delete_floor``):
    too many stops them all, adds still go;
-3. **apply** (unless previewing or ``dry_run``): each target's writes, the VPN ledger saved before
-   and after; then the IDC exports are rendered and written when they changed; findings for every
-   change, refusal, failure and pressure.
+4. **apply** (unless previewing or ``dry_run``): each target's writes, the VPN ledger saved before
+   and after (the plans of every instance sharing one IPsec connection in one write: one tunnel
+   renegotiation per run); then the IDC exports are rendered and written when they changed (a
+   family not observed keeps what the exports said when it was last observed,
+   ``acrguard.routes.exporting``); findings for every change, refusal, failure and pressure.
 
 Concurrency: the reads of different targets and instances run side by side (``workers``, 16 by
 default), and so do the writes of different targets; the writes to one target (one table, one
@@ -50,13 +57,21 @@ from typing import TYPE_CHECKING, Any
 
 from acrguard.config.routes import ALL_FAMILIES, Family, RouteTableTarget, TransitRouterTarget
 from acrguard.errors import CloudCallError, StateError, TransientCloudError
-from acrguard.hysteresis import HoldPolicy, HysteresisTracker
+from acrguard.hysteresis import HoldPolicy, HysteresisTracker, Tracked
 from acrguard.resolve import ResolverSettings, SharedResolutions
 from acrguard.routes import findings as notes
 from acrguard.routes.alternatives import service_range_advice
-from acrguard.routes.desired import DesiredPrefixes, desired_from, hysteresis_scope, observe_instance, sanitize
+from acrguard.routes.desired import (
+    DesiredPrefixes,
+    accept_answers,
+    desired_from,
+    hysteresis_scope,
+    observe_instance,
+    rules_for,
+)
+from acrguard.routes.export_memory import load_memory, save_memory
 from acrguard.routes.exporting import export_instance
-from acrguard.routes.ledger import load_ledgers, save_ledger
+from acrguard.routes.ledger import load_ledgers, save_ledger, shared_ledgers
 from acrguard.routes.plan import (
     BlastRadius,
     KeptRoute,
@@ -64,11 +79,21 @@ from acrguard.routes.plan import (
     blast_radius,
     guard_target,
     hold_refused,
+    hold_shared,
     under_pressure,
 )
 from acrguard.routes.refusals import RememberedRefusal, load_refusals, record_outcome
-from acrguard.routes.targets.base import ApplyResult, CurrentRoutes, Failure, RouteTarget, marker_prefix
-from acrguard.routes.targets.build import build_targets
+from acrguard.routes.retiring import advance, judge, load_retiring, save_retiring
+from acrguard.routes.targets.base import (
+    ApplyResult,
+    CurrentRoutes,
+    Failure,
+    RouteTarget,
+    desired_by_prefix,
+    marker_prefix,
+)
+from acrguard.routes.targets.build import build_targets, target_key
+from acrguard.routes.targets.vpn_connection import VpnConnectionSubnets
 
 if TYPE_CHECKING:
     from acrguard.clients import ClientFactory
@@ -144,6 +169,9 @@ class TargetRun:
             "kept": [k.to_dict() for k in self.kept],
             "refusals": [{"prefix": r.prefix, "family": r.family, "code": r.code, "reason": r.reason}
                          for r in plan.refusals] if plan else [],
+            "covered": [{"prefix": c.prefix, "family": c.family, "by": c.by, "label": c.label} for c in plan.covered]
+            if plan else [],
+            "withheld": [_change(c) for c in self.decision.withheld] if self.decision else [],
             "renegotiates_tunnel": bool(plan and plan.renegotiates_tunnel),
             "foreign": [{"prefix": f.prefix, "label": f.label} for f in current.foreign] if current else [],
             "quota": current.quota if current else None, "used": current.used if current else None,
@@ -310,6 +338,7 @@ class Keeper:
                        for instance, (run, reads, tracker) in zip(chosen, started, strict=True)]
             runs = [future.result() if future is not None else run
                     for future, (run, _, _) in zip(planned, started, strict=True)]
+            self._share(runs)
             decisions = [t.decision for run in runs for t in run.targets if t.decision is not None]
             guarded, stop = blast_radius(decisions, self.config.safety)
             replaced = dict(zip((id(d) for d in decisions), guarded, strict=True))
@@ -334,11 +363,13 @@ class Keeper:
         tracker = RecordingTracker(self.store, HoldPolicy.from_safety(self.config.safety), clock=lambda: moment)
         try:
             run.ledgers = load_ledgers(self.store, instance.instance_id)
+            shared = shared_ledgers(self.store, instance.instance_id)
         except StateError as exc:
             return self._stop(run, "routes.state-unreadable", "the state cannot be used", str(exc),
                               "Repair or remove the routes section of the state document."), [], tracker
         try:
-            adapters = build_targets(routes.targets, self.factory, ledgers=run.ledgers, waiter=self.waiter)
+            adapters = build_targets(routes.targets, self.factory, ledgers=run.ledgers, shared=shared,
+                                     waiter=self.waiter)
         except ValueError as exc:
             return self._stop(run, "routes.targets-invalid", "the targets are misconfigured", str(exc),
                               "Name each route target once in routes.targets."), [], tracker
@@ -377,11 +408,11 @@ class Keeper:
     def _plan(self, instance: InstanceConfig, run: InstanceRun,
               reads: list[tuple[TargetRun, Future[CurrentRoutes]]], tracker: RecordingTracker,
               moment: float) -> InstanceRun:
-        """Observe the instance while its targets are read, then derive the desired prefixes (updating the
-        hysteresis, which adopts our live routes) and plan each target."""
+        """Observe the instance while its targets are read, judge the answers, then derive the desired prefixes
+        (updating the hysteresis, which adopts our live routes), the retiring holds, and each target's plan."""
         resolver = self._resolutions.resolver(ResolverSettings.from_routes(instance.routes))
-        observed = sanitize(observe_instance(self.config, instance, self.factory, resolver=resolver,
-                                             session=self.session, ranges=self.ranges))
+        raw = observe_instance(self.config, instance, self.factory, resolver=resolver, session=self.session,
+                               ranges=self.ranges)
         live: dict[Family, set[str]] = {family: set() for family in ALL_FAMILIES}
         currents = {}
         for target, read in reads:
@@ -393,17 +424,22 @@ class Keeper:
                                                             target.label, str(exc), target.transient))
                 continue
             currents[target.key] = current
+            if target.target_type == "vpn_connection":
+                continue  # its ledger is state, not a marker: nothing is adopted from it
             for route in current.managed:
                 live[route.family].add(route.prefix)
+        rules = raw.rules or rules_for(instance.routes, raw.oss_ranges)
+        observed = accept_answers(raw, rules)
         try:
             desired = desired_from(observed, tracker, now=moment, commit=self.writes,
                                    live={family: frozenset(p) for family, p in live.items()})
+            desired = self._retire(instance, run, desired, currents, moment)
         except StateError as exc:
             return self._stop(run, "routes.state-unreadable", "the hysteresis state cannot be used", str(exc),
                               "Repair or remove the hysteresis section of the state document.")
         run.desired = desired
         run.moment = moment
-        run.oss_addresses = tracker.kept("oss")
+        run.oss_addresses = frozenset(a for a in tracker.kept("oss") if rules.problem("oss", a) is None)
         run.findings = list(desired.findings) + run.findings
         for target in run.targets:
             current = currents.get(target.key)
@@ -413,6 +449,65 @@ class Keeper:
             target.decision = hold_refused(guard_target(plan, current, desired),
                                            self._refusals.get(target.key, {}), moment)
         return run
+
+    def _retire(self, instance: InstanceConfig, run: InstanceRun, desired: DesiredPrefixes,
+                currents: Mapping[str, CurrentRoutes], moment: float) -> DesiredPrefixes:
+        """Advance the hold of every managed prefix no longer desired on each target read (saved when writing)."""
+        policy = HoldPolicy.from_safety(self.config.safety)
+        before = load_retiring(self.store, instance.instance_id)
+        released = {r.prefix: Tracked(r.last_seen, r.last_seen, r.misses, r.first_missed) for r in desired.released}
+        records: dict[str, dict[str, tuple[Family, Tracked]]] = {}
+        for target in run.targets:
+            current = currents.get(target.key)
+            if current is None or target.adapter is None:
+                continue
+            wanted = desired_by_prefix(desired.pairs(), target.adapter.families)
+            undesired = {m.prefix: m.family for m in current.managed if m.prefix not in wanted}
+            records[target.key] = advance(before.get(target.key, {}), undesired, released, desired.certain, moment,
+                                          policy)
+        if self.writes:
+            configured = [target_key(t) for t in instance.routes.targets] if instance.routes else []
+            save_retiring(self.store, instance.instance_id, records, configured=configured)
+        return dataclasses.replace(desired, retiring={
+            key: {prefix: judge(prefix, family, record, moment, policy) for prefix, (family, record) in found.items()}
+            for key, found in records.items()})
+
+    def _share(self, runs: list[InstanceRun]) -> None:
+        """Instances routing through one target share its prefixes: none removes what another needs (or might).
+
+        An instance configured with the target but not planned this run (not chosen by an event, or its
+        run or read failed) might need any prefix there, so then nothing is removed from the target.
+        """
+        configured: dict[str, list[str]] = {}
+        for instance in self.config.instances:
+            for config in instance.routes.targets if instance.routes else ():
+                configured.setdefault(target_key(config), []).append(instance.instance_id)
+        groups: dict[str, list[tuple[InstanceRun, TargetRun]]] = {}
+        for run in runs:
+            for target in run.targets:
+                groups.setdefault(target.key, []).append((run, target))
+        for key, group in groups.items():
+            sharing = set(configured.get(key, ()))
+            if len(sharing) < 2:
+                continue
+            decided = [(run, t) for run, t in group if t.decision is not None and run.desired is not None
+                       and run.error is None and t.adapter is not None]
+            missing = sorted(sharing - {run.instance_id for run, _ in decided})
+            wants = {run.instance_id: set(desired_by_prefix(run.desired.pairs(), t.adapter.families))  # type: ignore
+                     for run, t in decided}
+            added: list[str] = []
+            for run, target in decided:
+                others: dict[str, str] = {}
+                for other, prefixes in wants.items():
+                    if other != run.instance_id:
+                        for prefix in prefixes:
+                            others.setdefault(prefix, f"instance {other} also routes it through this target")
+                if missing:
+                    others["*"] = (f"instance(s) {', '.join(missing)} also route through this target and were not "
+                                   "checked this run; nothing is removed from it until they are")
+                assert target.decision is not None
+                target.decision = hold_shared(target.decision, others, added)
+                added += [c.key for c in target.decision.plan.adds]
 
     def _stop(self, run: InstanceRun, rule: str, what: str, detail: str, fix: str) -> InstanceRun:
         """Give up on the instance: its own scope is not observed, so what was found moves to the run's scope."""
@@ -433,6 +528,8 @@ class Keeper:
                     groups.setdefault(target.key, []).append((run, target))
 
         def apply_in_order(group: list[tuple[InstanceRun, TargetRun]]) -> list[tuple[int, list[Finding]]]:
+            if len(group) > 1 and group[0][1].target_type == "vpn_connection":
+                return self._apply_connection(group)
             return [(id(target), self._apply(run, target, target.decision)) for run, target in group
                     if target.decision is not None]
 
@@ -459,56 +556,121 @@ class Keeper:
             run.findings += applied.get(id(target), [])
         if stop is not None and any(k.cause == "blast_radius" for d in decisions for k in d.kept):
             run.findings.append(notes.blast_radius(run.instance, run.instance_id, stop, decisions))
+        for decision in decisions:
+            unproven = [k for k in decision.kept if k.cause == "unproven"]
+            if unproven:
+                run.findings.append(notes.ledger_unproven(run.instance, run.instance_id, decision.plan, unproven))
         if run.desired is not None:
-            run.exports = export_instance(self.config, instance, run.desired, self.factory, write=self.writes,
-                                          now=run.moment, oss_addresses=run.oss_addresses)
-            for export in run.exports:
-                if export.error:
-                    run.findings.append(notes.export_failed(run.instance, run.instance_id, export.format,
-                                                            export.location, export.error, export.transient))
-                elif export.written:
-                    run.findings.append(notes.export_changed(run.instance, run.instance_id, export.format,
-                                                             export.location, export.diff or "",
-                                                             export.commands))
+            self._export(instance, run, run.desired)
+
+    def _export(self, instance: InstanceConfig, run: InstanceRun, desired: DesiredPrefixes) -> None:
+        """Render and write the IDC exports; families not observed keep what they said when last observed."""
+        rules = desired.rules or rules_for(instance.routes, None)
+        remembered = load_memory(self.store, run.instance_id, rules)
+        exports = export_instance(self.config, instance, desired, self.factory, write=self.writes,
+                                  now=run.moment, oss_addresses=run.oss_addresses, remembered=remembered)
+        run.exports = exports.results
+        if self.writes:
+            observed = {family: exports.observed[family] for family in desired.observed}
+            try:
+                save_memory(self.store, run.instance_id, observed)
+            except StateError as exc:
+                run.findings.append(notes.trouble("routes.state-unreadable", run.instance, run.instance_id,
+                                                  "what the exports said cannot be remembered", str(exc),
+                                                  "Check the state store; the exports themselves were handled."))
+        for export in run.exports:
+            if export.error:
+                run.findings.append(notes.export_failed(run.instance, run.instance_id, export.format,
+                                                        export.location, export.error, export.transient))
+            elif export.written:
+                run.findings.append(notes.export_changed(run.instance, run.instance_id, export.format,
+                                                         export.location, export.diff or "",
+                                                         export.commands, kept=exports.note()))
 
     def _apply(self, run: InstanceRun, target: TargetRun, decision: TargetDecision) -> list[Finding]:
         """Write one target's plan (the VPN ledger saved around it); the findings about what happened."""
         adapter = target.adapter
         assert adapter is not None
         plan = decision.plan
-        vpn = plan.target_type == "vpn_connection"
+        trouble = self._before_write(run, target)
+        if trouble is not None:
+            return [trouble]
+        if plan.empty:
+            return []
+        try:
+            result = adapter.apply(plan)
+        except CloudCallError as exc:  # adapters report failures in the result; this is a safety net
+            result = _failed(target.key, exc)
+        return self._after_write(run, target, result)
+
+    def _apply_connection(self, group: list[tuple[InstanceRun, TargetRun]]) -> list[tuple[int, list[Finding]]]:
+        """The plans of every instance sharing one IPsec connection, in one write (one tunnel renegotiation)."""
+        found: list[tuple[int, list[Finding]]] = []
+        ready: list[tuple[InstanceRun, TargetRun]] = []
+        for run, target in group:
+            trouble = self._before_write(run, target)
+            if trouble is not None:
+                found.append((id(target), [trouble]))
+            elif target.decision is not None and not target.decision.plan.empty:
+                ready.append((run, target))
+            else:
+                found.append((id(target), []))
+        if not ready:
+            return found
+        adapter = ready[0][1].adapter
+        plans = [t.decision.plan for _, t in ready if t.decision is not None]
+        try:
+            results = adapter.apply_all(plans) if isinstance(adapter, VpnConnectionSubnets) else \
+                [adapter.apply(plan) for plan in plans]  # type: ignore[union-attr]
+        except CloudCallError as exc:
+            results = [_failed(ready[0][1].key, exc) for _ in ready]
+        for (run, target), result in zip(ready, results, strict=True):
+            found.append((id(target), self._after_write(run, target, result)))
+        return found
+
+    def _before_write(self, run: InstanceRun, target: TargetRun) -> Finding | None:
+        """Save a VPN plan's ledger with its adds before the write (or its new ledger when it writes nothing)."""
+        decision = target.decision
+        assert decision is not None
+        plan = decision.plan
+        if plan.target_type != "vpn_connection":
+            return None
         ledger = dict(run.ledgers.get(target.key, {}))
         try:
             if plan.empty:
-                if vpn and plan.owned_after is not None and dict(plan.owned_after) != ledger:
-                    save_ledger(self.store, run.instance_id, target.key, plan.owned_after)  # items others removed
-                return []
-            if vpn and plan.adds:
+                if plan.owned_after is not None and dict(plan.owned_after) != ledger:
+                    # claimed shared items, or items others removed
+                    save_ledger(self.store, run.instance_id, target.key, plan.owned_after)
+            elif plan.adds:
                 save_ledger(self.store, run.instance_id, target.key,
                             {**ledger, **{c.prefix: c.family for c in plan.adds}})
-            try:
-                result = adapter.apply(plan)
-            except CloudCallError as exc:  # adapters report failures in the result; this is a safety net
-                result = ApplyResult(target.key, failures=[Failure("*", "apply", exc.code or "Error", str(exc),
-                                                                   isinstance(exc, TransientCloudError))])
-            target.applied = result
-            if result.refused:
-                decision = dataclasses.replace(decision, plan=dataclasses.replace(
-                    plan, refusals=plan.refusals + tuple(result.refused)))
-                target.decision = decision
-            if vpn and result.owned_after is not None and result.owned_after != ledger:
-                save_ledger(self.store, run.instance_id, target.key, result.owned_after)
         except StateError as exc:
             target.error = f"the VPN ownership ledger could not be saved: {exc}"
-            trouble = notes.trouble("routes.state-unreadable", run.instance, run.instance_id,
-                                    f"the ownership ledger of {target.label} cannot be saved", str(exc),
-                                    "Check the state store; nothing more is written to the connection.")
-            if target.applied is None:
-                return [trouble]
-            found = [trouble]
-        else:
-            found = []
-        result = target.applied
+            return notes.trouble("routes.state-unreadable", run.instance, run.instance_id,
+                                 f"the ownership ledger of {target.label} cannot be saved", str(exc),
+                                 "Check the state store; nothing more is written to the connection.")
+        return None
+
+    def _after_write(self, run: InstanceRun, target: TargetRun, result: ApplyResult) -> list[Finding]:
+        """Record what one target's write did: the VPN ledger as read back, refusals, the notice, failures."""
+        decision = target.decision
+        assert decision is not None
+        plan = decision.plan
+        target.applied = result
+        if result.refused:
+            decision = dataclasses.replace(decision, plan=dataclasses.replace(
+                plan, refusals=plan.refusals + tuple(result.refused)))
+            target.decision = decision
+        found: list[Finding] = []
+        ledger = dict(run.ledgers.get(target.key, {}))
+        if plan.target_type == "vpn_connection" and result.owned_after is not None and result.owned_after != ledger:
+            try:
+                save_ledger(self.store, run.instance_id, target.key, result.owned_after)
+            except StateError as exc:
+                target.error = f"the VPN ownership ledger could not be saved: {exc}"
+                found.append(notes.trouble("routes.state-unreadable", run.instance, run.instance_id,
+                                           f"the ownership ledger of {target.label} cannot be saved", str(exc),
+                                           "Check the state store; nothing more is written to the connection."))
         found += self._remember(run, target, result)
         notice = notes.changed(run.instance, run.instance_id, decision, result)
         if notice is not None:
@@ -516,7 +678,6 @@ class Keeper:
         if not result.ok:
             found.append(notes.apply_failed(run.instance, run.instance_id, decision, result))
         return found
-
 
     def _remember(self, run: InstanceRun, target: TargetRun, result: ApplyResult) -> list[Finding]:
         """Remember the target's refusals of this apply and forget what it took (a trouble finding if unsaved)."""
@@ -530,6 +691,12 @@ class Keeper:
                                   f"the refusals of {target.label} cannot be remembered", str(exc),
                                   "Check the state store; the refused writes are tried again next run.")]
         return []
+
+
+def _failed(key: str, exc: CloudCallError) -> ApplyResult:
+    """An apply that raised instead of reporting (a safety net): one failure for the whole target."""
+    return ApplyResult(key, failures=[Failure("*", "apply", exc.code or "Error", str(exc),
+                                              isinstance(exc, TransientCloudError))])
 
 
 def _advice(instance: InstanceConfig, run: InstanceRun, decision: TargetDecision) -> dict[str, tuple[Any, str]]:

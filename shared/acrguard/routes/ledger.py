@@ -44,6 +44,30 @@ def load_ledgers(store: StateStore, instance_id: str) -> dict[str, dict[str, Fam
     return {key: _parse(value, f"{SECTION}.{OWNED}.{instance_id}.{key}") for key, value in ledgers.items()}
 
 
+def shared_ledgers(store: StateStore, instance_id: str) -> dict[str, dict[str, str]]:
+    """What the *other* instances' ledgers list, by target key: prefix -> the instance id that added it.
+
+    For instances sharing an IPsec connection (``targets/vpn_connection.py``, co-ownership). A
+    malformed ledger of another instance is left out (it is that instance's trouble to report).
+    """
+    section = store.section(SECTION)
+    owned = section.get(OWNED) if isinstance(section, dict) else None
+    out: dict[str, dict[str, str]] = {}
+    if not isinstance(owned, dict):
+        return out
+    for other, ledgers in sorted(owned.items()):
+        if other == instance_id or not isinstance(ledgers, dict):
+            continue
+        for key, value in ledgers.items():
+            try:
+                parsed = _parse(value, f"{SECTION}.{OWNED}.{other}.{key}")
+            except StateError:
+                continue
+            for prefix in parsed:
+                out.setdefault(str(key), {}).setdefault(prefix, str(other))
+    return out
+
+
 def save_ledger(store: StateStore, instance_id: str, target_key: str, owned: Mapping[str, Family]) -> None:
     """Replace one target's ledger (an empty ledger is dropped); nothing is written when it is unchanged."""
     wanted = {prefix: owned[prefix] for prefix in sorted(owned)}

@@ -5,7 +5,8 @@ inside them: "configure the complete ranges, or the network may not connect"
 (https://help.aliyun.com/zh/oss/user-guide/regions-and-endpoints, the 内网VIP网段 column; formerly
 https://help.aliyun.com/zh/oss/internal-endpoints-of-oss-buckets-and-vip-ranges). So the endpoint
 keeper routes the ranges and uses DNS only as a drift alarm: a resolved address outside the ranges
-is a finding and a temporary /32.
+is refused (``acrguard.addresses``: the OSS answer is not routed and the family is frozen for the
+run) and reported, so a hostile answer cannot route anything but the published ranges.
 
 The table ships as ``acrguard/data/oss_vip_ranges.json`` with its version, source URL and
 retrieval date; ``routes.oss_ranges_file`` points at a replacement in the same format::

@@ -4,9 +4,17 @@ A target's own ``plan`` is a plain diff of desired against current. Before anyth
 keeper narrows it:
 
 * **uncertain families** (``DesiredPrefixes.may_remove`` is False: a DNS outage, a failed API
-  call, a missing ranges table) lose no prefix: their removals are kept, with why;
+  call, a missing ranges table, a refused answer) lose no prefix: their removals are kept, with why;
+* **frozen families** (their answer was refused by the acceptance rules this run,
+  ``DesiredPrefixes.may_add`` is False) gain no prefix either: their adds are withheld;
 * **hysteresis**: managed routes the hysteresis still holds are unchanged in the plan; they are
   listed with why (how many more runs and hours), so ``routes plan`` can show them;
+* **retiring** (``acrguard.routes.retiring``): a managed prefix no longer desired is removed only
+  once its own hold on the target expired, so neither a marker nor a ledger line ever skips the
+  hold; an IPsec ``LocalSubnet`` item owned by the ledger alone is removed only if acrguard's rules
+  could have produced it (``AddressRules.plausible``), so a forged ledger line never removes anything;
+* **shared prefixes** (``hold_shared``): a prefix another instance routing through the same target
+  still needs, or might need (it was not checked this run), is not removed;
 * **blast radius** (``safety.max_delete_share`` / ``max_delete_floor``, as in the whitelist plan):
   when the removals of the whole run exceed ``max(floor, ⌊share × managed entries⌋)``, every
   removal is kept (adds still go: they only restore reachability) and the run reports it;
@@ -33,7 +41,7 @@ from acrguard.routes.desired import DesiredPrefixes
 from acrguard.routes.refusals import RememberedRefusal
 from acrguard.routes.targets.base import CurrentRoutes, RouteChange, TargetPlan, sort_key
 
-Cause = Literal["hysteresis", "uncertain", "blast_radius", "refused"]
+Cause = Literal["hysteresis", "uncertain", "blast_radius", "refused", "unproven", "shared"]
 #: a target at or above this share of its quota after the plan is under pressure
 QUOTA_PRESSURE_SHARE = 0.8
 
@@ -61,6 +69,8 @@ class TargetDecision:
     kept: tuple[KeptRoute, ...] = ()
     #: remembered refusals that held adds back this run (they were not written)
     remembered: tuple[RememberedRefusal, ...] = ()
+    #: adds withheld because their family's answer was refused this run (frozen)
+    withheld: tuple[RouteChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,20 @@ def without_removals(plan: TargetPlan, dropped: Iterable[RouteChange]) -> Target
     return dataclasses.replace(narrowed, renegotiates_tunnel=plan.renegotiates_tunnel and not narrowed.empty)
 
 
+def without_adds(plan: TargetPlan, dropped: Iterable[RouteChange]) -> TargetPlan:
+    """``plan`` minus the ``dropped`` adds (a VPN plan's ledger does not gain them)."""
+    drop = {(c.key, c.prefix) for c in dropped}
+    if not drop:
+        return plan
+    adds = tuple(c for c in plan.adds if (c.key, c.prefix) not in drop)
+    owned_after = plan.owned_after
+    if owned_after is not None:
+        gone = {c.prefix for c in plan.adds if (c.key, c.prefix) in drop}
+        owned_after = {p: f for p, f in owned_after.items() if p not in gone}
+    narrowed = dataclasses.replace(plan, adds=adds, owned_after=owned_after)
+    return dataclasses.replace(narrowed, renegotiates_tunnel=plan.renegotiates_tunnel and not narrowed.empty)
+
+
 def _unique(changes: Iterable[RouteChange]) -> list[RouteChange]:
     seen: dict[str, RouteChange] = {}
     for change in changes:
@@ -135,10 +159,71 @@ def hysteresis_kept(plan: TargetPlan, desired: DesiredPrefixes) -> tuple[KeptRou
                  if prefix in present)
 
 
+def hold_frozen(plan: TargetPlan, desired: DesiredPrefixes) -> tuple[TargetPlan, tuple[RouteChange, ...]]:
+    """Withhold every add of a family whose answer was refused this run (the replacement of an entry too)."""
+    dropped = tuple(c for c in plan.adds if not desired.may_add(c.family))
+    if not dropped:
+        return plan, ()
+    replaced = {c.key for c in dropped if c.after_removal}
+    narrowed = without_adds(plan, dropped)
+    narrowed = without_removals(narrowed, [c for c in narrowed.removes if c.key in replaced])
+    return narrowed, dropped
+
+
+def hold_retiring(plan: TargetPlan, desired: DesiredPrefixes) -> tuple[TargetPlan, tuple[KeptRoute, ...]]:
+    """Keep every removal whose hold on the target has not expired (or, for a ledger-owned item, that is unproven)."""
+    ledger = plan.target_type == "vpn_connection"
+    dropped: list[RouteChange] = []
+    kept: list[KeptRoute] = []
+    for change in _unique(net_removals(plan)):
+        if desired.releasable(plan.target_key, change.prefix, change.family, ledger=ledger):
+            continue
+        dropped += [c for c in plan.removes if c.prefix == change.prefix]
+        if ledger and not (desired.rules is not None and desired.rules.plausible(change.family, change.prefix)):
+            kept.append(KeptRoute(change.prefix, change.family, "unproven",
+                                  f"the ownership ledger lists it as {change.family}, but acrguard's own rules could "
+                                  "not have produced it (the ledger is state, not proof): acrguard never removes it; "
+                                  "remove it by hand if it is not needed"))
+            continue
+        retiring = desired.retirement(plan.target_key, change.prefix)
+        kept.append(KeptRoute(change.prefix, change.family, "hysteresis",
+                              retiring.why if retiring is not None else "no longer desired; its hold starts with the "
+                              "next fully observed run"))
+    return without_removals(plan, dropped), tuple(kept)
+
+
 def guard_target(plan: TargetPlan, current: CurrentRoutes, desired: DesiredPrefixes) -> TargetDecision:
-    """A target's plan with uncertain removals kept and the hysteresis holds listed."""
+    """A target's plan with uncertain removals kept, frozen adds withheld, unexpired removals held, holds listed."""
     narrowed, uncertain = hold_uncertain(plan, desired)
-    return TargetDecision(narrowed, current, hysteresis_kept(narrowed, desired) + uncertain)
+    narrowed, withheld = hold_frozen(narrowed, desired)
+    narrowed, retiring = hold_retiring(narrowed, desired)
+    return TargetDecision(narrowed, current, hysteresis_kept(narrowed, desired) + uncertain + retiring,
+                          withheld=withheld)
+
+
+def hold_shared(decision: TargetDecision, others: Mapping[str, str], added_before: Iterable[str] = ()
+                ) -> TargetDecision:
+    """Keep the removals of prefixes other instances on the same target need; skip adds another made first.
+
+    ``others``: prefix -> why it must stay (another instance routing through the target wants it,
+    or was not checked this run: then every prefix stays, key ``*``). ``added_before``: entry keys
+    an instance planned earlier in this run adds to the same target; adding them again would be a
+    second write (or a duplicate entry), so the later instance leaves them to it and shares them
+    from the next run.
+    """
+    plan = decision.plan
+    dropped = [c for c in net_removals(plan) if c.prefix in others or "*" in others]
+    earlier = set(added_before)
+    doubled = [c for c in plan.adds if c.key in earlier and not c.after_removal]
+    if not dropped and not doubled:
+        return decision
+    kept = tuple(KeptRoute(c.prefix, c.family, "shared", others.get(c.prefix) or others["*"])
+                 for c in _unique(dropped))
+    narrowed = without_adds(without_removals(plan, dropped), doubled)
+    if narrowed.owned_after is not None and doubled:  # the earlier instance writes it; this one co-owns it
+        narrowed = dataclasses.replace(narrowed, owned_after={**narrowed.owned_after,
+                                                              **{c.prefix: c.family for c in doubled}})
+    return dataclasses.replace(decision, plan=narrowed, kept=decision.kept + kept)
 
 
 def hold_refused(decision: TargetDecision, remembered: Mapping[str, RememberedRefusal], now: float) -> TargetDecision:

@@ -11,6 +11,8 @@ One block per instance, one line per change::
         - 100.103.1.1/32  auth  no longer desired
         = 6 unchanged
         ~ 100.103.7.181/32  auth  kept (hysteresis): absent from 1 successful observation(s) …
+        = 100.118.31.0/24  oss  shared with acrguard instance otherreg
+        ? 100.103.5.5/32  auth  not added: the auth answer was refused
         ! 100.118.28.0/24  oss  refused (foreign): …
 
 and one closing line in the manner of Terraform's (``summary_line``)::
@@ -53,13 +55,17 @@ def render_run(run: InstanceRun) -> str:
             prefixes = sorted(desired.for_family(family))
             shown = ", ".join(prefixes) if prefixes else "(none)"
             lines.append(f"  desired  {family} {shown}")
-        uncertain = [f for f in ALL_FAMILIES if not desired.may_remove(f)]
+        frozen = [f for f in ALL_FAMILIES if not desired.may_add(f)]
+        if frozen:
+            lines.append(f"  refused answer {', '.join(frozen)}: nothing of it is added or removed this run "
+                         "(see the findings)")
+        uncertain = [f for f in ALL_FAMILIES if not desired.may_remove(f) and f not in frozen]
         if uncertain:
             lines.append(f"  uncertain {', '.join(uncertain)}: not fully observed this run, nothing of it is removed")
     for target in run.targets:
         lines += render_target(target)
     for export in run.exports:
-        state = "error: " + export.error if export.error else \
+        state = "error: " + export.error if export.error else "held: " + export.held if export.held else \
             ("written" if export.written else "would change" if export.changed else "unchanged")
         lines.append(f"  export {export.format} -> {export.location}: {state}")
         if export.changed and export.diff:
@@ -82,13 +88,17 @@ def render_target(target: TargetRun) -> list[str]:
         lines.append(f"    - {change.prefix}{extra}  {change.family}  {change.reason}")
     if plan.unchanged:
         lines.append(f"    = {len(plan.unchanged)} unchanged")
+    for covered in plan.covered:
+        lines.append(f"    = {covered.prefix}  {covered.family}  {covered.label}")
+    for change in target.decision.withheld:
+        lines.append(f"    ? {change.prefix}  {change.family}  not added: the {change.family} answer was refused")
     for kept in target.kept:
         lines.append(f"    ~ {kept.prefix}  {kept.family}  kept ({kept.cause.replace('_', ' ')}): {kept.why}")
     for refusal in plan.refusals:
         lines.append(f"    ! {refusal.prefix}  {refusal.family}  refused ({refusal.code}): {refusal.reason}")
     if plan.renegotiates_tunnel:
         lines.append("    note: changing LocalSubnet renegotiates the IPsec tunnel")
-    if plan.empty and not plan.refusals and not target.kept:
+    if plan.empty and not plan.refusals and not target.kept and not target.decision.withheld:
         lines.append("    no changes")
     applied = target.applied
     if applied is not None:

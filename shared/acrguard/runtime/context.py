@@ -2,7 +2,7 @@
 
 FC 3.0 python3.10 passes ``context`` with ``request_id``, ``credentials`` (STS, may be absent on
 python3.12), ``function`` (name, handler, memory, timeout), ``region`` and ``account_id``
-(``../shared/reference/events-fc.md`` §1.3).
+(https://alibabacloud.com/help/en/functioncompute/context-1).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from acrguard.runtime.logs import describe  # lives there: the handler needs it without these classes
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,4 @@ class LocalContext:
         return logging.getLogger(f"fc.{self.function.name}")
 
 
-def describe(context: Any) -> dict[str, str]:
-    """Request id, function name, region and account of an FC (or local) context, for log lines."""
-    function = getattr(context, "function", None)
-    return {"request_id": str(getattr(context, "request_id", "") or ""),
-            "function": str(getattr(function, "name", "") or ""),
-            "region": str(getattr(context, "region", "") or ""),
-            "account_id": str(getattr(context, "account_id", "") or "")}
+__all__ = ["FcCredentials", "FcFunction", "LocalContext", "describe"]

@@ -1,6 +1,6 @@
 """The one handler behind every function: decode, deduplicate, route, run the job, alert, log.
 
-Error policy (``shared/DESIGN.md``, "Bad input gets a clear error, never a crash loop"):
+Error policy (the README's "Guarantees": bad input gets a clear answer, never a crash loop):
 
 * a malformed event or an invalid config is logged (with the event id) and reported once; the
   invocation returns normally, so FC does not retry it forever;
@@ -23,8 +23,7 @@ from typing import Any
 from acrguard.errors import AcrguardError, BadInputError, CloudCallError, ConfigError, StateError, TransientCloudError
 from acrguard.findings import Finding, Severity
 from acrguard.runtime import settings
-from acrguard.runtime.context import describe
-from acrguard.runtime.logs import DecisionLog
+from acrguard.runtime.logs import DecisionLog, describe
 
 
 class RetryLater(TransientCloudError):
@@ -86,7 +85,7 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
     log.secrets = _secrets(config)
     factory = ClientFactory.from_config(config, context)
     try:
-        store = open_store(config.state, factory)
+        store = open_store(config.state, factory, job=job)  # in OSS, this function's own document
     except StateError as exc:
         log.decision("state-unreadable", error=str(exc))
         raise

@@ -23,6 +23,15 @@ from acrguard.redact import redact_text
 MAX_LINE = 32 * 1024 - 512
 
 
+def describe(context: Any) -> dict[str, str]:
+    """Request id, function name, region and account of an FC (or local) context, for log lines."""
+    function = getattr(context, "function", None)
+    return {"request_id": str(getattr(context, "request_id", "") or ""),
+            "function": str(getattr(function, "name", "") or ""),
+            "region": str(getattr(context, "region", "") or ""),
+            "account_id": str(getattr(context, "account_id", "") or "")}
+
+
 class DecisionLog:
     """Writes decision lines and keeps them (the local invoker and tests read them back)."""
 

@@ -5,6 +5,10 @@ imported only when an OSS store is used, so the SQLite path never loads it. ``re
 (every plan and other command that writes nothing) creates nothing and refuses every write: a
 SQLite file is opened read-only (a missing one is an empty state), an OSS store is wrapped in
 ``ReadOnlyStore``.
+
+``job`` names the function whose state to open: in OSS each function has its own document
+(``state.job_key(job)``, see ``acrguard.state.perjob``); the SQLite file, local to one machine,
+stays one document for every job.
 """
 
 from __future__ import annotations
@@ -43,8 +47,13 @@ class ReadOnlyStore(StateStore):
         self.inner.close()
 
 
-def open_store(config: StateConfig, factory: ClientFactory | None = None, *, read_only: bool = False) -> StateStore:
-    """The store ``config`` names: a SQLite file, or an OSS object read with ``factory``'s credentials."""
+def open_store(config: StateConfig, factory: ClientFactory | None = None, *, read_only: bool = False,
+               job: str | None = None) -> StateStore:
+    """The store ``config`` names: a SQLite file, or an OSS object read with ``factory``'s credentials.
+
+    With ``job``, the OSS object is that function's own (``config.job_key(job)``), started from its
+    part of the document all functions shared before (``config.key``) until its first write.
+    """
     if config.backend == "sqlite":
         return SqliteStateStore(config.path, read_only=read_only)
     if config.backend == "oss":
@@ -53,6 +62,12 @@ def open_store(config: StateConfig, factory: ClientFactory | None = None, *, rea
         if not config.bucket:
             raise StateError("state backend 'oss' needs state.bucket")
         client = factory.oss(config.region, endpoint=config.endpoint)
-        store = OssStateStore(client, config.bucket, config.key, lock_ttl_seconds=config.lock_ttl_seconds)
+        if job is None:
+            store = OssStateStore(client, config.bucket, config.key, lock_ttl_seconds=config.lock_ttl_seconds)
+        else:
+            from acrguard.state.perjob import share_of
+
+            store = OssStateStore(client, config.bucket, config.job_key(job), lock_ttl_seconds=config.lock_ttl_seconds,
+                                  shared_key=config.key, adopt=lambda document: share_of(document, job))
         return ReadOnlyStore(store) if read_only else store
     raise StateError(f"unknown state backend {config.backend!r}; expected 'sqlite' or 'oss'")

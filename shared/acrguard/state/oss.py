@@ -32,6 +32,11 @@ holder that finds it has held the lock for half the TTL neither writes nor delet
 (``StateError``), so a holder is never still acting once its lock may be broken, as long as one
 request takes less than half the TTL (the client's timeouts and retries keep it far shorter).
 Writers are serialized by FC reserved concurrency 1 in the first place; this is the second line.
+
+Each function has a document of its own (``acrguard.state.perjob``). Opened with ``shared_key``
+(the document all functions shared before) and ``adopt`` (the function's part of it), a store
+whose document does not exist yet loads that part of the shared one, with no version: its first
+write creates the function's own document (forbid-overwrite), and the shared one is never written.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -77,12 +83,17 @@ class OssStateStore(StateStore):
     """State as one JSON object in OSS (see the module docstring for the compare-and-swap)."""
 
     def __init__(self, client: Any, bucket: str, key: str, *, lock_ttl_seconds: float = 120.0,
-                 lock_wait_seconds: float = 10.0) -> None:
+                 lock_wait_seconds: float = 10.0, shared_key: str | None = None,
+                 adopt: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         if not bucket or not key:
             raise ValueError("the OSS state store needs a bucket and an object key")
+        if shared_key == key:
+            raise ValueError("the shared state document to carry over cannot be the store's own document")
         self.client = client
         self.bucket = bucket
         self.key = key
+        self.shared_key = shared_key
+        self.adopt = adopt
         self.lock_key = f"{key}.lock"
         self.lock_ttl_seconds = lock_ttl_seconds
         self.lock_wait_seconds = lock_wait_seconds
@@ -94,16 +105,31 @@ class OssStateStore(StateStore):
 
     # -- reading ---------------------------------------------------------------------------------
     def load(self) -> Snapshot:
-        """Read the document; a missing one is empty, an unparsable one is reported and left alone."""
+        """Read the document; a missing one is empty (or the share of the old shared one), an unparsable one is
+        reported and left alone."""
+        found = self._read(self.key)
+        if found is not None:
+            return Snapshot(*found)
+        if self.shared_key is None:
+            return Snapshot({}, None)
+        shared = self._read(self.shared_key)
+        if shared is None:
+            return Snapshot({}, None)
+        data = shared[0]
+        return Snapshot(self.adopt(data) if self.adopt is not None else data, None)
+
+    def _read(self, key: str) -> tuple[dict[str, Any], str] | None:
+        """The JSON object at ``key`` and its ETag, or None when there is no such object."""
         import alibabacloud_oss_v2 as oss
 
+        location = f"oss://{self.bucket}/{key}"
         try:
             result = call_oss("GetObject", self.client.get_object,
-                                oss.GetObjectRequest(bucket=self.bucket, key=self.key))
+                                oss.GetObjectRequest(bucket=self.bucket, key=key))
         except CloudCallError as err:
             if err.code == "NoSuchKey":
-                return Snapshot({}, None)
-            raise self._failure("read", err) from None
+                return None
+            raise self._failure("read", err, location) from None
         try:
             raw = result.body.read()
         finally:
@@ -111,12 +137,12 @@ class OssStateStore(StateStore):
         try:
             data: Any = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise StateError(f"state in {self.location} is corrupt (not UTF-8 JSON: {exc}); it was left "
+            raise StateError(f"state in {location} is corrupt (not UTF-8 JSON: {exc}); it was left "
                              "untouched: fix or remove the object to start again") from None
         if not isinstance(data, dict):
-            raise StateError(f"state in {self.location} is corrupt (expected a JSON object, found "
+            raise StateError(f"state in {location} is corrupt (expected a JSON object, found "
                              f"{type(data).__name__}); it was left untouched")
-        return Snapshot(data, result.etag)
+        return data, result.etag
 
     def _current_version(self) -> str | None:
         """The document's ETag now (None when it does not exist)."""
@@ -264,8 +290,8 @@ class OssStateStore(StateStore):
                         err, self.lock_ttl_seconds)
 
     # -- errors ----------------------------------------------------------------------------------
-    def _failure(self, what: str, err: CloudCallError) -> Exception:
+    def _failure(self, what: str, err: CloudCallError, location: str | None = None) -> Exception:
         """Transient failures stay transient (FC retries the run); the rest become ``StateError``."""
         if isinstance(err, TransientCloudError):
             return err
-        return StateError(f"cannot {what} state in {self.location}: {err}")
+        return StateError(f"cannot {what} state in {location or self.location}: {err}")

@@ -16,6 +16,14 @@ removals; apply adds guards of its own:
   has and the next run (which observes again) converges;
 * a removal is skipped when, by what this run has written so far, it would leave the whitelist of
   an enabled endpoint empty; after a failed removal the rest are skipped too;
+* another run or a person may change the whitelist between this run's read and its writes. Before
+  its first removal the run takes the instance's removal lease (``lease``: two guard runs never
+  remove at the same time); right before each removal it reads the whitelist again and removes
+  the entry only while another entry the plan wants (``WhitelistPlan.keeps``) is live in that
+  read (an entry already gone is not removed again). After its last removal it reads once more;
+  a read that finds the enabled endpoint with an empty whitelist restores it at once
+  (``WhitelistPlan.fallback``; ``ApplyResult.restored_at`` says when), since a person may have
+  deleted the last wanted entry in the moment between the re-read and the removal;
 * an add (removal) the cloud refuses is read back: when the entry is there (gone) anyway, e.g.
   the SDK's retry of a write whose answer was lost, it counts as done (writes are idempotent).
 
@@ -25,12 +33,13 @@ not hide another's; the caller decides whether a transient failure should fail t
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from acrguard.clients import ClientFactory, call
 from acrguard.errors import CloudCallError, TransientCloudError
-from acrguard.whitelist.model import AclEntry
+from acrguard.whitelist.model import AclEntry, EndpointState
 from acrguard.whitelist.observe import SWITCH_WAIT, observe_endpoint, wait_until_running
 from acrguard.whitelist.plan import Operation, WhitelistPlan
 
@@ -38,6 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from acrguard.routes.targets.waiting import Waiter
+    from acrguard.whitelist.lease import RemovalLease
 
 Outcome = Literal["done", "failed", "skipped", "dry-run"]
 
@@ -56,6 +66,7 @@ class OperationResult:
     detail: str = ""
     code: str | None = None
     transient: bool = False
+    at: float | None = None  # when a write was carried out (epoch seconds)
 
     @property
     def action(self) -> str:
@@ -83,6 +94,15 @@ class ApplyResult:
     instance_id: str
     results: tuple[OperationResult, ...] = ()
     waiting: Waiting | None = None
+    healed_at: float | None = None
+
+    @property
+    def restored_at(self) -> float | None:
+        """When this run closed an open whitelist (a planned restore, or one a re-read called for), else None."""
+        if self.healed_at is not None:
+            return self.healed_at
+        done = [r for r in self.results if r.outcome == "done" and r.operation.restore and r.operation.kind == "add"]
+        return done[0].at if done else None
 
     def with_outcome(self, outcome: Outcome) -> tuple[OperationResult, ...]:
         """Results with this outcome."""
@@ -100,60 +120,149 @@ class ApplyResult:
 
 
 def apply_plan(plan: WhitelistPlan, factory: ClientFactory, *, dry_run: bool,
-               waiter: Waiter | None = None) -> ApplyResult:
+               waiter: Waiter | None = None, lease: RemovalLease | None = None,
+               clock: Callable[[], float] = time.time) -> ApplyResult:
     """Run ``plan.operations`` in order (none when ``dry_run``) and say what happened to each.
 
     ``waiter``: how to wait for a switched-on endpoint to run (default ``SWITCH_WAIT``, real time).
+    ``lease``: taken before the first removal and given back at the end (None: removals need none).
     """
     if dry_run:
         return ApplyResult(plan.instance_id, tuple(OperationResult(op, "dry-run", "dry_run is set; nothing written")
                                                    for op in plan.operations))
-    waiter = waiter or SWITCH_WAIT
-    expected = set(plan.before)
-    enabled = plan.enabled
-    blocked = ""
-    waiting: Waiting | None = None
-    results: list[OperationResult] = []
-    for op in plan.operations:
-        if waiting is not None:
-            results.append(OperationResult(op, "skipped", f"skipped: the internet endpoint is still "
-                                           f"{waiting.status} after {waiting.waited_s:g}s; ACR drops whitelist writes "
-                                           "until it is RUNNING; the next run finishes"))
-            continue
-        if op.kind == "remove":
-            remaining = expected - {AclEntry(op.entry).cidr}
-            if blocked:
-                results.append(OperationResult(op, "skipped", blocked))
+    run = _Run(plan, factory, waiter or SWITCH_WAIT, lease, clock)
+    try:
+        run.go()
+    finally:
+        if lease is not None:
+            lease.release()
+    return ApplyResult(plan.instance_id, tuple(run.results), run.waiting, run.healed_at)
+
+
+class _Run:
+    """One plan being carried out: what is expected in the whitelist, and what happened so far."""
+
+    def __init__(self, plan: WhitelistPlan, factory: ClientFactory, waiter: Waiter, lease: RemovalLease | None,
+                 clock: Callable[[], float]) -> None:
+        self.plan, self.factory, self.waiter, self.lease, self.clock = plan, factory, waiter, lease, clock
+        self.expected = set(plan.before)
+        self.enabled = plan.enabled
+        self.blocked = ""
+        self.waiting: Waiting | None = None
+        self.results: list[OperationResult] = []
+        self.healed_at: float | None = None
+        self.removed = False
+
+    def go(self) -> None:
+        """Carry out every operation in plan order, each removal only once ``removal_blocked`` allows it."""
+        for op in self.plan.operations:
+            if self.waiting is not None:
+                self.skip(op, f"skipped: the internet endpoint is still {self.waiting.status} after "
+                              f"{self.waiting.waited_s:g}s; ACR drops whitelist writes until it is RUNNING; the next "
+                              "run finishes")
                 continue
-            if enabled and not remaining:
-                results.append(OperationResult(op, "skipped", "would leave the whitelist of an enabled endpoint "
-                                                              "empty"))
-                continue
+            if op.kind == "remove":
+                reason = self.removal_blocked(op)
+                if reason:
+                    self.skip(op, reason)
+                    continue
+            self.write(op)
+        if self.removed and not self.blocked:
+            self.check_after_removals()
+
+    def skip(self, op: Operation, detail: str) -> None:
+        """Record ``op`` as not sent, and why."""
+        self.results.append(OperationResult(op, "skipped", detail))
+
+    def removal_blocked(self, op: Operation) -> str:
+        """Why ``op`` (a removal) must not be sent now; '' when it may."""
+        if self.blocked:
+            return self.blocked
+        if self.enabled and not self.expected - {AclEntry(op.entry).cidr}:
+            return "would leave the whitelist of an enabled endpoint empty"
+        if self.lease is not None:
+            refused = self.lease.acquire()
+            if refused:
+                self.blocked = f"skipped: {refused}"
+                return self.blocked
         try:
-            _run(factory, plan, op)
+            fresh = observe_endpoint(self.factory, self.plan.instance_id, self.plan.region)
         except CloudCallError as exc:
-            if not isinstance(exc, TransientCloudError) and _in_effect(factory, plan, op):
-                results.append(OperationResult(op, "done", f"already in effect ({exc.code})"))
-                expected = _after(op, expected)
-                continue
-            results.append(OperationResult(op, "failed", str(exc), exc.code, isinstance(exc, TransientCloudError)))
-            blocked = (f"skipped: {ACTIONS[op.kind]} of {op.entry or 'the endpoint'} failed earlier in this run; "
-                       "the next run converges")
-            continue
-        results.append(OperationResult(op, "done"))
+            self.blocked = (f"skipped: the whitelist could not be read again before removing entries ({exc.code}); "
+                            "nothing is removed on doubt")
+            return self.blocked
+        if self.heal(fresh):
+            self.blocked = "skipped: the whitelist was found empty and restored; the next run plans again"
+            return self.blocked
+        cidr = AclEntry(op.entry).cidr
+        if cidr not in fresh.networks:
+            self.expected.discard(cidr)
+            return "skipped: already gone when the whitelist was read again (someone else removed it)"
+        if fresh.enabled and not (fresh.networks & self.plan.keeps) - {cidr}:
+            self.blocked = (f"skipped: no other wanted entry is in the whitelist now (read again: "
+                            f"{', '.join(sorted(fresh.networks)) or 'empty'}); another run or a person changed it, "
+                            "so nothing is removed; the next run plans again")
+            return self.blocked
+        self.expected = set(fresh.networks)
+        self.enabled = fresh.enabled
+        return ""
+
+    def write(self, op: Operation) -> None:
+        """Send ``op``; a refusal whose effect is there anyway counts as done; a failure blocks later removals."""
+        try:
+            _run(self.factory, self.plan, op)
+        except CloudCallError as exc:
+            if not isinstance(exc, TransientCloudError) and _in_effect(self.factory, self.plan, op):
+                self.results.append(OperationResult(op, "done", f"already in effect ({exc.code})", at=self.clock()))
+                self.expected = _after(op, self.expected)
+                self.removed = self.removed or op.kind == "remove"
+                return
+            self.results.append(OperationResult(op, "failed", str(exc), exc.code, isinstance(exc, TransientCloudError)))
+            self.blocked = (f"skipped: {ACTIONS[op.kind]} of {op.entry or 'the endpoint'} failed earlier in this run; "
+                            "the next run converges")
+            return
+        self.results.append(OperationResult(op, "done", at=self.clock()))
         if op.kind in ("add", "remove"):
-            expected = _after(op, expected)
+            self.expected = _after(op, self.expected)
+            self.removed = self.removed or op.kind == "remove"
         elif op.kind == "enable":
-            enabled = True
-            settled = wait_until_running(factory, plan.instance_id, plan.region, waiter, known_false=False)
+            self.enabled = True
+            settled = wait_until_running(self.factory, self.plan.instance_id, self.plan.region, self.waiter,
+                                         known_false=False)
             if settled.running and settled.state is not None:
-                expected = set(settled.state.networks)  # what the cloud holds now (it adds 127.0.0.1/32)
+                self.expected = set(settled.state.networks)  # what the cloud holds now (it adds 127.0.0.1/32)
             else:
                 status = settled.state.status if settled.state is not None else ""
-                waiting = Waiting(status or "not RUNNING", waiter.timeout_s)
+                self.waiting = Waiting(status or "not RUNNING", self.waiter.timeout_s)
         else:
-            enabled = _still_enabled(factory, plan)
-    return ApplyResult(plan.instance_id, tuple(results), waiting)
+            self.enabled = _still_enabled(self.factory, self.plan)
+
+    def check_after_removals(self) -> None:
+        """Read once more after the last removal; restore at once if the whitelist is found open."""
+        try:
+            fresh = observe_endpoint(self.factory, self.plan.instance_id, self.plan.region)
+        except CloudCallError:
+            return  # the next run observes again
+        self.heal(fresh)
+
+    def heal(self, fresh: EndpointState) -> bool:
+        """Restore the whitelist when a read finds the enabled endpoint open; whether it was open."""
+        if not fresh.is_open:
+            return False
+        for op in self.plan.fallback:
+            restore = Operation(op.kind, op.entry, op.comment, "restore: a read during this run found the whitelist "
+                                "empty (changed by someone else)", restore=True)
+            try:
+                _run(self.factory, self.plan, restore)
+            except CloudCallError as exc:
+                self.results.append(OperationResult(restore, "failed", str(exc), exc.code,
+                                                    isinstance(exc, TransientCloudError)))
+                continue
+            at = self.clock()
+            self.healed_at = self.healed_at or at
+            self.results.append(OperationResult(restore, "done", at=at))
+            self.expected.add(AclEntry(restore.entry).cidr)
+        return True
 
 
 def _still_enabled(factory: ClientFactory, plan: WhitelistPlan) -> bool:

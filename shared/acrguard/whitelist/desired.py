@@ -10,6 +10,14 @@ keeps the addresses it had (``kept``): unknown is never absent.
 Live entries carrying this instance's marker for a hostname that the state does not know yet
 (a lost state document, a first run after an upgrade) are adopted into the hysteresis first, so
 they are removed only after the same hold as any other address.
+
+A hostname's answer is judged before it counts (``acrguard.addresses``, ``judge_answer``): only
+public IPv4 addresses may enter the ACL (``public_problem``: no loopback, unspecified, broadcast,
+multicast, link-local, private, shared, reserved or documentation address); the others are
+dropped with a finding, and the rest of that answer counts only as a partial observation (it may
+add, never remove). An answer with more than ``DEFAULT_MAX_ADDRESSES_PER_NAME`` addresses is
+refused whole: the host's entries are uncertain this run (nothing added or removed), with a finding.
+Tracked addresses that are not public are not desired.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from acrguard.addresses import DEFAULT_MAX_ADDRESSES_PER_NAME, check_answer, public_problem
 from acrguard.events.routing import WHITELIST_GUARD
 from acrguard.findings import Finding, Severity
 from acrguard.hysteresis import Decision, HysteresisTracker, Observation, StepResult, step
@@ -64,6 +73,24 @@ def observation_of(outcome: Outcome | None) -> Observation:
     return Observation.unknown()
 
 
+def judge_answer(host: str, outcome: Outcome | None, cap: int = DEFAULT_MAX_ADDRESSES_PER_NAME
+                 ) -> tuple[Observation, Finding | None, str]:
+    """The observation a hostname's answer may count as, a finding when it was filtered or refused, and why.
+
+    Non-public addresses are dropped (the rest is a partial observation); an answer over ``cap``
+    addresses is refused whole (unknown). Returns the reason as text ("" when the answer is clean).
+    """
+    observation = observation_of(outcome)
+    if not isinstance(outcome, Resolved):
+        return observation, None, ""
+    check = check_answer(host, outcome.addresses, public_problem, cap)
+    if check.ok:
+        return observation, None, ""
+    if check.over_cap:
+        return Observation.unknown(), None, check.reason()
+    return Observation.partial(outcome.addresses - set(check.refused)), None, check.reason()
+
+
 def _address(cidr: str) -> str | None:
     """The single address of a /32 (or /128) entry, else None (hostname entries are single addresses)."""
     try:
@@ -105,11 +132,14 @@ def compute_desired(instance: InstanceConfig, whitelist: WhitelistConfig, endpoi
         summaries[host.host] = describe(outcome) if outcome is not None else f"{host.host}: not resolved"
         result = results[host.host]
         for decision in result.decisions:
-            if decision.kept:
+            if decision.kept and public_problem(decision.address) is None:
                 entries.append(_desired_from(decision, host))
         finding = _resolution_finding(instance, host, outcome, result)
         if finding is not None:
             findings.append(finding)
+        refused = _refused_finding(instance, host, outcome)
+        if refused is not None:
+            findings.append(refused)
     if commit:
         _forget_undeclared(tracker, scope, {h.host for h in hosts})
     return DesiredState(tuple(entries), tuple(findings), summaries)
@@ -130,7 +160,7 @@ def _track(tracker: HysteresisTracker, scope: str, hosts: list[_HostInput], outc
     """Adopt untracked marked addresses, then apply this run's observation per hostname."""
     if not hosts:
         return {}
-    observations = {h.host: observation_of(outcomes.get(h.host)) for h in hosts}
+    observations = {h.host: judge_answer(h.host, outcomes.get(h.host))[0] for h in hosts}
     current = {h.host: tracker.current(scope, h.host) for h in hosts}
     adopt = {h.host: Observation.partial(h.live - set(current[h.host])) for h in hosts
              if h.live - set(current[h.host])}
@@ -178,6 +208,28 @@ def _resolution_finding(instance: InstanceConfig, host: _HostInput, outcome: Out
                 "Nothing is removed while a hostname's addresses are unknown.",
         fix=f"Check the DNS record of {host.host} and the nameservers configured for the whitelist.",
         evidence={"host": host.host, "kept": kept})
+
+
+def _refused_finding(instance: InstanceConfig, host: _HostInput, outcome: Outcome | None) -> Finding | None:
+    """A finding when the hostname's answer had addresses that may not enter the ACL, or too many of them."""
+    observation, _, reason = judge_answer(host.host, outcome)
+    if not reason or not isinstance(outcome, Resolved):
+        return None
+    whole = observation.is_unknown
+    if whole and len(outcome.addresses) > DEFAULT_MAX_ADDRESSES_PER_NAME:
+        rule = "whitelist.host-too-many"
+        title = f"{host.host} answered {len(outcome.addresses)} addresses; none is taken"
+        effect = "The whole answer is refused: this hostname's entries are neither added nor removed this run."
+    else:
+        rule = "whitelist.host-address-refused"
+        title = f"{host.host} resolved to addresses that may not enter a public ACL"
+        effect = ("Those addresses are not added; the others are, and nothing of this hostname is removed this run."
+                  if not whole else "None of them is added, and nothing of this hostname is removed this run.")
+    return Finding(
+        rule=rule, severity=Severity.HIGH, resource=instance.instance_id, scope=instance.instance_id, job=JOB,
+        title=title, labels={"host": host.host}, details=f"{reason}. {effect}",
+        fix=f"Check the DNS record of {host.host} and who can change it; a public ACL takes public IPv4 "
+            "addresses only.", evidence={"host": host.host, "addresses": sorted(outcome.addresses)})
 
 
 def _forget_undeclared(tracker: HysteresisTracker, scope: str, declared: set[str]) -> None:

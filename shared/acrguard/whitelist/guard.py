@@ -5,9 +5,18 @@ Per instance with a ``whitelist:`` section: observe the internet endpoint -> des
 run, or policy ``report``) -> findings about what was written, refused or failed.
 
 ``handle_event`` takes facts already extracted from an ActionTrail record (instance id, event
-name, ``Actor``) and re-checks only that instance; it never trusts the event for the state. The
-findings about the live ACL carry the actor (who, source IP, user agent, when); when the actor is
-acrguard itself (``identity``), drift findings are dropped, since they describe its own writes.
+name, ``Actor``) and re-checks only that instance; it never trusts the event for the state. Its
+findings are those of the observation, exactly as a sweep would report them: an event cannot
+hide a finding, so it cannot resolve one (only an observation of the live ACL does). The actor
+(who, source IP, user agent, when) is put only on the findings about the change the record
+describes (``attribution``); when the actor is acrguard itself (``identity``) nobody is named and
+no "changed" notice is made.
+
+When a run closes an open whitelist (restores it), the critical "open to the whole internet"
+finding says so in the first message ("was open ... restored by acrguard at <time>") and is
+marked fixed by acrguard (``alerts.decide.FIXED_BY_ACRGUARD``), so its resolution follows the
+next observation without waiting for the group interval. Removals take the instance's removal
+lease (``lease``) and re-read the ACL first (``apply``).
 
 An endpoint found switching on (``CREATING``) is waited for, bounded by ``waiter`` (default
 ``observe.SWITCH_WAIT``; tests pass one that moves the local cloud's clock), before anything is
@@ -22,6 +31,7 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from acrguard.errors import CloudCallError, StateError, TransientCloudError
@@ -32,8 +42,10 @@ from acrguard.redact import mask_access_key_id, redact_text
 from acrguard.resolve import SharedResolutions
 from acrguard.whitelist import invariants
 from acrguard.whitelist.apply import ApplyResult, apply_plan
+from acrguard.whitelist.attribution import caused_by
 from acrguard.whitelist.desired import compute_desired, resolve_hosts, resolver_settings
 from acrguard.whitelist.identity import OwnIdentity, caller_identity, is_own
+from acrguard.whitelist.lease import RemovalLease
 from acrguard.whitelist.observe import (
     INSTANCE_NOT_FOUND,
     INSTANCE_STATUS_NOT_SUPPORTED,
@@ -63,6 +75,7 @@ _ACTOR_RULES = frozenset({
     "whitelist.endpoint-undeclared", "whitelist.endpoint-disabled", "whitelist.endpoint-switching",
     "whitelist.unmanaged",
     "whitelist.unparseable-entry", "whitelist.drift-missing", "whitelist.drift-stale", "whitelist.changed"})
+OPEN_RULE = "whitelist.open-to-internet"
 
 
 @dataclass(frozen=True)
@@ -177,9 +190,11 @@ def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateSto
     """Re-check (and, per policy, repair) the one instance an ActionTrail event touched.
 
     Events of other names, and instances without a ``whitelist:`` section, cost nothing. The
-    findings about the live ACL carry ``actor`` (and ``facts``, e.g. the request's ``entry``, as
-    evidence); when ``actor`` is acrguard, drift is not reported and no "changed" finding is made.
-    ``own_identity`` defaults to STS ``GetCallerIdentity`` (one call, only when there is an actor).
+    findings are the observation's, whoever the actor is. Those about the change the record
+    describes (``attribution.caused_by``) carry ``actor`` and the event (``facts``, e.g. the
+    request's ``entry``) as evidence; when none does, a "changed" notice names the actor. When
+    ``actor`` is acrguard, nobody is named and no notice is made. ``own_identity`` defaults to STS
+    ``GetCallerIdentity`` (one call, only when there is an actor).
     """
     if event_name.lower() not in RELEVANT_EVENTS:
         return WhitelistResult((), config.dry_run)
@@ -195,16 +210,16 @@ def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateSto
             own = caller_identity(factory)
         except CloudCallError:
             own = None  # cannot tell: report the change rather than hide it
-    mine = is_own(actor, own)
     findings = list(run.findings)
-    if mine:
-        findings = [f for f in findings if not f.rule.startswith("whitelist.drift")]
-    elif actor is not None:
-        event = {"name": event_name, **dict(facts or {})}
-        if not any(f.rule in _ACTOR_RULES for f in findings) and run.error is None:
-            findings.append(_changed_finding(instance, event, actor))
-        findings = [replace(f, actor=actor, evidence={**f.evidence, "event": event}) if f.rule in _ACTOR_RULES
-                    else f for f in findings]
+    if actor is not None and not is_own(actor, own):
+        facts = dict(facts or {})
+        event = {"name": event_name, **facts}
+        named = [caused_by(f, event_name, facts) for f in findings]
+        findings = [replace(f, actor=actor, evidence={**f.evidence, "event": event}) if tied else f
+                    for f, tied in zip(findings, named, strict=True)]
+        if not any(named) and run.error is None:
+            findings.append(_changed_finding(instance, event, actor,
+                                             checked_clean=not any(f.rule in _ACTOR_RULES for f in findings)))
     return WhitelistResult((replace(run, findings=tuple(findings)),), config.dry_run)
 
 
@@ -238,9 +253,48 @@ def check_instance(config: AcrguardConfig, instance: InstanceConfig, factory: Cl
     findings += _plan_findings(instance, plan)
     applied = None
     if apply and plan.operations:
-        applied = apply_plan(plan, factory, dry_run=config.dry_run, waiter=waiter)
+        lease = RemovalLease(store, instance.instance_id) if plan.removes and not config.dry_run else None
+        applied = apply_plan(plan, factory, dry_run=config.dry_run, waiter=waiter, lease=lease)
+        findings = _with_restoration(instance, findings, applied)
         findings += _apply_findings(instance, applied)
     return replace(base, plan=plan, applied=applied, findings=tuple(findings))
+
+
+def _with_restoration(instance: InstanceConfig, findings: list[Finding], applied: ApplyResult) -> list[Finding]:
+    """When this run closed an open whitelist, the "open" finding tells so (and is marked fixed by acrguard).
+
+    The observation found the endpoint open (or a re-read during the writes did, which is an
+    observation too): the critical finding stands, and its first message says that acrguard has
+    already restored it, when, and with what.
+    """
+    from acrguard.alerts.decide import FIXED_BY_ACRGUARD
+
+    at = applied.restored_at
+    if at is None:
+        return findings
+    restored = [r.operation.entry for r in applied.results
+                if r.outcome == "done" and r.operation.restore and r.operation.kind == "add"]
+    when = _utc(at)
+    open_finding = next((f for f in findings if f.rule == OPEN_RULE), None)
+    evidence = {**(open_finding.evidence if open_finding else {}), FIXED_BY_ACRGUARD: at, "restored": restored,
+                "restored_at": when}
+    restored_text = replace(
+        open_finding or invariants.open_finding(instance, evidence={}),
+        title=f"Registry {instance.name} was open to the whole internet — restored by acrguard at {when}",
+        details=f"The internet endpoint of {instance.instance_id} was enabled with an empty whitelist, so every "
+                f"address on the internet could reach it. acrguard added {', '.join(restored)} at {when}; the "
+                "endpoint is closed again.",
+        fix="Nothing to do to close it. Find out who emptied the whitelist (the caller is named when an ActionTrail "
+            "record showed it) and why.",
+        evidence=evidence)
+    if open_finding is None:
+        return [restored_text, *findings]
+    return [restored_text if f is open_finding else f for f in findings]
+
+
+def _utc(epoch: float) -> str:
+    """``epoch`` as an ISO 8601 UTC time to the second (``2026-11-25T10:00:03Z``)."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _unreadable(instance: InstanceConfig, region: str, exc: CloudCallError) -> Finding:
@@ -320,14 +374,18 @@ def _change_id(parts: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:12]
 
 
-def _changed_finding(instance: InstanceConfig, event: dict[str, str], actor: Actor) -> Finding:
+def _changed_finding(instance: InstanceConfig, event: dict[str, str], actor: Actor, *,
+                     checked_clean: bool) -> Finding:
+    """A notice of someone's change that no finding about the live ACL is tied to."""
     what = ", ".join(f"{k} {v}" for k, v in event.items() if k != "name")
+    details = ("The whitelist was re-checked after the change and matches its declaration." if checked_clean else
+               "The whitelist was re-checked after the change; what the check found is reported on its own.")
     return Finding(rule="whitelist.changed", severity=Severity.LOW, resource=instance.instance_id,
-                   scope=instance.instance_id, job=JOB, notice=True,
+                   scope=instance.instance_id, job=JOB, notice=True, actor=actor, evidence={"event": event},
                    labels={"event": event["name"], "change": _change_id([*event.values(), actor.event_id or "",
                                                                          actor.event_time or ""])},
                    title=f"{actor.identity} called {event['name']} on {instance.name}" + (f" ({what})" if what else ""),
-                   details="The whitelist was re-checked after the change and matches its declaration.")
+                   details=details)
 
 
 def _trouble(instance: InstanceConfig, rule: str, what: str, detail: str, transient: bool) -> Finding:

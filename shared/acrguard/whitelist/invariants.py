@@ -24,7 +24,8 @@ whitelist.drift-missing            medium    a desired entry is not in the white
 whitelist.drift-stale              low       an entry with our marker that is no longer desired
 =================================  ========  ===================================================
 
-``127.0.0.1/32`` (added by the cloud when the endpoint is enabled) is never an unmanaged finding.
+``127.0.0.1/32`` (added by the cloud when the endpoint is enabled) is never an unmanaged finding, and
+acrguard's own marked ``127.0.0.1/32`` restore is not stale while nothing else is declared.
 While the endpoint is switching on, neither "open" nor "missing" is reported: the cloud adds
 ``127.0.0.1/32`` when it starts, and ACR drops whitelist writes until then (see ``model``).
 Resolution findings (hostnames without addresses) come from ``desired``.
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from acrguard.events.routing import WHITELIST_GUARD
 from acrguard.findings import Finding, Severity
-from acrguard.whitelist.marker import owned_by
+from acrguard.whitelist.marker import RESTORE_LABEL, owned_by
 from acrguard.whitelist.model import LOOPBACK, AclEntry, DesiredState, EndpointState, Network
 
 if TYPE_CHECKING:
@@ -75,7 +76,8 @@ def check(instance: InstanceConfig, whitelist: WhitelistConfig, endpoint: Endpoi
     findings += _endpoint_findings(instance, whitelist, endpoint)
     desired_cidrs = desired.by_cidr
     for entry in endpoint.entries:
-        findings += _entry_findings(instance, whitelist, entry, entry.cidr in desired_cidrs)
+        findings += _entry_findings(instance, whitelist, entry,
+                                    entry.cidr in desired_cidrs or _standing_restore(instance, entry, desired))
     if not endpoint.is_open and not endpoint.switching:
         live = endpoint.networks
         for cidr, wanted in sorted(desired_cidrs.items()):
@@ -90,6 +92,12 @@ def check(instance: InstanceConfig, whitelist: WhitelistConfig, endpoint: Endpoi
     return sorted(findings, key=lambda f: (f.severity.rank, f.rule, f.labels.get("entry", "")))
 
 
+def _standing_restore(instance: InstanceConfig, entry: AclEntry, desired: DesiredState) -> bool:
+    """acrguard's ``127.0.0.1/32`` restore while nothing is declared: it is what keeps the whitelist closed."""
+    marker = owned_by(entry.comment, instance.name)
+    return marker is not None and marker.label == RESTORE_LABEL and not desired.entries
+
+
 def _endpoint_findings(instance: InstanceConfig, whitelist: WhitelistConfig,
                        endpoint: EndpointState) -> list[Finding]:
     out: list[Finding] = []
@@ -98,13 +106,7 @@ def _endpoint_findings(instance: InstanceConfig, whitelist: WhitelistConfig,
     if endpoint.switching:
         out.append(switching_finding(instance, endpoint.status, evidence=evidence))
     if endpoint.is_open:
-        out.append(_finding(
-            instance, "whitelist.open-to-internet", Severity.CRITICAL,
-            f"Registry {instance.name} is open to the whole internet",
-            f"The internet endpoint of {instance.instance_id} is enabled and its whitelist is empty, so every "
-            "address on the internet can reach it.",
-            "policy enforce restores the declared entries (or 127.0.0.1/32) at once; otherwise add an entry or "
-            "disable the internet endpoint now.", evidence=evidence))
+        out.append(open_finding(instance, evidence=evidence))
     elif endpoint.enabled and not endpoint.acl_enabled:
         out.append(_finding(
             instance, "whitelist.acl-disabled", Severity.CRITICAL,
@@ -127,6 +129,17 @@ def _endpoint_findings(instance: InstanceConfig, whitelist: WhitelistConfig,
             "Enable it (acrguard does so when manage_endpoint_status is true and the policy is enforce), or "
             "declare public_endpoint: disabled.", evidence=evidence))
     return out
+
+
+def open_finding(instance: InstanceConfig, *, evidence: dict) -> Finding:
+    """The internet endpoint is enabled and its whitelist is empty: open to every address."""
+    return _finding(
+        instance, "whitelist.open-to-internet", Severity.CRITICAL,
+        f"Registry {instance.name} is open to the whole internet",
+        f"The internet endpoint of {instance.instance_id} is enabled and its whitelist is empty, so every "
+        "address on the internet can reach it.",
+        "policy enforce restores the declared entries (or 127.0.0.1/32) at once; otherwise add an entry or "
+        "disable the internet endpoint now.", evidence=evidence)
 
 
 def switching_finding(instance: InstanceConfig, status: str, *, waited_s: float | None = None,

@@ -13,11 +13,21 @@ Rules, in the order they are applied:
 4. Removals only of entries carrying this instance's marker that are no longer desired, and of
    unmanaged *unsafe* entries (any-address, broader than the floor) when
    ``remove_unmanaged_unsafe`` is set; every other unmarked entry is never touched.
-5. A plan that would leave the whitelist empty while the endpoint stays enabled is refused
-   (its removals become refusals).
+5. Removals must leave at least one *wanted* entry: a desired entry, a restore, or ``127.0.0.1/32``
+   when nothing is declared (``WhitelistPlan.wanted``; other people's entries do not count, they
+   may go at any time). When only unsafe entries stand in the way (an ACL holding nothing but
+   ``0.0.0.0/0``, or ``0.0.0.0/1`` + ``128.0.0.0/1``, with ``remove_unmanaged_unsafe`` and nothing
+   declared), ``127.0.0.1/32`` (marked ``acrguard:<instance>:restore``) is added first, so the ACL
+   goes from open to closed without ever being empty; enabling the endpoint adds the same entry
+   (https://help.aliyun.com/zh/terraform/alicloud-cr-endpoint-acl-service). Otherwise the removals
+   become refusals. A marked ``127.0.0.1/32`` restore stays while nothing else is declared.
 6. Blast radius: more removals than ``max(safety.max_delete_floor, max_delete_share × managed
    entries)`` stops every removal of the run (adds still go: they only close doors).
 7. Policy ``report``: the operations are shown as ``proposed`` and nothing is written.
+
+``apply`` re-reads the ACL right before each removal and removes only while another wanted entry
+is live in that read (another run or a person may have changed it since this plan was made), so
+the plan carries ``wanted`` and ``fallback`` (what restores the ACL if a read finds it empty).
 """
 
 from __future__ import annotations
@@ -84,6 +94,8 @@ class WhitelistPlan:
     stopped: str | None = None
     hosts: dict[str, str] = field(default_factory=dict)
     waiting: str | None = None
+    wanted: tuple[str, ...] | None = None
+    fallback: tuple[Operation, ...] = ()
 
     @property
     def adds(self) -> tuple[Operation, ...]:
@@ -94,6 +106,17 @@ class WhitelistPlan:
     def removes(self) -> tuple[Operation, ...]:
         """The entries to remove."""
         return tuple(op for op in self.operations if op.kind == "remove")
+
+    @property
+    def keeps(self) -> frozenset[str]:
+        """The normalized CIDRs this plan wants in the ACL: ``wanted``, else (a plan built by hand) its ``after``.
+
+        An ``enable`` counts ``127.0.0.1/32``: the cloud adds it when the endpoint is switched on.
+        """
+        if self.wanted is not None:
+            return frozenset(self.wanted)
+        enabling = any(op.kind == "enable" for op in self.operations)
+        return frozenset(self.after) | ({str(LOOPBACK)} if enabling else frozenset())
 
     @property
     def is_empty(self) -> bool:
@@ -117,6 +140,7 @@ class WhitelistPlan:
             "refusals": [r.to_dict() for r in self.refusals], "proposed": [op.to_dict() for op in self.proposed],
             "held": [{"entry": e.cidr, "label": e.label, "source": e.source, "note": e.note} for e in self.held],
             "stopped": self.stopped, "hosts": dict(self.hosts), "waiting": self.waiting,
+            "wanted": sorted(self.keeps),
         }
 
     def render(self) -> str:
@@ -167,15 +191,8 @@ def build_plan(instance: InstanceConfig, whitelist: WhitelistConfig, safety: Saf
     live = endpoint.networks
     wanted = desired.by_cidr
     refusals: list[Refusal] = []
-    restore: list[Operation] = []
-    if endpoint.is_open:
-        if wanted:
-            restore = [Operation("add", e.cidr, e.comment, "restore: the whitelist is empty and the endpoint is open",
-                                 restore=True) for e in wanted.values()]
-        else:
-            restore = [Operation("add", str(LOOPBACK), make_comment(instance.name, RESTORE_LABEL,
-                                                                    "closes an emptied whitelist"),
-                                 "restore: the whitelist is empty and nothing is declared", restore=True)]
+    fallback = _fallback(instance, whitelist, wanted)
+    restore = list(fallback) if endpoint.is_open else []
     status = _status_operation(whitelist, endpoint, refusals)
     restored = {op.entry for op in restore}
     adds: list[Operation] = []
@@ -189,12 +206,22 @@ def build_plan(instance: InstanceConfig, whitelist: WhitelistConfig, safety: Saf
         adds.append(Operation("add", cidr, entry.comment, _add_reason(entry)))
     removes = _removals(instance, whitelist, endpoint, wanted, refusals)
     enabled_after = endpoint.enabled if status is None else status.kind == "enable"
-    after = (live | restored | {op.entry for op in adds}) - {_normalized(op.entry) for op in removes}
+    after = set(live | restored | {op.entry for op in adds}) - {_normalized(op.entry) for op in removes}
+    if status is not None and status.kind == "enable":
+        after.add(str(LOOPBACK))  # the cloud adds it when the endpoint starts
+    keeps = _keeps(whitelist, wanted, fallback, after) | restored
     stopped = None
-    if removes and enabled_after and not after:
-        refusals += [Refusal("remove", op.entry, "would leave the whitelist empty while the internet endpoint is "
-                             "enabled (open to everyone)") for op in removes]
-        removes = []
+    if removes and enabled_after and not after & keeps:
+        if any(_unsafe(op.entry, whitelist) for op in removes):
+            closing = Operation("add", str(LOOPBACK), make_comment(instance.name, RESTORE_LABEL,
+                                                                   "closes the whitelist before its unsafe entries go"),
+                                "close: 127.0.0.1/32 keeps the whitelist closed once the unsafe entries are removed")
+            restore.append(closing)
+            keeps.add(closing.entry)
+        else:
+            refusals += [Refusal("remove", op.entry, "would leave the whitelist empty (or holding only unsafe entries) "
+                                 "while the internet endpoint is enabled (open to everyone)") for op in removes]
+            removes = []
     managed = sum(1 for e in endpoint.entries if owned_by(e.comment, instance.name) is not None)
     limit = max(safety.max_delete_floor, math.floor(safety.max_delete_share * managed))
     if len(removes) > limit:
@@ -207,10 +234,41 @@ def build_plan(instance: InstanceConfig, whitelist: WhitelistConfig, safety: Saf
     common = {"instance_id": instance.instance_id, "instance_name": instance.name, "region": region,
               "policy": whitelist.policy, "enabled": endpoint.enabled,
               "before": tuple(e.cidr for e in endpoint.entries),
-              "refusals": tuple(refusals), "held": held, "stopped": stopped, "hosts": dict(desired.hosts)}
+              "refusals": tuple(refusals), "held": held, "stopped": stopped, "hosts": dict(desired.hosts),
+              "wanted": tuple(sorted(keeps)), "fallback": fallback}
     if whitelist.policy == "report":
         return WhitelistPlan(**common, proposed=operations)
     return WhitelistPlan(**common, operations=operations)
+
+
+def _fallback(instance: InstanceConfig, whitelist: WhitelistConfig, wanted: dict[str, DesiredEntry]
+              ) -> tuple[Operation, ...]:
+    """What closes an emptied whitelist: every safe desired entry, else a marked ``127.0.0.1/32``."""
+    entries = [e for e in wanted.values() if not _unsafe(e.cidr, whitelist)]
+    if entries:
+        return tuple(Operation("add", e.cidr, e.comment, "restore: the whitelist is empty and the endpoint is open",
+                               restore=True) for e in entries)
+    return (Operation("add", str(LOOPBACK), make_comment(instance.name, RESTORE_LABEL, "closes an emptied whitelist"),
+                      "restore: the whitelist is empty and nothing is declared", restore=True),)
+
+
+def _keeps(whitelist: WhitelistConfig, wanted: dict[str, DesiredEntry], fallback: tuple[Operation, ...],
+           after: set[str]) -> set[str]:
+    """The entries whose presence lets a removal go: the safe desired ones; with nothing declared, any safe entry.
+
+    With entries declared, other people's entries do not count: they may go at any time, and two
+    runs that each kept only the other's address would leave the registry closed to its clients.
+    With nothing declared, any safe entry (``127.0.0.1/32`` included) keeps the whitelist closed.
+    """
+    if wanted:
+        return {op.entry for op in fallback}
+    return {c for c in after if not _unsafe(c, whitelist)} | {str(LOOPBACK)}
+
+
+def _unsafe(entry: str, whitelist: WhitelistConfig) -> bool:
+    """An entry that is unparseable, any-address or broader than the floor."""
+    network = AclEntry(entry).network
+    return network is None or is_unsafe(network, whitelist)
 
 
 def _add_reason(entry: DesiredEntry) -> str:
@@ -249,6 +307,8 @@ def _removals(instance: InstanceConfig, whitelist: WhitelistConfig, endpoint: En
             if marker.label in hosts:
                 reason = f"no longer served by {hosts[marker.label]}; hold expired"
             elif marker.label == RESTORE_LABEL:
+                if not wanted:
+                    continue  # nothing else is declared: the restore is what keeps the whitelist closed
                 reason = "emergency entry no longer needed"
             else:
                 reason = "no longer declared"

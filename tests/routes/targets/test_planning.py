@@ -96,6 +96,32 @@ def test_quota_keeps_the_first_adds_in_family_order_and_refuses_the_rest():
     assert plan(desired, current(used=12, quota=10)).adds == ()
 
 
+def test_a_family_is_added_whole_or_not_at_all():
+    """With one free entry and three OSS prefixes to add, none is added; the refusal says free and needed."""
+    desired = {"100.118.28.0/24": "oss", "100.118.31.0/24": "oss", "100.98.170.0/24": "oss"}
+    result = plan(desired, current(used=9, quota=10))
+    assert result.adds == ()
+    assert sorted(r.prefix for r in result.refusals if r.code == "quota") == sorted(desired)
+    assert "oss needs 3 new entries but only 1 of 10 are free (9 in use)" in result.refusals[0].reason
+
+
+def test_a_smaller_later_family_still_fits_when_an_earlier_one_does_not():
+    """Families are fitted in plan order, each whole: two auth addresses do not fit one entry, one OSS range does."""
+    desired = {"100.103.9.188/32": "auth", "100.103.7.181/32": "auth", "100.118.28.0/24": "oss"}
+    result = plan(desired, current(used=9, quota=10))
+    assert [c.prefix for c in result.adds] == ["100.118.28.0/24"]
+    assert {r.prefix for r in result.refusals} == {"100.103.9.188/32", "100.103.7.181/32"}
+
+
+def test_another_instances_entry_to_the_same_hop_is_shared_not_refused():
+    """An entry marked for another acrguard instance, pointing at the configured hop, covers the desired prefix."""
+    theirs = ForeignRoute("100.118.28.0/24", "100.118.28.0/24", "rte-o", "Custom entry acrguard:other:oss",
+                          owner="other", next_hop=HOP)
+    result = plan({"100.118.28.0/24": "oss"}, current(foreign=[theirs]))
+    assert result.empty and not result.refusals
+    assert [(c.prefix, c.label) for c in result.covered] == [("100.118.28.0/24", "shared with acrguard instance other")]
+
+
 def test_replacements_do_not_need_quota_room():
     """A next-hop replacement frees its own slot first, so it is planned even on a full table."""
     state = current([ours("100.118.28.0/24", hop="RouterInterface:ri-old")], used=10, quota=10)

@@ -94,13 +94,16 @@ def test_second_run_plans_nothing_and_writes_nothing(cloud, factory, waiter, mar
 
 
 def test_unmarked_routes_are_never_touched(cloud, factory, waiter, marker):
-    """A foreign route on a desired destination is refused, not replaced; removals never reach foreign routes."""
+    """A foreign route on a desired destination is refused, not replaced; another instance's is shared; neither
+    is ever removed."""
     manual = add_foreign(cloud, factory, "100.118.28.0/24", name="ops-manual")
     other = add_foreign(cloud, factory, "100.118.31.0/24", name="acrguard:otherreg:oss")
     target = vbr_target(factory, waiter)
     plan = target.plan(DESIRED, target.read_managed(marker))
     refused = {r.prefix: r.code for r in plan.refusals}
-    assert refused == {"100.118.28.0/24": "foreign", "100.118.31.0/24": "foreign"}
+    assert refused == {"100.118.28.0/24": "foreign"}
+    assert [(c.prefix, c.label) for c in plan.covered] == [("100.118.31.0/24", "shared with acrguard instance "
+                                                                                 "otherreg")]
     target.apply(plan)
     emptied = target.plan(set(), target.read_managed(marker))
     assert {c.prefix for c in emptied.removes} == {"192.168.10.21/32", "100.103.9.188/32", "100.103.7.181/32"}
@@ -109,6 +112,14 @@ def test_unmarked_routes_are_never_touched(cloud, factory, waiter, marker):
                               ("100.118.28.0/24", "ops-manual", "Available", "ri-1"),
                               ("100.118.31.0/24", "acrguard:otherreg:oss", "Available", "ri-1")}
     assert {manual, other} <= {f.entry_id for f in target.read_managed(marker).foreign}
+
+
+def test_another_instances_route_to_another_hop_is_refused_not_shared(cloud, factory, waiter, marker):
+    """An entry marked for another acrguard instance is shared only when it points where this target is configured."""
+    add_foreign(cloud, factory, "100.118.31.0/24", name="acrguard:otherreg:oss", hop="ri-other")
+    target = vbr_target(factory, waiter)
+    plan = target.plan({("100.118.31.0/24", "oss")}, target.read_managed(marker))
+    assert [(r.prefix, r.code) for r in plan.refusals] == [("100.118.31.0/24", "foreign")] and not plan.covered
 
 
 def test_route_created_meanwhile_by_another_writer_counts_as_present(cloud, factory, waiter, marker):

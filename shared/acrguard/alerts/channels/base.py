@@ -2,7 +2,7 @@
 
 A channel module knows one platform: how to build the request for a message (markup, size
 limit, signing) and what its answers mean. DingTalk, Feishu and WeCom answer HTTP 200 with an
-error code in the JSON body, so the body decides, not the status (``events-fc.md`` §4). Only
+error code in the JSON body, so the body decides, not the status (each channel module cites its platform). Only
 rate limits, 5xx and network failures are worth retrying soon; security errors (bad signature,
 missing keyword, unknown token) will fail the same way until someone fixes the configuration.
 """

@@ -1,6 +1,7 @@
 """DingTalk custom robot: markdown messages, optional signing, keyword security.
 
-Facts from ``events-fc.md`` §4: POST JSON to ``…/robot/send?access_token=T``; with signing on,
+Facts from DingTalk's custom robot docs (open.dingtalk.com, "custom robot security settings" and "send
+messages"): POST JSON to ``…/robot/send?access_token=T``; with signing on,
 add ``timestamp`` (milliseconds) and ``sign`` = URL-encoded Base64 of HMAC-SHA256(key=secret,
 message=``f"{timestamp}\\n{secret}"``) to the query. Answers are HTTP 200 with ``errcode``: 0 ok,
 130101 "send too fast" (20 messages a minute per robot; going over blocks it for 10 minutes),

@@ -1,6 +1,7 @@
 """WeCom (WeChat Work) group robot: markdown messages of at most 4096 bytes.
 
-Facts from ``events-fc.md`` §4: POST JSON to ``…/cgi-bin/webhook/send?key=K``; ``msgtype``
+Facts from https://developer.work.weixin.qq.com/document/path/91770: POST JSON to
+``…/cgi-bin/webhook/send?key=K``; ``msgtype``
 ``markdown`` (content ≤ 4096 bytes) or ``text`` (≤ 2048 bytes); 20 messages a minute per robot.
 Answers are HTTP 200 with ``errcode``: 0 ok, 45009 "api freq out of limit" (commonly reported,
 unverified), 93000 "invalid webhook url" (unknown key, user reports).

@@ -263,15 +263,15 @@ def _hosts_of(prefixes: Iterable[str]) -> list[str]:
     return hosts
 
 
-def records_from_desired(desired: DesiredPrefixes, oss_addresses: Iterable[str] = ()) -> list[DnsRecord]:
-    """The DNS records an IDC resolver needs, from one instance's desired prefixes and evidence.
+def records_by_family(desired: DesiredPrefixes, oss_addresses: Iterable[str] = ()) -> dict[Family, list[DnsRecord]]:
+    """The DNS records an IDC resolver needs, per family, from one instance's desired prefixes and evidence.
 
     The VPC domain(s) get the ``vpc_endpoint`` /32s and the auth host the ``auth`` /32s, both as
     kept by the hysteresis (so a failed lookup this run does not drop a record), except addresses
     that a complete observation no longer sees (held for routing only: DNS must not point clients at
-    a vanished ENI); the OSS domain
-    gets ``oss_addresses`` (this run's answers) plus any OSS /32 routed outside the ranges. A name
-    known without addresses is kept, so the rendering says that it did not resolve.
+    a vanished ENI); the OSS domain gets ``oss_addresses`` (the OSS addresses kept this run) plus
+    any OSS /32 routed (a region without published ranges). A name known without addresses is kept,
+    so the rendering says that it did not resolve.
     """
     evidence = desired.evidence
 
@@ -284,15 +284,20 @@ def records_from_desired(desired: DesiredPrefixes, oss_addresses: Iterable[str] 
             hosts = [h for h in hosts if h not in gone] or hosts
         return tuple(sorted(hosts, key=ipaddress.ip_address))
 
-    records: list[DnsRecord] = []
+    records: dict[Family, list[DnsRecord]] = {family: [] for family in ALL_FAMILIES}
     for domain in evidence.get("vpc_domains") or ():
-        records.append(DnsRecord(domain, answering("vpc_endpoint")))
+        records["vpc_endpoint"].append(DnsRecord(domain, answering("vpc_endpoint")))
     if evidence.get("auth_host"):
-        records.append(DnsRecord(evidence["auth_host"], answering("auth")))
+        records["auth"].append(DnsRecord(evidence["auth_host"], answering("auth")))
     if evidence.get("oss_domain"):
         addresses = set(oss_addresses) | set(_hosts_of(desired.for_family("oss")))
-        records.append(DnsRecord(evidence["oss_domain"], tuple(sorted(addresses))))
+        records["oss"].append(DnsRecord(evidence["oss_domain"], tuple(sorted(addresses))))
     return records
+
+
+def records_from_desired(desired: DesiredPrefixes, oss_addresses: Iterable[str] = ()) -> list[DnsRecord]:
+    """Every family's records (``records_by_family``) in one list."""
+    return [record for records in records_by_family(desired, oss_addresses).values() for record in records]
 
 
 def input_from_desired(desired: DesiredPrefixes, generated_at: datetime, *,

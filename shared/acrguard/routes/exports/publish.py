@@ -9,6 +9,10 @@ destination that could not be written (``preflight``) as the failure ``apply`` w
 ``publish_all`` runs every export of an instance, each on its own: one that fails (a bad value,
 an unreadable destination, an OSS outage) is reported in its result (``error``, ``transient``)
 and does not stop the others.
+
+``hold`` (a reason): the rendering lacks something this run could not observe and nothing
+remembered can stand in for, so an export that already exists is left exactly as it is (``held``);
+one that does not exist yet is written (there is nothing to lose).
 """
 
 from __future__ import annotations
@@ -50,24 +54,28 @@ class ExportResult:
     commands: tuple[str, ...] | None = None
     error: str | None = None
     transient: bool = False
+    held: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` plans and alerts."""
         return {"index": self.index, "format": self.format, "location": self.location, "changed": self.changed,
                 "created": self.created, "written": self.written, "diff": self.diff,
                 "commands": list(self.commands) if self.commands is not None else None, "error": self.error,
-                "transient": self.transient}
+                "transient": self.transient, "held": self.held}
 
 
 def publish(config: ExportConfig, data: ExportInput, *, index: int | None = None,
-            factory: ClientFactory | None = None, region: str | None = None, write: bool = True) -> ExportResult:
-    """Render one export and store it if it changed; raises ``ExportError``/``CloudCallError`` on failure."""
+            factory: ClientFactory | None = None, region: str | None = None, write: bool = True,
+            hold: str | None = None) -> ExportResult:
+    """Render one export and store it if it changed (and is not ``hold``); raises ``ExportError``/``CloudCallError``."""
     text = render_export(config, data, index=index)
     store = open_store(config.destination, factory=factory, region=config.region or region,
                        new_mode=0o755 if config.format == "linux" else 0o644)
     previous = store.read()
     if not changed(previous, text):
         return ExportResult(index, config.format, store.location)
+    if hold and previous is not None:
+        return ExportResult(index, config.format, store.location, held=hold)
     problem = None if write else unwritable(config.destination)  # a plan finds what apply would fail on
     if problem:
         raise ExportError(f"{store.location}: {problem}")
@@ -82,12 +90,13 @@ def publish(config: ExportConfig, data: ExportInput, *, index: int | None = None
 
 
 def publish_all(exports: Sequence[ExportConfig], data: ExportInput, *, factory: ClientFactory | None = None,
-                region: str | None = None, write: bool = True) -> list[ExportResult]:
+                region: str | None = None, write: bool = True, hold: str | None = None) -> list[ExportResult]:
     """``publish`` each export in turn; a failure is recorded in its result and the others still run."""
     results = []
     for index, config in enumerate(exports):
         try:
-            results.append(publish(config, data, index=index, factory=factory, region=region, write=write))
+            results.append(publish(config, data, index=index, factory=factory, region=region, write=write,
+                                   hold=hold))
         except AcrguardError as exc:
             message = str(exc) if str(exc).startswith("routes.exports") else f"{where(index, config)}: {exc}"
             results.append(ExportResult(index, config.format, config.destination, error=message,

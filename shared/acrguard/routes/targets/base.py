@@ -8,9 +8,11 @@ Each adapter does three things::
     plan = target.plan({("100.118.28.0/24", "oss")}, current)  # pure: adds, removes, refusals
     result = target.apply(plan)                              # idempotent writes, waits for settling
 
-Ownership ("own only what you made", ``DESIGN.md``): an entry is acrguard's when its name or
+Ownership ("own only what you made", the README's endpoint keeper section): an entry is acrguard's when its name or
 description is exactly ``acrguard:<instance>:<family>``. Everything else is *foreign*: reported so
-the plan can avoid it, never changed or deleted.
+the plan can avoid it, never changed or deleted. A foreign entry marked for *another* acrguard
+instance (``ForeignRoute.owner``) is shared: an instance that needs the same prefix through the
+same next hop relies on it instead of refusing it (``TargetPlan.covered``), and never removes it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ def parse_marker(text: str | None, prefix: str) -> Family | None:
         return None
     family = text[len(prefix):]
     return family if family in ALL_FAMILIES else None  # type: ignore[return-value]
+
+
+def marker_owner(text: str | None) -> str | None:
+    """The instance a marker ``acrguard:<instance>:<family>`` names (any instance), else None."""
+    if not text or not text.startswith(MARKER_ROOT + ":"):
+        return None
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[1] or parts[2] not in ALL_FAMILIES:
+        return None
+    return parts[1]
 
 
 def normalize_prefix(value: str) -> str:
@@ -107,6 +119,9 @@ class ForeignRoute:
     entry_id: str
     label: str
     counts_to_quota: bool = True
+    #: the other acrguard instance whose marker (or ownership ledger) the entry carries, if any
+    owner: str | None = None
+    next_hop: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,6 +184,20 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Covered:
+    """A desired prefix the target already routes without a write of this instance, and through what.
+
+    ``by``: the covering item (another acrguard instance's entry for the same prefix and next hop,
+    or a ``LocalSubnet`` item equal to or broader than the prefix); ``label`` says which.
+    """
+
+    prefix: str
+    family: Family
+    by: str
+    label: str
+
+
+@dataclass(frozen=True)
 class TargetPlan:
     """The pure diff for one target: what to add and remove, what stays, what is refused."""
 
@@ -186,6 +215,8 @@ class TargetPlan:
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: the target is written whole in one call (an IPsec connection's LocalSubnet), not entry by entry
     written_whole: bool = False
+    #: desired prefixes already routed by something this instance did not write (shared or covering items)
+    covered: tuple[Covered, ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -17,7 +17,14 @@ from typing import Any
 from acrguard.clients import ClientFactory, call
 from acrguard.config.routes import CenServiceTarget
 from acrguard.errors import CloudCallError
-from acrguard.routes.targets.base import CurrentRoutes, ForeignRoute, ManagedRoute, RouteChange, parse_marker
+from acrguard.routes.targets.base import (
+    CurrentRoutes,
+    ForeignRoute,
+    ManagedRoute,
+    RouteChange,
+    marker_owner,
+    parse_marker,
+)
 from acrguard.routes.targets.entries import EntryTarget
 from acrguard.routes.targets.planning import EntryRules
 from acrguard.routes.targets.waiting import Waiter
@@ -75,7 +82,8 @@ class CenServiceRoutes(EntryTarget):
                 managed.append(ManagedRoute(entry.host, family, key, key, entry.status, next_hop=entry.host_vpc_id,
                                             extra={"access_region": entry.access_region_id}))
             else:
-                foreign.append(ForeignRoute(entry.host, key, key, f"cloud-service route {entry.description or key}"))
+                foreign.append(ForeignRoute(entry.host, key, key, f"cloud-service route {entry.description or key}",
+                                            owner=marker_owner(entry.description), next_hop=entry.host_vpc_id or ""))
         return CurrentRoutes(self.key, marker_prefix, tuple(managed), tuple(foreign), used=len(everything),
                              quota=self.config.quota, settling=any(e.status in CHANGING for e in everything))
 

@@ -3,13 +3,18 @@
 Given the desired prefixes and what ``read_managed`` found, decide per entry key:
 
 - wanted and held by a managed entry pointing where configured: **unchanged**;
+- wanted and held by another acrguard instance's entry pointing where configured: **covered**
+  (shared: both instances rely on it, neither adds it again, and this one never removes it);
 - wanted and free: **add** (a managed entry pointing elsewhere is removed first, then re-added);
 - wanted but held by a foreign entry: **refused** (``foreign``), the entry is left alone;
 - managed and no longer wanted: **remove**;
 - refused by the target's own rule (e.g. 100.64.0.0/10 on a VPC table) or beyond the quota.
 
 Entries already being deleted are neither kept nor removed again. Adds go before removes when
-applied, so the quota must hold the adds on top of every entry in use now.
+applied, so the quota must hold the adds on top of every entry in use now. A family is added to a
+target whole or not at all (``fit_families``): half of a family's prefixes would leave pulls
+failing now and then while the table is full, so a family that does not fit is refused whole
+(``quota``, saying how many entries are free and how many it needs).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable, Mapping
 
 from acrguard.config.routes import Family
 from acrguard.routes.targets.base import (
+    Covered,
     CurrentRoutes,
     ManagedRoute,
     Refusal,
@@ -60,6 +66,7 @@ def diff_entries(*, target_key: str, target_type: str, label: str, desired: Mapp
     fingerprint = current.fingerprint()
 
     unchanged: list[ManagedRoute] = []
+    covered: list[Covered] = []
     adds: list[RouteChange] = []
     replacements: list[RouteChange] = []
     for key, change in wanted.items():
@@ -67,6 +74,10 @@ def diff_entries(*, target_key: str, target_type: str, label: str, desired: Mapp
         keep = next((m for m in present if m.next_hop == rules.next_hop), None)
         if keep is not None:
             unchanged.append(keep)
+            continue
+        other = foreign.get(key)
+        if other is not None and other.owner and other.next_hop == rules.next_hop and not present:
+            covered.append(Covered(change.prefix, change.family, key, f"shared with acrguard instance {other.owner}"))
             continue
         if key in foreign:
             refusals.append(Refusal(change.prefix, change.family, "foreign",
@@ -88,14 +99,36 @@ def diff_entries(*, target_key: str, target_type: str, label: str, desired: Mapp
                for routes in managed.values() for m in routes if id(m) not in kept and m.status not in GOING]
 
     if current.quota is not None:
-        free = max(current.quota - current.used, 0)
-        for change in adds[free:]:
-            refusals.append(Refusal(change.prefix, change.family, "quota",
-                                    f"{current.used} of {current.quota} entries are in use; adding {len(adds)} "
-                                    f"would exceed the quota (removals run after adds and free space next run)"))
-        adds = adds[:free]
+        adds, too_many = fit_families(adds, current.quota, current.used)
+        refusals += too_many
 
     return TargetPlan(target_key=target_key, target_type=target_type, label=label,
                       marker_prefix=current.marker_prefix, adds=(*adds, *replacements),
                       removes=tuple(sorted(removes, key=lambda c: sort_key(c.prefix, c.family))),
-                      unchanged=tuple(unchanged), refusals=tuple(refusals), settling=current.settling)
+                      unchanged=tuple(unchanged), refusals=tuple(refusals), settling=current.settling,
+                      covered=tuple(covered))
+
+
+def fit_families(adds: list[RouteChange], quota: int, used: int, *, unit: str = "entries"
+                 ) -> tuple[list[RouteChange], list[Refusal]]:
+    """The adds that fit ``quota`` with ``used`` in use, family by family (in plan order), each whole or not at all.
+
+    A family that does not fit is refused whole (``quota``), saying how many entries are free and
+    how many it needs; a later, smaller family may still fit.
+    """
+    free = max(quota - used, 0)
+    families: dict[Family, list[RouteChange]] = {}
+    for change in adds:
+        families.setdefault(change.family, []).append(change)
+    taken: list[RouteChange] = []
+    refusals: list[Refusal] = []
+    for family, changes in families.items():
+        if len(changes) <= free:
+            taken += changes
+            free -= len(changes)
+            continue
+        reason = (f"{family} needs {len(changes)} new {unit} but only {free} of {quota} are free ({used} in use): a "
+                  "family is added whole or not at all, so none of it is added (removals run after adds and free "
+                  "space next run)")
+        refusals += [Refusal(c.prefix, c.family, "quota", reason) for c in changes]
+    return taken, refusals

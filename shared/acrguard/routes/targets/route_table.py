@@ -39,6 +39,7 @@ from acrguard.routes.targets.base import (
     ManagedRoute,
     RefusedByCloud,
     RouteChange,
+    marker_owner,
     parse_marker,
 )
 from acrguard.routes.targets.entries import EntryTarget
@@ -105,9 +106,11 @@ class RouteTableRoutes(EntryTarget):
                                             entry.route_entry_id, entry.status, next_hop=self._hop(entry)))
             else:
                 what = entry.route_entry_name or entry.route_entry_id
+                owner = marker_owner(entry.route_entry_name) if entry.type == "Custom" else None
                 foreign.append(ForeignRoute(entry.destination_cidr_block, entry.destination_cidr_block,
                                             entry.route_entry_id, f"{entry.type} entry {what}",
-                                            counts_to_quota=entry.type == "Custom"))
+                                            counts_to_quota=entry.type == "Custom", owner=owner,
+                                            next_hop=self._hop(entry)))
         return CurrentRoutes(self.key, marker_prefix, tuple(managed), tuple(foreign),
                              used=sum(1 for e in entries if e.type == "Custom"),
                              quota=self.config.quota or DEFAULT_QUOTA,

@@ -14,7 +14,14 @@ from typing import Any
 from acrguard.clients import ClientFactory, call
 from acrguard.config.routes import TransitRouterTarget
 from acrguard.errors import CloudCallError
-from acrguard.routes.targets.base import CurrentRoutes, ForeignRoute, ManagedRoute, RouteChange, parse_marker
+from acrguard.routes.targets.base import (
+    CurrentRoutes,
+    ForeignRoute,
+    ManagedRoute,
+    RouteChange,
+    marker_owner,
+    parse_marker,
+)
 from acrguard.routes.targets.entries import EntryTarget
 from acrguard.routes.targets.planning import EntryRules
 from acrguard.routes.targets.waiting import Waiter
@@ -70,9 +77,10 @@ class TransitRouterRoutes(EntryTarget):
                                             entry.transit_router_route_entry_status, next_hop=hop))
             else:
                 what = entry.transit_router_route_entry_name or entry.transit_router_route_entry_id or destination
+                owner = marker_owner(entry.transit_router_route_entry_name) if static else None
                 foreign.append(ForeignRoute(destination, destination, entry.transit_router_route_entry_id or "",
                                             f"{entry.transit_router_route_entry_type} route {what}",
-                                            counts_to_quota=static))
+                                            counts_to_quota=static, owner=owner, next_hop=hop))
         return CurrentRoutes(self.key, marker_prefix, tuple(managed), tuple(foreign),
                              used=sum(1 for e in entries if e.transit_router_route_entry_type == "Static"),
                              quota=self.config.quota,
