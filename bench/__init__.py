@@ -1,1 +1,1 @@
-"""acrguard's benchmarks (not tests): ``python bench/run.py``; the README's Performance section explains them."""
+"""acrguard's benchmarks (not tests): ``python bench/run.py``; docs/performance.md explains them."""

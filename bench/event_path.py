@@ -6,7 +6,7 @@ through the real SDK as someone else would, takes the ActionTrail event the loca
 for it (for the VPC endpoint link, which the local cloud does not serve, a published-format record
 from ``tests/events/fixtures``), and hands the event's bytes to ``handler(event, context)``.
 
-Two figures per event:
+Two figures per event (and two more for each event after a big pull-key audit, see below):
 
 * **calls / needed**: the OpenAPI calls the invocation made, against the calls the event needs,
   derived from the world (the touched resource re-read, the identities it concerns, one write per
@@ -15,6 +15,14 @@ Two figures per event:
   answering its API, registry and DNS requests (``bench.cloudtime.ServerTimer``), at zero
   injected latency; the median of five repetitions where the scenario can repeat. Goal: under
   50 ms. Alerts have no channel here, so no chat delivery is timed; state is the SQLite store.
+
+**At account scale** (``scale_events``): a real full audit of a 10,000-user account (1,000 with
+``--quick``; ``worlds.audit_world``) leaves its alert groups in the state (about 5,000 groups). Then
+one event of each function runs with that state present (the auditor's in the audited world; the
+whitelist guard and the keeper on a copy of its state file, as functions sharing one SQLite file do),
+and each gets, besides its in-process time, **state bytes written**: what the state store wrote for
+the event (its own count, reported by the handler as ``state.bytes_written``: the SQLite rows' key and
+value bytes). Goals: under 50 ms, and at most 64 KB written per event.
 """
 
 from __future__ import annotations
@@ -39,6 +47,10 @@ from bench.common import Figure, calls_by_action, running_cloud, scratch_dir
 
 BENCH = "event-path"
 TIME_GOAL_MS = 50.0
+#: state bytes one event may write, whatever the size of the account
+BYTES_GOAL_KB = 64.0
+#: the users of the audited account (``--quick``: fewer)
+AUDIT_USERS, QUICK_AUDIT_USERS = 10_000, 1_000
 REPEATS = 5
 LINK_FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "events" / "fixtures" / \
     "cr_vpc_endpoint_linked_vpc_create.json"
@@ -165,7 +177,9 @@ def whitelist_event() -> list[Figure]:
     """Someone deletes a declared whitelist entry; the guard restores it."""
     world = worlds.whitelist_world(3)
     world["accounts"][worlds.ACCOUNT]["global"]["ram"]["users"].append(
-        {"name": "alice", "access_keys": [{"id": ALICE_KEY, "secret": ALICE_SECRET}]})
+        {"name": "alice", "access_keys": [{"id": ALICE_KEY, "secret": ALICE_SECRET}],
+         # an operator of the registry, who may edit its whitelist (the local cloud authorizes every call)
+         "policies": [{"name": "AliyunContainerRegistryFullAccess", "type": "System"}]})
     with running_cloud(world) as cloud, scratch_dir() as tmp, ServerTimer(cloud) as timer:
         config = worlds.whitelist_config(cloud, str(tmp / "state.db"), 3)
         alice = _factory(ALICE_KEY, ALICE_SECRET, cloud)
@@ -318,14 +332,136 @@ def keeper_events() -> list[Figure]:
     return figures
 
 
+# -- at account scale: the state of a big audit present ----------------------------------------------
+
+def _state_size(path: Path) -> tuple[int, int, int]:
+    """Alert groups, records and bytes of the state file (read with SQLite, not through acrguard)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        records, size = db.execute("SELECT count(*), coalesce(sum(length(key) + length(value)), 0) "
+                                   "FROM acrguard_records").fetchone()
+        groups = db.execute("SELECT count(*) FROM acrguard_records WHERE key LIKE 'alerts/groups/%'").fetchone()[0]
+    return int(groups), int(records), int(size)
+
+
+def _copy_state(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite state file, log included (the backup API)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _scale_figures(kind: str, runs: list[tuple[Counter[str], float, float, Any]], present: str) -> list[Figure]:
+    in_process = [1000 * (w - b) for _, w, b, _ in runs]
+    written = [int(((r or {}).get("state") or {}).get("bytes_written", 0)) for _, _, _, r in runs]
+    records = [int(((r or {}).get("state") or {}).get("writes", 0)) for _, _, _, r in runs]
+    details = {"event": kind, "status": _status(runs[0][3]), "in_process_ms": [round(x, 1) for x in in_process],
+               "state_bytes_written": written, "state_records_written": records,
+               "wall_ms": [round(1000 * w, 1) for _, w, _, _ in runs],
+               "cloud_ms": [round(1000 * b, 1) for _, _, b, _ in runs]}
+    return [
+        Figure(BENCH, f"{kind}, {present}: in-process time", round(statistics.median(in_process), 1), TIME_GOAL_MS,
+               "ms", note=f"median of {len(runs)}: wall {1000 * statistics.median(w for _, w, _, _ in runs):.1f} ms "
+                          f"minus the local cloud's own {1000 * statistics.median(b for _, _, b, _ in runs):.1f} ms",
+               details=details),
+        Figure(BENCH, f"{kind}, {present}: state bytes written", round(max(written) / 1024, 1), BYTES_GOAL_KB, "KB",
+               note=f"the most of {len(runs)} events ({', '.join(f'{b / 1024:.1f}' for b in written)} KB; "
+                    f"{max(records)} records at most)", details=details),
+    ]
+
+
+def scale_events(quick: bool = False) -> list[Figure]:
+    """One event of each function with the state of a big pull-key audit present (see the module docstring)."""
+    users = QUICK_AUDIT_USERS if quick else AUDIT_USERS
+    figures: list[Figure] = []
+    with scratch_dir() as keep:
+        saved = keep / "audited.db"
+        with running_cloud(worlds.audit_world(users, users // 5)) as cloud, scratch_dir() as tmp, \
+                ServerTimer(cloud) as timer:
+            config = worlds.audit_config(cloud, str(tmp / "state.db"))
+            root = _factory(cloud=cloud)
+            user = minimum.ram_facts(cloud).pull_users[0]
+            with warm("pullkey_auditor", config, tmp) as fn:
+                started = time.perf_counter()
+                fn.timer()  # the full audit: its alert groups are the state every later event lives with
+                audit_s = time.perf_counter() - started
+                cloud.trail.take()
+                _copy_state(tmp / "state.db", saved)
+                groups, records, size = _state_size(saved)
+                present = f"{users:,}-user audit's state present"
+                runs = []
+                for index in range(REPEATS):
+                    api = "AttachPolicyToUser" if index % 2 == 0 else "DetachPolicyFromUser"
+                    _sdk(root, "ram", api, policy_name="AliyunContainerRegistryFullAccess", policy_type="System",
+                         user_name=user)
+                    (event,) = cloud.trail.take(api)
+                    runs.append(_invoke(fn, cloud, timer, event))
+        figures.append(Figure(BENCH, f"state of a {users:,}-user audit", round(size / 1e6, 2), None, "MB",
+                              note=f"{groups:,} alert groups in {records:,} records; the audit itself took "
+                                   f"{audit_s:.1f} s", details={"groups": groups, "records": records,
+                                                                "bytes": size, "audit_s": round(audit_s, 1)}))
+        figures += _scale_figures("RAM policy attached to a pull user", runs, present)
+        figures += _scale_figures("whitelist ACL entry deleted", _whitelist_runs(saved), present)
+        figures += _scale_figures("route entry deleted by hand", _keeper_runs(saved), present)
+    return figures
+
+
+def _whitelist_runs(state: Path) -> list[tuple[Counter[str], float, float, Any]]:
+    """The whitelist scenario's events on a copy of ``state``."""
+    world = worlds.whitelist_world(3)
+    world["accounts"][worlds.ACCOUNT]["global"]["ram"]["users"].append(
+        {"name": "alice", "access_keys": [{"id": ALICE_KEY, "secret": ALICE_SECRET}],
+         "policies": [{"name": "AliyunContainerRegistryFullAccess", "type": "System"}]})
+    with running_cloud(world) as cloud, scratch_dir() as tmp, ServerTimer(cloud) as timer:
+        _copy_state(state, tmp / "state.db")
+        config = worlds.whitelist_config(cloud, str(tmp / "state.db"), 3)
+        alice = _factory(ALICE_KEY, ALICE_SECRET, cloud)
+        with warm("whitelist_guard", config, tmp) as fn:
+            fn.timer()
+            cloud.trail.take()
+            runs = []
+            entry = worlds.declared_entries(0)[0]
+            for _ in range(REPEATS):
+                _sdk(alice, "cr", "DeleteInstanceEndpointAclPolicy", instance_id=worlds.instance_id(0),
+                     endpoint_type="internet", entry=entry)
+                (event,) = cloud.trail.take("DeleteInstanceEndpointAclPolicy")
+                cloud.trail.take()
+                runs.append(_invoke(fn, cloud, timer, event))
+    return runs
+
+
+def _keeper_runs(state: Path) -> list[tuple[Counter[str], float, float, Any]]:
+    """The keeper's hand-deleted route events on a copy of ``state``."""
+    with running_cloud(worlds.keeper_world(2)) as cloud, scratch_dir() as tmp, ServerTimer(cloud) as timer:
+        _copy_state(state, tmp / "state.db")
+        config = worlds.keeper_config(cloud, str(tmp / "state.db"), 2)
+        root = _factory(cloud=cloud)
+        eni = f"{worlds.eni(0)}/32"
+        with warm("endpoint_keeper", config, tmp) as fn:
+            fn.timer()
+            cloud.trail.take()
+            runs = []
+            for _ in range(REPEATS):
+                rows = _sdk(root, "vpc", "DescribeRouteEntryList", region_id=worlds.REGION, route_table_id="vtb-vbr1",
+                            destination_cidr_block=eni)
+                _sdk(root, "vpc", "DeleteRouteEntry", region_id=worlds.REGION, route_table_id="vtb-vbr1",
+                     route_entry_id=rows.route_entrys.route_entry[0].route_entry_id)
+                (event,) = cloud.trail.take("DeleteRouteEntry")
+                cloud.trail.take()
+                runs.append(_invoke(fn, cloud, timer, event))
+    return runs
+
+
 SCENARIOS: dict[str, Callable[[], list[Figure]]] = {
     "whitelist": whitelist_event, "auditor": auditor_events, "keeper": keeper_events,
 }
 
 
 def run(quick: bool = False) -> list[Figure]:
-    """Every event-path figure."""
+    """Every event-path figure: each event alone, then each with a big audit's state present."""
     figures: list[Figure] = []
     for scenario in SCENARIOS.values():
         figures += scenario()
-    return figures
+    return figures + scale_events(quick)

@@ -237,25 +237,47 @@ def audit_minimum(facts: RamFacts) -> Minimum:
 # -- whitelist guard -----------------------------------------------------------------------------
 
 def whitelist_minimum(cloud: Any, config: Any) -> Minimum:
-    """One ``GetInstanceEndpoint`` per instance, plus one write per entry to add or remove."""
+    """Per instance: one ``GetInstanceEndpoint``, one write per entry to add or remove, and the reads removals need.
+
+    The ACL may have another writer (a person in the console, Terraform, a second acrguard run: the
+    guard is triggered by exactly such writes, ActionTrail's ``DeleteInstanceEndpointAclPolicy``), and an
+    empty whitelist on an enabled endpoint is open to everyone (https://help.aliyun.com/zh/terraform/
+    alicloud-cr-endpoint-acl-service). So a removal is safe only when a read made after the previous
+    write shows another wanted entry still there, and the last removal's effect must be read back (an
+    emptied whitelist is restored at once): one read before each removal and one after the last.
+    Those reads come from the world the guard serves, not from its code; a world without removals
+    needs none of them. Adds need no read: they close doors, and Terraform's own
+    ``alicloud_cr_endpoint_acl_policy`` sends them side by side.
+
+    ``depth`` (figure 2): the first read, the adds side by side (one round trip), then per removal its
+    read and its write, then the read after the last removal, on the busiest instance.
+    """
     from acrguard.config.whitelist import WhitelistEntry  # config model only: what was declared
 
     backend = cloud.backend("cr", worlds.ACCOUNT, worlds.REGION)
     m = Minimum()
-    adds = removes = 0
+    adds = removes = safety = 0
+    depth = 0
     for instance in config.instances:
         section = instance.whitelist
         live = backend.instances[instance.instance_id].acl
         declared = {_cidr(e.cidr) for e in section.entries if isinstance(e, WhitelistEntry) and e.cidr}
         present = {_cidr(e.entry) for e in live}
         ours = {_cidr(e.entry) for e in live if e.comment.startswith(f"acrguard:{instance.name}:")}
-        adds += len(declared - present)
-        removes += len(ours - declared)
+        added, removed = len(declared - present), len(ours - declared)
+        adds += added
+        removes += removed
+        safety += removed + 1 if removed else 0
+        depth = max(depth, 1 + (1 if added else 0) + (2 * removed + 1 if removed else 0))
     count = len(config.instances)
-    m.facts = {"instances": count, "writes per instance": (adds + removes) // count if count else 0}
+    m.facts = {"instances": count, "adds": adds, "removals": removes,
+               "writes per instance": (adds + removes) // count if count else 0}
     m.need("GetInstanceEndpoint", count, "one per instance (entries with comments, endpoint and ACL switches)")
+    m.need("GetInstanceEndpoint", safety, "one before each removal and one after the last, on instances that "
+           "remove (another writer may change the ACL; an emptied whitelist is open)")
     m.need("CreateInstanceEndpointAclPolicy", adds, "one per declared entry missing from the live ACL")
     m.need("DeleteInstanceEndpointAclPolicy", removes, "one per acrguard entry no longer declared")
+    m.depth = depth
     return m
 
 
@@ -270,13 +292,20 @@ def _oss_ranges(region: str) -> list[str]:
     return list((data["regions"].get(region) or {}).get("ranges") or [])
 
 
-def keeper_minimum(cloud: Any, config: Any) -> Minimum:
+def keeper_minimum(cloud: Any, config: Any, *, status_checks: bool = False) -> Minimum:
     """Per instance: its record and VPC endpoint, one page per target, one write per missing prefix.
 
     Desired prefixes come from the world: the ENI addresses the emulator's instance lists, the auth
     host's DNS answers, the region's OSS VIP ranges (shipped data). Prefixes inside 100.64.0.0/10
     are the only ones CEN cloud-service access takes; an IPsec connection takes every prefix in one
-    ``ModifyVpnConnectionAttribute``. Polls of asynchronous write states are not in this minimum.
+    ``ModifyVpnConnectionAttribute``.
+
+    ``status_checks``: also the reads the documented behaviour of each write requires (``STATUS_CHECKS``):
+    a VPC/VBR table refuses a write while another entry is changing, so each write is read back before
+    the next; transit router and cloud-service writes settle asynchronously but the API takes the next
+    write meanwhile, so one read per target written; an IPsec connection's ``LocalSubnet`` is replaced
+    whole, so it is read right before the write and read back after it. ``depth`` (figure 2) is then the
+    read round plus the longest such chain.
     """
     cr = cloud.backend("cr", worlds.ACCOUNT, worlds.REGION)
     vpc = cloud.backend("vpc", worlds.ACCOUNT, worlds.REGION)
@@ -286,7 +315,9 @@ def keeper_minimum(cloud: Any, config: Any) -> Minimum:
     m = Minimum()
     writes: Counter[str] = Counter()
     pages: Counter[str] = Counter()
+    checks: Counter[str] = Counter()
     longest = 0  # most writes one target needs: they go one after another (a table refuses concurrent writes)
+    chain = 0  # the longest dependent sequence of writes and status reads on one target
     prefixes: set[str] = set()
     for instance in config.instances:
         record = cr.instances[instance.instance_id]
@@ -297,19 +328,26 @@ def keeper_minimum(cloud: Any, config: Any) -> Minimum:
                 table = vpc.tables[target.route_table_id]
                 pages["DescribeRouteEntryList"] += max(1, math.ceil(len(table.entries) / 100))
                 have = {e.destination for e in table.entries.values()}
-                writes["CreateRouteEntry"] += len(prefixes - have)
-                longest = max(longest, len(prefixes - have))
+                count = len(prefixes - have)
+                writes["CreateRouteEntry"] += count
+                checks["DescribeRouteEntryList"] += count
+                longest, chain = max(longest, count), max(chain, 2 * count)
             elif target.type == "cen_service":
                 pages["DescribeRouteServicesInCen"] += 1
-                wanted = {p for p in prefixes if ipaddress.ip_network(p).subnet_of(service_space)}
-                writes["ResolveAndRouteServiceInCen"] += len(wanted)
+                count = len({p for p in prefixes if ipaddress.ip_network(p).subnet_of(service_space)})
+                writes["ResolveAndRouteServiceInCen"] += count
+                checks["DescribeRouteServicesInCen"] += 1 if count else 0
+                chain = max(chain, count + 1 if count else 0)
             elif target.type == "cen_transit_router":
                 pages["ListTransitRouterRouteEntries"] += 1
                 writes["CreateTransitRouterRouteEntry"] += len(prefixes)
-                longest = max(longest, len(prefixes))
+                checks["ListTransitRouterRouteEntries"] += 1 if prefixes else 0
+                longest, chain = max(longest, len(prefixes)), max(chain, len(prefixes) + 1)
             elif target.type == "vpn_connection":
                 pages["DescribeVpnConnection"] += 1
                 writes["ModifyVpnConnectionAttribute"] += 1
+                checks["DescribeVpnConnection"] += 2
+                chain = max(chain, 3)
     count = len(config.instances)
     m.need("GetInstance", count, "one per instance (status)")
     m.need("GetInstanceVpcEndpoint", count, "one per instance (ENI addresses of linked VPCs)")
@@ -318,6 +356,34 @@ def keeper_minimum(cloud: Any, config: Any) -> Minimum:
     for action, number in sorted(writes.items()):
         m.need(action, number, "one per prefix missing on the target" if action != "ModifyVpnConnectionAttribute"
                else "one per connection: LocalSubnet is replaced whole")
+    if status_checks:
+        for action, number in sorted(checks.items()):
+            m.need(action, number, STATUS_CHECKS[action])
+    else:
+        m.lines.append("status reads after asynchronous writes: not counted (see STATUS_CHECKS)")
     m.facts = {"instances": count, "targets": 4 * count, "prefixes per instance": len(prefixes),
-               "writes on the busiest target": longest}
+               "writes on the busiest target": longest, "status checks counted": status_checks}
+    m.depth = 1 + (chain if status_checks else longest)
     return m
+
+
+#: Why each status read is needed, from each write's documented behaviour (not from acrguard's code).
+STATUS_CHECKS = {
+    "DescribeRouteEntryList": "one per VBR write: CreateRouteEntry is asynchronous (Pending until Available) and a "
+                              "table refuses a write while another entry is changing (IncorrectRouteEntryStatus, "
+                              "https://www.alibabacloud.com/help/en/vpc/api-createrouteentry; Terraform waits for "
+                              "every entry of the table to be Available before each write, "
+                              "alicloud/resource_alicloud_route_entry.go), so each write is read back before the "
+                              "next, the last one to confirm it",
+    "ListTransitRouterRouteEntries": "one per transit router table written: CreateTransitRouterRouteEntry is "
+                                     "asynchronous (Creating until Active) and only the route being created is "
+                                     "locked (https://www.alibabacloud.com/help/en/cloud-enterprise-network/latest/"
+                                     "createtransitrouterrouteentry), so the writes go one after another and one "
+                                     "read at the end confirms them all",
+    "DescribeRouteServicesInCen": "one per cloud-service target written: ResolveAndRouteServiceInCen is asynchronous "
+                                  "(Creating until Active); Terraform's alicloud_cen_route_service sends each without "
+                                  "a lock (alicloud/resource_alicloud_cen_route_service.go), so one read at the end "
+                                  "confirms them all",
+    "DescribeVpnConnection": "two per connection written: LocalSubnet is replaced whole, so it is read right before "
+                             "the write (another writer's items stay) and read back after it",
+}

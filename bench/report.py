@@ -77,7 +77,7 @@ def markdown(result: dict[str, Any]) -> str:
              f"{result.get('load_average_at_start')} at the start: the machine may be shared); "
              f"the whole run took {result['total_s']:.0f} s. Regenerate with "
              "`python bench/run.py --markdown bench/RESULTS.md`; what each figure means is in "
-             "the README's Performance section.", ""]
+             "docs/performance.md.", ""]
     current = None
     for figure in figures:
         if figure.bench != current:

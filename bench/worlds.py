@@ -7,8 +7,9 @@
   own (a VBR route table, CEN cloud-service access, a transit router table, an IPsec connection),
   empty of acrguard's routes, so a first sweep must write every desired prefix on every target.
 * ``whitelist_world``: ``n`` instances with an enabled internet endpoint holding an allowed
-  unmanaged entry and one acrguard entry that is no longer declared; the config declares two
-  CIDRs, so a sweep must add two entries and remove one per instance.
+  unmanaged entry and ``stale`` acrguard entries that are no longer declared; the config declares
+  ``entries`` CIDRs (two by default), so a sweep must add them and remove the stale ones per instance
+  (``whitelist_world(1, entries=100)``: a hundred entries on one instance).
 
 Every asynchronous state settles at once (delay 0) so polls are not stretched by the cloud clock.
 """
@@ -194,34 +195,41 @@ def keeper_config(cloud: Any, state_path: str, instances: int) -> dict[str, Any]
 
 # -- whitelist guard -----------------------------------------------------------------------------
 
-def declared_entries(index: int) -> list[str]:
-    """The CIDRs the config declares for instance ``index`` (both absent from the live ACL)."""
-    return [f"198.51.100.{index % 250 + 1}/32", f"192.0.2.{(index % 32) * 8}/29"]
+def declared_entries(index: int, count: int = 2) -> list[str]:
+    """The ``count`` CIDRs the config declares for instance ``index`` (all absent from the live ACL)."""
+    first = [f"198.51.100.{index % 250 + 1}/32", f"192.0.2.{(index % 32) * 8}/29"]
+    more = [f"198.19.{index % 250}.{k}/32" for k in range(max(0, count - len(first)))]
+    if count > len(first) + 250:
+        raise ValueError(f"at most {len(first) + 250} declared entries per instance, got {count}")
+    return (first + more)[:count]
 
 
-def stale_entry(index: int) -> str:
-    """The acrguard entry of instance ``index`` that is no longer declared."""
-    return f"198.18.{index % 250}.0/24"
+def stale_entry(index: int, k: int = 0) -> str:
+    """The ``k``-th acrguard entry of instance ``index`` that is no longer declared."""
+    if not 0 <= k < 250:
+        raise ValueError(f"at most 250 stale entries per instance, got index {k}")
+    return f"198.18.{index % 250}.0/24" if k == 0 else f"198.18.{250 + index % 6}.{k}/32"
 
 
-def whitelist_world(instances: int) -> dict[str, Any]:
-    """``instances`` instances with an enabled internet endpoint: an allowed office range and one stale entry."""
+def whitelist_world(instances: int, stale: int = 1) -> dict[str, Any]:
+    """``instances`` instances with an enabled internet endpoint: an allowed office range, ``stale`` stale entries."""
     cr_instances = []
     for i in range(instances):
+        entries = [{"entry": OFFICE, "comment": "office"}]
+        entries += [{"entry": stale_entry(i, k), "comment": f"acrguard:{instance_name(i)}:old-range"}
+                    for k in range(stale)]
         cr_instances.append({"id": instance_id(i), "name": instance_name(i), "specification": "Enterprise_Advanced",
-                             "internet": {"enable": True, "entries": [
-                                 {"entry": OFFICE, "comment": "office"},
-                                 {"entry": stale_entry(i), "comment": f"acrguard:{instance_name(i)}:old-range"}]}})
+                             "internet": {"enable": True, "entries": entries}})
     return _account(regions={"cr": {"instances": cr_instances}})
 
 
-def whitelist_config(cloud: Any, state_path: str, instances: int) -> dict[str, Any]:
-    """A config enforcing two declared CIDRs per instance, the office range allowed as unmanaged."""
+def whitelist_config(cloud: Any, state_path: str, instances: int, entries: int = 2) -> dict[str, Any]:
+    """A config enforcing ``entries`` declared CIDRs per instance, the office range allowed as unmanaged."""
     config = []
     for i in range(instances):
         config.append({"name": instance_name(i), "instance_id": instance_id(i), "whitelist": {
             "policy": "enforce", "public_endpoint": "enabled", "allowed_unmanaged": [OFFICE],
-            "entries": [{"cidr": cidr, "comment": "idc egress"} for cidr in declared_entries(i)]}})
+            "entries": [{"cidr": cidr, "comment": "idc egress"} for cidr in declared_entries(i, entries)]}})
     return {"cloud": cloud_section(cloud), "instances": config, "state": {"backend": "sqlite", "path": state_path},
             "safety": {"hold_runs": 1, "hold_hours": 0, "max_delete_share": 1.0}}
 

@@ -148,8 +148,8 @@ def render_text(info: dict[str, Any]) -> str:
         lines.append("Set the variables the config reads:")
         lines += [f"  export {name}={shlex.quote(value)}" for name, value in info["env"].items()]
         lines.append("")
-    lines += ["Config (save as acrguard.yaml; add targets, exports, whitelist, pull_keys as the README shows):",
-              ""]
+    lines += ["Config (save as acrguard.yaml; add targets, exports, whitelist, pull_keys as "
+              "docs/configuration.md shows):", ""]
     snippet = yaml.safe_dump(info["config"], sort_keys=False, default_flow_style=None)
     lines += ["  " + line for line in snippet.splitlines()]
     return "\n".join(lines)

@@ -177,9 +177,23 @@ PUBLISHED_RULES: tuple[RateRule, ...] = (
     RateRule(limit=100, period_s=1.0, product="actiontrail", action="*",
              source="emulator's choice: no published flow-control figure for ActionTrail (2020-07-06) was found; "
                     "each operation 100/1(s)"),
+    RateRule(limit=100, period_s=1.0, product="fc", action="InvokeFunction",
+             source="emulator's choice: no published flow-control figure for FC 3.0's InvokeFunction API was found "
+                    "(https://alibabacloud.com/help/tc/functioncompute/fc-3-0/product-overview/limits-of-usage gives "
+                    "payload and instance limits); 100/1(s) as FC's other operations here"),
+    RateRule(limit=20, period_s=1.0, product="resourcemanager", action="ListAccounts",
+             source="https://help.aliyun.com/zh/resource-management/resource-directory/developer-reference/"
+                    "api-resourcemanager-2020-03-31-quota (20/1(s); another revision, .../developer-reference/"
+                    "api-resourcemanager-2020-03-31-quota, says 50/1(s): the stricter one is emulated)"),
+    RateRule(limit=50, period_s=1.0, product="resourcemanager", action="ListFoldersForParent",
+             source="https://help.aliyun.com/zh/resource-management/developer-reference/"
+                    "api-resourcemanager-2020-03-31-quota"),
     RateRule(limit=100, period_s=1.0, product="fc", action="*",
              source="emulator's choice: no published flow-control figure for the FC 3.0 reads was found; each "
                     "operation 100/1(s)"),
+    RateRule(limit=100, period_s=1.0, product="cs", action="*",
+             source="emulator's choice: no published flow-control figure for Container Service for Kubernetes "
+                    "(cs 2015-12-15) was found; each operation 100/1(s)"),
     RateRule(limit=100, period_s=1.0,
              source="emulator's choice: an operation not listed above (added to the local cloud later) gets 100/1(s)"),
 )

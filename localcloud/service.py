@@ -51,6 +51,8 @@ class Call:
     method: str = "POST"
     path: str = "/"
     body: bytes = b""
+    #: the request's headers, names lower-cased (ROA APIs that take parameters in headers: FC's InvokeFunction)
+    headers: dict[str, str] = field(default_factory=dict)
 
     # -- parameter helpers -------------------------------------------------------------------
     def get(self, name: str, default: str | None = None) -> str | None:

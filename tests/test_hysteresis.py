@@ -18,6 +18,7 @@ from acrguard.hysteresis import (
     parse_tracked,
     step,
 )
+from acrguard.state import keys
 from acrguard.state.sqlite import SqliteStateStore
 
 H = 3600.0
@@ -203,12 +204,13 @@ def store(tmp_path):
 
 
 def test_tracker_persists_each_key_of_a_scope(store):
-    """observe() saves every key's records under section/scope/key."""
+    """observe() saves every key's records in the scope's record (section/scope), one record per scope."""
     tracker = HysteresisTracker(store, POLICY, clock=lambda: 100.0)
     results = tracker.observe("routes:cri-1", {"auth": SEEN, "oss": Observation.success({OTHER})})
     assert results["auth"].keep == {IP}
     assert tracker.current("routes:cri-1", "auth") == {IP: Tracked(100.0, 100.0)}
-    assert store.load().data["hysteresis"]["routes:cri-1"]["oss"][OTHER]["first_seen"] == 100.0
+    assert store.value(keys.tracker_scope("hysteresis", "routes:cri-1"))["oss"][OTHER]["first_seen"] == 100.0
+    assert store.list("") == ["hysteresis/routes%3Acri-1"]
 
 
 def test_tracker_counts_misses_across_invocations(store, tmp_path):
@@ -226,10 +228,10 @@ def test_preview_does_not_save(store):
     """observe(commit=False) computes the step but leaves the state as it was."""
     tracker = HysteresisTracker(store, POLICY)
     tracker.observe("s", {"k": SEEN}, now=0.0)
-    version = store.load().version
+    version = store.get("hysteresis/s").version
     preview = tracker.observe("s", {"k": MISSED}, now=48 * H, commit=False)
     assert preview["k"].held[0].address == IP
-    assert store.load().version == version
+    assert store.get("hysteresis/s").version == version
     assert tracker.current("s", "k") == {IP: Tracked(0.0, 0.0)}
 
 
@@ -242,12 +244,12 @@ def test_tracker_adopts_live_addresses_before_observing(store):
 
 
 def test_unknown_observation_writes_nothing(store):
-    """An unknown observation does not even bump the state version."""
+    """An unknown observation does not even bump the record's version."""
     tracker = HysteresisTracker(store, POLICY)
     tracker.observe("s", {"k": SEEN}, now=0.0)
-    version = store.load().version
+    version = store.get("hysteresis/s").version
     tracker.observe("s", {"k": UNKNOWN}, now=99 * H)
-    assert store.load().version == version
+    assert store.get("hysteresis/s").version == version
 
 
 def test_scopes_and_sections_are_independent(store):
@@ -260,7 +262,8 @@ def test_scopes_and_sections_are_independent(store):
     assert set(routes.current("routes:cri-1", "auth")) == {IP}
     assert set(routes.current("routes:cri-2", "auth")) == {OTHER}
     assert whitelist.current("routes:cri-1", "auth") == {}
-    assert set(store.load().data) >= {"hysteresis", "whitelist_hosts"}
+    assert store.list("") == ["hysteresis/routes%3Acri-1", "hysteresis/routes%3Acri-2",
+                              "whitelist_hosts/whitelist%3Acri-1"]
 
 
 def test_forget_drops_a_key_or_a_scope(store):
@@ -275,10 +278,19 @@ def test_forget_drops_a_key_or_a_scope(store):
 
 
 def test_malformed_stored_state_is_reported_and_left_untouched(store):
-    """A corrupt record stops the tracker with StateError; the document is not rewritten."""
-    store.update(lambda doc: doc.update(hysteresis={"s": {"k": {IP: {"first_seen": "soon"}}}}))
-    version = store.load().version
+    """A corrupt record stops the tracker with StateError; the record is not rewritten."""
+    store.put("hysteresis/s", {"k": {IP: {"first_seen": "soon"}}}, None)
+    version = store.get("hysteresis/s").version
     tracker = HysteresisTracker(store, POLICY)
     with pytest.raises(StateError, match=r"hysteresis\.s\.k"):
         tracker.observe("s", {"k": SEEN}, now=0.0)
-    assert store.load().version == version
+    assert store.get("hysteresis/s").version == version
+
+
+def test_a_scope_that_is_not_an_object_is_reported_and_left_untouched(store):
+    """A scope record that is not an object is a StateError naming it; nothing is written."""
+    store.put("hysteresis/s", ["garbage"], None)
+    version = store.get("hysteresis/s").version
+    with pytest.raises(StateError, match=r"hysteresis\.s is malformed"):
+        HysteresisTracker(store, POLICY).observe("s", {"k": SEEN}, now=0.0)
+    assert store.get("hysteresis/s").version == version

@@ -80,6 +80,7 @@ STS_ASSUME = ("https://www.alibabacloud.com/help/doc-detail/28763.html (AssumeRo
 FC_ARN = ("FC 3.0 ROA authorization form acs:fc:{#regionId}:{#accountId}:functions/{#functionName} "
           "(Alibaba Cloud OpenAPI TeaDSL notes on ROA RAM actions)")
 OSS_RAM = "https://www.alibabacloud.com/help/en/oss/user-guide/how-oss-works-with-ram"
+CS_API = "https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/developer-reference/{}"
 
 _CR_INSTANCE = ("acs:cr:{region}:{account}:instance/{InstanceId}",)
 _CR_REPOSITORY = ("acs:cr:{region}:{account}:repository/{InstanceId}/{CrRepository}",)
@@ -163,6 +164,31 @@ ROWS: tuple[ActionRow, ...] = (
               "emulator's choice: the function ARN"),
     ActionRow("fc", "GetConcurrencyConfig", "fc:GetConcurrencyConfig", _FC_FUNCTION, FC_ARN,
               "emulator's choice: the function ARN"),
+    ActionRow("fc", "InvokeFunction", "fc:InvokeFunction", _FC_FUNCTION,
+              "https://www.alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-invokefunction; " + FC_ARN,
+              "the function ARN; the form as in the table of its sibling EnableFunctionInvocation "
+              "(https://help.aliyun.com/zh/functioncompute/fc/developer-reference/"
+              "api-fc-2023-03-30-enablefunctioninvocation: *Function acs:fc:{#regionId}:{#accountId}:functions/"
+              "{#FunctionName})"),
+    # -- Resource Management (resourcemanager 2020-03-31): the Resource Directory's members ----------
+    ActionRow("resourcemanager", "ListAccounts", "resourcemanager:ListAccounts", ("*",),
+              "https://www.alibabacloud.com/help/en/doc-detail/160016.htm",
+              "no resource-level authorization (one revision of the page discloses no table; All Resources)"),
+    ActionRow("resourcemanager", "ListFoldersForParent", "resourcemanager:ListFoldersForParent", ("*",),
+              "https://www.alibabacloud.com/help/en/resource-management/resource-directory/developer-reference/"
+              "api-resourcedirectorymaster-2022-04-19-listfoldersforparent",
+              "emulator's choice: All Resources, as ListAccounts"),
+    # -- Container Service for Kubernetes (cs 2015-12-15, ROA) ---------------------------------------
+    ActionRow("cs", "DescribeClustersV1", "cs:GetClusters", ("acs:cs:*:{account}:cluster/*",),
+              CS_API.format("api-query-information-about-all-clusters") + " (Nov 04, 2025)",
+              "the page's table: authorized as cs:GetClusters (not cs:DescribeClustersV1), access level get, "
+              "*Cluster acs:cs:*:{#accountId}:cluster/*"),
+    ActionRow("cs", "DescribeClusterUserKubeconfig", "cs:DescribeClusterUserKubeconfig",
+              ("acs:cs:{CsClusterRegion}:{account}:cluster/{ClusterId}",),
+              CS_API.format("api-cs-2015-12-15-describeclusteruserkubeconfig"),
+              "the page's table: cs:DescribeClusterUserKubeconfig, access level get; the copies read lose its "
+              "resource column, so the cluster ARN acs:cs:{#regionId}:{#accountId}:cluster/{#ClusterId} is by "
+              "analogy with DescribeSubaccountK8sClusterUserConfig, in the cluster's own region"),
     # -- RAM (ram 2015-05-01) ----------------------------------------------------------------------
     _ram("ListUsers", ("acs:ram:*:{account}:user/*",), "user/* by analogy with ListRoles (role/*)"),
     _ram("GetUser", _RAM_USER),
@@ -221,6 +247,9 @@ ROWS: tuple[ActionRow, ...] = (
     ActionRow("oss", "GetObject", "oss:GetObject", _OSS_OBJECT, OSS_RAM),
     ActionRow("oss", "HeadObject", "oss:GetObject", _OSS_OBJECT, OSS_RAM, "HeadObject is authorized as oss:GetObject"),
     ActionRow("oss", "DeleteObject", "oss:DeleteObject", _OSS_OBJECT, OSS_RAM),
+    ActionRow("oss", "ListObjectsV2", "oss:ListObjects", ("acs:oss:{BucketRegion}:{BucketOwner}:{Bucket}",),
+              f"{OSS_RAM}; https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2",
+              "listing needs oss:ListObjects on the bucket"),
     # -- ActionTrail (actiontrail 2020-07-06): add the rows of the emulated APIs here --------------
     ActionRow("actiontrail", "GetGlobalEventsStorageRegion", "actiontrail:GetGlobalEventsStorageRegion",
               ("acs:actiontrail:*:{account}:actiontrailvirtual/*",),
@@ -294,6 +323,15 @@ def _ims_user_name(facts: RequestFacts) -> str:
     return ""
 
 
+def _cs_cluster_region(facts: RequestFacts) -> str:
+    """The region of the cluster a cs request names (``ClusterId``), else the request's region."""
+    account, cluster_id = facts.principal.account_id, facts.get("ClusterId")
+    for region in facts.cloud.regions_of("cs", account):
+        if cluster_id in getattr(facts.cloud.backend("cs", account, region), "clusters", {}):
+            return region
+    return facts.region
+
+
 def _policy_owner(facts: RequestFacts) -> str:
     return "system" if facts.get("PolicyType") == "System" else facts.principal.account_id
 
@@ -309,6 +347,7 @@ DERIVED: dict[str, Callable[[RequestFacts], str]] = {
     "PolicyOwner": _policy_owner,
     "RamRoleName": _ram_role_name,
     "ImsUserName": _ims_user_name,
+    "CsClusterRegion": _cs_cluster_region,
 }
 
 TABLE: dict[tuple[str, str], ActionRow] = {(row.product, row.api): row for row in ROWS}

@@ -1,4 +1,4 @@
-"""Function Compute 3.0 (fc 2023-03-30, ROA): what ``acrguard deploy check`` reads.
+"""Function Compute 3.0 (fc 2023-03-30, ROA): what ``acrguard deploy check`` reads, and ``InvokeFunction``.
 
 Functions, their triggers, async invocation configs and concurrency configs, seeded from the
 world (``accounts.<id>.regions.<region>.fc.functions``) or from ``s.yaml`` through
@@ -18,6 +18,21 @@ default true. Fields a trigger was created without are answered with those docum
 read an absent field as its default too). An EventBridge trigger's ``sourceArn`` names a rule on
 the default bus of the function's own region (fc3 and FC create it there).
 
+``InvokeFunction`` (``POST /2023-03-30/functions/{functionName}/invocations``, the SDK's
+``invoke_function_with_options``) runs the function's code from its ``code_dir`` (a directory with
+``index.py``, as FC unpacks a code package; ``localcloud.core.invocations``). The header
+``x-fc-invocation-type`` (``InvokeFunctionHeaders``: "Sync or Async"; default Sync) chooses:
+``Async`` queues the invocation and answers ``202`` at once (FC's invocation examples:
+https://help.aliyun.com/en/functioncompute/call-example), then runs it with FC's async retries and
+failure destination; ``Sync`` runs it and answers ``200`` with the handler's return value (JSON, with
+the gateway's ``RequestId`` added to an object: emulator's choice), or, when the handler raised, with
+``x-fc-error-type: UnhandledInvocationError`` and the error (emulator's choice of body). Other
+values are ``InvalidArgument`` (400). An asynchronous payload is at most 128 KB and a synchronous one
+32 MB (FC 3.0 limits: https://alibabacloud.com/help/tc/functioncompute/fc-3-0/product-overview/limits-of-usage);
+a larger one is ``InvalidArgument`` (the code is the emulator's choice). A function without a
+``code_dir`` cannot run here: ``FunctionNotRunnable`` (400, emulator's choice). Tests and benchmarks
+wait for the queue with ``runner(...).drain()`` and read ``records`` and ``failures``.
+
 World format::
 
     fc:
@@ -29,6 +44,7 @@ World format::
           memory: 512
           role: acs:ram::123:role/acrguard-whitelist-guard
           reserved_concurrency: 1
+          code_dir: functions/whitelist_guard       # where index.py is: what InvokeFunction runs
           async: {maxAsyncRetryAttempts: 2, destinationConfig: {onFailure: {destination: acs:mns:...}}}
           triggers:
             - {name: sweep, type: timer, config: {cronExpression: "0 */5 * * * *", enable: true}}
@@ -40,10 +56,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from localcloud.core.invocations import FunctionRunner
 from localcloud.errors import CloudError
 from localcloud.service import Call, Service, page_by_token
 
 SEED_TIME = "2026-01-01T00:00:00Z"
+#: FC 3.0's request payload limits: asynchronous and synchronous invocations
+ASYNC_PAYLOAD_LIMIT = 128 * 1024
+SYNC_PAYLOAD_LIMIT = 32 * 1024 * 1024
+INVOCATION_TYPES = ("Sync", "Async")
 #: documented defaults of ``EventBridgeTriggerConfig`` (SDK model docstring and the API struct page)
 EVENTBRIDGE_DEFAULTS: dict[str, Any] = {"triggerEnable": True, "asyncInvocationType": False}
 
@@ -75,6 +96,7 @@ class FcFunction:
     triggers: dict[str, FcTrigger] = field(default_factory=dict)
     async_config: dict[str, Any] | None = None
     reserved_concurrency: int | None = None
+    code_dir: str | None = None
 
 
 class FcBackend:
@@ -85,6 +107,7 @@ class FcBackend:
         self.account_id = account_id
         self.region = region
         self.functions: dict[str, FcFunction] = {}
+        self.runners: dict[str, FunctionRunner] = {}
 
     def seed(self, data: dict[str, Any]) -> None:
         """Load ``functions:`` from a world file."""
@@ -94,7 +117,8 @@ class FcBackend:
             function = FcFunction(spec["name"], spec.get("runtime", "python3.10"), spec.get("handler", "index.handler"),
                                   int(spec.get("timeout", 3)), int(spec.get("memory", 512)), spec.get("role", ""),
                                   spec.get("description", ""), dict(spec.get("environment") or {}), spec.get("vpc"),
-                                  async_config=spec.get("async"), reserved_concurrency=spec.get("reserved_concurrency"))
+                                  async_config=spec.get("async"), reserved_concurrency=spec.get("reserved_concurrency"),
+                                  code_dir=str(spec["code_dir"]) if spec.get("code_dir") else None)
             for trigger in spec.get("triggers") or []:
                 function.triggers[trigger["name"]] = FcTrigger(trigger["name"], trigger["type"],
                                                                dict(trigger.get("config") or {}),
@@ -111,6 +135,22 @@ class FcBackend:
     def arn(self, name: str) -> str:
         """The function's ARN."""
         return f"acs:fc:{self.region}:{self.account_id}:functions/{name}"
+
+    def runner(self, name: str) -> FunctionRunner:
+        """The function's runner (its warm instance, async queue and invocation records)."""
+        self.function(name)
+        with self.cloud.lock:
+            runner = self.runners.get(name)
+            if runner is None:
+                runner = self.runners[name] = FunctionRunner(self.cloud, self.account_id, self.region, name)
+            return runner
+
+    def drain(self, timeout: float = 60.0) -> bool:
+        """Wait until no function of this account and region has an asynchronous invocation queued or running."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        return all(runner.drain(max(0.0, deadline - time.monotonic())) for runner in list(self.runners.values()))
 
 
 def seed_from_syaml(cloud: Any, account_id: str, region: str, resources: list[Any]) -> None:
@@ -202,3 +242,28 @@ def get_concurrency_config(call: Call, backend: FcBackend) -> dict[str, Any]:
     if function.reserved_concurrency is not None:
         body["reservedConcurrency"] = function.reserved_concurrency
     return body
+
+
+@SERVICE.route("POST", "/2023-03-30/functions/{functionName}/invocations", action="InvokeFunction")
+def invoke_function(call: Call, backend: FcBackend) -> tuple[int, Any]:
+    """Run the function now (Sync) or queue it (Async); see the module docstring."""
+    function = backend.function(call.path_params["functionName"])
+    kind = call.headers.get("x-fc-invocation-type") or "Sync"
+    if kind not in INVOCATION_TYPES:
+        raise CloudError("InvalidArgument", f"x-fc-invocation-type must be Sync or Async, got {kind!r}", 400)
+    limit = ASYNC_PAYLOAD_LIMIT if kind == "Async" else SYNC_PAYLOAD_LIMIT
+    if len(call.body) > limit:
+        raise CloudError("InvalidArgument", f"the {kind.lower()} invocation payload is {len(call.body)} bytes; "
+                                            f"at most {limit} are accepted", 400)
+    if not function.code_dir:
+        raise CloudError("FunctionNotRunnable", f"the local cloud has no code for function '{function.name}' "
+                                                "(world: code_dir)", 400)
+    runner = backend.runner(function.name)
+    if kind == "Async":
+        record = runner.invoke_async(call.body)
+        return 202, {"invocationId": record.request_id}
+    record = runner.invoke_sync(call.body, call.cloud.lock, float(function.timeout))
+    if record.status != "succeeded":
+        raise CloudError("UnhandledInvocationError", record.error, 200,
+                         extra={"x-fc-error-type": "UnhandledInvocationError"})
+    return 200, record.result

@@ -13,6 +13,12 @@ name the caller (``localcloud.authz.trust``). All three refusals answer ``NoPerm
 gives for each cause; the trust refusal carries ``AccessDeniedDetail.PolicyType``
 ``AssumeRolePolicy``. A ``Policy`` parameter becomes the session policy (at most 1024 characters in
 the SDK's docstring; not enforced here): the session may do only what both it and the role allow.
+``ExternalId`` (2 to 1,224 characters of letters, digits and ``_+=,.@:/-``, the SDK model's docstring:
+``alibabacloud_sts20150401/models/_assume_role_request.py``; https://help.aliyun.com/document_detail/2361741.html)
+is the value of the condition key ``sts:ExternalId`` when the trust policy is evaluated; a trust
+policy that requires it refuses a request without it (a key the request does not carry makes the
+condition unknown, and an ``Allow`` whose condition is unknown does not apply). A malformed one is
+``InvalidParameter.ExternalId`` (emulator's choice of code).
 A cloud service (Function Compute) obtains a role's credentials through ``service_credentials``
 when the role's trust policy names it, as FC does before it invokes a function with its role.
 """
@@ -93,6 +99,11 @@ def assume_role(call: Call, backend: StsBackend) -> dict[str, Any]:
     caller = Caller.ram(principal.account_id, user=principal.user_name,
                         role=principal.token.role_name if principal.token is not None else None)
     keys = {"acs:currenttime": [call.cloud.clock.iso()], "acs:securetransport": ["false"]}
+    external_id = call.get("ExternalId")
+    if external_id is not None:
+        if not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", external_id):
+            raise CloudError("InvalidParameter.ExternalId", "The parameter ExternalId is wrongly formed.", 400)
+        keys["sts:externalid"] = [external_id]
     if not trusts(role.trust_policy, caller, keys):
         denied = Decision(False, False, role_arn, (), TRUST_POLICY)
         raise CloudError("NoPermission", STS_MESSAGE, 403, extra={

@@ -13,6 +13,7 @@ from localcloud import chat, registry
 from localcloud.httpserver import RunningServer
 from localcloud.servers import openapi, oss
 from localcloud.servers.dns import RunningDns
+from localcloud.servers.kube import RunningKube
 
 if TYPE_CHECKING:
     from localcloud.core.state import CloudState
@@ -38,11 +39,17 @@ def _chat(cloud: CloudState, host: str) -> tuple[Any, Any]:
     return server, server.address
 
 
+def _kube(cloud: CloudState, host: str) -> tuple[Any, Any]:
+    server = RunningKube(cloud, host)
+    return server, server.address
+
+
 FRONTENDS: dict[str, Callable[[CloudState, str], tuple[Any, Any]]] = {
     "registry": _registry,
     "dns": _dns,
     "oss": _oss,
     "chat": _chat,
+    "kube": _kube,
 }
 
 

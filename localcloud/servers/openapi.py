@@ -126,7 +126,7 @@ def make_handler(cloud: CloudState) -> type[QuietHandler]:
                             version=dispatch.version, account_id=principal.account_id, region=region,
                             principal=principal, request_id=request_id, params=params,
                             path_params=dispatch.path_params, method=self.command,
-                            path=unquote(raw_path), body=body)
+                            path=unquote(raw_path), body=body, headers=headers)
                 assert dispatch.service is not None
                 with cloud.lock:
                     backend = cloud.backend(dispatch.product, principal.account_id,

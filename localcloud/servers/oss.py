@@ -2,8 +2,8 @@
 
 Served on its own 127.0.0.1 port (``cloud.endpoints()["oss"]``), path-style only
 (``http://127.0.0.1:PORT/<bucket>/<key>``; the SDK switches to path style by itself for an IP
-endpoint). It answers ``PutObject``, ``GetObject``, ``HeadObject`` and ``DeleteObject``; every
-other operation gets ``501 NotImplemented`` (the emulator's choice of code).
+endpoint). It answers ``PutObject``, ``GetObject``, ``HeadObject``, ``DeleteObject`` and
+``ListObjectsV2``; every other operation gets ``501 NotImplemented`` (the emulator's choice of code).
 
 Buckets and objects are the state of ``localcloud.products.oss`` (its docstring has the world
 format).
@@ -37,16 +37,34 @@ DeleteObject, "Common error codes", and the error-code pages ``0002-*``, ``0026-
 * ``GetObject``/``HeadObject``: ``If-Match`` that fails -> ``412 PreconditionFailed``;
   ``If-None-Match`` that matches -> ``304`` (``*`` matches any object). ETags compare as strings
   once the surrounding quotes are dropped.
+* ``PutObject`` has no conditional form: the API page lists no ``If-Match`` for it and the SDK's
+  ``PutObjectRequest`` has no such field (only reads take ``If-Match``), so an ``If-Match`` or
+  ``If-None-Match`` header on a PUT is ignored (the emulator's choice where the sources are silent;
+  acrguard builds its compare-and-swap from ``x-oss-forbid-overwrite`` alone and relies on neither).
 * ``DeleteObject``: ``204`` whether or not the key existed.
+* ``ListObjectsV2`` (``GET /<bucket>/?list-type=2``,
+  https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2): authorized as
+  ``oss:ListObjects`` on ``acs:oss:<region>:<owner>:<bucket>``; keys in byte order, filtered by
+  ``prefix``, after ``start-after`` and after the ``continuation-token`` (a token from
+  ``NextContinuationToken``: here the base64 of the last key returned, the emulator's choice of form);
+  ``max-keys`` 1..1000, default 100 (anything else ``400 InvalidArgument``, the emulator's choice of
+  code); ``delimiter`` rolls keys up into ``CommonPrefixes``; ``encoding-type=url`` percent-encodes
+  ``Key``, ``Prefix``, ``StartAfter``, ``Delimiter`` and ``CommonPrefixes/Prefix`` (the SDK always asks
+  for it and decodes them, ``serde_utils.deserialize_encode_type``); ``start-after`` of 1024 bytes or
+  more -> ``400 InvalidArgument``. The body is ``ListBucketResult`` with ``Name``, ``Prefix``,
+  ``MaxKeys``, ``EncodingType``, ``IsTruncated``, ``KeyCount``, ``Contents`` (``Key``,
+  ``LastModified``, ``ETag``, ``Type`` Normal, ``Size``, ``StorageClass`` Standard) and, when
+  truncated, ``NextContinuationToken``.
 * Errors are the OSS XML body (``Code``, ``Message``, ``RequestId``, ``HostId`` and extra fields
   such as ``Key``/``BucketName``), ``Content-Type: application/xml``; answers to ``HEAD`` carry no
   body, so the XML is also sent base64-encoded in ``x-oss-err`` as OSS does (the SDK reads it).
 * ``Date`` and ``Last-Modified`` come from the local cloud's clock, so ``cloud.advance`` ages objects.
 
 Every request is recorded in ``cloud.requests`` (product ``oss``, the operation as action,
-``params`` ``{"Bucket", "Key"}``) and fault rules are applied as the OpenAPI gateway does
-(``cloud.faults.pick("oss", action)``), after authentication, the bucket checks and authorization;
-an injected error is answered as an OSS XML error.
+``params`` ``{"Bucket", "Key"}``, with ``"Size"``, the body's bytes, of a PutObject and ``"Prefix"``
+of a list) and fault rules are applied as the OpenAPI gateway does (``cloud.faults.pick("oss",
+action)``), after authentication, the bucket checks and authorization; an injected error is answered
+as an OSS XML error.
 """
 
 from __future__ import annotations
@@ -62,7 +80,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
 from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 from xml.sax.saxutils import escape
 
 from localcloud.authz.authorizer import authorize
@@ -242,9 +260,16 @@ class Reply:
     body: bytes = b""
 
 
+#: the query parameters ListObjectsV2 takes (the API page)
+LIST_PARAMS = {"list-type", "prefix", "delimiter", "start-after", "continuation-token", "max-keys", "encoding-type",
+               "fetch-owner"}
+
+
 def operation(method: str, key: str | None, raw_query: str) -> str | None:
     """The operation a path-style request names (None: not one the local cloud serves)."""
     params = [pair.partition("=")[0] for pair in raw_query.split("&") if pair]
+    if key is None and method == "GET" and "list-type=2" in raw_query.split("&") and set(params) <= LIST_PARAMS:
+        return "ListObjectsV2"
     if key is None or any(not p.startswith("response-") for p in params):
         return None
     return {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(method)
@@ -309,6 +334,80 @@ def get_object(bucket: Bucket, key: str, headers: dict[str, str]) -> Reply:
     if if_none_match is not None and _etag_list_matches(if_none_match, obj.etag):
         return Reply(304, {"ETag": obj.etag, "Last-Modified": described["Last-Modified"]})
     return Reply(200, {"Content-Type": obj.content_type, **described}, obj.data)
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def list_objects_v2(bucket: Bucket, query: dict[str, str]) -> Reply:
+    """One page of the bucket's keys (see the module docstring for the parameters and the answer)."""
+    prefix = query.get("prefix", "")
+    delimiter = query.get("delimiter", "")
+    start_after = query.get("start-after", "")
+    encoding = query.get("encoding-type")
+    if encoding not in (None, "url"):
+        raise OssError("InvalidArgument", "encoding-type must be url.", 400, ArgumentName="encoding-type",
+                       ArgumentValue=encoding)
+    try:
+        max_keys = int(query.get("max-keys", "100"))
+    except ValueError:
+        max_keys = 0
+    if not 1 <= max_keys <= 1000:
+        raise OssError("InvalidArgument", "max-keys must be an integer from 1 to 1000.", 400,
+                       ArgumentName="max-keys", ArgumentValue=query.get("max-keys", ""))
+    if len(start_after.encode("utf-8")) >= 1024:
+        raise OssError("InvalidArgument", "start-after must be shorter than 1024 bytes.", 400,
+                       ArgumentName="start-after")
+    after = start_after
+    token = query.get("continuation-token")
+    if token is not None:
+        try:
+            after = max(after, base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8"))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise OssError("InvalidArgument", "The continuation-token is not valid.", 400,
+                           ArgumentName="continuation-token") from None
+    names = sorted((k for k in bucket.objects if k.startswith(prefix) and k > after), key=lambda k: k.encode("utf-8"))
+
+    def enc(text: str) -> str:
+        return escape(quote(text, safe="/") if encoding == "url" else text)
+
+    contents: list[str] = []
+    prefixes: list[str] = []
+    last = ""
+    truncated = False
+    for name in names:
+        if len(contents) + len(prefixes) >= max_keys:
+            truncated = True
+            break
+        if delimiter and delimiter in name[len(prefix):]:
+            rolled = name[:len(prefix) + name[len(prefix):].index(delimiter) + len(delimiter)]
+            if rolled not in prefixes:
+                prefixes.append(rolled)
+            last = name
+            continue
+        obj = bucket.objects[name]
+        contents.append(f"<Contents><Key>{enc(name)}</Key><LastModified>{_iso(obj.last_modified)}</LastModified>"
+                        f"<ETag>{escape(obj.etag)}</ETag><Type>Normal</Type><Size>{len(obj.data)}</Size>"
+                        "<StorageClass>Standard</StorageClass></Contents>")
+        last = name
+    parts = [f"<Name>{escape(bucket.name)}</Name>", f"<Prefix>{enc(prefix)}</Prefix>", f"<MaxKeys>{max_keys}</MaxKeys>"]
+    if start_after:
+        parts.append(f"<StartAfter>{enc(start_after)}</StartAfter>")
+    if token is not None:
+        parts.append(f"<ContinuationToken>{escape(token)}</ContinuationToken>")
+    if delimiter:
+        parts.append(f"<Delimiter>{enc(delimiter)}</Delimiter>")
+    if encoding:
+        parts.append(f"<EncodingType>{encoding}</EncodingType>")
+    parts.append(f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>")
+    parts.append(f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount>")
+    if truncated:
+        parts.append(f"<NextContinuationToken>{base64.urlsafe_b64encode(last.encode()).decode()}</NextContinuationToken>")
+    parts += contents
+    parts += [f"<CommonPrefixes><Prefix>{enc(p)}</Prefix></CommonPrefixes>" for p in prefixes]
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult>' + "".join(parts) + "</ListBucketResult>"
+    return Reply(200, {"Content-Type": "application/xml"}, body.encode("utf-8"))
 
 
 # -- the HTTP front end ----------------------------------------------------------------------------
@@ -382,13 +481,14 @@ def make_handler(cloud: CloudState) -> type[QuietHandler]:
                         return
                     if fault.code:
                         raise _Injected(fault.code, fault.message or f"Injected fault: {fault.code}.", fault.status)
-                reply = self._operate(action, bucket, key or "", headers, body)
+                reply = self._operate(action, bucket, key or "", headers, body, raw_query)
             except OssError as err:
                 self._record(action, principal, region, bucket_name, key, err.status, err.code,
                              isinstance(err, _Injected))
                 self._send_error(err, request_id, bucket_name)
                 return
-            self._record(action, principal, region, bucket_name, key, reply.status, None, False)
+            self._record(action, principal, region, bucket_name, key, reply.status, None, False,
+                         self._extra(action, body, raw_query))
             if fault is not None and fault.lose_answer:
                 self.close_connection = True  # carried out, but the answer never reaches the client
                 return
@@ -424,8 +524,11 @@ def make_handler(cloud: CloudState) -> type[QuietHandler]:
                 raise OssError("AccessDenied", message, 403, AccessDeniedDetail=detail, EC=ec,
                                RecommendDoc=f"https://api.aliyun.com/troubleshoot?q={ec}")
 
-        def _operate(self, action: str, bucket: Bucket, key: str, headers: dict[str, str], body: bytes) -> Reply:
+        def _operate(self, action: str, bucket: Bucket, key: str, headers: dict[str, str], body: bytes,
+                     raw_query: str) -> Reply:
             with cloud.lock:
+                if action == "ListObjectsV2":
+                    return list_objects_v2(bucket, dict(parse_qsl(raw_query, keep_blank_values=True)))
                 if action == "PutObject":
                     return put_object(bucket, key, headers, body, cloud.clock.now())
                 if action == "DeleteObject":
@@ -443,9 +546,20 @@ def make_handler(cloud: CloudState) -> type[QuietHandler]:
                 headers["x-oss-err"] = base64.b64encode(xml).decode()
             self.send_bytes(err.status, xml, content_type="application/xml", headers=headers)
 
+        @staticmethod
+        def _extra(action: str, body: bytes, raw_query: str) -> dict[str, str]:
+            """What else the request log keeps: a PutObject's body size, a list's prefix."""
+            if action == "PutObject":
+                return {"Size": str(len(body))}
+            if action == "ListObjectsV2":
+                return {"Prefix": dict(parse_qsl(raw_query, keep_blank_values=True)).get("prefix", "")}
+            return {}
+
         def _record(self, action: str, principal: Principal | None, region: str | None, bucket: str | None,
-                    key: str | None, status: int, error: str | None, fault: bool) -> None:
+                    key: str | None, status: int, error: str | None, fault: bool,
+                    extra: dict[str, str] | None = None) -> None:
             params = {name: value for name, value in (("Bucket", bucket), ("Key", key)) if value is not None}
+            params.update(extra or {})
             cloud.requests.append(time=time.time(), product="oss", action=action, version="",
                                   account_id=principal.account_id if principal else None, region=region,
                                   access_key_id=principal.access_key_id if principal else None,

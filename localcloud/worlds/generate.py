@@ -161,3 +161,90 @@ def ram_world(users: int = 10_000, custom_policies: int = 2_000, group_share: fl
             "global": {"ram": {"policies": policies, "groups": groups, "users": user_specs}},
         }},
     }
+
+
+# -- organisations: many accounts in a Resource Directory ----------------------------------------------
+
+ORG_CENTRAL = "1900000000000001"
+ORG_CENTRAL_KEY = "LTAI5tOrgCentralRoot01"
+ORG_CENTRAL_SECRET = "org-central-root-secret-01"
+ORG_MEMBER_BASE = 2900000000000000
+ORG_DIRECTORY = "rd-orgtest01"
+ORG_ROOT_FOLDER = "r-orgroot01"
+ORG_FOLDERS = ("fd-orgprod", "fd-orgdev")
+ORG_REGIONS = ("cn-hangzhou", "cn-shanghai")
+#: the entry every member instance's ACL should hold, and the one the generator leaves out of every ``drift_every``-th
+ORG_OFFICE = "198.51.100.0/24"
+ORG_OTHER = "203.0.113.0/24"
+
+
+def org_member(index: int) -> str:
+    """The account id of member ``index``."""
+    return str(ORG_MEMBER_BASE + index)
+
+
+def org_instance(index: int, region_index: int) -> tuple[str, str]:
+    """The id and name of member ``index``'s ACR instance in its ``region_index``-th region."""
+    return f"cri-org{index:04d}r{region_index}", f"m{index:04d}-r{region_index}"
+
+
+def org_world(accounts: int = 50, regions: tuple[str, ...] = ORG_REGIONS, *,
+              central_roles: dict[str, list[dict[str, Any]]] | None = None, member_role: str = "acrguard-member",
+              member_policies: list[dict[str, Any]] | None = None, trusted: tuple[str, ...] = (),
+              external_id: str | None = None, drift_every: int = 5, untrusting: tuple[int, ...] = ()
+              ) -> dict[str, Any]:
+    """A Resource Directory of ``accounts`` members and its central account (deterministic).
+
+    * The central account (``ORG_CENTRAL``) manages the directory: members alternate between the
+      folders ``ORG_FOLDERS``. ``central_roles`` maps each central role's name to its policies
+      (``[{"name", "document"}]``); every central role trusts Function Compute and the account.
+    * Each member has the role ``member_role`` with ``member_policies``, trusting the central roles
+      named in ``trusted`` (with the ``sts:ExternalId`` condition when ``external_id`` is set); the
+      members whose index is in ``untrusting`` trust nobody (their shard cannot enter them).
+    * Each member has one ACR EE instance per region (``org_instance``), public endpoint enabled; its
+      ACL holds ``ORG_OTHER`` and, except every ``drift_every``-th member, ``ORG_OFFICE``.
+    """
+    policies = [p for specs in (central_roles or {}).values() for p in specs]
+    central_trust = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+        "RAM": [f"acs:ram::{ORG_CENTRAL}:root"], "Service": ["fc.aliyuncs.com"]}}]}
+    roles = [{"name": name, "trust_policy": central_trust,
+              "policies": [{"name": p["name"], "type": "Custom"} for p in specs]}
+             for name, specs in (central_roles or {}).items()]
+    unique = {p["name"]: {"name": p["name"], "document": p["document"]} for p in policies}
+    members = [{"id": org_member(i), "name": f"member-{i:04d}", "folder": ORG_FOLDERS[i % len(ORG_FOLDERS)]}
+               for i in range(accounts)]
+    world: dict[str, Any] = {"accounts": {ORG_CENTRAL: {
+        "default_region": regions[0],
+        "access_keys": [{"id": ORG_CENTRAL_KEY, "secret": ORG_CENTRAL_SECRET}],
+        "global": {"ram": {"policies": list(unique.values()), "roles": roles},
+                   "resourcemanager": {"directory_id": ORG_DIRECTORY, "root_folder_id": ORG_ROOT_FOLDER,
+                                       "folders": [{"id": f, "name": f[3:]} for f in ORG_FOLDERS],
+                                       "accounts": members}},
+        "regions": {region: {} for region in regions},
+    }}}
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": "sts:AssumeRole",
+                                 "Principal": {"RAM": [f"acs:ram::{ORG_CENTRAL}:role/{name}" for name in trusted]}}
+    if external_id:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    for index in range(accounts):
+        trust = {"Version": "1", "Statement": [] if index in untrusting else [statement]}
+        instances = {}
+        for region_index, region in enumerate(regions):
+            instance_id, name = org_instance(index, region_index)
+            entries = [{"entry": ORG_OTHER, "comment": "partner"}]
+            if drift_every <= 0 or index % drift_every:
+                entries.insert(0, {"entry": ORG_OFFICE, "comment": "office"})
+            instances[region] = {"cr": {"instances": [{"id": instance_id, "name": name,
+                                                       "specification": "Enterprise_Basic",
+                                                       "internet": {"enable": True, "entries": entries}}]}}
+        world["accounts"][org_member(index)] = {
+            "default_region": regions[0],
+            "access_keys": [{"id": f"LTAI5tOrgMember{index:07d}", "secret": f"org-member-secret-{index:07d}"}],
+            "global": {"ram": {"policies": [{"name": p["name"], "document": p["document"]}
+                                            for p in member_policies or []],
+                               "roles": [{"name": member_role, "trust_policy": trust,
+                                          "policies": [{"name": p["name"], "type": "Custom"}
+                                                       for p in member_policies or []]}]}},
+            "regions": instances,
+        }
+    return world

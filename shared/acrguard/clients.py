@@ -7,19 +7,30 @@ first asked for, to keep cold starts short.
 
 With an endpoint override the factory also sends ``x-acs-region-id`` so the local cloud knows
 the region of products whose requests carry none (ACR).
+
+Flow control: a factory built from the config carries a ``FlowControl`` (``cloud.flow_control``; see
+``acrguard.ratelimit``), and ``call`` makes every call of an operation wait for its place under that
+operation's published quota, so every job is paced the same way. Throttling that still happens (another
+client of the account using the quota) is retried here, not inside the SDK: each attempt waits for a
+place again, and the flow control counts it. The retries follow the factory's ``RetryPolicy``
+(attempts, exponential backoff with equal jitter, the server's ``x-acs-retry-after`` when it sends one).
 """
 
 from __future__ import annotations
 
 import importlib
+import random
 import threading
+import time
 import weakref
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from acrguard import credentials as creds
 from acrguard.credential_variables import secret_values
 from acrguard.errors import CloudCallError, TransientCloudError
+from acrguard.ratelimit import THROTTLING_CODES, FlowControl
 from acrguard.redact import redact_text
 from acrguard.retry import RetryPolicy
 
@@ -38,6 +49,10 @@ PRODUCTS: dict[str, tuple[str, bool]] = {
     "fc": ("alibabacloud_fc20230330.client", True),
     # where global events (RAM, IMS) are stored: for `acrguard doctor`
     "actiontrail": ("alibabacloud_actiontrail20200706.client", True),
+    # ACK (cs 2015-12-15): the clusters whose acr-configuration ConfigMap the pull-key audit reads
+    "cs": ("alibabacloud_cs20151215.client", True),
+    # the member accounts of a Resource Directory: organisations (acrguard.org.accounts)
+    "resourcemanager": ("alibabacloud_resourcemanager20200331.client", False),
 }
 
 
@@ -62,8 +77,11 @@ class ClientFactory:
 
     def __init__(self, region: str, *, credentials: creds.StaticCredentials | None = None,
                  override: EndpointOverride | None = None, retry: RetryPolicy | None = None,
-                 connect_timeout_ms: int = 5000, read_timeout_ms: int = 10000, credential_client: Any = None) -> None:
+                 connect_timeout_ms: int = 5000, read_timeout_ms: int = 10000, credential_client: Any = None,
+                 flow_control: FlowControl | None = None) -> None:
         self.region = region
+        #: paces every call of the factory's clients (None: not paced; throttling is still retried by ``call``)
+        self.flow_control = flow_control
         self.credentials = credentials
         self.override = override
         self.retry = retry or RetryPolicy()
@@ -82,7 +100,7 @@ class ClientFactory:
     @classmethod
     def from_config(cls, config: AcrguardConfig, context: Any = None, *,
                     credential_client: Any = None) -> ClientFactory:
-        """A factory from the ``cloud:`` section: region, endpoint override, credentials, retries.
+        """A factory from the ``cloud:`` section: region, endpoint override, credentials, retries, flow control.
 
         Credentials: ``cloud.credentials`` if given, else the FC environment, else
         ``context.credentials``, else the ``alibabacloud-credentials`` default chain;
@@ -99,7 +117,7 @@ class ClientFactory:
         static = None if credential_client is not None else creds.resolve(explicit, context=context)
         return cls(cloud.region, credentials=static, override=override, retry=retry,
                    connect_timeout_ms=cloud.connect_timeout_ms, read_timeout_ms=cloud.read_timeout_ms,
-                   credential_client=credential_client)
+                   credential_client=credential_client, flow_control=FlowControl.from_config(cloud.flow_control))
 
     # -- building ----------------------------------------------------------------------------
     def config(self, product: str, region: str | None = None) -> Any:
@@ -109,7 +127,7 @@ class ClientFactory:
         region = region or self.region
         config = utils_models.Config(region_id=region, connect_timeout=self.connect_timeout_ms,
                                      read_timeout=self.read_timeout_ms,
-                                     retry_options=self.retry.sdk_options(product))
+                                     retry_options=_without_throttling(self.retry.sdk_options(product)))
         if self.credentials is not None:
             config.access_key_id = self.credentials.access_key_id
             config.access_key_secret = self.credentials.access_key_secret
@@ -149,6 +167,7 @@ class ClientFactory:
                 module = importlib.import_module(module_name)
                 client = module.Client(self.config(product, region))
                 self._clients[key] = client
+                _owner(client, self)
             return client
 
     def cr(self, region: str | None = None) -> Any:
@@ -277,29 +296,77 @@ def _send(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return func(*args, **kwargs)
 
 
+#: the factory (flow control, retry policy) of every client a factory built, for ``call``
+_OWNERS: weakref.WeakKeyDictionary[Any, ClientFactory] = weakref.WeakKeyDictionary()
+
+
+def _owner(client: Any, factory: ClientFactory | None = None) -> ClientFactory | None:
+    """Remember ``factory`` as ``client``'s owner (when given); the factory that built ``client``, if known."""
+    try:
+        if factory is not None:
+            _OWNERS[client] = factory
+        return _OWNERS.get(client)
+    except TypeError:  # not weakly referenceable
+        return None
+
+
+def _without_throttling(options: Any) -> Any:
+    """The SDK's retry options without the throttling codes: ``call`` retries those, pacing each attempt."""
+    for condition in getattr(options, "retry_condition", None) or []:
+        condition.error_code = [code for code in condition.error_code or [] if code not in THROTTLING_CODES]
+    return options
+
+
+def _throttle_delay_s(policy: RetryPolicy, attempt: int, exc: Any) -> float:
+    """The wait before attempt ``attempt + 1``: the server's ``x-acs-retry-after``, else the policy's backoff."""
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, (int, float)) and retry_after > 0:
+        return min(retry_after, policy.max_delay_ms) / 1000
+    ceiling = min(policy.max_delay_ms, policy.base_delay_ms * 2 ** (attempt - 1))
+    return (ceiling / 2 + random.uniform(0, ceiling / 2)) / 1000
+
+
 def call(product: str, api: str, func: Any, *args: Any, retry: RetryPolicy | None = None, **kwargs: Any) -> Any:
     """Run one SDK call and return its body; turn every failure into a ``CloudCallError``.
 
-    ACR answers some failures with HTTP 200 and ``IsSuccess: false``; those are errors too.
-    Throttling, 5xx and network failures that survived the client's retries become
-    ``TransientCloudError`` so the invocation fails and FC retries it later.
+    The call first waits for its place under the operation's quota (the flow control of the factory
+    that built the client, see the module docstring). A throttled answer is counted and retried, up
+    to the policy's ``max_attempts``, each attempt after a backoff and a new place. ACR answers some
+    failures with HTTP 200 and ``IsSuccess: false``; those are errors too. Throttling, 5xx and network
+    failures that survived the retries become ``TransientCloudError`` so the invocation fails and FC
+    retries it later.
     """
     from Tea.exceptions import TeaException
 
     policy = retry or RetryPolicy()
-    try:
-        response = _send(func, args, kwargs)
-    except TeaException as exc:
-        inner = getattr(exc, "inner_exception", None)
-        code = getattr(exc, "code", None)
-        status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None)
-        message = redact_text(str(getattr(exc, "message", None) or inner or exc), secret_values())
-        request_id = getattr(exc, "request_id", None)
-        if code is None and _missing_credentials(inner):  # a configuration error, not a network fault
-            raise CloudCallError(api, "NoCredentials", f"{creds.NO_CREDENTIALS_HINT} ({message})") from None
-        if code is None or policy.is_retryable(product, code) or (isinstance(status, int) and status >= 500):
-            raise TransientCloudError(api, code or "NetworkError", message, request_id, status) from None
-        raise CloudCallError(api, code, message, request_id, status) from None
+    factory = _owner(getattr(func, "__self__", None))
+    flow = factory.flow_control if factory is not None else None
+    attempts = retry or (factory.retry if factory is not None else policy)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with flow.slot(product, api) if flow is not None else nullcontext(0.0):
+                response = _send(func, args, kwargs)
+            break
+        except TeaException as exc:
+            code = getattr(exc, "code", None)
+            if code in THROTTLING_CODES:
+                if flow is not None:
+                    flow.throttled(product, api)
+                if attempt < attempts.max_attempts:
+                    time.sleep(_throttle_delay_s(attempts, attempt, exc))
+                    continue
+            inner = getattr(exc, "inner_exception", None)
+            status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None)
+            message = redact_text(str(getattr(exc, "message", None) or inner or exc), secret_values())
+            request_id = getattr(exc, "request_id", None)
+            if code is None and _missing_credentials(inner):  # a configuration error, not a network fault
+                raise CloudCallError(api, "NoCredentials", f"{creds.NO_CREDENTIALS_HINT} ({message})") from None
+            if code is None or code in THROTTLING_CODES or policy.is_retryable(product, code) or \
+                    (isinstance(status, int) and status >= 500):
+                raise TransientCloudError(api, code or "NetworkError", message, request_id, status) from None
+            raise CloudCallError(api, code, message, request_id, status) from None
     body = getattr(response, "body", response)
     if getattr(body, "is_success", None) is False:
         code = getattr(body, "code", None) or "IsSuccessFalse"

@@ -62,7 +62,9 @@ class Finding:
     ``evidence``: data that supports it (not part of the fingerprint). ``notice``: a one-off event
     (acrguard changed a route, someone changed the ACL) rather than a condition; it is told once and
     its disappearance is not announced as "resolved" (put what makes each occurrence unique, e.g.
-    the change, in ``labels``).
+    the change, in ``labels``). ``account``: the member account the finding is about, in an
+    organisation (``acrguard.org``); empty in one account, where it is no label at all, so a
+    finding's fingerprint is the same as before organisations existed.
     """
 
     rule: str
@@ -77,11 +79,15 @@ class Finding:
     actor: Actor | None = None
     job: str = ""
     notice: bool = False  # a one-off event (a change made or seen), not a lasting condition: never "resolved"
+    account: str = ""  # the member account (organisations); "" in one account
 
     def identifying_labels(self) -> dict[str, str]:
-        """The labels that make up the identity: rule, resource, scope and ``labels``."""
-        return {**{k: str(v) for k, v in self.labels.items()}, "rule": self.rule, "resource": self.resource,
-                "scope": self.scope}
+        """The labels that make up the identity: rule, resource, scope, ``labels`` and the account when set."""
+        labels = {**{k: str(v) for k, v in self.labels.items()}, "rule": self.rule, "resource": self.resource,
+                  "scope": self.scope}
+        if self.account:
+            labels["account"] = self.account
+        return labels
 
     @property
     def fingerprint(self) -> str:

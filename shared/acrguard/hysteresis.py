@@ -17,7 +17,7 @@ An observation is one of:
 * unknown (``Observation.unknown()``): nothing changes at all. Unknown is never absent.
 
 ``step`` is pure (state in, state out, the time passed in), so the rules are tested exhaustively;
-``HysteresisTracker`` keeps the state in one section of a ``StateStore``.
+``HysteresisTracker`` keeps the state in a ``StateStore``, one record per scope.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from acrguard.errors import StateError
+from acrguard.state import keys
 
 if TYPE_CHECKING:
     from acrguard.config.safety import SafetyConfig
@@ -234,11 +235,11 @@ def dump_tracked(tracked: Mapping[str, Tracked]) -> dict[str, Any]:
 
 
 class HysteresisTracker:
-    """Tracks addresses per ``(scope, key)`` in one section of a ``StateStore``.
+    """Tracks addresses per ``(scope, key)`` in a ``StateStore``, one record per scope.
 
     ``scope`` is what the addresses belong to (``routes:cri-…``, ``whitelist:cri-…``), ``key`` the
-    family or hostname inside it. The document layout is
-    ``{section: {scope: {key: {address: record}}}}``.
+    family or hostname inside it. The record of a scope is ``<section>/<scope>``
+    (``acrguard.state.keys.tracker_scope``), its value ``{key: {address: record}}``.
     """
 
     def __init__(self, store: StateStore, policy: HoldPolicy, *, section: str = "hysteresis",
@@ -248,10 +249,23 @@ class HysteresisTracker:
         self.section = section
         self.clock = clock
 
+    def _where(self, scope: str) -> str:
+        return f"{self.section}.{scope}"
+
+    def _keys(self, value: Any, scope: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise StateError(f"state {self._where(scope)} is malformed (expected an object); it was left untouched")
+        return value
+
+    def scope_keys(self, scope: str) -> dict[str, Any]:
+        """The raw record of ``scope``: ``{key: {address: record}}`` (empty when never observed)."""
+        return self._keys(self.store.value(keys.tracker_scope(self.section, scope)), scope)
+
     def current(self, scope: str, key: str) -> dict[str, Tracked]:
         """The tracked addresses of one key (empty when never observed)."""
-        scopes = self.store.section(self.section)
-        return parse_tracked((scopes.get(scope) or {}).get(key), f"{self.section}.{scope}.{key}")
+        return parse_tracked(self.scope_keys(scope).get(key), f"{self._where(scope)}.{key}")
 
     def observe(self, scope: str, observations: Mapping[str, Observation], *, now: float | None = None,
                 commit: bool = True, adopt_live: Mapping[str, Iterable[str]] | None = None) -> dict[str, StepResult]:
@@ -267,39 +281,37 @@ class HysteresisTracker:
         """
         moment = self.clock() if now is None else now
 
-        def change(document: dict[str, Any]) -> dict[str, StepResult]:
-            section = document.setdefault(self.section, {})
-            if not isinstance(section, dict):
-                raise StateError(f"state {self.section} is malformed (expected an object); it was left untouched")
-            keys = section.get(scope) or {}
-            if not isinstance(keys, dict):
-                raise StateError(f"state {self.section}.{scope} is malformed (expected an object)")
+        def change(value: Any) -> dict[str, StepResult]:
+            known = self._keys(value, scope)
             results: dict[str, StepResult] = {}
             for key, observation in observations.items():
-                before = parse_tracked(keys.get(key), f"{self.section}.{scope}.{key}")
-                if adopt_live and key in adopt_live and key not in keys:
+                before = parse_tracked(known.get(key), f"{self._where(scope)}.{key}")
+                if adopt_live and key in adopt_live and key not in known:
                     before = adopt(before, adopt_live[key], moment)
                 results[key] = step(before, observation, moment, self.policy)
                 if commit:
                     dumped = dump_tracked(results[key].tracked)
-                    if dumped or key in keys:
-                        section.setdefault(scope, {})[key] = dumped
+                    if dumped or key in known:
+                        known[key] = dumped
             return results
 
+        record = keys.tracker_scope(self.section, scope)
         if not commit:
-            return change(self.store.load().data)
-        return self.store.update(change)
+            return change(self.store.value(record))
+        found = self.store.get(record)
+        if found is not None and not isinstance(found.value, dict):
+            change(found.value)  # raises: a malformed scope is reported and left untouched
+        return self.store.update(record, change)
 
     def forget(self, scope: str, key: str | None = None) -> None:
         """Drop what is remembered for a scope (or one key of it); removes no route or entry."""
 
-        def change(document: dict[str, Any]) -> None:
-            section = document.get(self.section)
-            if not isinstance(section, dict) or scope not in section:
+        def change(value: Any) -> None:
+            if not isinstance(value, dict):
                 return
             if key is None:
-                del section[scope]
-            elif isinstance(section[scope], dict):
-                section[scope].pop(key, None)
+                value.clear()
+            else:
+                value.pop(key, None)
 
-        self.store.update(change)
+        self.store.update(keys.tracker_scope(self.section, scope), change)

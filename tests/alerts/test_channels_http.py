@@ -113,7 +113,7 @@ def test_wrong_dingtalk_secret_is_a_configuration_error_not_retried(cloud, alert
     assert cloud.chat.messages("dingtalk")[0].answer == {"errcode": 310000, "errmsg": "sign not match"}
     again = invocation(bad).flush()
     assert len(cloud.chat.messages("dingtalk")) == 1
-    assert again.deliveries[0].outcome is None and "rejected an earlier message" in again.deliveries[0].detail
+    assert again.deliveries == []  # the group waits for the retry time or a new configuration: not even planned
     fixed = invocation(alerts_config("dingtalk")).flush()
     assert [d.outcome for d in fixed.deliveries] == [Outcome.ACCEPTED]
     assert len(cloud.chat.accepted("dingtalk")) == 1

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from acrguard.alerts.channels import Outcome
+from acrguard.alerts.state import read_section
 from acrguard.findings import Severity
 from tests.alerts.helpers import channel, finding
 
@@ -49,7 +50,7 @@ def test_a_scope_that_was_not_observed_does_not_resolve(cloud, alerts_config, in
     report = invocation(config).process("whitelist", [finding(0)], {SCOPE})
     assert report.resolved == ()
     assert len(cloud.chat.accepted("wecom")) == 2
-    group = store.section("alerts")["groups"][finding(1, scope=OTHER_SCOPE).group_key]
+    group = read_section(store)["groups"][finding(1, scope=OTHER_SCOPE).group_key]
     assert all(record["firing"] for record in group["findings"].values())
 
 
@@ -148,7 +149,7 @@ def test_send_resolved_off_records_the_resolution_silently(cloud, alerts_config,
     report = invocation(config).process("whitelist", [], {SCOPE})
     assert report.quiet_resolutions == 1
     assert len(cloud.chat.messages("wecom")) == 1
-    assert store.section("alerts")["groups"] == {}
+    assert read_section(store)["groups"] == {}
 
 
 def test_failing_channel_keeps_the_finding_pending_while_others_get_it(cloud, alerts_config, invocation, store):
@@ -158,7 +159,7 @@ def test_failing_channel_keeps_the_finding_pending_while_others_get_it(cloud, al
     report = invocation(config).process("whitelist", [finding()], {SCOPE})
     assert {d.channel: d.outcome for d in report.deliveries} == {"wecom": Outcome.UNAVAILABLE,
                                                                  "hook": Outcome.ACCEPTED}
-    notified = store.section("alerts")["groups"][finding().group_key]["notified"]
+    notified = read_section(store)["groups"][finding().group_key]["notified"]
     assert notified["wecom"]["pending"]["firing"] == [finding().fingerprint] and "pending" not in notified["hook"]
     invocation(config).process("whitelist", [finding()], {SCOPE})
     assert cloud.chat.accepted("wecom") == []
@@ -218,7 +219,7 @@ def test_a_partial_report_is_told_and_resolves_nothing(cloud, alerts_config, inv
     report = invocation(config).process("whitelist", [notice], (), partial=True)
     assert report.resolved == () and report.new == (notice.fingerprint,)
     assert not any("[RESOLVED]" in m.text for m in cloud.chat.accepted("wecom"))
-    group = store.section("alerts")["groups"][finding(0).group_key]
+    group = read_section(store)["groups"][finding(0).group_key]
     assert all(record["firing"] for record in group["findings"].values())
 
 

@@ -36,7 +36,7 @@ def test_failures_of_every_kind_leak_nothing(cloud, alerts_config, invocation, c
     assert any("alerts:" in r.getMessage() for r in caplog.records)
     _assert_clean(caplog.text)
     _assert_clean(repr(report) + json.dumps(report.summary()))
-    _assert_clean(json.dumps(store.load().data))
+    _assert_clean(json.dumps(store.values(""), ensure_ascii=False))
 
 
 def test_transport_errors_name_no_url(cloud):
@@ -74,7 +74,7 @@ def test_a_robot_error_echoing_its_own_token_or_secret_leaks_nowhere(cloud, aler
     report = invocation(config).process("whitelist", [finding()], {SCOPE})
     assert {d.channel: d.outcome for d in report.deliveries} == {"feishu": Outcome.MISCONFIGURED,
                                                                  "ding": Outcome.MISCONFIGURED}
-    state = json.dumps(store.load().data)
+    state = json.dumps(store.values(""), ensure_ascii=False)
     assert "code 19021: sign match fail" in state and "errcode 310000: sign not match" in state  # the cause is kept
     for text in (caplog.text, repr(report) + json.dumps(report.summary()), state):
         leaked = [s for s in (FEISHU_TOKEN, FEISHU_SECRET, DING_SECRET, DING_TOKEN) if _leaks(text, s)]

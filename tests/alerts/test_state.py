@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from acrguard.alerts import state
 from acrguard.config.alerts import ChannelConfig
 from acrguard.state.sqlite import SqliteStateStore
@@ -23,12 +25,14 @@ def test_observe_marks_new_and_resolves_absent_findings_of_observed_scopes():
 
 
 def test_since_is_kept_while_a_finding_keeps_firing():
-    """The firing-since time of a finding does not move while it is seen again."""
+    """The firing-since time of a finding does not move while it is seen again, and its group stays as it was."""
     alerts = state.section({})
     state.observe(alerts, "whitelist", [finding()], {SCOPE}, T0)
+    before = copy.deepcopy(alerts)
     state.observe(alerts, "whitelist", [finding()], {SCOPE}, T0 + 600)
     record = alerts["groups"][finding().group_key]["findings"][finding().fingerprint]
-    assert record["since"] == T0 and record["last_seen"] == T0 + 600
+    assert record["since"] == T0
+    assert alerts == before  # nothing to write when nothing changed
 
 
 def test_garbage_collection_drops_settled_groups_and_removed_channels():
@@ -69,13 +73,28 @@ def test_rejection_is_forgotten_when_the_channel_config_changes():
     assert state.rejected(alerts, bad.model_copy(update={"secret": "new"})) is None
 
 
-def test_session_writes_each_change_and_survives_another_writer(tmp_path):
-    """A session saves every change; when someone else wrote in between, it re-reads and re-applies."""
+def test_records_write_one_record_per_change_and_keep_another_writers_records(tmp_path):
+    """Each change is written to its own record with a version check; a record another writer made stays."""
     path = tmp_path / "state.db"
-    session = state.StateSession(SqliteStateStore(path))
-    session.change(lambda alerts: state.record_robot_send(alerts, "robot", T0))
-    SqliteStateStore(path).update(lambda doc: doc.setdefault("other", {"x": 1}))
-    session.change(lambda alerts: state.record_robot_send(alerts, "robot", T0 + 1))
-    data = SqliteStateStore(path).load().data
-    assert data["other"] == {"x": 1}
-    assert data["alerts"]["robots"]["robot"]["sent"] == [T0, T0 + 1]
+    records = state.AlertRecords(SqliteStateStore(path), ["ops"])
+    records.change_robot("robot", lambda alerts: state.record_robot_send(alerts, "robot", T0), T0)
+    SqliteStateStore(path).update("other/x", lambda value: value.update(x=1))
+    records.change_robot("robot", lambda alerts: state.record_robot_send(alerts, "robot", T0 + 1), T0 + 1)
+    store = SqliteStateStore(path)
+    assert store.value("other/x") == {"x": 1}
+    assert state.read_section(store)["robots"]["robot"]["sent"] == [T0, T0 + 1]
+    assert store.list("alerts/") == ["alerts/robots/robot"]
+
+
+def test_a_group_changed_through_the_records_is_tidied_and_deleted_when_settled(tmp_path):
+    """A group whose findings resolved and whose channels were told is deleted with its last change."""
+    store = SqliteStateStore(tmp_path / "state.db")
+    records = state.AlertRecords(store, ["ops"])
+    key = finding().group_key
+    _, group = records.change_group(key, lambda alerts: state.observe(alerts, "whitelist", [finding()], {SCOPE}, T0),
+                                    T0)
+    assert group is not None and records.groups([key])[key] == group
+    records.change_group(key, lambda alerts: state.record_sent(alerts, key, "ops", [finding().fingerprint], T0), T0)
+    records.change_group(key, lambda alerts: state.observe(alerts, "whitelist", [], {SCOPE}, T0 + 60), T0 + 60)
+    _, gone = records.change_group(key, lambda alerts: state.record_sent(alerts, key, "ops", [], T0 + 400), T0 + 400)
+    assert gone is None and records.groups([key]) == {} and store.list("alerts/") == []

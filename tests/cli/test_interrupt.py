@@ -12,7 +12,7 @@ import time
 import pytest
 
 from acrguard.cli.exitcodes import ExitCode
-from acrguard.events.dedup import SECTION
+from acrguard.events.dedup import processed
 from acrguard.state.sqlite import SqliteStateStore
 from tests.cli.helpers import routes_data, run, whitelist_data, write
 from tests.routes.keeperworld import keeper_world, writes
@@ -69,7 +69,7 @@ def test_an_interrupted_invoke_releases_its_claim(cloud, tmp_path, monkeypatch):
     assert first.exit_code == ExitCode.INTERRUPTED, first.output
     store = SqliteStateStore(state)
     try:
-        assert store.section(SECTION) == {}
+        assert processed(store) == {}
     finally:
         store.close()
     monkeypatch.undo()

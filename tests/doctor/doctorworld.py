@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 S_YAML = REPO / "s.yaml"
 ROBOT, ROBOT_SECRET = "doctor-robot-token", "SECdoctor0001"
 VBR_TARGET = {"type": "vbr_route_table", "name": "idc-vbr", "route_table_id": VBR_TABLE, "next_hop_id": "ri-vbr1"}
-#: a RAM user that runs doctor with the README's doctor policy (and may assume the function roles)
+#: a RAM user that runs doctor with the doctor policy of docs/doctor.md (and may assume the function roles)
 DOCTOR, DOCTOR_KEY, DOCTOR_SECRET = "doctor", "LTAI5tDoctorUser000001", "doctor-user-secret-0001"
 
 
@@ -41,7 +41,7 @@ def doctor_world(vbr_service_range: str = "more_specific") -> dict[str, Any]:
 
 
 def with_doctor_user(world: dict[str, Any], *, without: tuple[str, ...] = (), assume: bool = True) -> dict[str, Any]:
-    """Add the ``doctor`` RAM user with the README's doctor policy minus the actions ``without``; returns ``world``."""
+    """Add the ``doctor`` RAM user with docs/doctor.md's policy minus the actions ``without``; returns ``world``."""
     document = copy.deepcopy(policy_document())
     for statement in document["Statement"]:
         statement["Action"] = [a for a in statement["Action"] if a not in without]

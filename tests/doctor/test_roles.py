@@ -48,7 +48,7 @@ def by_subject(result):
 
 
 def test_every_role_allows_what_its_function_needs(cloud, tmp_path, s_yaml):
-    """Run as the doctor user (the README's policy), every role passes, the keeper's with its 8 actions."""
+    """Run as the doctor user (the policy of docs/doctor.md), every role passes, the keeper's with its 8 actions."""
     result = run(context(cloud, tmp_path, s_yaml=s_yaml, key=DOCTOR_KEY, secret=DOCTOR_SECRET), check_roles)
     assert result.status is Status.PASS, result.details
     keeper = by_subject(result)[KEEPER]

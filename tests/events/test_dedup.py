@@ -8,15 +8,16 @@ import pytest
 
 from acrguard.events import decode_event, decode_events
 from acrguard.events.dedup import (
-    SECTION,
     Claim,
     DedupPolicy,
     claim,
     complete,
     idempotency_key,
+    processed,
     release,
     was_processed,
 )
+from acrguard.state import keys
 from acrguard.state.sqlite import SqliteStateStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -75,37 +76,54 @@ def test_release_lets_a_retry_run(store):
     assert claim(store, "k", now=T0 + 1) is Claim.NEW
 
 
+def _shard_of(key: str, job: str = "") -> str:
+    return keys.dedup_shard(f"{job}|{key}" if job else key)
+
+
 def test_done_keys_expire_after_the_window(store):
-    """Past the window a key is forgotten (and pruned from the document)."""
+    """Past the window a key is forgotten (and pruned from its record when that record is written again)."""
     policy = DedupPolicy(window_s=100)
     claim(store, "old", now=T0, policy=policy)
     complete(store, "old", now=T0, policy=policy)
     assert not was_processed(store, "old", now=T0 + 101)
-    claim(store, "new", now=T0 + 101, policy=policy)
-    assert "old" not in store.section(SECTION)
+    newer = next(f"new{i}" for i in range(1000) if _shard_of(f"new{i}") == _shard_of("old"))
+    claim(store, newer, now=T0 + 101, policy=policy)
+    assert "old" not in processed(store) and newer in processed(store)
 
 
-def test_record_is_bounded_and_keeps_the_newest(store):
-    """Past max_entries the oldest done keys go first; the newest stay."""
-    policy = DedupPolicy(max_entries=5)
-    for i in range(12):
-        claim(store, f"k{i}", now=T0 + i, policy=policy)
-        complete(store, f"k{i}", now=T0 + i, policy=policy)
-    entries = store.section(SECTION)
-    assert len(entries) == 5
-    assert set(entries) == {f"k{i}" for i in range(7, 12)}
+def test_each_record_is_bounded_and_keeps_the_newest(store):
+    """Past its share of max_entries a record drops its oldest done keys first; the newest stay."""
+    policy = DedupPolicy(max_entries=5 * keys.DEDUP_SHARDS)
+    same = [f"k{i}" for i in range(2000) if _shard_of(f"k{i}") == _shard_of("k0")][:12]
+    for index, key in enumerate(same):
+        claim(store, key, now=T0 + index, policy=policy)
+        complete(store, key, now=T0 + index, policy=policy)
+    assert set(processed(store)) == set(same[7:])
 
 
-def test_garbage_entries_in_the_section_are_pruned(store):
+def test_a_claim_reads_and_writes_one_small_record_however_many_events_are_remembered(store):
+    """With a thousand events remembered, claiming one more writes one record of a few kilobytes."""
+    for i in range(1000):
+        complete(store, f"acs.cr#{i}", job="whitelist_guard", now=T0)
+    before = store.stats.to_dict()
+    assert claim(store, "acs.cr#new", job="whitelist_guard", now=T0 + 1) is Claim.NEW
+    after = store.stats.to_dict()
+    assert after["writes"] - before["writes"] == 1
+    assert after["bytes_written"] - before["bytes_written"] < 8_000
+    assert len(processed(store)) <= DedupPolicy().max_entries + 1
+
+
+def test_garbage_entries_in_a_record_are_pruned(store):
     """Entries that are not objects or have unreadable expiry are dropped instead of crashing."""
-    store.update(lambda doc: doc.setdefault(SECTION, {}).update({"bad": "x", "worse": {"expires": "soon"}}))
+    store.update(_shard_of("k"), lambda value: value.update({"bad": "x", "worse": {"expires": "soon"}}))
     assert claim(store, "k", now=T0) is Claim.NEW
-    assert set(store.section(SECTION)) == {"k"}
+    assert store.value(_shard_of("k")) == {"k": {"state": "in_progress", "at": T0,
+                                                 "expires": T0 + DedupPolicy().lock_s}}
 
 
-def test_a_section_that_is_not_an_object_is_started_afresh(store):
-    """A corrupted section costs at most a re-processed event, never a crash."""
-    store.update(lambda doc: doc.update({SECTION: ["not", "a", "map"]}))
+def test_a_record_that_is_not_an_object_is_started_afresh(store):
+    """A corrupted record costs at most a re-processed event, never a crash."""
+    store.put(_shard_of("k"), ["not", "a", "map"], None)
     assert not was_processed(store, "k", now=T0)
     assert claim(store, "k", now=T0) is Claim.NEW
 

@@ -125,7 +125,7 @@ def _emulated() -> set[tuple[str, str]]:
     state = CloudState()
     apis = {(s.product, a) for s in state.services_by_product.values() for a in s.actions}
     apis |= {(s.product, r.action) for s in state.services_by_product.values() for r in s.routes}
-    return apis | {("oss", op) for op in ("PutObject", "GetObject", "HeadObject", "DeleteObject")}
+    return apis | {("oss", op) for op in ("PutObject", "GetObject", "HeadObject", "DeleteObject", "ListObjectsV2")}
 
 
 def test_every_emulated_api_has_an_authorization_row():

@@ -133,10 +133,10 @@ def test_more_names_than_unnamed_policies_is_a_usage_error(tmp_path: Path) -> No
     assert result.exit_code == 64 and "--policy-name given 1 times, but only 0" in result.output
 
 
-def test_the_readme_check_of_the_auditor_policy_passes_as_read_only() -> None:
-    """The README's command: the auditor's own policy only reads (PASS, 0); judged as a pull key it would FAIL."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    command = re.search(r"`python -m acrguard (policy check --reference read-only [^`]+)`", readme)
+def test_the_documented_check_of_the_auditor_policy_passes_as_read_only() -> None:
+    """docs/deploying.md's command: the auditor's own policy only reads (PASS, 0); as a pull key it would FAIL."""
+    page = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
+    command = re.search(r"`python -m acrguard (policy check --reference read-only [^`]+)`", page)
     assert command is not None
     args = command.group(1).split()
     policy = str(ROOT / args[-1])

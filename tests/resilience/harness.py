@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from acrguard.alerts.state import SECTION as ALERTS_SECTION
+from acrguard.alerts.state import read_section
 from acrguard.errors import StateError, TransientCloudError
 from acrguard.functions import function
 from acrguard.runtime.local import invoke, make_context
@@ -90,7 +90,9 @@ def cloud_section(cloud: Any, *, key: str = ROOT_KEY, secret: str = ROOT_SECRET,
     section: dict[str, Any] = {
         "region": REGION, "endpoint": endpoints["openapi"], "oss_endpoint": endpoints["oss"], "protocol": "http",
         "retry": {"max_attempts": attempts, "base_delay_ms": 5, "max_delay_ms": 20},
-        "read_timeout_ms": READ_TIMEOUT_MS, "connect_timeout_ms": 1000}
+        "read_timeout_ms": READ_TIMEOUT_MS, "connect_timeout_ms": 1000,
+        # CEN writes are paced to their 3/1(s) quota (tests/test_clients_flow_control.py): not waited for here
+        "flow_control": {"operations": {"cbn:*": {"pace": False}}}}
     if credentials:
         section["credentials"] = {"access_key_id": key, "access_key_secret": secret}
     return section
@@ -236,7 +238,7 @@ def pending_deliveries(state_path: Path) -> list[str]:
     """Alert groups with a message still owed to a channel (failed or deferred deliveries, held updates)."""
     store = SqliteStateStore(state_path)
     try:
-        alerts = store.load().data.get(ALERTS_SECTION) or {}
+        alerts = read_section(store)
     finally:
         store.close()
     return [key for key, group in (alerts.get("groups") or {}).items()

@@ -124,8 +124,7 @@ def test_a_run_that_died_while_delivering_delays_messages_until_its_lease_expire
     store = SqliteStateStore(tmp_path / "state.db")
     clock = SteppingClock(time.time())
     config = AlertsConfig.model_validate({"channels": [chat_channel(cloud, DING)]})
-    alert_state.StateSession(store).change(
-        lambda alerts: alert_state.take_delivery(alerts, "dead-run", clock.now(), DELIVERY_LEASE_S))
+    alert_state.AlertRecords(store, ()).take_delivery("dead-run", clock.now(), DELIVERY_LEASE_S)
     finding = Finding("whitelist.unmanaged", Severity.MEDIUM, INSTANCE_ID, f"Whitelist entry {FOREIGN} is unmanaged",
                       scope=INSTANCE_ID, job=WHITELIST)
 
@@ -135,5 +134,5 @@ def test_a_run_that_died_while_delivering_delays_messages_until_its_lease_expire
     clock.sleep(DELIVERY_LEASE_S)
     later = AlertPipeline(config, store, clock=clock).process(WHITELIST, [finding], {INSTANCE_ID})
     assert [d.delivered for d in later.deliveries] == [True] and mentions(cloud, FOREIGN) == 1
-    assert "delivering" not in store.load().data["alerts"]  # released after the run
+    assert "delivering" not in alert_state.read_section(store)  # released after the run
     store.close()

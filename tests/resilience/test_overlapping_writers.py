@@ -32,6 +32,7 @@ from acrguard.errors import StateError, TransientCloudError
 from acrguard.events.dedup import SECTION as PROCESSED
 from acrguard.runtime.handler import RetryLater, run_job
 from acrguard.state import open_store
+from acrguard.state.document import read_document
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.resilience.harness import AclWatch, carried_out, mentions, repeated_messages, role_context, timer
 from tests.resilience.whitelistworld import FOREIGN, HOST, desired_acl, whitelist_config, whitelist_world
@@ -82,12 +83,12 @@ def at_once(cloud: Any, config: Any, events: list[bytes]) -> list[Any]:
 
 
 def state_of(cloud: Any, config: Any) -> dict[str, Any]:
-    """The whitelist guard's state document as stored (read with the root key)."""
+    """The whitelist guard's state as stored, seen as one document (read with the root key)."""
     from support import make_factory
 
     store = open_store(config.state, make_factory(cloud), job=WHITELIST)
     try:
-        return store.load().data
+        return read_document(store)
     finally:
         store.close()
 

@@ -8,6 +8,7 @@ from alibabacloud_vpc20160428 import models as vpc_models
 from acrguard.clients import call
 from acrguard.routes.keeper import affected_instances, handle_event, run_sweep
 from acrguard.routes.targets.waiting import Waiter
+from acrguard.state.document import edit_document, read_document
 from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.routes.keeperworld import (
@@ -233,10 +234,10 @@ def test_removals_within_the_share_go_ahead(cloud, factory, sweep):
 
 def test_dry_run_writes_nothing(cloud, factory, sweep, store):
     """With dry_run the plan is made and reported, but no target, ledger or hysteresis state is written."""
-    before = store.load().data
+    before = store.get_many(prefix="")
     result = sweep(dry_run=True)
     assert writes(cloud) == []
-    assert store.load().data == before
+    assert store.get_many(prefix="") == before
     assert result.dry_run and result.planned and result.changes == []
     assert all(len(t.decision.plan.adds) > 0 for t in result.runs[0].targets)
 
@@ -245,11 +246,11 @@ def test_plan_writes_neither_the_cloud_nor_the_state(cloud, factory, sweep, stor
     """A preview after an address change shows the add and the hold, and leaves cloud and state untouched."""
     sweep(safety=SHORT_HOLD)
     move_endpoint(cloud, NEW_ENI)
-    before = store.load()
+    before = store.get_many(prefix="")  # every record with its version
     mark = cloud.requests.last_seq()
     result = sweep(1, apply=False, safety=SHORT_HOLD)
     assert writes(cloud, mark) == []
-    assert store.load().version == before.version and store.load().data == before.data
+    assert store.get_many(prefix="") == before
     [vbr] = [t for t in result.runs[0].targets if t.key.startswith("vbr")]
     assert [c.prefix for c in vbr.decision.plan.adds] == [f"{NEW_ENI}/32"]
     assert [c.prefix for c in vbr.decision.plan.removes] == [f"{ENI}/32"]
@@ -259,11 +260,11 @@ def test_plan_writes_neither_the_cloud_nor_the_state(cloud, factory, sweep, stor
 def test_vpn_ledger_is_kept_in_the_state_and_only_ledger_prefixes_are_removed(cloud, factory, sweep, store):
     """The ledger lists what acrguard added; after an address change only the old ledger prefix leaves LocalSubnet."""
     sweep(safety=SHORT_HOLD)
-    ledger = store.load().data["routes"]["owned"][INSTANCE_ID]["vpn_connection:vco-1"]
+    ledger = read_document(store)["routes"]["owned"][INSTANCE_ID]["vpn_connection:vco-1"]
     assert set(ledger) == ALL_PREFIXES
     move_endpoint(cloud, NEW_ENI)
     sweep(1, safety=SHORT_HOLD)
-    ledger = store.load().data["routes"]["owned"][INSTANCE_ID]["vpn_connection:vco-1"]
+    ledger = read_document(store)["routes"]["owned"][INSTANCE_ID]["vpn_connection:vco-1"]
     assert f"{NEW_ENI}/32" in ledger and f"{ENI}/32" not in ledger
     assert local_subnet(factory)[0] == VPN_LOCAL and f"{ENI}/32" not in local_subnet(factory)
 
@@ -317,7 +318,7 @@ def test_auth_host_in_the_plan_json_comes_from_the_challenge(cloud, sweep):
 
 def test_every_finding_is_in_a_scope_the_run_observed(cloud, factory, sweep, store):
     """Even when the instance is skipped (unusable hysteresis state, a target unreadable), alerting can take it all."""
-    store.update(lambda document: document.update(hysteresis={f"routes:{INSTANCE_ID}": "garbage"}))
+    edit_document(store, lambda document: document.update(hysteresis={f"routes:{INSTANCE_ID}": "garbage"}))
     cloud.inject(action="ListTransitRouterRouteEntries", code="Throttling.User")
     result = sweep()
     assert result.runs[0].error is not None and writes(cloud) == []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from acrguard.cli import cli
+from acrguard.state.document import read_document
 from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.routes.keeperworld import ALL_PREFIXES, ENI, config_data, keeper_world, ours, vbr_routes, writes
@@ -37,9 +39,11 @@ def invoke(*args: str):
 
 
 def state(tmp_path):
+    """The state file's document view, and the version of every record."""
     store = SqliteStateStore(tmp_path / "state.db")
     try:
-        return store.load()
+        records = store.get_many(prefix="")
+        return SimpleNamespace(data=read_document(store), version={k: r.version for k, r in records.items()})
     finally:
         store.close()
 

@@ -14,6 +14,7 @@ from acrguard.clients import call
 from acrguard.config import load_config_data
 from acrguard.routes.keeper import run_sweep
 from acrguard.routes.targets.waiting import Waiter
+from acrguard.state.document import edit_document
 from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.routes.keeperworld import (
@@ -191,7 +192,7 @@ def test_a_lost_memory_and_an_outage_leave_an_existing_export_alone(cloud, facto
     """Neither observed nor remembered: the export that exists is not rewritten (held), nothing is announced."""
     sweep()
     before = dnsmasq(tmp_path)
-    store.update(lambda document: document["routes"].pop("exported"))
+    edit_document(store, lambda document: document["routes"].pop("exported"))
     cloud.inject(action="*", product="cr", code="ServiceUnavailable", status=503)
     cloud.dns.set(OSS_DOMAIN.lower(), ["100.118.28.9"])
     result = sweep(1)
@@ -208,7 +209,7 @@ def test_a_forged_memory_line_cannot_put_a_record_into_an_export(cloud, factory,
         document["routes"]["exported"][INSTANCE_ID]["vpc_endpoint"]["records"].update(
             {"bank.example.com": [ENI], VPC_DOMAIN: [ENI, "8.8.8.8"]})
 
-    store.update(forge)
+    edit_document(store, forge)
     cloud.inject(action="GetInstanceVpcEndpoint", code="Forbidden.RAM", status=403)
     cloud.dns.set(OSS_DOMAIN.lower(), ["100.118.28.9"])
     sweep(1)
@@ -220,7 +221,7 @@ def test_a_forged_memory_line_cannot_put_a_record_into_an_export(cloud, factory,
 
 def add_ledger_line(store, prefix: str, family: str) -> None:
     """A forged (or corrupted) line in the IPsec ownership ledger."""
-    store.update(lambda document: document["routes"]["owned"][INSTANCE_ID][VPN_KEY].update({prefix: family}))
+    edit_document(store, lambda document: document["routes"]["owned"][INSTANCE_ID][VPN_KEY].update({prefix: family}))
 
 
 def set_local_subnet(factory, value: str) -> None:

@@ -13,6 +13,7 @@ from acrguard.config import load_config_data
 from acrguard.routes import findings as notes
 from acrguard.routes.keeper import handle_event, run_sweep
 from acrguard.routes.targets.waiting import Waiter
+from acrguard.state.document import read_document
 from acrguard.state.sqlite import SqliteStateStore
 from support import INSTANCE_ID, REGION
 from tests.routes.keeperworld import (
@@ -141,7 +142,7 @@ def test_two_instances_sharing_a_connection_write_it_once(cloud, factory, store,
     # each instance's plan read, then once for both: the read, the (slow) write, the read-back
     assert vpn == ["DescribeVpnConnection"] * 2 + ["DescribeVpnConnection", "ModifyVpnConnectionAttribute",
                                                    "DescribeVpnConnection"]
-    ledgers = store.load().data["routes"]["owned"]
+    ledgers = read_document(store)["routes"]["owned"]
     assert set(ledgers[INSTANCE_ID][f"vpn_connection:{VPN}"]) == ALL_PREFIXES
     assert set(ledgers[OTHER_ID][f"vpn_connection:{VPN}"]) == {f"{OTHER_ENI}/32"}
 

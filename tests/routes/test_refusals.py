@@ -9,6 +9,7 @@ from acrguard.findings import Severity
 from acrguard.routes.alternatives import service_range_advice
 from acrguard.routes.refusals import FORGET_AFTER_S, RECHECK_S, RememberedRefusal, load_refusals, record_outcome
 from acrguard.routes.targets.base import Refusal
+from acrguard.state.document import edit_document
 from acrguard.state.sqlite import SqliteStateStore
 
 KEY = "vbr_route_table:vtb-1"
@@ -42,7 +43,7 @@ def test_an_accepted_prefix_is_forgotten_and_the_last_one_leaves_no_trace(store)
     record_outcome(store, KEY, refused=[], accepted=["100.118.28.0/24"], now=1)
     assert set(load_refusals(store)[KEY]) == {"100.118.31.0/24"}
     record_outcome(store, KEY, refused=[], accepted=["100.118.31.0/24"], now=2)
-    assert load_refusals(store) == {} and "routes" not in store.load().data
+    assert load_refusals(store) == {} and store.list("routes/") == []
 
 
 def test_refusals_long_past_their_recheck_are_dropped(store):
@@ -55,7 +56,7 @@ def test_refusals_long_past_their_recheck_are_dropped(store):
 
 def test_unreadable_entries_are_ignored_not_fatal(store):
     """A malformed entry is left out of the memory (it costs one more write), the rest loads."""
-    store.update(lambda doc: doc.setdefault("routes", {}).update({"refused": {
+    edit_document(store, lambda doc: doc.setdefault("routes", {}).update({"refused": {
         KEY: {"100.118.28.0/24": {"family": "oss", "code": "service_range", "reason": "r", "at": 5},
               "100.118.31.0/24": {"family": "nope"}, "100.98.170.0/24": "garbage"},
         "other": []}}))

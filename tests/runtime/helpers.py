@@ -19,7 +19,7 @@ from acrguard.runtime.local import invoke, make_context
 from localcloud import LocalCloud
 from support import ACCOUNT, REGION, fc_credentials, with_function_roles
 
-#: the bucket of the documented layout (README "Deploying", step 2: ``acrguard-<something>``)
+#: the bucket of the documented layout (docs/deploying.md, step 2: ``acrguard-<something>``)
 BUCKET = "acrguard-tests"
 
 

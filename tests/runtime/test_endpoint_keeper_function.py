@@ -197,10 +197,11 @@ def test_unusable_state_is_reported_once_and_nothing_is_written(cloud, factory, 
     """A malformed routes section in the state skips the instance with a finding in chat, not a crash."""
     from acrguard.config import load_config
     from acrguard.state import open_store
+    from acrguard.state.document import edit_document
 
     path = config_path()
-    store = open_store(load_config(path).state, factory, job="endpoint_keeper")  # the keeper's own document
-    store.update(lambda document: document.update(routes={"owned": {INSTANCE_ID: "not a ledger"}}))
+    store = open_store(load_config(path).state, factory, job="endpoint_keeper")  # the keeper's own records
+    edit_document(store, lambda document: document.update(routes={"owned": {INSTANCE_ID: "not a ledger"}}))
     store.close()
     outcome = run(cloud, TIMER, path)
     assert outcome["events"][0]["status"] == "done"

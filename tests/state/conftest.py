@@ -1,6 +1,6 @@
 """State tests: both backends behind one test interface, and a world with the OSS state bucket.
 
-``backend`` is parametrized over SQLite (a file in ``tmp_path``) and OSS (an object in the local
+``backend`` is parametrized over SQLite (a file in ``tmp_path``) and OSS (objects in the local
 cloud, through the real SDK); the local cloud is only started for the OSS case.
 """
 
@@ -20,7 +20,7 @@ from localcloud import LocalCloud
 from support import ACCOUNT, REGION, base_world
 
 STATE_BUCKET = "acrguard-state"
-STATE_KEY = "acrguard/state.json"
+STATE_ROOT = "acrguard/"
 
 
 class SqliteBackend:
@@ -31,57 +31,60 @@ class SqliteBackend:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.location = str(path)
+        self._opened: list[StateStore] = []
 
-    def open(self) -> StateStore:
+    def open(self, **options: Any) -> StateStore:
         """A new store on the same file (another writer, as far as the store can tell)."""
-        return SqliteStateStore(self.path)
+        store = SqliteStateStore(self.path, **options)
+        self._opened.append(store)
+        return store
 
     def _db(self) -> sqlite3.Connection:
         self.open().close()  # creates the schema
         return sqlite3.connect(str(self.path), isolation_level=None)
 
-    def corrupt(self, text: bytes) -> None:
-        """Store ``text`` as the document, bypassing the store."""
+    def corrupt(self, key: str, text: bytes) -> None:
+        """Store ``text`` as the record ``key``, bypassing the store."""
         with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO acrguard_state (id, version, data) VALUES (1, 7, ?)", (text.decode(),))
+            db.execute("INSERT OR REPLACE INTO acrguard_records (namespace, key, version, value) VALUES ('', ?, "
+                       "'forged', ?)", (key, text.decode("utf-8", errors="replace")))
 
-    def raw(self) -> bytes | None:
-        """The stored document as bytes (None when there is none)."""
+    def raw(self, key: str) -> bytes | None:
+        """The stored bytes of record ``key`` (None when there is none)."""
         with self._db() as db:
-            row = db.execute("SELECT data FROM acrguard_state WHERE id = 1").fetchone()
+            row = db.execute("SELECT value FROM acrguard_records WHERE namespace = '' AND key = ?", (key,)).fetchone()
         return None if row is None else row[0].encode()
 
     def writes(self) -> int:
-        """How many times the document was written (the SQLite version counts writes)."""
-        with self._db() as db:
-            row = db.execute("SELECT version FROM acrguard_state WHERE id = 1").fetchone()
-        return 0 if row is None else int(row[0])
+        """How many records the store wrote (its own counter, summed over the stores this backend opened)."""
+        return sum(store.stats.writes + store.stats.deletes for store in self._opened)
 
 
 class OssBackend:
-    """An object in the local cloud's OSS, through the real SDK."""
+    """Objects in the local cloud's OSS, through the real SDK."""
 
     name = "oss"
 
-    def __init__(self, cloud: LocalCloud, factory: ClientFactory, bucket: str, key: str) -> None:
+    def __init__(self, cloud: LocalCloud, factory: ClientFactory, bucket: str, root: str) -> None:
         self.cloud = cloud
         self.client = factory.oss()
         self.bucket = bucket
-        self.key = key
-        self.location = f"oss://{bucket}/{key}"
+        self.root = root
+        self.location = f"oss://{bucket}/{root}records/"
 
-    def open(self, **options: float) -> OssStateStore:
-        """A new store on the same object."""
-        return OssStateStore(self.client, self.bucket, self.key, **options)
+    def open(self, **options: Any) -> OssStateStore:
+        """A new store on the same folder."""
+        return OssStateStore(self.client, self.bucket, self.root, **options)
 
-    def corrupt(self, text: bytes) -> None:
-        """Store ``text`` as the document, bypassing the store."""
-        self.client.put_object(oss.PutObjectRequest(bucket=self.bucket, key=self.key, body=text))
+    def corrupt(self, key: str, text: bytes) -> None:
+        """Store ``text`` as the record ``key``, bypassing the store."""
+        self.client.put_object(oss.PutObjectRequest(bucket=self.bucket, key=f"{self.root}records/{key}", body=text))
 
-    def raw(self, key: str | None = None) -> bytes | None:
-        """The stored bytes of the document (or of ``key``), None when absent."""
+    def raw(self, key: str, *, record: bool = True) -> bytes | None:
+        """The stored bytes of record ``key`` (or of the object ``key`` with ``record`` False), None when absent."""
+        name = f"{self.root}records/{key}" if record else key
         try:
-            result = self.client.get_object(oss.GetObjectRequest(bucket=self.bucket, key=key or self.key))
+            result = self.client.get_object(oss.GetObjectRequest(bucket=self.bucket, key=name))
         except oss_errors.OperationError as exc:
             if "NoSuchKey" in str(exc):
                 return None
@@ -89,14 +92,15 @@ class OssBackend:
         return result.body.read()
 
     def writes(self) -> int:
-        """Successful PutObject requests on the document's key (lock objects not counted)."""
-        return sum(1 for r in self.cloud.requests.filter(product="oss", action="PutObject", ok=True)
-                   if r.params.get("Key") == self.key)
+        """Successful PutObject and DeleteObject requests on record objects (locks not counted)."""
+        return sum(1 for r in self.cloud.requests.filter(product="oss", ok=True)
+                   if r.action in ("PutObject", "DeleteObject")
+                   and str(r.params.get("Key", "")).startswith(f"{self.root}records/"))
 
 
 @pytest.fixture
 def world() -> dict[str, Any]:
-    """The base world with an OSS bucket for the state document."""
+    """The base world with an OSS bucket for the state records."""
     data = base_world()
     data["oss"] = {"buckets": [{"name": STATE_BUCKET, "account": ACCOUNT, "region": REGION}]}
     return data
@@ -105,7 +109,7 @@ def world() -> dict[str, Any]:
 @pytest.fixture
 def oss_backend(cloud: LocalCloud, factory: ClientFactory) -> OssBackend:
     """The OSS backend on the local cloud."""
-    return OssBackend(cloud, factory, STATE_BUCKET, STATE_KEY)
+    return OssBackend(cloud, factory, STATE_BUCKET, STATE_ROOT)
 
 
 @pytest.fixture(params=["sqlite", "oss"])

@@ -17,20 +17,34 @@ def test_sqlite_config_opens_a_sqlite_file(tmp_path):
     path = tmp_path / "deep" / "state.db"
     store = open_store(StateConfig(backend="sqlite", path=str(path)))
     assert isinstance(store, SqliteStateStore)
-    store.update(lambda d: d.__setitem__("x", 1))
+    store.update("x", lambda value: value.__setitem__("x", 1))
     assert path.exists()
     store.close()
 
 
-def test_oss_config_opens_the_object_through_the_factory(cloud, factory):
-    """backend oss reads and writes the configured bucket/key with the factory's OSS client."""
+def test_oss_config_opens_the_functions_folder_through_the_factory(cloud, factory):
+    """backend oss keeps a function's records under its folder beside the key, with the factory's OSS client."""
     config = StateConfig(backend="oss", bucket="acrguard-state", key="prod/state.json", region=REGION,
                          lock_ttl_seconds=300)
-    store = open_store(config, factory)
+    store = open_store(config, factory, job="endpoint_keeper")
     assert isinstance(store, OssStateStore) and store.lock_ttl_seconds == 300
-    store.update(lambda d: d.__setitem__("x", 1))
-    stored = factory.oss().get_object(oss.GetObjectRequest(bucket="acrguard-state", key="prod/state.json"))
-    assert stored.body.read() == b'{"schema":1,"x":1}'
+    store.update("x/y", lambda value: value.__setitem__("x", 1))
+    stored = factory.oss().get_object(oss.GetObjectRequest(bucket="acrguard-state",
+                                                           key="prod/acrguard-endpoint-keeper/records/x/y"))
+    assert stored.body.read() == b'{"x":1}'
+
+
+def test_a_namespace_keeps_records_apart_in_both_backends(cloud, factory, tmp_path):
+    """``namespace`` opens the records kept apart under it: a column in SQLite, a folder in OSS."""
+    sqlite = StateConfig(backend="sqlite", path=str(tmp_path / "state.db"))
+    open_store(sqlite, namespace="accounts/1/").put("k", {"n": 1}, None)
+    assert open_store(sqlite).list("") == [] and open_store(sqlite, namespace="accounts/1/").list("") == ["k"]
+    config = StateConfig(backend="oss", bucket="acrguard-state", key="state/acrguard.json", region=REGION)
+    open_store(config, factory, job="whitelist_guard", namespace="accounts/1/").put("k", {"n": 1}, None)
+    assert factory.oss().get_object(oss.GetObjectRequest(
+        bucket="acrguard-state", key="state/acrguard-whitelist-guard/accounts/1/records/k")).body.read() == b'{"n":1}'
+    with pytest.raises(StateError, match="ends with '/'"):
+        open_store(sqlite, namespace="accounts")
 
 
 def test_oss_without_a_factory_is_a_state_error():

@@ -1,4 +1,4 @@
-"""Each function's own OSS state document, and the carrying over of the document all functions shared before."""
+"""Each function's own OSS state folder, and the carrying over of the document all functions shared before."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import alibabacloud_oss_v2 as oss
 import pytest
 
 from acrguard.config.state import StateConfig
-from acrguard.state import StateError, open_store
+from acrguard.state import StateError, keys, open_store
+from acrguard.state.document import read_document
 from acrguard.state.perjob import share_of
 from support import (
     ACCOUNT,
@@ -81,36 +82,46 @@ def test_each_job_has_a_folder_named_after_its_function_beside_the_key():
         "acrguard-image-advisor/state.json"
 
 
-def test_a_job_writes_its_own_document_and_never_the_shared_one(cloud, factory):
-    """With a job, the store reads and writes only that function's document."""
+def record_keys(cloud: Any) -> set[str]:
+    """Every object key a PutObject wrote so far."""
+    return {r.params.get("Key") for r in cloud.requests.filter(product="oss", action="PutObject")}
+
+
+def test_a_job_writes_its_own_records_and_never_the_shared_document(cloud, factory):
+    """With a job, the store reads and writes only records under that function's folder."""
     store = open_store(CONFIG, factory, job="endpoint_keeper")
-    store.update(lambda d: d.__setitem__("routes", {"owned": {}}))
-    assert stored(factory, KEEPER_KEY) == {"schema": 1, "routes": {"owned": {}}}
-    keys = {r.params.get("Key") for r in cloud.requests.filter(product="oss", action="PutObject")}
-    assert CONFIG.key not in keys
+    store.update("routes/owned/cri-1", lambda value: value.update({"vpn_connection:vco-1": {}}))
+    assert stored(factory, "state/acrguard-endpoint-keeper/records/routes/owned/cri-1") == {"vpn_connection:vco-1": {}}
+    assert all(key.startswith("state/acrguard-endpoint-keeper/") for key in record_keys(cloud))
 
 
-def test_the_first_run_starts_from_its_share_of_the_shared_document(cloud, factory):
-    """Before its own document exists a job loads its part of the shared one; its first write creates its own."""
+def test_the_first_run_migrates_its_share_of_the_shared_document(cloud, factory):
+    """Before it has records a job takes its part of the shared document, once; the document is never written."""
     etag = put(factory, CONFIG.key, SHARED)
     store = open_store(CONFIG, factory, job="endpoint_keeper")
 
-    snapshot = store.load()
-    assert snapshot.version is None
-    assert snapshot.data == share_of(SHARED, "endpoint_keeper")
-    store.update(lambda d: d["routes"].__setitem__("checked", True))
-
-    own = stored(factory, KEEPER_KEY)
-    assert own["routes"] == {"owned": {"cri-1": {"vco-1": ["100.64.1.0/24"]}}, "checked": True}
-    assert list(own["processed_events"]) == ["endpoint_keeper|timer:a"]
-    assert list(own["alerts"]["groups"]) == ["routes.changed|cri-1"]
-    assert own["alerts"]["robots"] == {"r1": {"sent": [1.0]}} and "delivering" not in own["alerts"]
+    expected = keys.join_records(keys.split_document(share_of(SHARED, "endpoint_keeper")))  # empty maps left out
+    assert expected["routes"] == SHARED["routes"] and expected["hysteresis"] == SHARED["hysteresis"]
+    assert read_document(store) == expected
+    assert list(read_document(store)["processed_events"]) == ["endpoint_keeper|timer:a"]
+    assert list(read_document(store)["alerts"]["groups"]) == ["routes.changed|cri-1"]
+    assert "delivering" not in read_document(store)["alerts"]
     assert factory.oss().head_object(oss.HeadObjectRequest(bucket=BUCKET, key=CONFIG.key)).etag == etag
-    assert stored(factory, CONFIG.key) == SHARED
+    assert stored(factory, CONFIG.key) == SHARED and KEEPER_KEY not in record_keys(cloud)
 
     mark = cloud.requests.last_seq()
-    store.load()
-    assert [r.params.get("Key") for r in cloud.requests.filter(product="oss", since=mark)] == [KEEPER_KEY]
+    open_store(CONFIG, factory, job="endpoint_keeper").get("routes/owned/cri-1")
+    assert [r.params.get("Key") for r in cloud.requests.filter(product="oss", since=mark)] == [
+        "state/acrguard-endpoint-keeper/records/_meta/migration",
+        "state/acrguard-endpoint-keeper/records/routes/owned/cri-1"]
+
+
+def test_the_functions_own_document_wins_over_the_shared_one(cloud, factory):
+    """A function that already had a document of its own migrates that one, not its share of the shared one."""
+    put(factory, CONFIG.key, SHARED)
+    put(factory, GUARD_KEY, {"schema": 1, "hysteresis": {"whitelist:cri-9": {"h": {}}}})
+    store = open_store(CONFIG, factory, job="whitelist_guard")
+    assert read_document(store) == {"hysteresis": {"whitelist:cri-9": {"h": {}}}}
 
 
 def test_a_message_owed_in_the_shared_document_goes_to_its_own_job_only():
@@ -126,10 +137,11 @@ def test_a_message_owed_in_the_shared_document_goes_to_its_own_job_only():
 def test_an_unreadable_shared_document_is_reported_and_left_alone(cloud, factory):
     """A corrupt shared document is a state error naming it: unknown is not absent, and nothing is written."""
     factory.oss().put_object(oss.PutObjectRequest(bucket=BUCKET, key=CONFIG.key, body=b"[1, 2]"))
+    mark = cloud.requests.last_seq()
     store = open_store(CONFIG, factory, job="whitelist_guard")
     with pytest.raises(StateError, match=f"oss://{BUCKET}/{CONFIG.key}"):
-        store.update(lambda d: d.__setitem__("x", 1))
-    assert not [r for r in cloud.requests.filter(product="oss", action="PutObject") if r.params.get("Key") == GUARD_KEY]
+        store.update("x", lambda value: value.__setitem__("x", 1))
+    assert cloud.requests.filter(product="oss", action="PutObject", since=mark) == []
 
 
 def test_a_read_only_store_reads_the_share_and_writes_nothing(cloud, factory):
@@ -137,33 +149,33 @@ def test_a_read_only_store_reads_the_share_and_writes_nothing(cloud, factory):
     put(factory, CONFIG.key, SHARED)
     mark = cloud.requests.last_seq()
     store = open_store(CONFIG, factory, job="whitelist_guard", read_only=True)
-    assert store.load().data["hysteresis"] == SHARED["hysteresis"]
+    assert read_document(store)["hysteresis"] == SHARED["hysteresis"]
     with pytest.raises(StateError, match="read-only"):
-        store.save(store.load())
+        store.put("x", {}, None)
     assert cloud.requests.filter(product="oss", action="PutObject", since=mark) == []
 
 
-def test_each_role_writes_its_own_document_and_not_another_functions(cloud, factory):
+def test_each_role_writes_its_own_records_and_not_another_functions(cloud, factory):
     """As deployed, the auditor's role may keep its own state but cannot write the keeper's (its ownership ledger)."""
     put(factory, CONFIG.key, SHARED)
     auditor = role_factory(cloud, "pullkey_auditor")
-    open_store(CONFIG, auditor, job="pullkey_auditor").update(lambda d: d.__setitem__("x", 1))
-    assert stored(factory, "state/acrguard-pullkey-auditor/acrguard.json")["x"] == 1
+    open_store(CONFIG, auditor, job="pullkey_auditor").update("x", lambda value: value.__setitem__("x", 1))
+    assert stored(factory, "state/acrguard-pullkey-auditor/records/x")["x"] == 1
 
-    forged = open_store(CONFIG, auditor, job="endpoint_keeper")
     with pytest.raises(StateError, match="AccessDenied"):
-        forged.update(lambda d: d["routes"]["owned"]["cri-1"]["vco-1"].append("10.0.0.0/8"))
+        open_store(CONFIG, auditor, job="endpoint_keeper").update(
+            "routes/owned/cri-1", lambda value: value["vco-1"].append("10.0.0.0/8"))
     keeper = open_store(CONFIG, role_factory(cloud, "endpoint_keeper"), job="endpoint_keeper")
-    assert keeper.load().data["routes"] == SHARED["routes"]
+    assert read_document(keeper)["routes"] == SHARED["routes"]
 
 
 def test_alert_list_shows_every_functions_groups(cloud, factory, tmp_path):
-    """``acrguard alert list`` on OSS state reads each function's document and lists their groups side by side."""
+    """``acrguard alert list`` on OSS state reads each function's records and lists their groups side by side."""
     from tests.cli.helpers import run as cli
 
-    put(factory, KEEPER_KEY, {"alerts": {"groups": {"routes.changed|cri-1": SHARED["alerts"]["groups"][
-        "routes.changed|cri-1"]}}})
-    put(factory, CONFIG.key, SHARED)  # the guard has no document yet: its share of the shared one
+    group = SHARED["alerts"]["groups"]["routes.changed|cri-1"]
+    open_store(CONFIG, factory, job="endpoint_keeper").put("alerts/groups/cri-1/routes.changed", group, None)
+    put(factory, CONFIG.key, SHARED)  # the guard has no records yet: its share of the shared document
     endpoints = cloud.endpoints()
     config = tmp_path / "acrguard.yaml"
     config.write_text(json.dumps({

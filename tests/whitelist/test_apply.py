@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from acrguard.whitelist.apply import apply_plan
 from acrguard.whitelist.plan import Operation, WhitelistPlan
 from support import INSTANCE_ID
@@ -99,3 +101,30 @@ def test_a_failed_removal_skips_the_rest_and_is_transient(cloud, factory, instan
     assert [(r.outcome, r.code) for r in result.results] == [("failed", "ServiceUnavailable"), ("skipped", None)]
     assert result.transient
     assert len(live(instance)) == 3
+
+
+def test_adds_in_a_row_go_side_by_side_and_are_reported_in_plan_order(cloud, factory, instance):
+    """Twelve adds, each answered after 0.3 s, take about one answer's time, not twelve; results keep plan order."""
+    seed_acl(instance, [(OFFICE, "office")])
+    entries = [f"198.51.100.{k}/32" for k in range(1, 13)]
+    cloud.inject(action="CreateInstanceEndpointAclPolicy", latency_ms=300)
+    plan = _plan((OFFICE,), *[Operation("add", e, "acrguard:testreg:idc") for e in entries])
+    started = time.perf_counter()
+    result = apply_plan(plan, factory, dry_run=False)
+    assert time.perf_counter() - started < 6 * 0.3
+    assert [(r.operation.entry, r.outcome) for r in result.results] == [(e, "done") for e in entries]
+    assert sorted(e for e, _ in live(instance)) == sorted([OFFICE, *entries])
+
+
+def test_removals_still_go_one_at_a_time_each_after_a_fresh_read(cloud, factory, instance):
+    """After side-by-side adds, each removal is sent only after a read that follows the previous write."""
+    seed_acl(instance, [(OFFICE, "office"), ("198.18.0.0/24", "acrguard:testreg:old"),
+                        ("198.18.1.0/24", "acrguard:testreg:old")])
+    plan = _plan((OFFICE, "198.18.0.0/24", "198.18.1.0/24"), Operation("add", "198.51.100.1/32"),
+                 Operation("add", "198.51.100.2/32"), Operation("remove", "198.18.0.0/24"),
+                 Operation("remove", "198.18.1.0/24"))
+    assert [r.outcome for r in apply_plan(plan, factory, dry_run=False).results] == ["done"] * 4
+    calls = [r.action for r in cloud.requests.all()]
+    deletes = [i for i, a in enumerate(calls) if a == "DeleteInstanceEndpointAclPolicy"]
+    assert all(calls[i - 1] == "GetInstanceEndpoint" for i in deletes)  # a read right before each removal
+    assert max(i for i, a in enumerate(calls) if a == "CreateInstanceEndpointAclPolicy") < deletes[0]

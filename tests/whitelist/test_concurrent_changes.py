@@ -12,6 +12,7 @@ import time
 
 from acrguard.alerts.decide import FIXED_BY_ACRGUARD
 from acrguard.findings import Severity
+from acrguard.state import keys
 from acrguard.whitelist.apply import apply_plan
 from acrguard.whitelist.desired import compute_desired
 from acrguard.whitelist.guard import run_sweep
@@ -194,8 +195,8 @@ def test_removals_are_not_made_while_another_run_holds_the_lease(cloud, factory,
     from acrguard.whitelist import lease as lease_module
 
     seed_acl(instance, [(STALE, make_comment("testreg", "old"))])
-    store.update(lambda doc: doc.setdefault(lease_module.SECTION, {}).update(
-        {INSTANCE_ID: {"token": "other-run", "until": time.time() + 60}}))
+    store.update(keys.whitelist_lease(INSTANCE_ID), lambda lease: lease.update(token="other-run",
+                                                                             until=time.time() + 60))
     monkeypatch.setattr(lease_module, "WAIT_S", 0.2)  # wait less than the default 10 s for the other run
     result = run_sweep(make_config(ENFORCE_OFFICE), factory, store, now=0.0)
     assert writes(cloud) == [("CreateInstanceEndpointAclPolicy", OFFICE)]

@@ -8,6 +8,7 @@ from acrguard.addresses import DEFAULT_MAX_ADDRESSES_PER_NAME
 from acrguard.config.model import InstanceConfig
 from acrguard.hysteresis import HoldPolicy, HysteresisTracker
 from acrguard.resolve import NoSuchName, Resolved, Unknown
+from acrguard.state.document import read_document
 from acrguard.whitelist.desired import compute_desired, resolve_hosts, resolver_settings
 from acrguard.whitelist.marker import make_comment
 from acrguard.whitelist.model import AclEntry, EndpointState
@@ -143,10 +144,10 @@ def test_a_preview_writes_no_state_and_matches_the_real_run(store):
     """commit=False computes the same entries as a committed run and leaves the state document alone."""
     desire = _Desire(store, runs=2, hours=1.0)
     desire(_resolved("47.96.0.10"), 0.0)
-    before = store.load().data
+    before = read_document(store)
     marked = ("47.96.0.9/32", make_comment("testreg", HOST))
     preview = desire(_resolved("47.96.0.20"), HOUR, marked, commit=False)
-    assert store.load().data == before
+    assert read_document(store) == before
     assert _cidrs(preview) == _cidrs(desire(_resolved("47.96.0.20"), HOUR, marked))
 
 
@@ -157,7 +158,7 @@ def test_hostnames_removed_from_the_config_are_forgotten(store):
     instance = InstanceConfig.model_validate({"name": "testreg", "instance_id": "cri-test0000000000001",
                                               "whitelist": {"entries": []}})
     compute_desired(instance, instance.whitelist, _endpoint(), {}, desire.tracker, now=HOUR, commit=True)
-    assert store.load().data["hysteresis"]["whitelist:cri-test0000000000001"] == {}
+    assert desire.tracker.scope_keys("whitelist:cri-test0000000000001") == {}
 
 
 def test_nameservers_come_from_the_whitelist_then_routes_then_the_vpc_default():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acrguard.errors import StateError
-from acrguard.state.base import Snapshot, StateStore
+from acrguard.state.base import Record, StateStore
 from acrguard.state.sqlite import SqliteStateStore
 from acrguard.whitelist.lease import LEASE_S, SECTION, RemovalLease
 
@@ -54,16 +54,25 @@ def test_leases_are_per_instance_and_released_leases_leave_no_trace(tmp_path):
     assert a.acquire() is None and b.acquire() is None
     a.release()
     b.release()
-    assert SECTION not in store.load().data
+    assert store.list(f"{SECTION}/") == []
 
 
 class BrokenStore(StateStore):
-    """A state store whose document cannot be read."""
+    """A state store whose records cannot be read."""
 
-    def load(self) -> Snapshot:
-        raise StateError("the state document is not JSON")
+    def get(self, key: str) -> Record | None:
+        raise StateError("the state record is not JSON")
 
-    def save(self, snapshot: Snapshot) -> Snapshot:
+    def get_many(self, keys=None, *, prefix=None):
+        raise StateError("the state record is not JSON")
+
+    def list(self, prefix, *, before=None):
+        raise StateError("the state record is not JSON")
+
+    def put(self, key, value, expected_version):
+        raise StateError("unreachable")
+
+    def delete(self, key, expected_version):
         raise StateError("unreachable")
 
 

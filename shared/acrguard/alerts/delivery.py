@@ -7,8 +7,11 @@ that, the last message is a digest of all the rest. Nothing is dropped: a group 
 delivered (deferred, rate limited, failed) stays pending in the notification log and goes out
 on a later run.
 
-Each accepted message is written to the state store at once, so it is never sent again. Only
-rate limits, 5xx and network failures are retried (on the next run); after a security error
+Each accepted message is written to the state store at once (the groups it covered first, then the
+robot's send log), so it is never sent again. Only rate limits, 5xx and network failures are retried
+(on the next run); groups a channel could not take (a blocked robot, a full rate window, a rejected
+configuration) are marked with the moment it can take them again (``not_before``), so no run plans
+them before then; after a security error
 (bad signature, keyword, token) the channel is left alone for ``retry_rejected_after_s`` or until
 its configuration changes. A read timeout is ambiguous (the robot may have accepted the
 message); it is retried, so such a message may arrive twice.
@@ -25,7 +28,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from acrguard.alerts import state
@@ -33,7 +35,7 @@ from acrguard.alerts.channels import Outcome, RenderOptions, Result, kind_of
 from acrguard.alerts.clock import Clock
 from acrguard.alerts.decide import Due, Plan, Reason
 from acrguard.alerts.message import DigestMessage, Message
-from acrguard.alerts.ratelimit import RateLimit, remaining, wait_before_next
+from acrguard.alerts.ratelimit import WINDOW_S, RateLimit, remaining, wait_before_next
 from acrguard.alerts.render import plural, when
 from acrguard.alerts.transport import Transport, TransportError
 from acrguard.config.alerts import AlertsConfig, ChannelConfig
@@ -126,39 +128,41 @@ class Delivery:
                             RenderOptions(max_items=self.config.max_findings_per_message))
 
     # -- a run ---------------------------------------------------------------------------------
-    def deliver(self, plan: Plan, session: state.StateSession) -> list[DeliveryRecord]:
+    def deliver(self, plan: Plan, records: state.AlertRecords) -> list[DeliveryRecord]:
         """Send everything in ``plan`` that the channels' limits allow; record the rest as pending."""
-        records: list[DeliveryRecord] = []
+        out: list[DeliveryRecord] = []
         for channel in self.config.channels:
             dues = plan.due.get(channel.name) or []
             if dues:
-                records.extend(self._deliver_channel(channel, dues, session))
-        return records
+                out.extend(self._deliver_channel(channel, dues, records))
+        return out
 
-    def _deliver_channel(self, channel: ChannelConfig, dues: list[Due], session: state.StateSession
+    def _deliver_channel(self, channel: ChannelConfig, dues: list[Due], records: state.AlertRecords
                          ) -> list[DeliveryRecord]:
         kind = kind_of(channel.type)
         limit = kind.rate.lowered_to(channel.rate_per_minute)
         robot = state.robot_id(channel)
-        alerts = session.alerts
         now = self.clock.now()
-        refusal = state.rejected(alerts, channel)
+        refusal = state.rejected(records.channel(channel.name), channel)
         if refusal and now < float(refusal["at"]) + self.config.retry_rejected_after_s:
-            return self._defer(session, channel, dues, "the channel rejected an earlier message; fix its configuration "
-                               f"(retried after {when(float(refusal['at']) + self.config.retry_rejected_after_s)})",
-                               str(refusal.get("error", "")))
-        sent, blocked_until = state.robot_log(alerts, robot)  # copies: later writes do not change them
+            again = float(refusal["at"]) + self.config.retry_rejected_after_s
+            return self._defer(records, channel, dues, "the channel rejected an earlier message; fix its "
+                               f"configuration (retried after {when(again)})", str(refusal.get("error", "")),
+                               not_before=again)
+        sent, blocked_until = state.robot_log(records.robot(robot), robot)  # copies: later writes do not change them
         if blocked_until > now:
-            return self._defer(session, channel, dues,
-                               f"the platform asked to slow down; blocked until {when(blocked_until)}")
+            return self._defer(records, channel, dues,
+                               f"the platform asked to slow down; blocked until {when(blocked_until)}",
+                               not_before=blocked_until)
         room = remaining(limit, sent, now)
         capacity = self.config.max_messages_per_run if room is None else min(room, self.config.max_messages_per_run)
         limit_text = describe_limit(limit, self.config.max_messages_per_run)
         if capacity <= 0:
-            return self._defer(session, channel, dues, f"rate limit reached ({limit_text})")
+            return self._defer(records, channel, dues, f"rate limit reached ({limit_text})",
+                               not_before=state.robot_wait(limit.per_minute, sent, now, WINDOW_S))
         why = (f"{plural(len(dues), 'alert group')} were due and this channel takes {capacity} more "
                f"message{'s' if capacity != 1 else ''} now ({limit_text})")
-        records: list[DeliveryRecord] = []
+        out: list[DeliveryRecord] = []
         planned = batches(dues, capacity, why)
         for index, (message, covered) in enumerate(planned):
             wait = wait_before_next(limit, sent, self.clock.now())
@@ -168,57 +172,62 @@ class Delivery:
             done = self.clock.now()
             kind_name = "digest" if isinstance(message, DigestMessage) else "group"
             groups = tuple(d.group_key for d in covered)
-            records.append(DeliveryRecord(channel.name, groups, kind_name, result.outcome, result.detail))
+            out.append(DeliveryRecord(channel.name, groups, kind_name, result.outcome, result.detail))
             if result.accepted:
                 sent.append(done)
-                session.change(lambda alerts, c=covered, t=done: self._record_accepted(alerts, channel, robot, c, t))
+                self._record_accepted(records, channel, robot, covered, done)
                 log.info("alerts: %s sent to channel %s (%s, %s)", kind_name, channel.name,
                          plural(len(covered), "group"), ", ".join(sorted({d.reason.value for d in covered})))
                 continue
             later = [d for _, rest in planned[index + 1:] for d in rest]
-            session.change(lambda alerts, c=covered, r=result, t=done, rest=later:
-                           self._record_failure(alerts, channel, robot, limit, c, rest, r, t))
+            self._record_failure(records, channel, robot, limit, covered, later, result, done)
             log.warning("alerts: channel %s did not take a %s (%s: %s); %s stay pending", channel.name, kind_name,
                         result.outcome.value, result.detail, plural(len(covered) + len(later), "group"))
             if later:
-                records.append(DeliveryRecord(channel.name, tuple(d.group_key for d in later), "deferred", None,
-                                              "not sent after an earlier failure in this run"))
+                out.append(DeliveryRecord(channel.name, tuple(d.group_key for d in later), "deferred", None,
+                                          "not sent after an earlier failure in this run"))
             break
-        return records
+        return out
 
     # -- state updates -------------------------------------------------------------------------
     @staticmethod
-    def _record_accepted(alerts: dict[str, Any], channel: ChannelConfig, robot: str, covered: list[Due],
+    def _record_accepted(records: state.AlertRecords, channel: ChannelConfig, robot: str, covered: list[Due],
                          now: float) -> None:
-        for due in covered:
-            state.record_sent(alerts, due.group_key, channel.name, due.firing, now)
-        state.record_robot_send(alerts, robot, now)
-        state.clear_rejected(alerts, channel.name)
+        for due in covered:  # the groups first: what a channel was told is what keeps it from being told twice
+            records.change_group(due.group_key, lambda alerts, d=due: state.record_sent(
+                alerts, d.group_key, channel.name, d.firing, now), now)
+        records.change_robot(robot, lambda alerts: state.record_robot_send(alerts, robot, now), now)
+        if records.channel(channel.name)["channels"]:  # a rejection to forget
+            records.change_channel(channel.name, lambda alerts: state.clear_rejected(alerts, channel.name), now)
 
-    @staticmethod
-    def _record_failure(alerts: dict[str, Any], channel: ChannelConfig, robot: str, limit: RateLimit,
+    def _record_failure(self, records: state.AlertRecords, channel: ChannelConfig, robot: str, limit: RateLimit,
                         covered: list[Due], later: list[Due], result: Result, now: float) -> None:
-        for due in covered:
-            state.record_pending(alerts, due.group_key, channel.name, due.firing, reason=due.reason.value,
-                                 error=f"{result.outcome.value}: {result.detail}", attempted=True, now=now)
-        for due in later:
-            state.record_pending(alerts, due.group_key, channel.name, due.firing, reason=due.reason.value,
-                                 error="not sent after an earlier failure in this run", attempted=False, now=now)
+        again: float | None = None
         if result.outcome is Outcome.RATE_LIMITED:
-            state.block_robot(alerts, robot, now + (result.retry_after_s or limit.block_s))
+            again = now + (result.retry_after_s or limit.block_s)
+            records.change_robot(robot, lambda alerts: state.block_robot(alerts, robot, again), now)
         elif not result.outcome.retry_later:
-            state.mark_rejected(alerts, channel, f"{result.outcome.value}: {result.detail}", now)
+            again = now + self.config.retry_rejected_after_s
+            records.change_channel(channel.name, lambda alerts: state.mark_rejected(
+                alerts, channel, f"{result.outcome.value}: {result.detail}", now), now)
+        for due in covered:
+            records.change_group(due.group_key, lambda alerts, d=due: state.record_pending(
+                alerts, d.group_key, channel.name, d.firing, reason=d.reason.value,
+                error=f"{result.outcome.value}: {result.detail}", attempted=True, now=now, not_before=again,
+                channel_config=state.config_hash(channel)), now)
+        for due in later:
+            records.change_group(due.group_key, lambda alerts, d=due: state.record_pending(
+                alerts, d.group_key, channel.name, d.firing, reason=d.reason.value,
+                error="not sent after an earlier failure in this run", attempted=False, now=now,
+                not_before=again, channel_config=state.config_hash(channel)), now)
 
-    def _defer(self, session: state.StateSession, channel: ChannelConfig, dues: list[Due], reason: str,
-               error: str = "") -> list[DeliveryRecord]:
+    def _defer(self, records: state.AlertRecords, channel: ChannelConfig, dues: list[Due], reason: str,
+               error: str = "", *, not_before: float | None = None) -> list[DeliveryRecord]:
         now = self.clock.now()
-
-        def change(alerts: dict[str, Any]) -> None:
-            for due in dues:
-                state.record_pending(alerts, due.group_key, channel.name, due.firing, reason=due.reason.value,
-                                     error=f"deferred: {reason}", attempted=False, now=now)
-
-        session.change(change)
+        for due in dues:
+            records.change_group(due.group_key, lambda alerts, d=due: state.record_pending(
+                alerts, d.group_key, channel.name, d.firing, reason=d.reason.value, error=f"deferred: {reason}",
+                attempted=False, now=now, not_before=not_before, channel_config=state.config_hash(channel)), now)
         log.warning("alerts: %s for channel %s deferred: %s%s; they stay pending", plural(len(dues), "group"),
                     channel.name, reason, f" ({error})" if error else "")
         return [DeliveryRecord(channel.name, tuple(d.group_key for d in dues), "deferred", None,

@@ -12,29 +12,34 @@ and scope that is absent now is resolved. A scope the job could not observe (an 
 timeout) must be left out of ``scopes_observed``; its findings stay as they were (unknown is not
 absent). A finding whose scope is not in ``scopes_observed`` is a programming error.
 
-Each run then looks at every group in the state store (of every job) and sends what is due
-(``decide``), within each channel's rate limit (``delivery``); delivery failures do not raise:
-they stay pending and are retried by the next run of any job, or by ``flush()``. One run at a
-time delivers (a lease in the state): functions sharing the state run concurrently with each
-other, and two flushing at once would both send what is due. The state store
-holds everything between runs (section ``alerts``, see ``alerts.state``).
+Each run records the findings in the groups they belong to, and the resolutions in the groups
+of the observed scopes, one record per group; then it sends what is due (``decide``), within each
+channel's rate limit (``delivery``). It plans only the groups the due index (``dueindex``) says are
+due now, so a run's cost follows what it touches and what is due, not the number of groups in the
+state. Delivery failures do not raise: they stay pending and are retried by a later run of any
+job, or by ``flush()``. One run at a time delivers (a lease in the state): functions sharing the
+state run concurrently with each other, and two delivering at once would both send what is due.
+The state store holds everything between runs (``alerts.state``).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from acrguard.alerts import state
+from acrguard.alerts import dueindex, state
 from acrguard.alerts.clock import Clock, SystemClock
 from acrguard.alerts.decide import FIXED_BY_ACRGUARD, Hold, plan_notifications
 from acrguard.alerts.delivery import Delivery, DeliveryRecord
+from acrguard.alerts.due import next_due
 from acrguard.alerts.transport import HttpClientTransport, Transport
 from acrguard.config.alerts import AlertsConfig
 from acrguard.findings import Finding
+from acrguard.state import keys
 from acrguard.state.base import StateStore
 
 log = logging.getLogger("acrguard.alerts")
@@ -82,6 +87,7 @@ class AlertPipeline:
         self.config = config
         self.store = store
         self.clock = clock or SystemClock()
+        self.records = state.AlertRecords(store, [c.name for c in config.channels])
         self.delivery = Delivery(config, transport or HttpClientTransport(), self.clock)
 
     def process(self, job: str, findings: Iterable[Finding], scopes_observed: Iterable[str], *,
@@ -104,80 +110,120 @@ class AlertPipeline:
                                  f"is not in scopes_observed {sorted(scopes)}; a job reports findings only for "
                                  "scopes it observed")
         now = self.clock.now()
-        session = state.StateSession(self.store)
-        token = uuid.uuid4().hex
+        by_group: dict[str, list[Finding]] = {}
+        for finding in current:
+            by_group.setdefault(finding.group_key, []).append(finding)
+        touched = set(by_group) | (set() if partial else set(self.records.group_keys(scopes)))
+        report = AlertRunReport(job=job)
+        moments: dict[str, float | None] = {}
+        touched_groups: dict[str, dict[str, Any]] = {}
+        for key in sorted(touched):
+            mine = by_group.get(key, [])
 
-        def record(alerts: dict[str, Any]) -> tuple[state.ObservationSummary, bool]:
-            # the observation and the claim to deliver in one write (each write saves the whole document)
-            summary = state.observe(alerts, job, current, scopes, now, resolve=not partial)
-            _mark_fixed(alerts, current)
-            return summary, state.take_delivery(alerts, token, now, DELIVERY_LEASE_S)
+            def record(alerts: dict[str, Any], mine: list[Finding] = mine) -> state.ObservationSummary:
+                summary = state.observe(alerts, job, mine, scopes, now, resolve=not partial)
+                _mark_fixed(alerts, mine)
+                return summary
 
-        summary, taken = session.change(record)
-        report = AlertRunReport(job=job, new=summary.new, resolved=summary.resolved,
-                                still_firing=summary.still_firing)
-        return self._flush(report, session, token, taken=taken)
+            summary, group = self.records.change_group(key, record, now)
+            report.new += summary.new
+            report.resolved += summary.resolved
+            report.still_firing += summary.still_firing
+            moments[key] = None if group is None else next_due(key, group, self.config, now)
+            if group is not None:
+                touched_groups[key] = group
+        dueindex.file(self.store, moments)  # after the groups: see acrguard.alerts.dueindex
+        return self._flush(report, touched_groups)
 
     def flush(self) -> AlertRunReport:
         """Send what is due without new observations (retries, repeats, held groups)."""
-        return self._flush(AlertRunReport(), state.StateSession(self.store), uuid.uuid4().hex)
+        return self._flush(AlertRunReport(), {})
 
-    def _flush(self, report: AlertRunReport, session: state.StateSession, token: str, *,
-               taken: bool = False) -> AlertRunReport:
-        if not taken and not self._take_delivery(session, token):
+    def _flush(self, report: AlertRunReport, touched: dict[str, dict[str, Any]]) -> AlertRunReport:
+        """Deliver what is due; ``touched`` (the groups this run changed) are reported as held or silenced too."""
+        digest = dueindex.config_hash(self.config)
+        rebuild = dueindex.filed_for(self.store) != digest
+        if not rebuild and not dueindex.due(self.store, self.clock.now()):
+            return self._describe(report, touched, set())  # nothing is due: no lease, no planning
+        token = uuid.uuid4().hex
+        if not self._take_delivery(token):
             log.warning("alerts: another run is delivering (the state is shared); what is due stays for the next run")
-            return report
-        delivered = False
+            return self._describe(report, touched, set())
         try:
-            report = self._deliver(report, session)
-            delivered = True
-            return report
+            if rebuild:
+                self._rebuild(digest)
+            delivered, planned = self._deliver(report)
+            return self._describe(delivered, touched, planned)
         finally:
-            names = [c.name for c in self.config.channels]
+            self.records.release_delivery(token)
 
-            def finish(alerts: dict[str, Any]) -> None:
-                # tidy up (after a delivery that ran to its end) and give the claim back, in one write
-                if delivered:
-                    state.collect_garbage(alerts, names, self.clock.now())
-                state.release_delivery(alerts, token)
+    def _describe(self, report: AlertRunReport, touched: dict[str, dict[str, Any]], planned: set[str]
+                  ) -> AlertRunReport:
+        """Add to ``report`` what waits (held, silenced) among the groups this run touched but did not plan."""
+        rest = {key: group for key, group in touched.items() if key not in planned}
+        if rest:
+            plan = plan_notifications({"groups": rest}, self.config, self.clock.now())
+            report.held = [*report.held, *plan.held]
+            report.silenced += plan.silenced
+        return report
 
-            session.change(finish)
-
-    def _take_delivery(self, session: state.StateSession, token: str) -> bool:
+    def _take_delivery(self, token: str) -> bool:
         """Become the one run that delivers, waiting (bounded) while another run of any job does.
 
-        Every function sharing the state flushes what is due of every job; two at once would both
+        Every function sharing the state delivers what is due of every job; two at once would both
         send it. The claim is a version-checked write, so only one run holds it; a run that died
         holding it is waited out after ``DELIVERY_LEASE_S``.
         """
         waited = 0.0
         while True:
-            now = self.clock.now()
-            if session.change(lambda alerts, at=now: state.take_delivery(alerts, token, at, DELIVERY_LEASE_S)):
+            if self.records.take_delivery(token, self.clock.now(), DELIVERY_LEASE_S):
                 return True
             if waited >= DELIVERY_WAIT_S:
                 return False
             self.clock.sleep(DELIVERY_POLL_S)
             waited += DELIVERY_POLL_S
-            session.refresh()
 
-    def _deliver(self, report: AlertRunReport, session: state.StateSession) -> AlertRunReport:
+    def _rebuild(self, digest: str) -> None:
+        """File every group again for a changed alert configuration, and tidy what it no longer names."""
         now = self.clock.now()
-        plan = plan_notifications(session.alerts, self.config, now)
+        names = [c.name for c in self.config.channels]
+        groups = self.records.groups(self.records.group_keys({state.ALL_SCOPES}))
+        moments: dict[str, float | None] = {}
+        for key, group in groups.items():
+            tidy = {"groups": {key: copy.deepcopy(group)}, "robots": {}, "channels": {}}
+            state.collect_garbage(tidy, names, now)
+            if tidy["groups"].get(key) != group:
+                _, after = self.records.change_group(key, lambda alerts: None, now)
+                group = after
+            moments[key] = None if group is None else next_due(key, group, self.config, now)
+        dueindex.file(self.store, moments)
+        for record_key in self.store.list(f"{keys.ALERTS}/channels/"):
+            name = keys.unname(record_key.rsplit("/", 1)[1])
+            if name not in names:
+                self.records.change_channel(name, lambda alerts: None, now)
+        dueindex.mark_rebuilt(self.store, digest)
+        log.info("alerts: the alert configuration changed; %d group(s) filed again", len(groups))
+
+    def _deliver(self, report: AlertRunReport) -> tuple[AlertRunReport, set[str]]:
+        """Plan and deliver the groups the due index says are due; the report, and the groups planned."""
+        now = self.clock.now()
+        entries = dueindex.due(self.store, now)
+        chosen = sorted({entry.group_key for entry in entries})
+        plan = plan_notifications({"groups": self.records.groups(chosen)}, self.config, now)
         report.held = plan.held
         report.silenced = plan.silenced
-        if plan.quiet:
-            def settle(alerts: dict[str, Any]) -> None:
-                for due in plan.quiet:
-                    state.record_sent(alerts, due.group_key, due.channel, (), now)
-
-            session.change(settle)
-            report.quiet_resolutions = len(plan.quiet)
-        report.deliveries = self.delivery.deliver(plan, session)
+        for due in plan.quiet:
+            self.records.change_group(
+                due.group_key, lambda alerts, d=due: state.record_sent(alerts, d.group_key, d.channel, (), now), now)
+        report.quiet_resolutions = len(plan.quiet)
+        report.deliveries = self.delivery.deliver(plan, self.records)
+        later = self.clock.now()
+        # file each group again from a read made after this run's writes, then remove the entries handled
+        dueindex.file(self.store, {key: next_due(key, group, self.config, later)
+                                   for key, group in self.records.groups(chosen).items()})
+        dueindex.remove(self.store, entries)
         log.info("alerts: run finished %s", report.summary())
-        return report
-
-
+        return report, set(chosen)
 def _mark_fixed(alerts: dict[str, Any], findings: list[Finding]) -> None:
     """Keep on each finding's state record whether acrguard fixed it in the run that found it (``decide``).
 

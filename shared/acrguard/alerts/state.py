@@ -1,32 +1,34 @@
-"""The ``alerts`` section of the state document: groups, the notification log, and send logs.
+"""The alert state: groups, the notification log, and send logs, one record each.
 
-Layout (all times are epoch seconds)::
+The records (``acrguard.state.keys``; all times are epoch seconds)::
 
-    alerts:
-      groups:
-        "<rule>|<scope>":
-          rule, scope, job, first_seen
-          findings:                       # what the jobs last observed, by fingerprint
-            "<fingerprint>": {finding: {...}, job, scope, firing: bool, since, last_seen, resolved_at}
-          notified:                       # Alertmanager's nflog, one entry per (group, channel)
-            "<channel name>": {firing: [fingerprints last sent], at: <when>,
-                               pending: {firing: [...], since, attempts, reason, error}}
-      robots:                             # per webhook URL (hash): shared by channels on one robot
-        "<url hash>": {sent: [times of accepted messages], blocked_until}
-      channels:
-        "<channel name>": {rejected: {config: <config hash>, at, error}}
-      delivering: {token, until}          # the run delivering now (one at a time), while it does
+    alerts/groups/<scope>/<rule>          one alert group ("<rule>|<scope>"):
+        rule, scope, job, first_seen
+        findings:                         # what the jobs last observed, by fingerprint
+          "<fingerprint>": {finding: {...}, job, scope, firing: bool, since, resolved_at}
+        notified:                         # Alertmanager's nflog, one entry per channel
+          "<channel name>": {firing: [fingerprints last sent], at: <when>,
+                             pending: {firing: [...], since, attempts, reason, error, not_before}}
+    alerts/robots/<url hash>              {sent: [times of accepted messages], blocked_until}
+                                          # per webhook URL: shared by channels on one robot
+    alerts/channels/<channel name>        {rejected: {config: <config hash>, at, error}}
+    alerts/delivering                     {token, until}: the run delivering now (one at a time)
 
 ``pending`` holds what a channel should have been told but was not (failed or deferred); it stays
-until a message reaches the channel, so nothing is lost between runs. Resolved findings are kept
-while some channel's log still refers to them (to name them in the "resolved" message).
+until a message reaches the channel, so nothing is lost between runs; ``not_before`` says when a
+channel that could not take messages (a blocked robot, a rejected configuration, a full rate
+window) is tried again. Resolved findings are kept while some channel's log still refers to them
+(to name them in the "resolved" message). The groups that need the planner are filed in the due
+index (``acrguard.alerts.dueindex``).
 
-Every function here takes the ``alerts`` dict (from ``section(doc)``) and changes it in place;
-``StateSession`` applies such changes to the store, one write per change.
+The functions below take an ``alerts`` dict (``section(doc)``: ``{"groups", "robots", "channels"}``)
+and change it in place; ``AlertRecords`` applies them to one record at a time (the dict then holds
+just that record), so an event reads and writes only the groups it touches.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -35,9 +37,10 @@ from typing import Any, TypeVar
 
 from acrguard.alerts.records import finding_to_record
 from acrguard.config.alerts import ChannelConfig
-from acrguard.errors import StateConflict
+from acrguard.errors import StateError
 from acrguard.findings import Finding
-from acrguard.state.base import SCHEMA_VERSION, Snapshot, StateStore
+from acrguard.state import keys
+from acrguard.state.base import StateStore
 
 ALL_SCOPES = "*"  # the same marker as acrguard.jobs.base.ALL_SCOPES
 
@@ -54,46 +57,6 @@ def section(doc: dict[str, Any]) -> dict[str, Any]:
     for key in ("groups", "robots", "channels"):
         alerts.setdefault(key, {})
     return alerts
-
-
-class StateSession:
-    """One run's view of the state: read once, then each change written at once with a version check.
-
-    ``StateStore.update`` re-reads and deep-copies the whole document for every change; a run that
-    records each accepted message separately (so it is never sent twice) would pay that per message.
-    The session keeps the snapshot it last wrote and saves the next change against its version;
-    when another writer got in between (``StateConflict``), it re-reads and re-applies the change.
-    """
-
-    def __init__(self, store: StateStore) -> None:
-        self.store = store
-        self._snapshot: Snapshot | None = None
-
-    @property
-    def alerts(self) -> dict[str, Any]:
-        """The current ``alerts`` section (read it, do not change it: use ``change``)."""
-        if self._snapshot is None:
-            self._snapshot = self.store.load()
-        return section(self._snapshot.data)
-
-    def refresh(self) -> None:
-        """Forget the snapshot: the next read or change starts from the stored document."""
-        self._snapshot = None
-
-    def change(self, apply: Callable[[dict[str, Any]], T]) -> T:
-        """Apply ``apply`` to the ``alerts`` section and save the document; returns what ``apply`` returns."""
-        for _attempt in range(self.store.max_conflict_retries + 1):
-            snapshot = self._snapshot if self._snapshot is not None else self.store.load()
-            self._snapshot = None  # a failed or half-applied change must not be reused
-            result = apply(section(snapshot.data))
-            snapshot.data.setdefault("schema", SCHEMA_VERSION)
-            try:
-                self._snapshot = self.store.save(snapshot)
-            except StateConflict:
-                continue
-            return result
-        raise StateConflict(f"the alert state changed underneath us {self.store.max_conflict_retries + 1} times "
-                            "in a row; is another writer running without reserved concurrency 1?")
 
 
 def take_delivery(alerts: dict[str, Any], token: str, now: float, lease_s: float) -> bool:
@@ -165,9 +128,10 @@ def observe(alerts: dict[str, Any], job: str, findings: Iterable[Finding], scope
             still += 1
         else:
             new.append(fp)
+        # no "last seen" time: a finding seen again unchanged leaves its group unchanged (nothing to write)
         group["findings"][fp] = {
             "finding": finding_to_record(finding), "job": job, "scope": finding.scope, "firing": True,
-            "since": previous["since"] if firing_before else now, "last_seen": now, "resolved_at": None,
+            "since": previous["since"] if firing_before else now, "resolved_at": None,
         }
     return ObservationSummary(tuple(new), tuple(resolved), still)
 
@@ -180,8 +144,13 @@ def record_sent(alerts: dict[str, Any], group_key: str, channel: str, firing: It
 
 
 def record_pending(alerts: dict[str, Any], group_key: str, channel: str, firing: Iterable[str], *,
-                   reason: str, error: str, attempted: bool, now: float) -> None:
-    """A message about ``group_key`` did not reach ``channel``; remember what it still has to learn."""
+                   reason: str, error: str, attempted: bool, now: float, not_before: float | None = None,
+                   channel_config: str | None = None) -> None:
+    """A message about ``group_key`` did not reach ``channel``; remember what it still has to learn.
+
+    ``not_before``: the channel cannot take messages before then (None: try again on the next run), as
+    long as its configuration is still ``channel_config`` (``config_hash``; a changed one is tried at once).
+    """
     group = alerts["groups"].get(group_key)
     if group is None:
         return
@@ -191,6 +160,12 @@ def record_pending(alerts: dict[str, Any], group_key: str, channel: str, firing:
     pending["attempts"] = int(pending.get("attempts", 0)) + (1 if attempted else 0)
     pending["reason"] = reason
     pending["error"] = error
+    if not_before is not None and not_before > now:
+        pending["not_before"] = not_before
+        pending["not_before_config"] = channel_config
+    else:
+        pending.pop("not_before", None)
+        pending.pop("not_before_config", None)
     entry["pending"] = pending
 
 
@@ -258,3 +233,150 @@ def collect_garbage(alerts: dict[str, Any], channels: Iterable[str], now: float)
     for name in list(alerts["channels"]):
         if name not in known or not alerts["channels"][name]:
             del alerts["channels"][name]
+
+
+def robot_wait(limit_per_minute: int | None, sent: list[float], now: float, window_s: float) -> float | None:
+    """When a robot whose per-minute budget is spent takes a message again (None: it has room or no limit)."""
+    if limit_per_minute is None:
+        return None
+    recent = sorted(t for t in sent if t > now - window_s)
+    if len(recent) < limit_per_minute:
+        return None
+    return recent[len(recent) - limit_per_minute] + window_s
+
+
+class AlertRecords:
+    """The alert records of one store, each read and written on its own (see the module docstring).
+
+    ``channels`` are the configured channel names: every change of a group also tidies it
+    (``collect_garbage``: logs of removed channels, settled entries, findings no log refers to).
+    """
+
+    def __init__(self, store: StateStore, channels: Iterable[str]) -> None:
+        self.store = store
+        self.channels = tuple(channels)
+
+    # -- reading -------------------------------------------------------------------------------------
+    def groups(self, group_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The groups among ``group_keys`` that exist (malformed ones reported)."""
+        wanted = {keys.group(k): k for k in group_keys}
+        found = {}
+        for record_key, record in self.store.get_many(wanted).items():
+            found[wanted[record_key]] = _group(record.value, record_key)
+        return found
+
+    def group_keys(self, scopes: Iterable[str]) -> list[str]:
+        """The keys of every group filed under one of ``scopes`` (``ALL_SCOPES`` or ``""``: every group)."""
+        chosen = set(scopes)
+        if ALL_SCOPES in chosen or "" in chosen:
+            record_keys = self.store.list(keys.GROUPS)
+        else:
+            record_keys = [k for scope in sorted(chosen) for k in self.store.list(keys.groups_of_scope(scope))]
+        return sorted({keys.group_key_of(k) for k in record_keys})
+
+    def robot(self, robot: str) -> dict[str, Any]:
+        """The ``alerts`` view of one robot's send log."""
+        return {"groups": {}, "robots": _map_of(robot, self.store.value(keys.robot(robot))), "channels": {}}
+
+    def channel(self, name: str) -> dict[str, Any]:
+        """The ``alerts`` view of one channel's rejection record."""
+        return {"groups": {}, "robots": {}, "channels": _map_of(name, self.store.value(keys.channel(name)))}
+
+    # -- writing -------------------------------------------------------------------------------------
+    def change_group(self, group_key: str, apply: Callable[[dict[str, Any]], T], now: float
+                     ) -> tuple[T, dict[str, Any] | None]:
+        """Apply ``apply`` to the ``alerts`` view of one group and write it; what it returned, and the group after."""
+        after: list[dict[str, Any] | None] = []
+
+        def change(value: dict[str, Any]) -> T:
+            existing = _group(value, keys.group(group_key)) if value else None
+            alerts = {"groups": {group_key: existing} if existing else {}, "robots": {}, "channels": {}}
+            result = apply(alerts)
+            collect_garbage(alerts, self.channels, now)
+            _replace(value, alerts["groups"].get(group_key))
+            after[:] = [copy.deepcopy(value) if value else None]
+            return result
+
+        result = self.store.update(keys.group(group_key), change)
+        return result, after[0] if after else None
+
+    def change_robot(self, robot: str, apply: Callable[[dict[str, Any]], T], now: float) -> T:
+        """Apply ``apply`` to the ``alerts`` view of one robot's send log and write it."""
+
+        def change(value: dict[str, Any]) -> T:
+            alerts = {"groups": {}, "robots": _map_of(robot, value), "channels": {}}
+            result = apply(alerts)
+            collect_garbage(alerts, self.channels, now)
+            _replace(value, alerts["robots"].get(robot))
+            return result
+
+        return self.store.update(keys.robot(robot), change)
+
+    def change_channel(self, name: str, apply: Callable[[dict[str, Any]], T], now: float) -> T:
+        """Apply ``apply`` to the ``alerts`` view of one channel's record and write it."""
+
+        def change(value: dict[str, Any]) -> T:
+            alerts = {"groups": {}, "robots": {}, "channels": _map_of(name, value)}
+            result = apply(alerts)
+            collect_garbage(alerts, self.channels, now)
+            _replace(value, alerts["channels"].get(name))
+            return result
+
+        return self.store.update(keys.channel(name), change)
+
+    def take_delivery(self, token: str, now: float, lease_s: float) -> bool:
+        """Claim the right to deliver (``take_delivery`` on the lease record)."""
+
+        def change(value: dict[str, Any]) -> bool:
+            alerts = {"delivering": dict(value)} if value else {}
+            taken = take_delivery(alerts, token, now, lease_s)
+            _replace(value, alerts.get("delivering"))
+            return taken
+
+        return self.store.update(keys.DELIVERING, change)
+
+    def release_delivery(self, token: str) -> None:
+        """Give the right to deliver back (only our own claim)."""
+
+        def change(value: dict[str, Any]) -> None:
+            alerts = {"delivering": dict(value)} if value else {}
+            release_delivery(alerts, token)
+            _replace(value, alerts.get("delivering"))
+
+        self.store.update(keys.DELIVERING, change)
+
+
+def _group(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not isinstance(value.get("findings"), dict) \
+            or not isinstance(value.get("notified"), dict):
+        raise StateError(f"state record {where} is not an alert group (expected findings and notified); it was "
+                         "left untouched")
+    return value
+
+
+def _map_of(name: str, value: Any) -> dict[str, Any]:
+    return {name: value} if isinstance(value, dict) and value else {}
+
+
+def _replace(value: dict[str, Any], new: dict[str, Any] | None) -> None:
+    """Make the record's value ``new`` (None: empty, which deletes the record)."""
+    if new is value:
+        return
+    fresh = copy.deepcopy(new) if new else {}
+    value.clear()
+    value.update(fresh)
+
+
+def read_section(store: StateStore) -> dict[str, Any]:
+    """The whole ``alerts`` view of a store: every group, robot and channel (for ``alert list`` and tests)."""
+    alerts: dict[str, Any] = {"groups": {}, "robots": {}, "channels": {}}
+    for record_key, value in store.values(keys.GROUPS).items():
+        alerts["groups"][keys.group_key_of(record_key)] = value
+    for part in ("robots", "channels"):
+        prefix = f"{keys.ALERTS}/{part}/"
+        for record_key, value in store.values(prefix).items():
+            alerts[part][keys.unname(record_key[len(prefix):])] = value
+    delivering = store.value(keys.DELIVERING)
+    if delivering:
+        alerts["delivering"] = delivering
+    return alerts

@@ -68,21 +68,28 @@ def test(config_path: str, channel_name: str, as_json: bool) -> None:
 
 def _alerts_section(config_path: str, profile: str | None) -> dict[str, Any]:
     """The ``alerts`` section of the state the config names, read without writing anything."""
-    from acrguard.alerts.state import section
+    from acrguard.alerts.state import read_section
     from acrguard.state import open_store
 
     config = load_config_file(config_path)
     setup = prepare(config_path, profile=profile, credentials_needed=config.state.backend == "oss")
     try:
-        if setup.config.state.backend == "oss":  # each function keeps its own document (acrguard.state.perjob)
-            from acrguard.state.perjob import every_document, merged_alerts
+        if setup.config.state.backend == "oss":  # each function keeps its own records (acrguard.state.perjob)
+            from acrguard.state.perjob import every_store
 
-            return section(merged_alerts(every_document(setup.config.state, setup.factory).values()))
-        store = open_store(setup.config.state, setup.factory, read_only=True)
+            stores = list(every_store(setup.config.state, setup.factory).values())
+        else:
+            stores = [open_store(setup.config.state, setup.factory, read_only=True)]
+        merged: dict[str, Any] = {"groups": {}, "robots": {}, "channels": {}}
         try:
-            return section(store.load().data)
+            for store in stores:
+                for part, entries in read_section(store).items():
+                    if part in merged:
+                        merged[part].update(entries)
         finally:
-            store.close()
+            for store in stores:
+                store.close()
+        return merged
     except StateError as exc:
         fail(ExitCode.UNAVAILABLE, f"state: {exc}")
 

@@ -1,4 +1,4 @@
-"""``cloud:``: region, optional endpoint override (the local cloud), credentials and retries.
+"""``cloud:``: region, optional endpoint override (the local cloud), credentials, retries and flow control.
 
 An endpoint override receives every signed request, and with it the AccessKey id and the STS
 security token of the function's role (both travel in the request: ``x-acs-security-token``,
@@ -10,6 +10,7 @@ cloud) or an Alibaba Cloud host under ``aliyuncs.com`` (e.g. an OSS internal end
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from acrguard.config.base import RegionId, Strict
 from acrguard.config.schema import Field, field_validator, model_validator
@@ -65,6 +66,50 @@ class RetryConfig(Strict):
     extra_codes: tuple[str, ...] = ()
 
 
+#: ``product:Action`` or ``product:*``, as ``cloud.flow_control.operations`` keys name an operation
+_OPERATION = re.compile(r"^[a-z][a-z0-9]*:(\*|[A-Z][A-Za-z0-9]*)$")
+
+
+class OperationFlowControl(Strict):
+    """One operation's pacing: its own quota (``limit`` per ``period_s``), its own ``share``, or ``pace: false``."""
+
+    limit: int | None = Field(default=None, ge=1, le=100_000)
+    period_s: float | None = Field(default=None, gt=0, le=86_400)
+    share: float | None = Field(default=None, gt=0, le=1)
+    pace: bool = True
+
+    @model_validator(mode="after")
+    def _figure_whole(self) -> OperationFlowControl:
+        if (self.limit is None) != (self.period_s is None):
+            raise ValueError("give 'limit' and 'period_s' together (the quota N/T(s) as Quota Center shows it)")
+        return self
+
+
+class FlowControlConfig(Strict):
+    """Client-side pacing of every API call to its operation's flow-control quota.
+
+    Each operation's published quota ships with acrguard (``acrguard/data/flow_control.json``, with its
+    source); acrguard uses ``share`` of it (0.9: the rest is left to the account's other clients, which
+    share the per-account quota). ``operations`` sets one operation (``vpc:CreateRouteEntry``) or all of
+    a product (``cbn:*``; an exact name wins): a quota raised in Quota Center (``limit`` + ``period_s``),
+    another share, or ``pace: false``. ``enabled: false`` paces nothing; throttled calls are retried
+    either way (``cloud.retry``).
+    """
+
+    enabled: bool = True
+    share: float = Field(default=0.9, gt=0, le=1)
+    operations: dict[str, OperationFlowControl] = Field(default_factory=dict)
+
+    @field_validator("operations")
+    @classmethod
+    def _names(cls, value: dict[str, OperationFlowControl]) -> dict[str, OperationFlowControl]:
+        bad = [name for name in value if not _OPERATION.match(name)]
+        if bad:
+            raise ValueError(f"name operations as product:Action or product:*, such as vpc:CreateRouteEntry or "
+                             f"cbn:*; got {', '.join(repr(b) for b in bad)}")
+        return value
+
+
 class CloudConfig(Strict):
     """Where and as whom acrguard calls the cloud."""
 
@@ -74,6 +119,7 @@ class CloudConfig(Strict):
     protocol: str = "https"
     credentials: CredentialsConfig | None = None
     retry: RetryConfig = RetryConfig()
+    flow_control: FlowControlConfig = FlowControlConfig()
     connect_timeout_ms: int = Field(default=5000, ge=100, le=60_000)
     read_timeout_ms: int = Field(default=10_000, ge=100, le=120_000)
 

@@ -8,6 +8,7 @@ from acrguard.config.advisor import ImageAdvisorConfig
 from acrguard.config.alerts import AlertsConfig
 from acrguard.config.base import RegionId, ResourceId, Strict
 from acrguard.config.cloud import CloudConfig
+from acrguard.config.organization import AccountId, OrganizationConfig
 from acrguard.config.pullkeys import PullKeysConfig
 from acrguard.config.routes import RoutesConfig
 from acrguard.config.safety import SafetyConfig
@@ -23,6 +24,8 @@ class InstanceConfig(Strict):
     instance_id: ResourceId
     region: RegionId | None = Field(default=None, description="defaults to cloud.region")
     oss_bucket: str | None = Field(default=None, description="custom OSS bucket chosen at instance creation")
+    account: AccountId | None = Field(default=None, description="the member account that owns the instance "
+                                                                "(organization); defaults to the central account")
     routes: RoutesConfig | None = None
     whitelist: WhitelistConfig | None = None
     image_advisor: ImageAdvisorConfig | None = None
@@ -46,6 +49,8 @@ class AcrguardConfig(Strict):
     alerts: AlertsConfig = AlertsConfig()
     state: StateConfig = StateConfig()
     safety: SafetyConfig = SafetyConfig()
+    organization: OrganizationConfig | None = Field(default=None, description="many accounts and regions "
+                                                                              "(acrguard.org); absent: this account")
     #: the ``${NAME}`` references the loader expanded (``acrguard.config.loader.Expansion``); secrets all
     _expansions: tuple[Any, ...] = PrivateAttr(default=())
 
@@ -74,6 +79,14 @@ class AcrguardConfig(Strict):
     def expanded_values(self) -> tuple[str, ...]:
         """Every value read from the environment: treated as secrets in logs and errors."""
         return tuple(e.value for e in self._expansions if e.value)
+
+    @model_validator(mode="after")
+    def _instance_accounts_need_an_organization(self) -> AcrguardConfig:
+        named = [i.name for i in self.instances if i.account is not None]
+        if named and self.organization is None:
+            raise ValueError(f"instances {named} name an account, which needs an 'organization:' section (the "
+                             "accounts acrguard may enter and the role it assumes there)")
+        return self
 
     def region_of(self, instance: InstanceConfig) -> str:
         """The instance's region (its own, or the cloud default)."""

@@ -238,8 +238,8 @@ def check(factory: ClientFactory, deployment: SYaml | list[FunctionResource]) ->
             if declared.name not in live:
                 report.findings.append(_finding(name, f"trigger:{declared.name}:missing",
                                                 f"trigger {declared.name} ({declared.type}) is missing",
-                                                "run `s deploy`; for EventBridge triggers see the README's "
-                                                "note on event triggers for cloud services",
+                                                "run `s deploy`; for EventBridge triggers see docs/deploying.md, "
+                                                "step 5, on event triggers for cloud services",
                                                 severity=Severity.CRITICAL))
             else:
                 _compare_trigger(name, declared, live[declared.name], report)

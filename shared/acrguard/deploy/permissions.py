@@ -84,11 +84,20 @@ CEN_TRANSIT_ROUTER_ROUTE_ENTRY = ResourceKind("cen:centransitrouterroutentry",
 RAM_USER = ResourceKind("ram:user", "acs:ram:*:{account}:user/{user}", verified=False)
 RAM_GROUP = ResourceKind("ram:group", "acs:ram:*:{account}:group/{group}", verified=False)
 RAM_POLICY = ResourceKind("ram:policy", "acs:ram:*:{account}:policy/{policy}", verified=False)
-#: the OSS objects of the documented layout (README "Deploying", step 2): one bucket acrguard-*;
+#: DescribeClustersV1's page: authorized as cs:GetClusters on *Cluster acs:cs:*:{#accountId}:cluster/*
+#: (https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/developer-reference/
+#: api-query-information-about-all-clusters)
+CS_CLUSTERS = ResourceKind("cs:clusters", "acs:cs:*:{account}:cluster/*")
+#: one ACK cluster, in its own region (DescribeSubaccountK8sClusterUserConfig's page:
+#: acs:cs:{#regionId}:{#accountId}:cluster/{#ClusterId}; DescribeClusterUserKubeconfig's copies lose the column)
+CS_CLUSTER = ResourceKind("cs:cluster", "acs:cs:{region}:{account}:cluster/{cluster_id}", verified=False)
+#: the OSS objects of the documented layout (docs/deploying.md, step 2): one bucket acrguard-*;
 #: a function's state folder is named after the function (``{function}``: ``acrguard-endpoint-keeper``)
 OSS_STATE = ResourceKind("oss:object/state", "acs:oss:*:{account}:{bucket}/state/{function}/{key}")
 #: the state document every function shared before each had its own (``state.key``; read once, to carry over)
 OSS_SHARED_STATE = ResourceKind("oss:object/shared-state", "acs:oss:*:{account}:{bucket}/state/acrguard.json")
+#: the bucket itself: listing a prefix of the state records (ListObjectsV2) is authorized on the bucket
+OSS_STATE_BUCKET = ResourceKind("oss:bucket/state", "acs:oss:*:{account}:{bucket}")
 OSS_CONFIG = ResourceKind("oss:object/config", "acs:oss:*:{account}:{bucket}/acrguard.yaml")
 OSS_EXPORTS = ResourceKind("oss:object/exports", "acs:oss:*:{account}:{bucket}/exports/{key}")
 OSS_CONFIGMAPS = ResourceKind("oss:object/configmaps", "acs:oss:*:{account}:{bucket}/configmaps/{key}")
@@ -107,6 +116,9 @@ STATE: tuple[Permission, ...] = (
     Permission("oss", "HeadObject", ("oss:GetObject",), OSS_STATE, ("acrguard.state.oss",), _HEAD),
     Permission("oss", "PutObject", ("oss:PutObject",), OSS_STATE, ("acrguard.state.oss",)),
     Permission("oss", "DeleteObject", ("oss:DeleteObject",), OSS_STATE, ("acrguard.state.oss",)),
+    Permission("oss", "ListObjectsV2", ("oss:ListObjects",), OSS_STATE_BUCKET, ("acrguard.state.oss",),
+               source="listing the records under a prefix of the function's folder needs oss:ListObjects on the "
+                      "bucket (https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2)"),
     Permission("oss", "GetObject", ("oss:GetObject",), OSS_SHARED_STATE, ("acrguard.state.oss",), _SHARED),
     Permission("oss", "GetObject", ("oss:GetObject",), OSS_CONFIG, ("acrguard.runtime.settings",)),
 )
@@ -172,6 +184,13 @@ PULLKEY_AUDITOR: tuple[Permission, ...] = (
     Permission("ims", "GetCredentialReport", ("ram:GetCredentialReport",), ANY,
                source="https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-getcredentialreport"),
     Permission("oss", "GetObject", ("oss:GetObject",), OSS_CONFIGMAPS, ("acrguard.pullkeys.sources",)),
+    # ACK clusters (pull_keys.clusters): list them, then a 15-minute kubeconfig each (acrguard.pullkeys.clusters)
+    Permission("cs", "DescribeClustersV1", ("cs:GetClusters",), CS_CLUSTERS,
+               source="https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/developer-reference/"
+                      "api-query-information-about-all-clusters (authorization table)"),
+    Permission("cs", "DescribeClusterUserKubeconfig", ("cs:DescribeClusterUserKubeconfig",), CS_CLUSTER,
+               source="https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/developer-reference/"
+                      "api-cs-2015-12-15-describeclusteruserkubeconfig (authorization table)"),
 )
 
 IMAGE_ADVISOR: tuple[Permission, ...] = (
@@ -186,6 +205,30 @@ IMAGE_ADVISOR: tuple[Permission, ...] = (
     Permission("cr", "CreateArtifactBuildRule", ("cr:CreateArtifactBuildRule",), CR_INSTANCE),
 )
 
+#: a member account's role, assumed by a function of an organisation (``organization.role_name``: ``acrguard-member``,
+#: or ``acrguard-<function>`` with ``{function}``)
+RAM_ROLE = ResourceKind("ram:role", "acs:ram:*:{account}:role/{role}")
+#: an acrguard function (the coordinator invokes its own function once per shard)
+FC_FUNCTION = ResourceKind("fc:function", "acs:fc:{region}:{account}:functions/{function}")
+
+#: what every function needs in an organisation (``acrguard.org``), beyond its own table: enumerate the Resource
+#: Directory, enter member accounts, invoke itself per shard. Granted by ``ORGANIZATION_POLICY_FILE``, attached to the
+#: function roles of an organisation's deployment only, so a function in one account holds none of it.
+ORGANIZATION: tuple[Permission, ...] = (
+    Permission("resourcemanager", "ListAccounts", ("resourcemanager:ListAccounts",), ANY, ("acrguard.org.accounts",),
+               source="https://www.alibabacloud.com/help/en/doc-detail/160016.htm (All Resources)"),
+    Permission("resourcemanager", "ListFoldersForParent", ("resourcemanager:ListFoldersForParent",), ANY,
+               ("acrguard.org.accounts",), source="All Resources, as ListAccounts"),
+    Permission("sts", "AssumeRole", ("sts:AssumeRole",), RAM_ROLE, ("acrguard.org.assume",),
+               source="https://www.alibabacloud.com/help/doc-detail/28763.html (AssumeRole on the role's ARN)"),
+    Permission("sts", "GetCallerIdentity", (), NO_RESOURCE, ("acrguard.org.runtime",),
+               source="the API page publishes no authorization (https://help.aliyun.com/document_detail/371868.htm)"),
+    Permission("fc", "InvokeFunction", ("fc:InvokeFunction",), FC_FUNCTION, ("acrguard.org.fanout",),
+               source="https://www.alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-invokefunction"),
+)
+#: the policy an organisation's function roles get besides their own two (deploy/policies/)
+ORGANIZATION_POLICY_FILE = "acrguard-organization.json"
+
 #: job -> every API its function may call (its own rows, then the state store's)
 PERMISSIONS: dict[str, tuple[Permission, ...]] = {
     "endpoint_keeper": ENDPOINT_KEEPER + STATE,
@@ -194,7 +237,7 @@ PERMISSIONS: dict[str, tuple[Permission, ...]] = {
     "image_advisor": IMAGE_ADVISOR + STATE,
 }
 
-#: the policy documents in deploy/policies/ that each function's role gets (README "Deploying", step 1):
+#: the policy documents in deploy/policies/ that each function's role gets (docs/deploying.md, step 1):
 #: its own, then its state document (its own state folder, the config object)
 POLICY_FILES: dict[str, tuple[str, str]] = {
     job: (f"acrguard-{job.replace('_', '-')}.json", f"acrguard-{job.replace('_', '-')}-state.json")

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 #: RAM's limit on one policy document (characters; RAM limits page, above)
 MAX_DOCUMENT_CHARS = 6144
-#: the config object of the documented layout (README "Deploying", step 2), when no other is named
+#: the config object of the documented layout (docs/deploying.md, step 2), when no other is named
 CONFIG_OBJECT = "acrguard.yaml"
 #: the section of ``instances[]`` each function works on
 SECTIONS = {"endpoint_keeper": "routes", "whitelist_guard": "whitelist", "image_advisor": "image_advisor"}
@@ -201,6 +201,15 @@ class _Resolver:
                              "route entries are deleted by id, made at run time: every transit router route "
                              "entry of the account (DeleteTransitRouterRouteEntry's page)"
                              if found else "no cen_transit_router target")
+        if kind in (perms.CS_CLUSTERS, perms.CS_CLUSTER):
+            clusters = self.config.pull_keys.clusters if self.config.pull_keys is not None else None
+            if clusters is None:
+                return _Resolved(None, "no pull_keys.clusters")
+            if kind is perms.CS_CLUSTER and clusters.cluster_ids:
+                return _Resolved(tuple(f"acs:cs:*:{account}:cluster/{i}" for i in clusters.cluster_ids),
+                                 "the clusters pull_keys.clusters.cluster_ids names (any region)")
+            return _Resolved((f"acs:cs:*:{account}:cluster/*",), "every cluster of the account (pull_keys.clusters "
+                             "selects by name or region only after listing them; DescribeClustersV1's page)")
         return self._oss(kind)
 
     def _oss(self, kind: perms.ResourceKind) -> _Resolved:
@@ -211,6 +220,11 @@ class _Resolver:
                 return _Resolved(None, "the state is not in OSS (state.backend sqlite)")
             return _Resolved((f"acs:oss:*:{self.account}:{bucket}/{state.job_prefix(self.job)}*",),
                              "the function's own state folder, and no other function's")
+        if kind is perms.OSS_STATE_BUCKET:
+            if bucket is None:
+                return _Resolved(None, "the state is not in OSS (state.backend sqlite)")
+            return _Resolved((f"acs:oss:*:{self.account}:{bucket}",),
+                             "the state bucket: listing the records of the function's own folder")
         if kind is perms.OSS_SHARED_STATE:
             if bucket is None:
                 return _Resolved(None, "the state is not in OSS (state.backend sqlite)")
@@ -222,7 +236,7 @@ class _Resolver:
             if bucket is None:
                 return _Resolved(None, "no config object: name it with --config-object (s.yaml vars.configObject)")
             return _Resolved((f"acs:oss:*:{self.account}:{bucket}/{CONFIG_OBJECT}",),
-                             f"the config object {CONFIG_OBJECT} beside the state (README 'Deploying', step 2)")
+                             f"the config object {CONFIG_OBJECT} beside the state (docs/deploying.md, step 2)")
         if kind is perms.OSS_EXPORTS:
             urls = [export.destination for instance in self.instances() if instance.routes is not None
                     for export in instance.routes.exports if export.destination.startswith("oss://")]

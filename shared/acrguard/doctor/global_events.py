@@ -8,7 +8,7 @@ SDK ``alibabacloud_actiontrail20200706``). The pull-key auditor's EventBridge tr
 ``vars.globalEventsRegion`` of ``s.yaml`` (``acrguard.deploy.syaml.GLOBAL_EVENTS_REGION_VAR``) and
 its rule sees only that region's default bus. FAIL when the two differ. Whether EventBridge delivers
 the audit events of global services in the storage region is what a real account confirms
-(EventBridge's event tracing, README "Deploying").
+(EventBridge's event tracing, ``docs/deploying.md``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from acrguard.errors import CloudCallError, TransientCloudError
 
 NAME = "identity"
 _ROOT = ("these are the account's root credentials: doctor needs only reads and one DryRun; run it as a RAM user "
-         "with the policy in the README's doctor section")
+         "with the policy in docs/doctor.md")
 
 
 def read_identity(factory: ClientFactory) -> CallerIdentity:

@@ -3,7 +3,7 @@
 Doctor reads, and sends two writes with ``DryRun=true`` only (the VBR check's ``CreateRouteEntry``;
 with ``--assume-roles``, the DryRuns are sent as each function's role, not as the operator). A
 check whose call is refused answers "cannot tell" and names the action to grant from this table;
-``policy_document`` is the least-privilege policy for the doctor's identity (the README shows it,
+``policy_document`` is the least-privilege policy for the doctor's identity (``docs/doctor.md`` shows it,
 and a test holds the two and the code's call sites together).
 
 Actions are ``<service>:<API>`` (the API pages' authorization tables); CEN's APIs are authorized as
@@ -65,7 +65,7 @@ def grant_hint(api: str, product: str | None = None) -> str:
         return f"grant the doctor's identity the permission {api} needs"
     needed = _BY_API.get((product, api)) if product else next((c for c in DOCTOR_CALLS if c.api == api), None)
     dry = " (doctor sends it with DryRun=true only)" if needed is not None and needed.dry_run else ""
-    return f"grant the doctor's identity {action}{dry}; the README's doctor section has the whole policy"
+    return f"grant the doctor's identity {action}{dry}; docs/doctor.md has the whole policy"
 
 
 def policy_document() -> dict[str, Any]:

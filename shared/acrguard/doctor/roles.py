@@ -181,7 +181,7 @@ def _function_item(ctx: DoctorContext, resource: FunctionResource, job: str) -> 
     if not match:
         return [Item(name, Status.FAIL, f"s.yaml gives no role ARN of the form acs:ram::<account>:role/<name> "
                      f"({arn or 'none'})", f"set props.role of {resource.resource} in s.yaml "
-                     f"(README 'Deploying', step 1 creates the role)")]
+                     f"(docs/deploying.md, step 1 creates the role)")]
     account, role = match.groups()
     caller = ctx.account_id()
     if caller is not None and account != caller:
@@ -195,7 +195,7 @@ def _function_item(ctx: DoctorContext, resource: FunctionResource, job: str) -> 
             return [Item(name, Status.FAIL, f"role {role} does not exist",
                          f"create the role {role} trusted by fc.aliyuncs.com and attach "
                          f"{POLICIES_DIR}/{perms.POLICY_FILES[job][0]} and {POLICIES_DIR}/{perms.POLICY_FILES[job][1]} "
-                         "(README 'Deploying', step 1)")]
+                         "(docs/deploying.md, step 1)")]
         fix = f"grant the doctor's identity {_RAM_READS}" if is_refusal(exc) else unknown_fix(exc, "ram")
         return [Item(name, Status.UNKNOWN, f"role {role} cannot be read: {describe(exc)}", fix)]
     needed, skipped = needs(ctx, resource, job, account or caller or "*")
@@ -266,7 +266,7 @@ def _dry_runs(ctx: DoctorContext, function: str, arn: str, job: str) -> list[Ite
             else unknown_fix(exc, "sts")
         if ctx.caller is not None and ctx.caller.identity_type == "Account":
             fix = ("STS never lets an account's root credentials assume a role: run doctor as a RAM user (the "
-                   "README's doctor policy plus sts:AssumeRole), or without --assume-roles")
+                   "policy of docs/doctor.md plus sts:AssumeRole), or without --assume-roles")
         return [Item(subject, Status.UNKNOWN, f"AssumeRole {arn}: {describe(exc)}", fix)]
     fix = (f"attach {POLICIES_DIR}/{perms.POLICY_FILES[job][0]} to the role unchanged: a Deny, a condition or a "
            "narrower Resource keeps it from this table")

@@ -30,7 +30,7 @@ from acrguard.errors import CloudCallError
 
 @dataclass(frozen=True)
 class Check:
-    """One check: its name, what it verifies (for ``--help`` and the README), and whether it calls the cloud."""
+    """One check: its name, what it verifies (for ``--help`` and ``docs/doctor.md``), and whether it calls the cloud."""
 
     name: str
     summary: str

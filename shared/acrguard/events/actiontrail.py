@@ -9,6 +9,9 @@ https://www.alibabacloud.com/help/doc-detail/28819.html):
   ``referencedResources``, ``requestParameterJson``, empty ``errorCode`` on success;
 - ``eventName`` casing varies (and a forwarder reads ``EventName`` too), so keys are found
   case-insensitively and names are compared case-insensitively;
+- ``recipientAccountId``: the account that received the call (whose resource it acted on), where
+  ``userIdentity.accountId`` is the caller's (Simple Log Service's ActionTrail log fields:
+  https://www.alibabacloud.com/help/en/sls/log-fields-25); an organisation routes on it;
 - RAM user and AccessKey APIs are logged as service ``Ims`` (``ims-share.aliyuncs.com``, with
   ``UserPrincipalName`` parameters) as well as ``Ram``.
 
@@ -142,6 +145,7 @@ class ActionTrailRecord:
     event_time: datetime | None = None
     event_time_raw: str | None = None
     acs_region: str | None = None
+    recipient_account_id: str | None = None
     api_version: str | None = None
     request_id: str | None = None
     user_identity: UserIdentity = field(default_factory=UserIdentity)
@@ -241,6 +245,7 @@ def parse_actiontrail_record(value: Any, ctx: Ctx) -> ActionTrailRecord:
         event_rw=get_str(obj, "eventRW", ctx, numbers=False, max_chars=32),
         event_time=event_time, event_time_raw=event_time_raw,
         acs_region=get_str(obj, "acsRegion", ctx),
+        recipient_account_id=get_str(obj, "recipientAccountId", ctx, max_chars=64),
         api_version=get_str(obj, "apiVersion", ctx),
         request_id=get_str(obj, "requestId", ctx),
         user_identity=(parse_user_identity(identity, ctx.key(identity_key or "userIdentity"))

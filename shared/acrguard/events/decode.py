@@ -21,6 +21,7 @@ from acrguard.events.acr import LegacyAcrWebhook, looks_like_legacy_webhook, par
 from acrguard.events.actiontrail import BareActionTrailRecord, looks_like_actiontrail_record, parse_actiontrail_record
 from acrguard.events.envelope import CloudEvent, looks_like_cloudevent, parse_cloudevent
 from acrguard.events.errors import MalformedEventError
+from acrguard.events.shard import ShardEvent, looks_like_shard, parse_shard
 from acrguard.events.timer import TimerEvent, looks_like_timer, parse_timer
 
 #: largest event accepted, in bytes: FC's async payload limit is 128 KB; this leaves room for sync tests
@@ -29,7 +30,7 @@ MAX_EVENT_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 
 #: any decoded event
-Event = CloudEvent | TimerEvent | LegacyAcrWebhook | BareActionTrailRecord
+Event = CloudEvent | TimerEvent | ShardEvent | LegacyAcrWebhook | BareActionTrailRecord
 
 
 def _reject_constant(name: str) -> Any:
@@ -105,6 +106,8 @@ def parse_object(obj: Any, ctx: Ctx | None = None) -> Event:
         return parse_cloudevent(obj, ctx)
     if looks_like_timer(obj):
         return parse_timer(obj, ctx)
+    if looks_like_shard(obj):
+        return parse_shard(obj, ctx)
     if looks_like_legacy_webhook(obj):
         return parse_legacy_webhook(obj, ctx)
     if looks_like_actiontrail_record(obj):

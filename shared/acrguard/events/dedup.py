@@ -3,8 +3,10 @@
 The key of an event is its ``correlation_id``: ``source#id`` for EventBridge events (a re-send
 reuses the id, https://www.alibabacloud.com/help/en/eventbridge/user-guide/event-overview),
 ``timer:<triggerName>@<triggerTime>`` for
-timers. Processed keys live in one section of the state document (``processed_events``), per job,
-with an expiry, and the section is kept bounded (oldest entries go first).
+timers. Processed keys live in the state store, per job, with an expiry, spread over
+``DEDUP_SHARDS`` records by a hash of the key (``acrguard.state.keys.dedup_shard``): a claim reads and
+writes one small record, whatever the number of events remembered. Each shard is kept bounded (its
+share of ``max_entries``; the oldest entries go first).
 
 The protocol (after Powertools for AWS Lambda's idempotency utility, ``aws_lambda_powertools/utilities/
 idempotency/`` in https://github.com/aws-powertools/powertools-lambda-python):
@@ -17,14 +19,17 @@ drop it (the holder may have died; its lock expires).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from acrguard.errors import StateConflict
+from acrguard.state import keys
 from acrguard.state.base import StateStore
 
-SECTION = "processed_events"
+SECTION = keys.PROCESSED_EVENTS
 
 
 class Claim(str, Enum):
@@ -41,7 +46,7 @@ class DedupPolicy:
 
     ``window_s`` (default 48 h) covers EventBridge's longest retry schedule (about a day) and FC's
     async event age (5 h by default); ``lock_s`` should be at least the function's timeout;
-    ``max_entries`` bounds the state document (each entry is about 120 bytes).
+    ``max_entries`` bounds the entries kept (each about 120 bytes), each shard holding at most its share.
     """
 
     window_s: float = 48 * 3600
@@ -71,11 +76,14 @@ def _entry_key(key: str, job: str) -> str:
     return f"{job}|{key}" if job else key
 
 
-def _section(doc: dict[str, Any]) -> dict[str, Any]:
-    """The section, started afresh if it is not an object (losing it only risks re-processing an event)."""
-    if not isinstance(doc.get(SECTION), dict):
-        doc[SECTION] = {}
-    return doc[SECTION]
+def _entries(value: Any) -> dict[str, Any]:
+    """A shard's entries (a shard that is not an object starts afresh: losing it only risks re-processing)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _bound(policy: DedupPolicy) -> int:
+    """How many entries one shard keeps."""
+    return max(1, -(-policy.max_entries // keys.DEDUP_SHARDS))
 
 
 def _prune(entries: dict[str, Any], now: float, max_entries: int) -> None:
@@ -88,22 +96,32 @@ def _prune(entries: dict[str, Any], now: float, max_entries: int) -> None:
             del entries[name]
 
 
+def _change(store: StateStore, key: str, job: str, apply: Any) -> Any:
+    """Apply ``apply(entries, entry_key)`` to the shard of ``key`` (a shard that is not an object is replaced)."""
+    entry_key = _entry_key(key, job)
+    shard = keys.dedup_shard(entry_key)
+    found = store.get(shard)
+    if found is not None and not isinstance(found.value, dict):
+        with contextlib.suppress(StateConflict):
+            store.put(shard, {}, found.version)
+    return store.update(shard, lambda entries: apply(entries, entry_key))
+
+
 def claim(store: StateStore, key: str, *, job: str = "", now: float | None = None,
           policy: DedupPolicy = DEFAULT_POLICY) -> Claim:
     """Record ``key`` as in progress for ``job`` unless it is already done or held."""
     moment = time.time() if now is None else now
 
-    def change(doc: dict[str, Any]) -> Claim:
-        entries = _section(doc)
-        _prune(entries, moment, policy.max_entries)
-        current = entries.get(_entry_key(key, job))
+    def change(entries: dict[str, Any], entry_key: str) -> Claim:
+        _prune(entries, moment, _bound(policy))
+        current = entries.get(entry_key)
         if current is not None:
             return Claim.DUPLICATE if current.get("state") == "done" else Claim.IN_PROGRESS
-        entries[_entry_key(key, job)] = {"state": "in_progress", "at": moment, "expires": moment + policy.lock_s}
-        _prune(entries, moment, policy.max_entries)
+        entries[entry_key] = {"state": "in_progress", "at": moment, "expires": moment + policy.lock_s}
+        _prune(entries, moment, _bound(policy))
         return Claim.NEW
 
-    return store.update(change)
+    return _change(store, key, job, change)
 
 
 def complete(store: StateStore, key: str, *, job: str = "", now: float | None = None,
@@ -111,26 +129,29 @@ def complete(store: StateStore, key: str, *, job: str = "", now: float | None = 
     """Mark ``key`` done for ``job``: later deliveries within the window are duplicates."""
     moment = time.time() if now is None else now
 
-    def change(doc: dict[str, Any]) -> None:
-        entries = _section(doc)
-        entries[_entry_key(key, job)] = {"state": "done", "at": moment, "expires": moment + policy.window_s}
-        _prune(entries, moment, policy.max_entries)
+    def change(entries: dict[str, Any], entry_key: str) -> None:
+        entries[entry_key] = {"state": "done", "at": moment, "expires": moment + policy.window_s}
+        _prune(entries, moment, _bound(policy))
 
-    store.update(change)
+    _change(store, key, job, change)
 
 
 def release(store: StateStore, key: str, *, job: str = "") -> None:
     """Forget ``key`` for ``job`` (after a failure that FC should retry)."""
-
-    def change(doc: dict[str, Any]) -> None:
-        _section(doc).pop(_entry_key(key, job), None)
-
-    store.update(change)
+    _change(store, key, job, lambda entries, entry_key: entries.pop(entry_key, None) and None)
 
 
 def was_processed(store: StateStore, key: str, *, job: str = "", now: float | None = None) -> bool:
     """Whether ``key`` is recorded as done for ``job`` and not expired (read-only)."""
     moment = time.time() if now is None else now
-    section = store.section(SECTION)
-    entry = section.get(_entry_key(key, job)) if isinstance(section, dict) else None
+    entry_key = _entry_key(key, job)
+    entry = _entries(store.value(keys.dedup_shard(entry_key), {})).get(entry_key)
     return isinstance(entry, dict) and entry.get("state") == "done" and _num(entry.get("expires")) > moment
+
+
+def processed(store: StateStore) -> dict[str, Any]:
+    """Every remembered entry, by ``<job>|<key>`` (for people and tests; reads every shard)."""
+    merged: dict[str, Any] = {}
+    for value in store.values(f"{SECTION}/").values():
+        merged.update(_entries(value))
+    return merged

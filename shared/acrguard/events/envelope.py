@@ -4,8 +4,11 @@ Fields (https://www.alibabacloud.com/help/en/eventbridge/user-guide/event-overvi
 ``source``, ``type``,
 ``subject``, ``time``, ``datacontenttype``, ``data`` and the extensions ``aliyunaccountid``,
 ``aliyunregionid``, ``aliyuneventbusname``, ``aliyunpublishtime`` (its format varies, so it is
-parsed leniently) and ``aliyunpublishaddr``. ``id`` + ``source`` identify an event: EventBridge
-delivers at least once and a re-send reuses the id.
+parsed leniently) and ``aliyunpublishaddr``; an event another account's rule routed to this
+account's bus also carries ``aliyunoriginalaccountid``, the account it came from (EventBridge,
+"Route events to EventBridge", cross-account routing:
+https://help.aliyun.com/zh/eventbridge/user-guide/route-events-to-eventbridge). ``id`` + ``source``
+identify an event: EventBridge delivers at least once and a re-send reuses the id.
 
 ``data`` is typed by ``type``: ``<product>:ActionTrail:*`` holds an ActionTrail record,
 ``cr:Artifact:*`` an ACR artifact payload. Any other event is kept as an envelope with only the
@@ -48,6 +51,7 @@ class CloudEvent:
     time_raw: str | None = None
     datacontenttype: str | None = None
     account_id: str | None = None
+    original_account_id: str | None = None
     region_id: str | None = None
     event_bus: str | None = None
     publish_time: datetime | None = None
@@ -145,6 +149,7 @@ def parse_cloudevent(obj: Mapping[str, Any], ctx: Ctx) -> CloudEvent:
         subject=subject, time=time, time_raw=time_raw,
         datacontenttype=get_str(obj, "datacontenttype", ctx, numbers=False, max_chars=256),
         account_id=get_str(obj, "aliyunaccountid", ctx, max_chars=64),
+        original_account_id=get_str(obj, "aliyunoriginalaccountid", ctx, max_chars=64),
         region_id=get_str(obj, "aliyunregionid", ctx, numbers=False, max_chars=64),
         event_bus=get_str(obj, "aliyuneventbusname", ctx, numbers=False, max_chars=256),
         publish_time=publish_time, publish_time_raw=publish_raw,

@@ -3,7 +3,7 @@
 Each ``Rule`` says: events of this kind (ActionTrail records, or ACR artifact events), from these
 products, with these names, go to this job; the resources are read from the event by small
 declared paths (``requestParameters.InstanceId``…). The job then re-reads live state for just
-those resources; it never trusts the event alone (the README, "Events and functions"). When no id is
+those resources; it never trusts the event alone (docs/events-and-functions.md). When no id is
 found the result asks for a full sweep instead (``sweep``), with a warning that names the event.
 
 Paths have a root and one key (matched case-insensitively; request parameter names may contain
@@ -35,6 +35,7 @@ from acrguard.events._fields import lookup
 from acrguard.events.acr import AcrArtifactEvent, LegacyAcrWebhook
 from acrguard.events.actiontrail import ActionTrailRecord, BareActionTrailRecord
 from acrguard.events.envelope import KIND_ACR_ARTIFACT, KIND_ACTIONTRAIL, CloudEvent
+from acrguard.events.shard import ShardEvent
 from acrguard.events.subscriptions import refusal
 from acrguard.events.timer import TimerEvent
 from acrguard.redact import mask_access_key_id
@@ -417,6 +418,13 @@ def route(event: Any) -> RouteResult:
                            summary=f"{event.type} from {event.source}", **_envelope_fields(event))
     if isinstance(event, TimerEvent):
         return _route_timer(event)
+    if isinstance(event, ShardEvent):
+        known = event.job in JOBS
+        return RouteResult(kind=event.kind, handled=known, functions=(event.job,) if known else (), sweep=known,
+                           correlation_id=event.correlation_id, event_name="shard",
+                           reason=(f"one shard of an organisation's sweep: {event.job} sweeps {event.key}" if known
+                                   else f"a shard payload names the unknown job {event.job!r}"),
+                           summary=f"shard {event.key} of sweep {event.sweep}")
     if isinstance(event, LegacyAcrWebhook):
         return RouteResult(kind="legacy_acr_webhook", handled=False, correlation_id=event.correlation_id,
                            summary=f"legacy ACR webhook: push of {event.repo_full_name or '?'}:{event.tag or '?'}"

@@ -30,6 +30,10 @@ class JobContext:
     store: StateStore
     log: DecisionLog
     dry_run: bool = False
+    #: in an organisation, its other accounts: account id -> a function returning a ``ClientFactory`` for it (an
+    #: ``AssumeRole`` made only when called). The pull-key auditor searches them for the owners of keys its account
+    #: does not own (``acrguard.pullkeys.owners.OtherAccounts``). None: one account
+    other_accounts: Any = None
 
 
 @dataclass
@@ -40,6 +44,8 @@ class JobResult:
     that are absent now are resolved); ``changes`` are human-readable lines of what was written.
     ``retry``: a transient failure left work undone after some was done; the handler sends the
     findings (the notices of what was written) first, then fails the invocation so FC retries it.
+    ``alerts``: False when this invocation has nothing for the alert pipeline: an organisation's
+    shard, whose findings its sweep's summary sends (``acrguard.org``).
     """
 
     findings: list[Finding] = field(default_factory=list)
@@ -47,6 +53,7 @@ class JobResult:
     changes: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     retry: bool = False
+    alerts: bool = True
 
 
 class Job(Protocol):

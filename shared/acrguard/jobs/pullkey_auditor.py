@@ -1,7 +1,9 @@
 """The pull-key auditor as a job: a full audit on the timer, a targeted re-audit on a RAM event.
 
 A full audit observes every pull user, so its findings are complete for every scope of the job
-(``ALL_SCOPES``): a user who stopped being a pull user, or was fixed, resolves. A re-audit
+(``ALL_SCOPES``): a user who stopped being a pull user, or was fixed, resolves. One that could not
+read a source (a cluster, a ConfigMap file) observes only what it read
+(``AuditResult.scopes_observed``): what it could not see is unknown, not absent. A re-audit
 observes only the users the event touches (one scope per user, ``ram-user/<name>``).
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from acrguard.events.routing import PULLKEY_AUDITOR
-from acrguard.jobs.base import ALL_SCOPES, JobContext, JobResult
+from acrguard.jobs.base import JobContext, JobResult
 
 if TYPE_CHECKING:
     from acrguard.events.routing import RouteResult
@@ -22,8 +24,13 @@ def _auditor(ctx: JobContext) -> PullKeyAuditor:
     from acrguard.pullkeys.audit import PullKeyAuditor
 
     instance_ids = [i.instance_id for i in ctx.config.instances]
+    owners = None
+    if ctx.other_accounts:  # an organisation: keys this account does not own are looked up in the others
+        from acrguard.pullkeys.owners import OtherAccounts
+
+        owners = OtherAccounts(ctx.other_accounts)
     return PullKeyAuditor(ctx.factory, ctx.config.pull_keys, instance_ids=instance_ids,
-                          region=ctx.config.cloud.region)
+                          region=ctx.config.cloud.region, owners=owners)
 
 
 class PullKeyAuditorJob:
@@ -32,9 +39,9 @@ class PullKeyAuditorJob:
     name = PULLKEY_AUDITOR
 
     def sweep(self, ctx: JobContext) -> JobResult:
-        """Audit every pull user of the account."""
+        """Audit every pull user of the account (every scope observed, unless something could not be read)."""
         result = _auditor(ctx).full_audit()
-        return self._result(result, {ALL_SCOPES})
+        return self._result(result, result.scopes_observed())
 
     def handle(self, ctx: JobContext, routed: RouteResult, actor: Actor | None) -> JobResult:
         """Re-audit the users the event touches (re-reading RAM; the event is not trusted)."""

@@ -11,10 +11,12 @@ Two entry points share one engine:
   ``DeletePolicyVersion``) every user holding the policy directly or through a group
   (``ListEntitiesForPolicy``). The event is never trusted for the new state: RAM is re-read.
 
-Throughput: ``pull_keys.workers`` RAM reads in flight and at most ``pull_keys.rate_limit_per_s`` calls
-a second of each operation. Discovery carries each user from its keys to its policies and, for a pull
-user, on to its key hygiene (``GetAccessKeyLastUsed``, ``GetLoginProfile``) while other users are
-still being listed, so the audit takes about as long as its busiest operation needs at its rate.
+Throughput: ``pull_keys.workers`` RAM reads in flight, each call paced to its operation's published
+quota by the client factory (``cloud.flow_control``; ``pull_keys.rate_limit_per_s`` calls a second of
+each operation when the factory paces nothing). Discovery carries each user from its keys to its
+policies and, for a pull user, on to its key hygiene (``GetAccessKeyLastUsed``, ``GetLoginProfile``)
+while other users are still being listed, so the audit takes about as long as its busiest operation
+needs at its rate.
 
 Read plan (``acrguard.pullkeys.plan``): discovery reads per user or per policy, whichever the
 ``ListUsers`` and ``ListPolicies`` pages estimate cheaper, and the pull users' key hygiene comes
@@ -27,6 +29,14 @@ but read-only or not evaluable, FAIL anything else). Key hygiene findings (old, 
 console login) turn a PASS into a WARN but never into a FAIL, because they are not permissions.
 Run-level problems (a ConfigMap that cannot be read or parsed, a key that no user owns, a
 configured user that does not exist) are WARN findings of their own: unknown is not absent.
+
+ACK clusters (``pull_keys.clusters``, ``acrguard.pullkeys.clusters``) are read like the ConfigMap
+files: each cluster's findings name it (``acrguard.pullkeys.clusterfindings``). A full audit that
+could not read everything (a cluster, a ConfigMap file, an account the key search needed) says
+which scopes it observed (``AuditResult.observed_scopes``) instead of all of them, so findings about
+what it could not see stay as they were. A key no user of this account owns goes to the
+``owners`` resolver (``acrguard.pullkeys.owners``): in one account it is reported with what to
+configure; with an organisation's accounts its owner is judged in its own account.
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acrguard.clients import ClientFactory
 from acrguard.config.pullkeys import PullKeysConfig
@@ -67,12 +77,18 @@ from acrguard.pullkeys.sources import (
     Progress,
     PullKeyFinder,
     PullKeySearch,
+    PullUser,
     read_configmaps,
 )
 from acrguard.ratelimit import CallPacer
 from acrguard.redact import mask_access_key_id
 
+if TYPE_CHECKING:  # the cluster and owner modules are imported when a run needs them (cold start)
+    from acrguard.pullkeys.owners import ForeignOwner, OwnerResolver, OwnerSearch
+
 JOB = PULLKEY_AUDITOR  # the job name the alert pipeline and the handler use
+#: scopes of the cluster findings (``acrguard.pullkeys.clusterfindings``), a full audit's to report
+CLUSTER_SCOPES = ("ack-cluster/", "ack-cluster-read/", "ack-clusters")
 PULL_ACTIONS = ("cr:PullRepository", "cr:GetAuthorizationToken")
 
 #: Events whose ``UserName`` is the identity touched.
@@ -118,6 +134,7 @@ class IdentityAudit:
     keys: KeyReport | None = None
     policy_verdict: PullKeyVerdict | None = None
     error: str | None = None
+    account_id: str = ""  # the account that owns the user, when it is not the audited one (a foreign key)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (key ids masked)."""
@@ -128,8 +145,8 @@ class IdentityAudit:
                                      "created": k.created.strftime("%Y-%m-%dT%H:%M:%SZ") if k.created else None,
                                      "last_used": k.last_used.strftime("%Y-%m-%dT%H:%M:%SZ") if k.last_used else None}
                                     for k in self.keys.keys]}
-        return {"user": self.user_name, "verdict": self.verdict.value, "severity": self.severity.value,
-                "origins": list(self.origins),
+        return {"user": self.user_name, **({"account": self.account_id} if self.account_id else {}),
+                "verdict": self.verdict.value, "severity": self.severity.value, "origins": list(self.origins),
                 "policies": [{"name": n, "type": t, "default_version": v, "attachment": a}
                              for n, t, v, a in self.policies],
                 "keys": keys, "error": self.error,
@@ -146,6 +163,9 @@ class AuditResult:
     findings: tuple[Finding, ...] = ()  # run-level findings (ConfigMaps, unowned keys, missing users)
     touched: tuple[str, ...] = ()  # users an event touched (event re-audits)
     read_plan: dict[str, Any] | None = None  # how RAM was read: discovery plan, hygiene source (full audits)
+    #: the scopes a full audit observed when it could not read everything (None: it observed every scope)
+    observed_scopes: tuple[str, ...] | None = None
+    clusters: tuple[dict[str, Any], ...] | None = None  # each ACK cluster read, and how (``pull_keys.clusters``)
 
     @property
     def verdict(self) -> Verdict:
@@ -164,6 +184,14 @@ class AuditResult:
         """Run-level findings, then every identity's."""
         return [*self.findings, *(f for i in self.identities for f in i.findings)]
 
+    def scopes_observed(self) -> set[str]:
+        """What a full audit may resolve: every scope (``"*"``), or only those it observed when it missed some."""
+        from acrguard.jobs.base import ALL_SCOPES
+
+        if self.observed_scopes is None:
+            return {ALL_SCOPES}
+        return set(self.observed_scopes) | {f.scope for f in self.all_findings()}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"trigger": self.trigger, "verdict": self.verdict.value,
@@ -171,12 +199,14 @@ class AuditResult:
                 "identities": [i.to_dict() for i in self.identities],
                 "findings": [finding_to_dict(f) for f in self.findings],
                 **({"touched": list(self.touched)} if self.trigger != "scheduled" else {}),
-                **({"read_plan": self.read_plan} if self.read_plan is not None else {})}
+                **({"read_plan": self.read_plan} if self.read_plan is not None else {}),
+                **({"clusters": list(self.clusters)} if self.clusters is not None else {}),
+                **({"observed_scopes": sorted(self.observed_scopes)} if self.observed_scopes is not None else {})}
 
 
-def user_scope(user_name: str) -> str:
-    """The alert scope of one pull user's findings."""
-    return f"ram-user/{user_name}"
+def user_scope(user_name: str, account_id: str = "") -> str:
+    """The alert scope of one pull user's findings (``account/<id>/ram-user/<name>`` for another account's user)."""
+    return (f"account/{account_id}/" if account_id else "") + f"ram-user/{user_name}"
 
 
 def grants_pull(evaluation: Evaluation) -> bool:
@@ -198,10 +228,11 @@ class PullKeyAuditor:
                  now: Callable[[], datetime] | None = None, workers: int | None = None,
                  plan: str = plans.AUTO, credential_report: str = plans.AUTO,
                  report_max_age: timedelta = DEFAULT_MAX_AGE, report_wait_s: float = DEFAULT_WAIT_S,
-                 report_poll_s: float = DEFAULT_POLL_S) -> None:
+                 report_poll_s: float = DEFAULT_POLL_S, owners: OwnerResolver | None = None) -> None:
         """``plan`` (``auto``, ``per-user``, ``per-policy``) and ``credential_report`` (``auto``, ``never``,
         ``always``) fix the read plan instead of choosing it; the ``report_*`` settings bound the
-        credential report's age and the wait for its generation."""
+        credential report's age and the wait for its generation. ``owners`` finds the owners of keys
+        this account does not own (``acrguard.pullkeys.owners``; default: this account only)."""
         if plan not in plans.DISCOVERY_PLANS:
             raise ValueError(f"plan must be one of {', '.join(plans.DISCOVERY_PLANS)}, got {plan!r}")
         if credential_report not in plans.REPORT_MODES:
@@ -212,6 +243,9 @@ class PullKeyAuditor:
         self.report_max_age = report_max_age
         self.report_wait_s = report_wait_s
         self.report_poll_s = report_poll_s
+        self.owners: OwnerResolver | None = owners  # None: this account only (``owners.ThisAccountOnly``)
+        self.foreign_account = ""  # set on an auditor judging another account's users (``_audit_foreign``)
+        self._foreign: list[tuple[ForeignOwner, ConfigMapKey]] = []
         self.factory = factory
         self.settings = settings or PullKeysConfig()
         self.instance_ids = tuple(instance_ids)
@@ -219,7 +253,9 @@ class PullKeyAuditor:
         self.account_id = account_id
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.workers = max(1, workers if workers is not None else self.settings.workers)
-        pacer = CallPacer.per_second(self.settings.rate_limit_per_s)
+        # every call is paced by the factory's flow control (cloud.flow_control); rate_limit_per_s only without one
+        pacer = None if getattr(factory, "flow_control", None) is not None else \
+            CallPacer.per_second(self.settings.rate_limit_per_s)
         self.reader = RamReader(factory, pacer=pacer)
         self.ims = ImsReader(factory, pacer=pacer)
         self.cache = RunCache()
@@ -241,13 +277,16 @@ class PullKeyAuditor:
             configmaps=self._configmap_sources(),
             discover=self.settings.discover, grants_pull=lambda i: grants_pull(self._evaluation(i)),
             factory=self.factory, region=self.region, progress=progress, on_pull_user=self._prefetch,
-            plan=self.plan)
+            plan=self.plan, clusters=self.settings.clusters)
+        owners = self._find_owners(search)
         hygiene = self._hygiene_plan(search)
-        identities = self._audit_users(search, progress)
+        identities = self._audit_users(search, progress) + self._audit_foreign(owners)
         read_plan = {"discovery": search.plan.to_dict() if search.plan is not None else None,
                      "hygiene": hygiene}
-        return AuditResult("scheduled", identities, tuple(self._run_findings(search, identities)),
-                           read_plan=read_plan)
+        findings = tuple(self._run_findings(search, identities, owners))
+        clusters = tuple(r.to_dict() for r in search.clusters.reads) if search.clusters is not None else None
+        return AuditResult("scheduled", identities, findings, read_plan=read_plan,
+                           observed_scopes=self._observed(search, identities, owners), clusters=clusters)
 
     def reaudit(self, facts: EventFacts) -> AuditResult:
         """Re-audit only the users ``facts`` touch; users without a pull key are left alone."""
@@ -257,6 +296,10 @@ class PullKeyAuditor:
         touched = self._touched(facts)
         search = PullKeySearch()
         wanted = read_configmaps(search, self._configmap_sources(), factory=self.factory, region=self.region)
+        if self.settings.clusters is not None:
+            from acrguard.pullkeys.clusters import record_clusters
+
+            wanted += record_clusters(search, self.factory, self.settings.clusters)
         by_id = {k.access_key_id: k for k in wanted}
         for user in touched:
             reasons = self._pull_reasons(user, by_id)
@@ -269,7 +312,9 @@ class PullKeyAuditor:
                     entry.configmap_keys.append(key)
         identities = tuple(replace(i, findings=tuple(replace(f, actor=facts.actor) for f in i.findings))
                            if facts.actor else i for i in self._audit_users(search, None))
-        run = [f for f in self._run_findings(search, identities) if f.rule != RULE_KEY_NOT_FOUND]
+        # what the clusters and unowned keys say is the full audit's to report: a re-audit observes its users only
+        run = [f for f in self._run_findings(search, identities, None)
+               if f.rule != RULE_KEY_NOT_FOUND and not f.scope.startswith(CLUSTER_SCOPES)]
         return AuditResult(trigger, identities, tuple(run), tuple(touched))
 
     # -- who an event touches -------------------------------------------------------------------
@@ -397,7 +442,7 @@ class PullKeyAuditor:
 
     def _audit_one(self, user: str, origins: tuple[str, ...], keys: list[ConfigMapKey]) -> IdentityAudit:
         instance_id = self._instance_for(keys)
-        scope = user_scope(user)  # an event re-audit observes one user: its findings are complete per user
+        scope = user_scope(user, self.foreign_account)  # an event re-audit observes one user: complete per user
         try:
             identity = self.finder.identity(user)
             report = self._key_report(user)
@@ -417,13 +462,15 @@ class PullKeyAuditor:
         severity = Severity.worst([f.severity for f in all_findings if f.severity is not Severity.INFO]) \
             if overall is not Verdict.PASS else Severity.INFO
         return IdentityAudit(user, overall, severity, all_findings, origins,
-                             tuple((p.name, p.type, p.version, p.via) for p in identity.policies), report, verdict)
+                             tuple((p.name, p.type, p.version, p.via) for p in identity.policies), report, verdict,
+                             account_id=self.foreign_account)
 
     def _key_evidence(self, report: KeyReport, keys: list[ConfigMapKey]) -> dict[str, Any]:
         return {"access_keys": [{"id": k.masked, "status": k.status} for k in report.keys],
                 "console_login": report.console_login,
                 "configmaps": [{"source": k.source, "cluster": k.cluster, "index": k.index,
-                                "instance_id": k.instance_id, "access_key_id": k.masked} for k in keys]}
+                                "instance_id": k.instance_id, "access_key_id": k.masked,
+                                **({"cluster_id": k.cluster_id} if k.cluster_id else {})} for k in keys]}
 
     def _unreadable(self, user: str, origins: tuple[str, ...], exc: CloudCallError, scope: str) -> IdentityAudit:
         if exc.code == "EntityNotExist.User":
@@ -435,12 +482,63 @@ class PullKeyAuditor:
             finding = Finding(RULE_AUDIT_INCOMPLETE, Severity.MEDIUM, f"ram-user/{user}",
                               f"Could not audit pull user {user}", f"{exc}", scope=scope,
                               fix="Grant the auditor's role read access to RAM (AliyunRAMReadOnlyAccess).", job=JOB)
-        return IdentityAudit(user, Verdict.WARN, finding.severity, (finding,), origins, error=str(exc))
+        return IdentityAudit(user, Verdict.WARN, finding.severity, (finding,), origins, error=str(exc),
+                             account_id=self.foreign_account)
+
+    # -- keys of other accounts ----------------------------------------------------------------------
+    def _find_owners(self, search: PullKeySearch) -> OwnerSearch | None:
+        """Ask ``owners`` about the keys no user of this account owns; those it finds leave ``unowned_keys``."""
+        if not search.unowned_keys or self.owners is None:
+            return None
+        found = self.owners.find({k.access_key_id for k in search.unowned_keys})
+        self._foreign = [(found.owners[k.access_key_id], k) for k in search.unowned_keys
+                         if k.access_key_id in found.owners]
+        search.unowned_keys = [k for k in search.unowned_keys if k.access_key_id not in found.owners]
+        return found
+
+    def _audit_foreign(self, found: OwnerSearch | None) -> tuple[IdentityAudit, ...]:
+        """Judge the owners of keys found in other accounts, each account with an auditor of its own."""
+        del found  # the keys and owners were kept by ``_find_owners``
+        groups: dict[str, tuple[ClientFactory, dict[str, PullUser]]] = {}
+        for owner, key in self._foreign:
+            _, users = groups.setdefault(owner.account_id, (owner.factory, {}))
+            entry = users.setdefault(owner.user_name, PullUser(owner.user_name))
+            entry.add_origin(key.origin)
+            entry.configmap_keys.append(key)
+        audits: list[IdentityAudit] = []
+        for account_id, (factory, users) in groups.items():
+            settings = self.settings.model_copy(update={"users": (), "configmaps": (), "clusters": None,
+                                                        "discover": False})
+            other = PullKeyAuditor(factory, settings, instance_ids=self.instance_ids, region=self.region,
+                                   account_id=account_id, now=self.now, workers=self.workers, credential_report="never")
+            other.foreign_account = account_id
+            audits.extend(other._audit_users(PullKeySearch(users=users), None))
+        return tuple(audits)
+
+    def _observed(self, search: PullKeySearch, identities: tuple[IdentityAudit, ...],
+                  owners: OwnerSearch | None) -> tuple[str, ...] | None:
+        """None when the audit saw everything; else the scopes it did observe (the findings' own are added later)."""
+        sweep = search.clusters
+        complete = (all(report is not None for _, _, report, _ in search.configmaps)
+                    and (sweep is None or sweep.complete) and not (owners is not None and owners.failed))
+        if complete:
+            return None
+        scopes = {user_scope(i.user_name, i.account_id) for i in identities}
+        scopes.add(self._run_scope())
+        if sweep is not None and sweep.listing_error is None:
+            from acrguard.pullkeys.clusterfindings import observed_scopes
+
+            scopes |= observed_scopes(sweep)
+        return tuple(sorted(scopes))
+
+    def _run_scope(self) -> str:
+        return self.account_id or (self.instance_ids[0] if len(self.instance_ids) == 1 else "")
 
     # -- run-level findings ---------------------------------------------------------------------
-    def _run_findings(self, search: PullKeySearch, identities: tuple[IdentityAudit, ...]) -> list[Finding]:
+    def _run_findings(self, search: PullKeySearch, identities: tuple[IdentityAudit, ...],
+                      owners: OwnerSearch | None) -> list[Finding]:
         findings: list[Finding] = []
-        scope = self.account_id or (self.instance_ids[0] if len(self.instance_ids) == 1 else "")
+        scope = self._run_scope()
         for source, cluster, report, error in search.configmaps:
             where = f"configmap/{cluster or source}"
             if report is None:
@@ -455,13 +553,33 @@ class PullKeyAuditor:
                     f"aliyun-acr-credential-helper may not read it; pull keys may still be present. {problems}",
                     fix=f"Run: python -m acrguard configmap lint {source}", scope=scope,
                     evidence={"problems": [p.to_dict() for p in report.errors]}, job=JOB))
+        if search.clusters is not None:
+            from acrguard.pullkeys.clusterfindings import sweep_findings
+
+            findings.extend(sweep_findings(search.clusters, self.settings.clusters))
         for key in search.unowned_keys:
-            findings.append(Finding(
-                RULE_KEY_NOT_FOUND, Severity.MEDIUM, f"configmap/{key.cluster or key.source}",
-                f"Pull key {key.masked} belongs to no RAM user of this account",
-                f"{key.source} holds AccessKey {key.masked}, but no RAM user of this account owns it: it belongs to "
-                "another account, was deleted, or is the account's root key (which can do everything).",
-                fix="Check which account the key belongs to; never use a root AccessKey in a ConfigMap.",
-                scope=scope, labels={"access_key_id": mask_access_key_id(key.access_key_id)},
-                evidence={"source": key.source, "index": key.index, "instance_id": key.instance_id}, job=JOB))
+            findings.append(self._unowned(key, owners, scope))
         return findings
+
+    def _unowned(self, key: ConfigMapKey, owners: OwnerSearch | None, scope: str) -> Finding:
+        """A key no RAM user of this account owns (nor of the accounts searched): where it is and what to configure."""
+        from acrguard.pullkeys.clusterfindings import cluster_scope
+        from acrguard.pullkeys.owners import ONE_ACCOUNT_HINT
+
+        hint = self.owners.hint if self.owners is not None else ONE_ACCOUNT_HINT
+        searched = [self.account_id or "this account", *(owners.searched if owners is not None else ())]
+        failed = "".join(f" Account {a} could not be searched: {why}."
+                         for a, why in (owners.failed.items() if owners is not None else ()))
+        where = f"cluster {key.cluster} ({key.cluster_id}): {key.source}" if key.cluster_id else key.source
+        return Finding(
+            RULE_KEY_NOT_FOUND, Severity.MEDIUM,
+            f"ack-cluster/{key.cluster_id}" if key.cluster_id else f"configmap/{key.cluster or key.source}",
+            f"Pull key {key.masked}: owner not in this account",
+            f"{where} holds AccessKey {key.masked}, but no RAM user of {', '.join(searched)} owns it: it belongs to "
+            f"another account, was deleted, or is an account's root key (which can do everything).{failed}",
+            fix=hint[:1].upper() + hint[1:] + ".",
+            scope=cluster_scope(key.cluster_id) if key.cluster_id else scope,
+            labels={"access_key_id": mask_access_key_id(key.access_key_id)},
+            evidence={"source": key.source, "index": key.index, "instance_id": key.instance_id,
+                      "accounts_searched": searched, **({"cluster_id": key.cluster_id} if key.cluster_id else {})},
+            job=JOB)

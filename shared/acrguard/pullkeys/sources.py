@@ -8,6 +8,8 @@
    already seen. Only a key IMS could not look up (no permission, an unexpected error) is searched
    for the old way, listing users (``ListUsers``) and their keys (``ListAccessKeys``) until it is
    found. A key no user owns is reported, not ignored.
+   **ACK clusters** (``pull_keys.clusters``) are read the same way, straight from each cluster's
+   ``kube-system/acr-configuration`` (``acrguard.pullkeys.clusters``).
 3. **Discovery** (``pull_keys.discover``): users with an active AccessKey whose policies grant
    ``cr:PullRepository`` or ``cr:GetAuthorizationToken``. Whether policies grant those actions is
    the policy engine's answer, handed in as ``grants_pull``. Candidates come per user (every
@@ -32,6 +34,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acrguard.clients import ClientFactory, call_oss
 from acrguard.errors import BadInputError, CloudCallError, TransientCloudError
@@ -44,6 +47,10 @@ from acrguard.pullkeys.ramapi import AccessKeyRecord, PolicyListing, RamReader
 from acrguard.pullkeys.workers import Progress, bounded
 from acrguard.redact import mask_access_key_id
 
+if TYPE_CHECKING:
+    from acrguard.config.pullkeys import ClusterSources
+    from acrguard.pullkeys.clusters import ClusterSweep
+
 __all__ = ["ORIGIN_CONFIG", "ORIGIN_DISCOVERY", "ConfigMapKey", "KeyDirectory", "Progress", "PullKeyFinder",
            "PullKeySearch", "PullUser", "bounded", "read_configmap", "read_configmaps"]
 
@@ -53,7 +60,11 @@ ORIGIN_DISCOVERY = "discovery"
 
 @dataclass(frozen=True)
 class ConfigMapKey:
-    """A ``customAccessKey`` found in a ConfigMap, and where."""
+    """A ``customAccessKey`` found in a ConfigMap (or an AccessKey id in a cluster's Secret), and where.
+
+    ``cluster_id``: the ACK cluster it was read from (``acrguard.pullkeys.clusters``), None for a
+    file or OSS object; ``kind``: ``configmap``, or ``secret`` for ``alibaba-addon-secret``.
+    """
 
     access_key_id: str = field(repr=False)
     source: str
@@ -62,6 +73,8 @@ class ConfigMapKey:
     instance_id: str | None = None
     region_id: str | None = None
     parsed: bool = True
+    cluster_id: str | None = None
+    kind: str = "configmap"
 
     @property
     def masked(self) -> str:
@@ -70,8 +83,8 @@ class ConfigMapKey:
 
     @property
     def origin(self) -> str:
-        """``configmap:<source>#<index>``."""
-        return f"configmap:{self.cluster or self.source}" + (f"#{self.index}" if self.index is not None else "")
+        """``configmap:<cluster or source>#<index>`` (``secret:<cluster>`` for a Secret's key)."""
+        return f"{self.kind}:{self.cluster or self.source}" + (f"#{self.index}" if self.index is not None else "")
 
 
 @dataclass
@@ -97,6 +110,7 @@ class PullKeySearch:
     unowned_keys: list[ConfigMapKey] = field(default_factory=list)
     missing_users: list[str] = field(default_factory=list)
     plan: plans.Choice | None = None  # the discovery plan, when discovery ran
+    clusters: ClusterSweep | None = None  # what the ACK clusters yielded (``pull_keys.clusters``)
 
     def user(self, name: str) -> PullUser:
         """The entry for ``name``, created on first use."""
@@ -261,8 +275,9 @@ class PullKeyFinder:
              discover: bool = False, grants_pull: Callable[[Identity], bool] | None = None,
              factory: ClientFactory | None = None, region: str | None = None,
              progress: Progress | None = None, on_pull_user: Callable[[str], None] | None = None,
-             plan: str = plans.AUTO) -> PullKeySearch:
-        """Pull users from configured names, ConfigMaps ``(source, cluster)`` and (optionally) discovery.
+             plan: str = plans.AUTO, clusters: ClusterSources | None = None) -> PullKeySearch:
+        """Pull users from configured names, ConfigMaps ``(source, cluster)``, ACK ``clusters`` and (optionally)
+        discovery.
 
         ``plan`` is the discovery plan (``auto``, ``per-user``, ``per-policy``; see
         ``acrguard.pullkeys.plan``). ``on_pull_user(user)`` is called (in a worker) for each user
@@ -275,6 +290,12 @@ class PullKeyFinder:
         for name in users:
             search.user(name).add_origin(ORIGIN_CONFIG)
         wanted = read_configmaps(search, configmaps, factory=factory, region=region)
+        if clusters is not None:
+            if factory is None:
+                raise ValueError("reading clusters needs a client factory")
+            from acrguard.pullkeys.clusters import record_clusters
+
+            wanted += record_clusters(search, factory, clusters, progress=progress)
         if discover:
             if grants_pull is None:
                 raise ValueError("discovery needs grants_pull (the policy engine's answer)")

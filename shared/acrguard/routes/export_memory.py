@@ -13,8 +13,8 @@ The memory is state, not proof: what is read back passes the same checks as a fr
 ``aliyuncs.com``, the registry's own domains), so a forged line cannot put a record for an arbitrary
 name or address into an IDC export.
 
-Layout: ``{"routes": {"exported": {<instance id>: {<family>: {"prefixes": [...], "records": {<name>:
-[<address>, ...]}}}}}}``.
+One record per instance, ``routes/exported/<instance id>`` (``acrguard.state.keys.routes``), its value
+``{<family>: {"prefixes": [...], "records": {<name>: [<address>, ...]}}}``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from acrguard.config.routes import ALL_FAMILIES, Family
 from acrguard.errors import StateError
+from acrguard.state import keys
 
 if TYPE_CHECKING:
     from acrguard.addresses import AddressRules
@@ -95,11 +96,9 @@ def _checked(family: Family, data: Any, rules: AddressRules) -> FamilyExport | N
 def load_memory(store: StateStore, instance_id: str, rules: AddressRules) -> dict[Family, FamilyExport]:
     """What the exports said per family when last observed (checked; unreadable parts are left out)."""
     try:
-        section = store.section(SECTION)
+        families = store.value(keys.routes(EXPORTED, instance_id))
     except StateError:
         return {}
-    instances = section.get(EXPORTED) if isinstance(section, dict) else None
-    families = instances.get(instance_id) if isinstance(instances, dict) else None
     if not isinstance(families, dict):
         return {}
     out: dict[Family, FamilyExport] = {}
@@ -114,18 +113,13 @@ def save_memory(store: StateStore, instance_id: str, families: Mapping[Family, F
     """Remember the given families' exports (the others keep what was remembered); nothing is written if unchanged."""
     if not families:
         return
+    record = keys.routes(EXPORTED, instance_id)
+    found = store.get(record)
+    if found is not None and not isinstance(found.value, dict):
+        store.put(record, {}, found.version)  # unreadable: started afresh (load_memory ignored it)
 
-    def change(document: dict[str, Any]) -> None:
-        section = document.setdefault(SECTION, {})
-        if not isinstance(section, dict):
-            raise StateError(f"state {SECTION} is malformed (expected an object); it was left untouched")
-        instances = section.get(EXPORTED)
-        if not isinstance(instances, dict):
-            instances = section[EXPORTED] = {}
-        saved = instances.get(instance_id)
-        saved = dict(saved) if isinstance(saved, dict) else {}
+    def change(saved: Any) -> None:
         for family, export in families.items():
             saved[family] = export.to_json()
-        instances[instance_id] = saved
 
-    store.update(change)
+    store.update(record, change)

@@ -21,8 +21,12 @@ Per instance with a ``routes:`` section, in three phases over the whole run:
    ``acrguard.routes.exporting``); findings for every change, refusal, failure and pressure.
 
 Concurrency: the reads of different targets and instances run side by side (``workers``, 16 by
-default), and so do the writes of different targets; the writes to one target (one table, one
-IPsec connection, also when several instances route through it) stay in order, one after another.
+default), and so do the writes of different targets, the kinds of target taking turns so that each
+write quota stays in use (every call waits for its operation's place under its published quota,
+``acrguard.ratelimit``); the writes to one target (one table, one IPsec connection, also when several
+instances route through it) stay in order, one after another, each waited for as that target's API
+requires (``routes.targets.entries``: on a VPC/VBR table each write settles before the next; on a
+transit router table or CEN cloud-service access all are written, then one read checks them).
 The blast radius is still judged over the whole run, between planning everything and applying.
 
 Events: a route-table event re-reads only the tables it names (live: the event is never trusted for
@@ -399,11 +403,10 @@ class Keeper:
     def _state_knows(self, instance_id: str, tracker: RecordingTracker) -> bool:
         """Whether the hysteresis state tracks every family of the instance (so nothing would be adopted)."""
         try:
-            scopes = self.store.section(tracker.section)
+            keys = tracker.scope_keys(hysteresis_scope(instance_id))
         except StateError:
             return False
-        keys = scopes.get(hysteresis_scope(instance_id)) if isinstance(scopes, dict) else None
-        return isinstance(keys, dict) and all(family in keys for family in ALL_FAMILIES)
+        return all(family in keys for family in ALL_FAMILIES)
 
     def _plan(self, instance: InstanceConfig, run: InstanceRun,
               reads: list[tuple[TargetRun, Future[CurrentRoutes]]], tracker: RecordingTracker,
@@ -533,13 +536,8 @@ class Keeper:
             return [(id(target), self._apply(run, target, target.decision)) for run, target in group
                     if target.decision is not None]
 
-        def writes(group: list[tuple[InstanceRun, TargetRun]]) -> int:
-            return sum(t.decision.plan.write_calls for _, t in group if t.decision)
-
         found: dict[int, list[Finding]] = {}
-        # the longest write sequences start first, so the short ones fill in around them
-        for future in [pool.submit(apply_in_order, group) for group in sorted(groups.values(), key=writes,
-                                                                               reverse=True)]:
+        for future in [pool.submit(apply_in_order, group) for group in _taking_turns(list(groups.values()))]:
             found.update(future.result())
         return found
 
@@ -691,6 +689,28 @@ class Keeper:
                                   f"the refusals of {target.label} cannot be remembered", str(exc),
                                   "Check the state store; the refused writes are tried again next run.")]
         return []
+
+
+def _taking_turns(groups: list[list[tuple[InstanceRun, TargetRun]]]) -> list[list[tuple[InstanceRun, TargetRun]]]:
+    """The targets' write sequences in the order they start: the kinds of target taking turns, longest first.
+
+    Each kind writes through its own operations, each paced to its own quota (``acrguard.ratelimit``):
+    CEN writes at a few a second, VPC route writes at a few hundred a minute. Workers waiting for one
+    kind's quota must not hold back the others, so the first sequences of every kind start together and
+    each kind keeps its own pace; within a kind the longest sequences start first, so the short ones fill
+    in around them.
+    """
+    def writes(group: list[tuple[InstanceRun, TargetRun]]) -> int:
+        return sum(t.decision.plan.write_calls for _, t in group if t.decision)
+
+    kinds: dict[str, list[list[tuple[InstanceRun, TargetRun]]]] = {}
+    for group in sorted(groups, key=writes, reverse=True):
+        kinds.setdefault(group[0][1].target_type, []).append(group)
+    queues = sorted(kinds.values(), key=lambda q: sum(writes(g) for g in q), reverse=True)
+    order = []
+    for turn in range(max((len(q) for q in queues), default=0)):
+        order += [q[turn] for q in queues if turn < len(q)]
+    return order
 
 
 def _failed(key: str, exc: CloudCallError) -> ApplyResult:

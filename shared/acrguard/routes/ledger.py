@@ -1,10 +1,11 @@
 """The VPN ownership ledger in the state store: which ``LocalSubnet`` prefixes acrguard added.
 
 An IPsec connection's ``LocalSubnet`` items carry no name, so ownership is remembered instead
-(``targets/vpn_connection.py``). Layout: ``{"routes": {"owned": {<instance id>: {<target key>:
-{<prefix>: <family>}}}}}``. The keeper saves ``owned ∪ adds`` before applying and what was
-observed after it, so a crash in between leaves at worst a ledger entry for a prefix that is not
-listed (dropped by the next read), never a prefix nobody remembers adding.
+(``targets/vpn_connection.py``). One record per instance, ``routes/owned/<instance id>``
+(``acrguard.state.keys.routes``), its value ``{<target key>: {<prefix>: <family>}}``. The keeper
+saves ``owned ∪ adds`` before applying and what was observed after it, so a crash in between
+leaves at worst a ledger entry for a prefix that is not listed (dropped by the next read), never a
+prefix nobody remembers adding.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from acrguard.config.routes import ALL_FAMILIES, Family
 from acrguard.errors import StateError
+from acrguard.state import keys
 
 if TYPE_CHECKING:
     from acrguard.state.base import StateStore
@@ -32,15 +34,17 @@ def _parse(data: Any, where: str) -> dict[str, Family]:
     return dict(data)
 
 
+def _ledgers(value: Any, instance_id: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise StateError(f"state {SECTION}.{OWNED}.{instance_id} is malformed (expected an object)")
+    return value
+
+
 def load_ledgers(store: StateStore, instance_id: str) -> dict[str, dict[str, Family]]:
     """Every ledger of one instance, by target key (``StateError`` naming the path when malformed)."""
-    section = store.section(SECTION)
-    owned = section.get(OWNED) or {}
-    ledgers = owned.get(instance_id) if isinstance(owned, dict) else None
-    if ledgers is None:
-        return {}
-    if not isinstance(ledgers, dict):
-        raise StateError(f"state {SECTION}.{OWNED}.{instance_id} is malformed (expected an object)")
+    ledgers = _ledgers(store.value(keys.routes(OWNED, instance_id)), instance_id)
     return {key: _parse(value, f"{SECTION}.{OWNED}.{instance_id}.{key}") for key, value in ledgers.items()}
 
 
@@ -50,12 +54,10 @@ def shared_ledgers(store: StateStore, instance_id: str) -> dict[str, dict[str, s
     For instances sharing an IPsec connection (``targets/vpn_connection.py``, co-ownership). A
     malformed ledger of another instance is left out (it is that instance's trouble to report).
     """
-    section = store.section(SECTION)
-    owned = section.get(OWNED) if isinstance(section, dict) else None
     out: dict[str, dict[str, str]] = {}
-    if not isinstance(owned, dict):
-        return out
-    for other, ledgers in sorted(owned.items()):
+    prefix = keys.routes_prefix(OWNED)
+    for record_key, ledgers in sorted(store.values(prefix).items()):
+        other = keys.unname(record_key[len(prefix):])
         if other == instance_id or not isinstance(ledgers, dict):
             continue
         for key, value in ledgers.items():
@@ -63,8 +65,8 @@ def shared_ledgers(store: StateStore, instance_id: str) -> dict[str, dict[str, s
                 parsed = _parse(value, f"{SECTION}.{OWNED}.{other}.{key}")
             except StateError:
                 continue
-            for prefix in parsed:
-                out.setdefault(str(key), {}).setdefault(prefix, str(other))
+            for prefix_ in parsed:
+                out.setdefault(str(key), {}).setdefault(prefix_, str(other))
     return out
 
 
@@ -72,20 +74,14 @@ def save_ledger(store: StateStore, instance_id: str, target_key: str, owned: Map
     """Replace one target's ledger (an empty ledger is dropped); nothing is written when it is unchanged."""
     wanted = {prefix: owned[prefix] for prefix in sorted(owned)}
 
-    def change(document: dict[str, Any]) -> None:
-        section = document.setdefault(SECTION, {})
-        if not isinstance(section, dict):
-            raise StateError(f"state {SECTION} is malformed (expected an object); it was left untouched")
-        ledgers = section.setdefault(OWNED, {}).setdefault(instance_id, {})
+    def change(value: Any) -> None:
+        ledgers = _ledgers(value, instance_id)
         if wanted:
             ledgers[target_key] = wanted
         else:
             ledgers.pop(target_key, None)
-            if not ledgers:
-                section[OWNED].pop(instance_id, None)
-            if not section[OWNED]:
-                section.pop(OWNED)
-            if not section:
-                document.pop(SECTION)
 
-    store.update(change)
+    found = store.get(keys.routes(OWNED, instance_id))
+    if found is not None:
+        _ledgers(found.value, instance_id)  # a malformed record is reported and left untouched
+    store.update(keys.routes(OWNED, instance_id), change)

@@ -8,9 +8,9 @@ remembered per target and prefix; while it is fresh, the plan turns that add int
 tried once more, in case the cloud's answer changed (the sources disagree on the VBR rule); a
 prefix the target then takes is forgotten. Remembering never removes anything.
 
-Layout in the state document: ``{"routes": {"refused": {<target key>: {<prefix>: {"family": ...,
-"code": ..., "reason": ..., "cloud_code": ..., "at": <epoch seconds>}}}}}``. Entries that cannot be
-read are ignored (they only cost one more write) and replaced when written again.
+One record per target, ``routes/refused/<target key>`` (``acrguard.state.keys.routes``), its value
+``{<prefix>: {"family": ..., "code": ..., "reason": ..., "cloud_code": ..., "at": <epoch seconds>}}``.
+Entries that cannot be read are ignored (they only cost one more write) and replaced when written again.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from acrguard.config.routes import ALL_FAMILIES, Family
 from acrguard.errors import StateError
 from acrguard.routes.targets.base import Refusal
+from acrguard.state import keys
 
 if TYPE_CHECKING:
     from acrguard.state.base import StateStore
@@ -85,19 +86,17 @@ def _parse(prefix: str, data: Any) -> RememberedRefusal | None:
 
 def load_refusals(store: StateStore) -> dict[str, dict[str, RememberedRefusal]]:
     """Every remembered refusal, by target key and prefix (unreadable entries are left out)."""
+    prefix = keys.routes_prefix(REFUSED)
     try:
-        section = store.section(SECTION)
+        targets = store.values(prefix)
     except StateError:
         return {}
-    targets = section.get(REFUSED) if isinstance(section, dict) else None
-    if not isinstance(targets, dict):
-        return {}
     out: dict[str, dict[str, RememberedRefusal]] = {}
-    for key, entries in targets.items():
+    for record_key, entries in targets.items():
         if isinstance(entries, dict):
-            parsed = {prefix: r for prefix, data in entries.items() if (r := _parse(str(prefix), data)) is not None}
+            parsed = {p: r for p, data in entries.items() if (r := _parse(str(p), data)) is not None}
             if parsed:
-                out[str(key)] = parsed
+                out[keys.unname(record_key[len(prefix):])] = parsed
     return out
 
 
@@ -111,26 +110,17 @@ def record_outcome(store: StateStore, target_key: str, *, refused: Iterable[Refu
     fresh = {r.prefix: r for r in refused}
     taken = set(accepted) - set(fresh)
 
-    def change(document: dict[str, Any]) -> None:
-        section = document.setdefault(SECTION, {})
-        if not isinstance(section, dict):
-            raise StateError(f"state {SECTION} is malformed (expected an object); it was left untouched")
-        targets = section.get(REFUSED)
-        if not isinstance(targets, dict):
-            targets = section[REFUSED] = {}
-        entries = targets.get(target_key)
+    def change(entries: Any) -> None:
         kept = {p: d for p, d in entries.items() if (r := _parse(p, d)) is not None
                 and now < r.recheck_at + FORGET_AFTER_S and p not in taken} if isinstance(entries, dict) else {}
         for prefix, refusal in fresh.items():
             kept[prefix] = RememberedRefusal(prefix, refusal.family, refusal.code, refusal.reason,
                                              refusal.cloud_code, now).to_dict()
-        if kept:
-            targets[target_key] = kept
-        else:
-            targets.pop(target_key, None)
-        if not targets:
-            section.pop(REFUSED, None)
-        if not section:
-            document.pop(SECTION, None)
+        entries.clear()
+        entries.update(kept)
 
-    store.update(change)
+    record = keys.routes(REFUSED, target_key)
+    found = store.get(record)
+    if found is not None and not isinstance(found.value, dict):
+        store.put(record, {}, found.version)  # unreadable: replaced (it only cost one more write)
+    store.update(record, change)

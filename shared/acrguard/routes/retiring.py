@@ -10,9 +10,9 @@ completely, and it may be removed only once it has ``safety.hold_runs`` misses o
 marked entry the state does not know about, a line that appeared in the ledger) starts a fresh hold.
 A prefix that is desired again, or that is gone from a target read this run, is forgotten.
 
-The records are kept per instance and target in the state document, ``{"routes": {"retiring":
-{<instance id>: {<target key>: {<prefix>: {"family": ..., <Tracked fields>}}}}}}``. Unreadable
-records count as fresh ones (a longer hold, never a shorter one).
+The records are kept per instance, ``routes/retiring/<instance id>`` (``acrguard.state.keys.routes``),
+its value ``{<target key>: {<prefix>: {"family": ..., <Tracked fields>}}}``. Unreadable records count as
+fresh ones (a longer hold, never a shorter one).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from acrguard.config.routes import ALL_FAMILIES, Family
 from acrguard.errors import StateError
 from acrguard.hysteresis import HoldPolicy, Tracked
+from acrguard.state import keys
 
 if TYPE_CHECKING:
     from acrguard.state.base import StateStore
@@ -118,9 +119,7 @@ def _parse(entries: Any) -> dict[str, tuple[Family, Tracked]]:
 
 def load_retiring(store: StateStore, instance_id: str) -> dict[str, dict[str, tuple[Family, Tracked]]]:
     """Every target's retiring records of one instance (unreadable records are left out)."""
-    section = store.section(SECTION)
-    instances = section.get(RETIRING) if isinstance(section, dict) else None
-    targets = instances.get(instance_id) if isinstance(instances, dict) else None
+    targets = store.value(keys.routes(RETIRING, instance_id))
     if not isinstance(targets, dict):
         return {}
     return {str(key): _parse(entries) for key, entries in targets.items()}
@@ -138,27 +137,18 @@ def save_retiring(store: StateStore, instance_id: str, targets: Mapping[str, Map
     """
     keep = set(configured)
 
-    def change(document: dict[str, Any]) -> None:
-        section = document.setdefault(SECTION, {})
-        if not isinstance(section, dict):
-            raise StateError(f"state {SECTION} is malformed (expected an object); it was left untouched")
-        instances = section.get(RETIRING)
-        if not isinstance(instances, dict):
-            instances = section[RETIRING] = {}
-        saved = instances.get(instance_id)
-        saved = {k: v for k, v in saved.items() if k in keep} if isinstance(saved, dict) else {}
+    record = keys.routes(RETIRING, instance_id)
+    found = store.get(record)
+    if found is not None and not isinstance(found.value, dict):
+        store.put(record, {}, found.version)  # unreadable: fresh holds (longer, never shorter)
+
+    def change(saved: Any) -> None:
+        for key in [k for k in saved if k not in keep]:
+            del saved[key]
         for key, records in targets.items():
             if records:
                 saved[key] = _dump(records)
             else:
                 saved.pop(key, None)
-        if saved:
-            instances[instance_id] = saved
-        else:
-            instances.pop(instance_id, None)
-        if not instances:
-            section.pop(RETIRING, None)
-        if not section:
-            document.pop(SECTION, None)
 
-    store.update(change)
+    store.update(record, change)

@@ -1,6 +1,6 @@
 """The one handler behind every function: decode, deduplicate, route, run the job, alert, log.
 
-Error policy (the README's "Guarantees": bad input gets a clear answer, never a crash loop):
+Error policy (docs/guarantees.md: bad input gets a clear answer, never a crash loop):
 
 * a malformed event or an invalid config is logged (with the event id) and reported once; the
   invocation returns normally, so FC does not retry it forever;
@@ -12,6 +12,8 @@ Error policy (the README's "Guarantees": bad input gets a clear answer, never a 
   is marked done.
 
 Duplicates (same ``source`` + ``id``) are skipped through the state store (``events.dedup``).
+The result says what the invocation read and wrote in the state store (``state``: records read,
+written and deleted, and the bytes written), so a log line shows what an event cost.
 """
 
 from __future__ import annotations
@@ -65,6 +67,15 @@ def _fix_for(exc: Exception) -> str:
     return "see the error; the next sweep retries"
 
 
+def _release_after_bug(store: Any, key: str, job: str, log: DecisionLog) -> None:
+    """Release an event's claim after an unexpected error, so FC's retry is not told "in progress"."""
+    from acrguard.events.dedup import release
+
+    log.decision("internal-error", key=key, retry="FC async retry")
+    with contextlib.suppress(Exception):  # the error being raised is the one to see
+        release(store, key, job=job)
+
+
 def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport: Any = None) -> dict[str, Any]:
     """Handle one FC invocation of ``job``; returns a JSON-ready summary (FC logs it for sync calls)."""
     from acrguard.alerts.pipeline import AlertPipeline
@@ -85,7 +96,7 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
     log.secrets = _secrets(config)
     factory = ClientFactory.from_config(config, context)
     try:
-        store = open_store(config.state, factory, job=job)  # in OSS, this function's own document
+        store = open_store(config.state, factory, job=job)  # in OSS, this function's own records
     except StateError as exc:
         log.decision("state-unreadable", error=str(exc))
         raise
@@ -123,7 +134,18 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
         actor = record.actor(getattr(decoded, "id", None)) if record is not None else None
         ctx = JobContext(config=config, factory=factory, store=store, log=log, dry_run=config.dry_run)
         try:
-            result = jobmod.sweep(ctx) if routed.sweep else jobmod.handle(ctx, routed, actor)
+            if getattr(config, "organization", None) is not None:  # many accounts: acrguard.org
+                from acrguard.org.runtime import run_in_organization
+
+                result = run_in_organization(job, jobmod, ctx, decoded, routed, actor, context)
+            elif routed.kind == "shard":
+                log.decision("ignored", kind=routed.kind, reason="a shard payload, but the config has no "
+                             "'organization:' section")
+                complete(store, key, job=job)
+                outcomes.append({"id": routed.correlation_id, "status": "ignored"})
+                continue
+            else:
+                result = jobmod.sweep(ctx) if routed.sweep else jobmod.handle(ctx, routed, actor)
         except (TransientCloudError, StateError) as exc:
             release(store, key, job=job)
             log.decision("transient-failure", error=str(exc), retry="FC async retry")
@@ -140,6 +162,9 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
             complete(store, key, job=job)
             outcomes.append({"id": routed.correlation_id, "status": "failed", "error": str(exc)})
             continue
+        except Exception:  # a bug: FC's retry may run it again, so the claim must not outlive this attempt
+            _release_after_bug(store, key, job, log)
+            raise
         if result.retry:
             # Cut short after changing something: tell what was changed (the notices), leave every other
             # finding to the retry, which observes the whole again (so nothing resolves or fires twice).
@@ -149,13 +174,20 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
                          retry="FC async retry, after telling what this attempt changed")
             raise RetryLater(job, "PartlyDone", f"{job} changed {len(result.changes)} thing(s), then a read or "
                              "write failed transiently; the invocation is retried for the rest")
-        report = pipeline.process(job, result.findings, result.scopes | {f"job:{job}"})
+        # an organisation's shard has nothing to tell by itself: its sweep's summary sends its findings
+        try:
+            alerts = pipeline.process(job, result.findings, result.scopes | {f"job:{job}"}).summary() \
+                if result.alerts else {}
+        except Exception:
+            _release_after_bug(store, key, job, log)
+            raise
         complete(store, key, job=job)
         log.decision("done", sweep=routed.sweep, findings=len(result.findings), changes=result.changes,
-                     alerts=report.summary(), **result.summary)
+                     alerts=alerts, **result.summary)
         outcomes.append({"id": routed.correlation_id, "status": "done", "findings": len(result.findings),
-                         "changes": result.changes, "alerts": report.summary()})
-    return {"status": "ok", "job": job, "events": outcomes, "duration_ms": round((time.monotonic() - started) * 1000)}
+                         "changes": result.changes, "alerts": alerts})
+    return {"status": "ok", "job": job, "events": outcomes, "duration_ms": round((time.monotonic() - started) * 1000),
+            "state": store.stats.to_dict()}
 
 
 __all__ = ["AcrguardError", "RetryLater", "initialize_job", "run_job"]

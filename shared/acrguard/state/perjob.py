@@ -1,12 +1,11 @@
-"""One state document per function in OSS, and the carrying over of the document they all shared before.
+"""Each function's own state folder in OSS, and the carrying over of the document they all shared before.
 
-Each function keeps its OSS state in ``<folder of state.key>/<function name>/`` (``StateConfig.job_key``),
+Each function keeps its OSS records in ``<folder of state.key>/<function name>/`` (``StateConfig.job_prefix``),
 so its RAM role can write that folder and nothing else: the pull-key auditor cannot write the
-keeper's ownership ledger. Before, all four functions wrote the one object ``state.key``. A
-function whose own document does not exist yet starts from its part of that shared one
-(``share_of``), read once and never written, and creates its own with its first write. Later runs
-read only their own document; the shared one may be deleted once every function has written its
-own (``oss://<bucket>/<state.key>`` is then read by nobody).
+keeper's ownership ledger. Before records, each function kept one document there
+(``StateConfig.job_key``), and before that all four functions wrote the one object ``state.key``. A
+function whose records were never migrated starts from its own document, or else from its part of
+the shared one (``share_of``), read once and never written (``acrguard.state.oss``, migration).
 
 What a function takes from the shared document:
 
@@ -16,22 +15,22 @@ What a function takes from the shared document:
   owed to a channel), so nothing is told twice or lost; the robots' send times (rate limits) and
   the channels' rejections; not ``delivering`` (the lease of a run of the shared document);
 * every other section as it is (hysteresis, the keeper's ``routes`` ledgers and refusals): each
-  function reads only its own sections, and a hold-down counter or an ownership ledger must not
+  function reads only its own records, and a hold-down counter or an ownership ledger must not
   be lost by the move (an ownership ledger is the keeper's memory of which VPN prefixes it added).
 
-Commands that show every function's state at once (``acrguard alert list``) read each document
-(``every_document``) and put their alert groups side by side (``merged_alerts``).
+Commands that show every function's state at once (``acrguard alert list``) open each function's
+store read-only (``every_store``) and put their alert groups side by side.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from acrguard.clients import ClientFactory
     from acrguard.config.state import StateConfig
+    from acrguard.state.base import StateStore
 
 #: the sections filtered by job (``acrguard.events.dedup.SECTION`` and ``acrguard.alerts.state.SECTION``)
 PROCESSED_EVENTS = "processed_events"
@@ -55,30 +54,9 @@ def share_of(document: dict[str, Any], job: str) -> dict[str, Any]:
     return mine
 
 
-def every_document(config: StateConfig, factory: ClientFactory) -> dict[str, dict[str, Any]]:
-    """Each function's OSS state document, read only (its share of the shared one until it has its own)."""
+def every_store(config: StateConfig, factory: ClientFactory) -> dict[str, StateStore]:
+    """Each function's OSS store, opened read-only (its share of the shared document until it has records)."""
     from acrguard.functions import FUNCTIONS
     from acrguard.state import open_store
 
-    documents = {}
-    for job in FUNCTIONS:
-        store = open_store(config, factory, read_only=True, job=job)
-        try:
-            documents[job] = store.load().data
-        finally:
-            store.close()
-    return documents
-
-
-def merged_alerts(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """One document whose ``alerts`` holds the alert groups, robots and channels of all ``documents``, side by side
-    (for the commands that show every function's alerts at once; a group belongs to one function)."""
-    merged: dict[str, Any] = {"groups": {}, "robots": {}, "channels": {}}
-    for document in documents:
-        alerts = document.get(ALERTS)
-        if not isinstance(alerts, dict):
-            continue
-        for part in ("groups", "robots", "channels"):
-            if isinstance(alerts.get(part), dict):
-                merged[part].update(alerts[part])
-    return {ALERTS: merged}
+    return {job: open_store(config, factory, read_only=True, job=job) for job in FUNCTIONS}

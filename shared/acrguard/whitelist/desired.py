@@ -234,6 +234,5 @@ def _refused_finding(instance: InstanceConfig, host: _HostInput, outcome: Outcom
 
 def _forget_undeclared(tracker: HysteresisTracker, scope: str, declared: set[str]) -> None:
     """Drop hysteresis records of hostnames no longer in the config (their entries are then plain removals)."""
-    section = tracker.store.section(tracker.section)
-    for key in sorted(set(section.get(scope) or {}) - declared):
+    for key in sorted(set(tracker.scope_keys(scope)) - declared):
         tracker.forget(scope, key)

@@ -4,8 +4,8 @@ FC reserved concurrency 1 serializes the whitelist function; when it is lost (a 
 dropped it, a second deployment, the CLI run by hand next to the function), two runs can plan
 from the same read and each remove what the other still wants: with a round-robin hostname, run
 A keeps address X and removes Y while run B keeps Y and removes X, and the whitelist is empty.
-Before its first removal a run takes the lease of the instance (a version-checked write of the
-state document, so only one run holds it); the re-read before each removal then sees every
+Before its first removal a run takes the lease of the instance (a version-checked write of its
+record, ``whitelist_leases/<instance id>``, so only one run holds it); the re-read before each removal then sees every
 removal of the run that held it before (``apply``). Adds never wait for the lease: they only
 close doors, and restoring an emptied whitelist must not wait for anyone.
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acrguard.errors import StateError
+from acrguard.state import keys
 from acrguard.state.base import StateStore
 
 SECTION = "whitelist_leases"
@@ -54,7 +55,7 @@ class RemovalLease:
         waited = 0.0
         while True:
             try:
-                if self.store.update(self._take):
+                if self.store.update(keys.whitelist_lease(self.instance_id), self._take):
                     self.held = True
                     return None
             except StateError as exc:
@@ -71,21 +72,18 @@ class RemovalLease:
             return
         self.held = False
         with contextlib.suppress(StateError):  # else it expires after LEASE_S
-            self.store.update(self._give_back)
+            self.store.update(keys.whitelist_lease(self.instance_id), self._give_back)
 
-    def _take(self, doc: dict[str, Any]) -> bool:
-        leases = doc.setdefault(SECTION, {})
+    def _take(self, current: dict[str, Any]) -> bool:
+        if not isinstance(current, dict):
+            raise StateError(f"the lease record of {self.instance_id} is malformed (expected an object)")
         now = self.clock()
-        current = leases.get(self.instance_id)
-        if isinstance(current, dict) and current.get("token") != self.token and float(current.get("until") or 0) > now:
+        if current.get("token") not in (None, self.token) and float(current.get("until") or 0) > now:
             return False
-        leases[self.instance_id] = {"token": self.token, "until": now + LEASE_S}
+        current.clear()
+        current.update(token=self.token, until=now + LEASE_S)
         return True
 
-    def _give_back(self, doc: dict[str, Any]) -> None:
-        leases = doc.get(SECTION) or {}
-        current = leases.get(self.instance_id)
+    def _give_back(self, current: dict[str, Any]) -> None:
         if isinstance(current, dict) and current.get("token") == self.token:
-            del leases[self.instance_id]
-            if not leases:
-                doc.pop(SECTION, None)
+            current.clear()

@@ -137,3 +137,16 @@ def test_another_host_region_is_out_of_scope(cloud, factory, waiter, marker):
     current = target.read_managed(marker)
     assert current.managed == () and current.foreign == ()
     assert target.plan(set(), current).empty
+
+
+def test_all_writes_go_before_one_read_checks_them_together(cloud, factory, waiter, marker):
+    """Four cloud-service writes are sent one after another without waiting, then the CEN is read until all are
+    Active: one settling delay (2 s), not one per entry."""
+    target = cen_target(factory, waiter)
+    plan = target.plan(DESIRED, target.read_managed(marker))
+    started, mark = cloud.clock.now(), cloud.requests.last_seq()
+    assert target.apply(plan).ok
+    actions = [r.action for r in cloud.requests.all() if r.seq > mark]
+    assert actions[:4] == ["ResolveAndRouteServiceInCen"] * 4
+    assert set(actions[4:]) == {"DescribeRouteServicesInCen"} and len(actions[4:]) in (3, 4)
+    assert cloud.clock.now() - started < 2 * 2

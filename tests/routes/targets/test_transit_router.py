@@ -90,13 +90,29 @@ def test_duplicate_and_not_found_races_are_successes(cloud, factory, waiter, mar
     assert removed.ok and removed.already_gone == ["100.118.28.0/24"]
 
 
-def test_creating_entries_are_waited_for(cloud, factory, waiter, marker):
-    """apply returns only once its routes are Active (Creating is not the end state)."""
+def test_creating_entries_are_waited_for_together(cloud, factory, waiter, marker):
+    """apply returns only once its routes are Active, having written all three before waiting for any."""
     target = tr_target(factory, waiter)
-    started = cloud.clock.now()
-    assert target.apply(target.plan(DESIRED, target.read_managed(marker))).ok
+    plan = target.plan(DESIRED, target.read_managed(marker))
+    started, mark = cloud.clock.now(), cloud.requests.last_seq()
+    assert target.apply(plan).ok
     assert {status for _, _, status, _ in routes(factory)} == {"Active"}
-    assert cloud.clock.now() - started >= 3 * 2
+    assert 2 <= cloud.clock.now() - started < 2 * 2  # one settling delay (2 s), not one per route
+    actions = [r.action for r in cloud.requests.all() if r.seq > mark]
+    assert actions[:3] == ["CreateTransitRouterRouteEntry"] * 3
+    # then a read of the whole table each simulated second until the last route settles (2 s after its create)
+    assert set(actions[3:]) == {"ListTransitRouterRouteEntries"} and len(actions[3:]) in (3, 4)
+
+
+def test_a_chain_that_settles_at_once_costs_one_read(cloud, factory, waiter, marker):
+    """Writes that settle at once are checked by one read of the table, whatever their number."""
+    cloud.backend("cbn", ACCOUNT, None).delay = 0  # the world's async_delay_s, as a world with 0 would set it
+    target = tr_target(factory, waiter)
+    plan = target.plan(DESIRED, target.read_managed(marker))
+    mark = cloud.requests.last_seq()
+    assert target.apply(plan).ok
+    assert [r.action for r in cloud.requests.all() if r.seq > mark] == \
+        ["CreateTransitRouterRouteEntry"] * 3 + ["ListTransitRouterRouteEntries"]
 
 
 def test_quota_pressure_is_refused_in_the_plan(cloud, factory, waiter, marker):
@@ -114,3 +130,24 @@ def test_throttling_is_absorbed_by_the_factory_retries(cloud, factory, waiter, m
     target = tr_target(factory, waiter)
     assert target.apply(target.plan(DESIRED, target.read_managed(marker))).ok
     assert [r.fired for r in rules] == [2, 2]
+
+
+def test_a_changed_next_hop_is_replaced_only_once_the_old_route_is_gone(cloud, factory, waiter, marker):
+    """The old route is deleted, the table read until it is gone, and only then the new one created (same
+    destination); one more read sees it Active."""
+    call("cbn", "CreateTransitRouterRouteEntry", factory.cbn().create_transit_router_route_entry,
+         models.CreateTransitRouterRouteEntryRequest(
+             transit_router_route_table_id=TABLE, transit_router_route_entry_destination_cidr_block="100.118.28.0/24",
+             transit_router_route_entry_next_hop_type="Attachment",
+             transit_router_route_entry_next_hop_id="tr-attach-vbr1", transit_router_route_entry_name=f"{marker}oss"))
+    cloud.advance(2)
+    target = tr_target(factory, waiter)
+    plan = target.plan({("100.118.28.0/24", "oss")}, target.read_managed(marker))
+    assert [c.reason for c in plan.removes] == ["next hop changed"] and plan.adds[0].after_removal
+    mark = cloud.requests.last_seq()
+    assert target.apply(plan).ok
+    actions = [r.action for r in cloud.requests.all() if r.seq > mark]
+    create = actions.index("CreateTransitRouterRouteEntry")
+    assert actions[0] == "DeleteTransitRouterRouteEntry" and actions[create - 1] == "ListTransitRouterRouteEntries"
+    assert actions[create + 1:] and set(actions[create + 1:]) == {"ListTransitRouterRouteEntries"}
+    assert ("100.118.28.0/24", f"{marker}oss", "Active", ATTACHMENT) in routes(factory)

@@ -8,7 +8,7 @@ Each adapter does three things::
     plan = target.plan({("100.118.28.0/24", "oss")}, current)  # pure: adds, removes, refusals
     result = target.apply(plan)                              # idempotent writes, waits for settling
 
-Ownership ("own only what you made", the README's endpoint keeper section): an entry is acrguard's when its name or
+Ownership ("own only what you made", docs/endpoint-keeper.md): an entry is acrguard's when its name or
 description is exactly ``acrguard:<instance>:<family>``. Everything else is *foreign*: reported so
 the plan can avoid it, never changed or deleted. A foreign entry marked for *another* acrguard
 instance (``ForeignRoute.owner``) is shared: an instance that needs the same prefix through the

@@ -7,6 +7,13 @@ duplicate (``CloudRoute.Exist``) is unambiguous. The API takes only hosts inside
 VPC endpoint address, are refused in the plan. Only entries whose ``Description`` is
 ``acrguard:<instance>:<family>`` are acrguard's; the target's scope is one CEN and one host region.
 Deleting a missing entry succeeds silently (documented), so "not found on delete" needs no special case.
+
+Writes are asynchronous (``Creating`` then ``Active``); nothing documents a CEN refusing a write while
+another of its entries is changing (only deleting an entry that is itself still changing is refused,
+``InvalidOperation.CloudRouteStatusNotAllow``), and Terraform's ``alicloud_cen_route_service`` sends its
+writes without a lock (``alicloud/resource_alicloud_cen_route_service.go``, retrying ``Operation.Blocking``).
+So the writes of one run go one after another without waiting and one read checks them all
+(``EntryTarget.writes_while_changing``); a busy answer is retried.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ class CenServiceRoutes(EntryTarget):
     settled_status = "Active"
     busy_codes = frozenset({"Operation.Blocking", "InvalidOperation.CloudRouteStatusNotAllow",
                             "IncorrectStatus.TransitRouter", "InvalidOperation.CenInstanceStatus"})
+    writes_while_changing = True
 
     def __init__(self, config: CenServiceTarget, factory: ClientFactory, waiter: Waiter | None = None) -> None:
         super().__init__(factory, waiter)
@@ -122,6 +130,14 @@ class CenServiceRoutes(EntryTarget):
             access_region_id=change.extra["access_region"], host_vpc_id=change.next_hop or None)
         call("cbn", "DeleteRouteServiceInCen", self.factory.cbn().delete_route_service_in_cen, request)
         return True
+
+    def _snapshot(self) -> dict[str, str]:
+        statuses: dict[str, str] = {}
+        for entry in self._list():
+            if entry.host_region_id == self.config.host_region_id:
+                key = slot(entry.host, entry.access_region_id)
+                statuses[key] = statuses[f"id:{key}"] = entry.status or ""
+        return statuses
 
     def _status(self, change: RouteChange, *, removal: bool) -> str | None:
         found = self._list(host=change.prefix, host_region_id=self.config.host_region_id,

@@ -4,11 +4,22 @@ Subclasses say how to read, create, delete and look up one entry; this class sup
 guarantees of ``RouteTarget.apply``:
 
 - removals are refused unless they carry acrguard's marker and an entry id (never an unmarked entry);
-- if an entry of the target is still changing, wait for it before the first write;
 - adds first; removals only when every add succeeded; replacement adds after their removal;
 - "already exists" on create and "not found" on delete are successes;
-- after each write, wait (bounded) until the entry is settled or gone; the status read that checks
-  a create took effect also counts as the first poll, so a write that settles at once costs one poll;
+- the writes wait (bounded) until their entries are settled or gone, as the API requires
+  (``writes_while_changing``):
+
+  * a table that refuses a write while another of its entries is changing (a VPC/VBR route table:
+    ``IncorrectRouteEntryStatus`` / ``TaskConflict``) is written one entry at a time: if an entry is
+    still changing, wait for it before the first write; after each write, wait until its entry is
+    settled or gone. The status read that checks a create took effect also counts as the first poll,
+    so a write that settles at once costs one poll;
+  * a target that takes writes while other entries are still changing (a transit router table, CEN
+    cloud-service access: only the entry being changed is locked) gets all its writes one after
+    another without waiting, then one read of the whole target checks them all, repeated (bounded)
+    until they have settled: a chain that settles at once costs one poll. Replacement adds wait for
+    their removals to be gone first (same destination), which costs one read more; removals planned
+    while an entry was changing wait for it first (an entry still changing refuses its removal);
 - a write answered with a "busy" code is retried (bounded); a transient failure stops the run;
 - a create the cloud refuses for good (``RefusedByCloud``, e.g. a VBR table refusing 100.64.0.0/10)
   is recorded in ``ApplyResult.refused``, not as a failure; the other adds go on, and so do the
@@ -54,6 +65,8 @@ class EntryTarget:
     families: tuple[Family, ...]
     settled_status: str = "Available"
     busy_codes: frozenset[str] = frozenset()
+    #: whether the API takes a write while other entries of the target are still changing (see the module docstring)
+    writes_while_changing: bool = False
 
     def __init__(self, factory: ClientFactory, waiter: Waiter | None = None) -> None:
         self.factory = factory
@@ -83,6 +96,10 @@ class EntryTarget:
         """True when no entry of the target is still changing."""
         return not self.read_managed("\x00").settling
 
+    def _snapshot(self) -> dict[str, str]:
+        """Every entry's status in one read of the target, by key and by ``id:<entry id>`` (chained targets)."""
+        raise NotImplementedError
+
     # -- the interface ------------------------------------------------------------------------------
     def plan(self, desired: Iterable[tuple[str, Family]], current: CurrentRoutes) -> TargetPlan:
         """The pure diff of ``desired`` (for this target's families) against ``current``."""
@@ -101,6 +118,8 @@ class EntryTarget:
         result = ApplyResult(self.key)
         if plan.empty:
             return result
+        if self.writes_while_changing:
+            return self._apply_chain(plan, result)
         steps = [("add", c) for c in plan.adds if not c.after_removal] + [("remove", c) for c in plan.removes] + \
                 [("add", c) for c in plan.adds if c.after_removal]
         try:
@@ -122,6 +141,88 @@ class EntryTarget:
         except _Stop:
             result.skipped.extend(c.prefix for _, c in steps)
         return result
+
+    def _apply_chain(self, plan: TargetPlan, result: ApplyResult) -> ApplyResult:
+        """All writes one after another, none waiting for another to settle; one read then checks them all."""
+        steps = [("add", c) for c in plan.adds if not c.after_removal] + [("remove", c) for c in plan.removes] + \
+                [("add", c) for c in plan.adds if c.after_removal]
+        added: list[RouteChange] = []  # adds written or found present: each must be seen settled
+        removed: list[RouteChange] = []  # removals started or found gone: each must be seen gone
+        if plan.settling and plan.removes:
+            try:
+                self._settle(result)  # an entry that is itself still changing refuses its removal: wait first
+            except _Stop:
+                result.skipped.extend(c.prefix for _, c in steps)
+                return result
+        index = 0
+        try:
+            for index, (operation, change) in enumerate(steps):
+                if (operation == "remove" or change.after_removal) and result.failures:
+                    result.skipped.extend(c.prefix for _, c in steps[index:])
+                    break
+                if operation == "remove" and change.family in {r.family for r in result.refused}:
+                    result.kept_back.append(change.prefix)
+                    continue
+                if operation == "add" and change.after_removal and removed:
+                    try:
+                        self._await(result, [], removed)  # a replacement takes its removed entry's destination
+                    except _Stop:
+                        result.skipped.extend(c.prefix for _, c in steps[index:])
+                        return result
+                    removed = []
+                self._chain_write(operation, change, result, added if operation == "add" else removed)
+            self._await(result, added, [c for c in removed if c.key not in {a.key for a in added}])
+        except _Stop:
+            result.skipped.extend(c.prefix for _, c in steps[index + 1:])
+        return result
+
+    def _chain_write(self, operation: str, change: RouteChange, result: ApplyResult,
+                     written: list[RouteChange]) -> None:
+        """One create or delete, not waited for; it joins ``written`` unless it failed or was refused."""
+        if operation == "add":
+            created = self._write(change, "create", self._create, result)
+            if created is not None:
+                (result.created if created else result.already_present).append(change.prefix)
+                written.append(change)
+            return
+        started = self._write(change, "delete", self._delete, result)
+        if started is not None:
+            (result.deleted if started else result.already_gone).append(change.prefix)
+            written.append(change)
+
+    def _await(self, result: ApplyResult, added: list[RouteChange], removed: list[RouteChange]) -> None:
+        """Read the whole target until every add is settled and every removal gone (one read when they are).
+
+        An add reported created but absent repeated the client token of a create whose entry was deleted
+        since (the API answered from its memory and created nothing): it is created once more, with a
+        fresh token.
+        """
+        if not added and not removed:
+            return
+        waiting = list(added)
+        renewed: set[str] = set()
+
+        def settled() -> bool:
+            statuses = self._snapshot()
+            missing = [c for c in waiting if c.key not in statuses and c.prefix in result.created
+                       and c.key not in renewed]
+            for change in missing:
+                renewed.add(change.key)
+                fresh = dataclasses.replace(change, client_token=client_token(change.client_token, "fresh",
+                                                                               str(time.time_ns())))
+                if self._write(fresh, "create", self._create, result) is None:
+                    waiting.remove(change)  # refused or failed (recorded): nothing more to wait for
+            return not missing and all(statuses.get(c.key) == self.settled_status for c in waiting) and \
+                not any(f"id:{c.entry_id}" in statuses for c in removed)
+
+        try:
+            done = self.waiter.until(settled)
+        except CloudCallError as exc:
+            result.failures.append(Failure("*", "wait", exc.code or "Error", str(exc), True))
+            raise _Stop from None
+        if not done:
+            raise self._timeout(result, "*", f"the writes to {self.label} have not settled after "
+                                             f"{self.waiter.timeout_s}s")
 
     def _settle(self, result: ApplyResult) -> None:
         try:

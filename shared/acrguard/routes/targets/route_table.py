@@ -19,6 +19,16 @@ The cloud-service range 100.64.0.0/10 (where the auth and OSS VIPs live):
   it becomes ``RefusedByCloud`` (code ``service_range``), which the keeper remembers and reports with
   the working alternative (CEN cloud-service access).
 
+Writes are one at a time, each waited for (``EntryTarget.writes_while_changing`` is false): the table
+refuses a write while another of its entries is ``Pending`` or changing (``IncorrectRouteEntryStatus`` in
+the CreateRouteEntry error table; "the VPC service handles route entry operations as serialized
+asynchronous tasks and rejects concurrent submissions with TaskConflict", and Terraform waits for every
+entry of the table to be ``Available`` before each write: ``alicloud/resource_alicloud_route_entry.go``,
+``routeEntryTaskLock`` and ``WaitForAllRouteEntriesAvailable``). So one status read per write is needed
+(the read that shows the write settled is the one that lets the next go); ``CreateRouteEntries`` batches
+only vRouter tables, not VBR ones, and "does not support concurrent batches in one VPC"
+(https://help.aliyun.com/zh/vpc/developer-reference/api-vpc-2016-04-28-createrouteentries).
+
 A create answered "duplicate" (``Duplicated.VpcNextHop`` on VBR tables, ``InvalidCIDRBlock.Duplicate``,
 ``RouterEntryConflict.Duplicated``; Terraform's ``resource_alicloud_route_entry.go`` lists all three)
 is "already present" only when the entry there points at the configured next hop (as the same write

@@ -2,9 +2,17 @@
 
 ``CreateTransitRouterRouteEntry`` points a prefix at the VPC attachment (``Creating`` then
 ``Active``); ``ListTransitRouterRouteEntries`` shows only ``Active`` routes unless asked for ``All``,
-so every read here asks for ``All``. Only ``Static`` routes named ``acrguard:<instance>:<family>``
-are acrguard's; propagated routes are foreign and do not count against the quota. No quota is known
-from the documentation, so none is checked unless the target config sets one.
+so every read here asks for ``All``. While a route is ``Creating`` only that route is locked ("you can
+query the route but cannot perform other operations",
+https://www.alibabacloud.com/help/en/cloud-enterprise-network/latest/createtransitrouterrouteentry), and
+Terraform's ``alicloud_cen_transit_router_route_entry`` sends its creates without a lock
+(``alicloud/resource_alicloud_cen_transit_router_route_entry.go``, retrying ``Operation.Blocking`` and
+``IncorrectStatus.Status``), so the writes of one run go one after another without waiting and one read
+of the table checks them all (``EntryTarget.writes_while_changing``).
+
+Only ``Static`` routes named ``acrguard:<instance>:<family>`` are acrguard's; propagated routes are
+foreign and do not count against the quota. No quota is known from the documentation, so none is
+checked unless the target config sets one.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ class TransitRouterRoutes(EntryTarget):
     settled_status = "Active"
     busy_codes = frozenset({"Operation.Blocking", "IncorrectStatus.Status", "IncorrectStatus.TransitRouterRouteTable",
                             "InstanceStatus.NotSupport"})
+    writes_while_changing = True
 
     def __init__(self, config: TransitRouterTarget, factory: ClientFactory, waiter: Waiter | None = None) -> None:
         super().__init__(factory, waiter)
@@ -119,6 +128,15 @@ class TransitRouterRoutes(EntryTarget):
                 return False
             raise
         return True
+
+    def _snapshot(self) -> dict[str, str]:
+        statuses: dict[str, str] = {}
+        for entry in self._list():
+            status = entry.transit_router_route_entry_status or ""
+            statuses[entry.transit_router_route_entry_destination_cidr_block] = status
+            if entry.transit_router_route_entry_id:
+                statuses[f"id:{entry.transit_router_route_entry_id}"] = status
+        return statuses
 
     def _status(self, change: RouteChange, *, removal: bool) -> str | None:
         found = self._list(transit_router_route_entry_ids=[change.entry_id]) if removal else \
