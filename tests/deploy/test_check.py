@@ -68,6 +68,27 @@ def test_writer_concurrency_and_async_settings_are_checked(deployed, factory):
     assert any(t.startswith("async retries are not set") for t in found)
 
 
+def test_in_an_organisation_the_writers_concurrency_is_compared_with_s_yaml(deployed, factory):
+    """With an organisation, a writer's fan-out width is what s.yaml declares; unbounded is critical."""
+    keeper = deployed.functions["acrguard-endpoint-keeper"]
+    spec = read(S_YAML)
+    keeper_props = next(r.props for r in spec.resources if r.function_name == "acrguard-endpoint-keeper")
+    keeper_props["concurrencyConfig"] = {"reservedConcurrency": 16}
+    keeper.reserved_concurrency = 16
+    org = check(factory, spec, organization=True)
+    assert org.ok and not org.findings, [f.title for f in org.findings]
+    single = [f.title for f in check(factory, spec).findings]
+    assert "writer acrguard-endpoint-keeper has reserved concurrency 16, not 1: two runs may race" in single
+    keeper.reserved_concurrency = 8
+    drift = check(factory, spec, organization=True)
+    assert [f.title for f in drift.problems] == [
+        "writer acrguard-endpoint-keeper has reserved concurrency 8, s.yaml says 16"]
+    keeper.reserved_concurrency = None
+    unbounded = check(factory, spec, organization=True)
+    assert [(f.title.split(":")[0], f.severity.value) for f in unbounded.problems] == [
+        ("writer acrguard-endpoint-keeper has no reserved concurrency (None)", "critical")]
+
+
 def test_a_function_that_is_not_deployed_is_critical(deployed, factory):
     """A function missing from FC is one critical finding."""
     del deployed.functions["acrguard-pullkey-auditor"]

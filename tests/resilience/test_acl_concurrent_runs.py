@@ -5,7 +5,7 @@ Reserved concurrency 1 is lost; a round-robin hostname answers each run with a d
 either writes, and each plans to remove the other's address. The removals are slow to land, so
 without a guard both are in flight at once and the whitelist ends empty while the endpoint is
 enabled. ``AclWatch`` replays every write the cloud carried out and checks the whitelist after
-each one.
+each one. Both runs sign as the guard's deployed role, with the credentials FC hands it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from acrguard.functions import function
 from acrguard.runtime.handler import run_job
 from acrguard.runtime.local import make_context
 from acrguard.whitelist.marker import make_comment
-from support import ACCOUNT, INSTANCE_ID, REGION, ROOT_KEY, ROOT_SECRET, base_world
-from tests.resilience.harness import AclWatch, timer
+from support import ACCOUNT, INSTANCE_ID, REGION, base_world, fc_credentials, with_function_roles
+from tests.resilience.harness import AclWatch, by_function, timer
 
 WHITELIST = "whitelist_guard"
 HOST = "idc-egress.example.test"
@@ -36,7 +36,7 @@ def world() -> dict[str, Any]:
     comment = make_comment(instance["name"], HOST)
     instance["internet"] = {"enable": True, "entries": [{"entry": f"{X}/32", "comment": comment},
                                                          {"entry": f"{Y}/32", "comment": comment}]}
-    return data
+    return with_function_roles(data, assumer=False)
 
 
 def config(cloud: Any, tmp_path: Any) -> Any:
@@ -46,7 +46,7 @@ def config(cloud: Any, tmp_path: Any) -> Any:
     instance = cloud.backend("cr", ACCOUNT, REGION).instances[INSTANCE_ID]
     return load_config_data({
         "cloud": {"region": REGION, "endpoint": endpoints["openapi"], "oss_endpoint": endpoints["oss"],
-                  "protocol": "http", "credentials": {"access_key_id": ROOT_KEY, "access_key_secret": ROOT_SECRET},
+                  "protocol": "http",
                   "retry": {"max_attempts": 2, "base_delay_ms": 5, "max_delay_ms": 20}},
         "instances": [{"name": instance.name, "instance_id": INSTANCE_ID, "whitelist": {
             "policy": "enforce", "entries": [{"host": HOST}], "nameservers": [dns_host], "dns_port": int(dns_port),
@@ -56,17 +56,19 @@ def config(cloud: Any, tmp_path: Any) -> Any:
     })
 
 
-def at_once(config: Any, events: list[bytes]) -> list[Any]:
-    """One whitelist guard invocation per event, all started together; each result or what it raised."""
+def at_once(cloud: Any, config: Any, events: list[bytes]) -> list[Any]:
+    """One whitelist guard invocation per event, as the guard's role, all started together; each result or what
+    it raised."""
     spec = function(WHITELIST)
     outcomes: list[Any] = [None] * len(events)
     start = threading.Barrier(len(events))
+    credentials = [fc_credentials(cloud, WHITELIST) for _ in events]
 
     def run(index: int) -> None:
         start.wait()
         try:
-            outcomes[index] = run_job(WHITELIST, events[index], make_context(spec, REGION, ACCOUNT,
-                                                                             request_id=f"req-{index}"), config=config)
+            context = make_context(spec, REGION, ACCOUNT, credentials=credentials[index], request_id=f"req-{index}")
+            outcomes[index] = run_job(WHITELIST, events[index], context, config=config)
         except Exception as exc:  # the test inspects what each invocation raised
             outcomes[index] = exc
 
@@ -86,9 +88,11 @@ def test_two_runs_removing_each_others_address_never_empty_the_whitelist(cloud, 
     cloud.inject(action="DeleteInstanceEndpointAclPolicy", latency_ms=400, times=2)
     watch = AclWatch(cloud)
 
-    outcomes = at_once(config(cloud, tmp_path), [timer(WHITELIST, 0), timer(WHITELIST, 1)])
+    outcomes = at_once(cloud, config(cloud, tmp_path), [timer(WHITELIST, 0), timer(WHITELIST, 1)])
 
     assert all(isinstance(o, dict) and o["events"][0]["status"] == "done" for o in outcomes), outcomes
+    assert all(by_function(cloud, r) for r in cloud.requests.all()), "a call not signed by the guard's role"
+    assert cloud.requests.all(), "no call made"
     assert cloud.dns.queries.count(HOST + ".") == 2  # one answer each: X for one run, Y for the other
     # a run that read the whitelist after the other's removal would have added its own address back:
     # no add means both planned from the whitelist holding X and Y

@@ -49,7 +49,7 @@ def check_command(config_path: str | None, s_yaml: Path | None, as_json: bool, p
     except (AcrguardError, ValueError, AttributeError, yaml.YAMLError) as exc:
         fail(ExitCode.DATAERR, f"{path}: not a usable s.yaml: {exc}")
     try:
-        report = check(setup.factory, deployment)
+        report = check(setup.factory, deployment, organization=setup.config.organization is not None)
     except AcrguardError as exc:
         fail(code_for(exc), f"deploy check failed: {exc}")
     if as_json:

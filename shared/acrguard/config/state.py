@@ -8,11 +8,12 @@ at most ``max_attempts`` x (``connect_timeout_ms`` + ``read_timeout_ms``) plus u
 ``ClientFactory._build_oss``); ``lock_ttl_problem`` checks this at load.
 
 Each function keeps its OSS state under a folder of its own, named after the function, beside
-``key``: with the default ``key`` ``state/acrguard.json`` the endpoint keeper's document is
-``state/acrguard-endpoint-keeper/acrguard.json`` (``job_key``), so a RAM policy can let each
-function write only its own folder (``job_prefix``; ``deploy/policies/<function>-state.json``).
-``key`` itself is the one document every function shared before: a function whose own document
-does not exist yet starts from its part of that one (``acrguard.state.perjob``) and never writes it.
+``key``: with the default ``key`` ``state/acrguard.json`` the endpoint keeper's records are the
+objects ``state/acrguard-endpoint-keeper/records/<record key>`` (``job_prefix``; ``acrguard.state.oss``),
+so a RAM policy can let each function write only its own folder
+(``deploy/policies/<function>-state.json``). Two older layouts are read once, to carry them over:
+the function's one document ``state/acrguard-endpoint-keeper/acrguard.json`` (``job_key``), and
+``key`` itself, the one document every function shared before that (``acrguard.state.perjob``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class StateConfig(Strict):
     path: str = Field(default=".acrguard/state.db", description="SQLite file (backend sqlite)")
     bucket: str | None = Field(default=None, description="OSS bucket (backend oss)")
     key: str = Field(default="state/acrguard.json", description="OSS object key (backend oss): each function keeps its "
-                     "document in a folder named after it beside this key; this object is only read, once, to carry "
+                     "records in a folder named after it beside this key; this object is only read, once, to carry "
                      "over the state all functions shared before")
     region: RegionId | None = None
     endpoint: str | None = Field(default=None, description="OSS endpoint override host[:port] (local cloud, or an "
@@ -63,7 +64,8 @@ class StateConfig(Strict):
         return f"{folder}/{name}/" if folder else f"{name}/"
 
     def job_key(self, job: str) -> str:
-        """The OSS object key of ``job``'s state document (``state/acrguard-endpoint-keeper/acrguard.json``)."""
+        """The OSS key of ``job``'s former one-document state (``state/acrguard-endpoint-keeper/acrguard.json``), read
+        once to carry it over to records."""
         return self.job_prefix(job) + posixpath.basename(self.key)
 
 

@@ -5,7 +5,8 @@ runtime and handler; every declared trigger exists, is enabled, has the same typ
 expression or EventBridge filter pattern (compared as parsed JSON); an EventBridge trigger is
 asynchronous (``asyncInvocationType`` false, FC's default: a synchronous trigger gets neither FC's
 async retries nor the ``onFailure`` destination); async invocation has bounded retries and an
-``onFailure`` destination; a writer (``acrguard.functions``) has reserved concurrency 1.
+``onFailure`` destination; a writer (``acrguard.functions``) has reserved concurrency 1 (in an
+organisation: a bound, the one ``s.yaml`` declares).
 
 From ``s.yaml`` alone: no trigger follows an EventBridge trigger in a function's ``triggers:``
 (fc3 stops deploying a function's triggers at an unchanged EventBridge trigger: see
@@ -209,8 +210,13 @@ def _check_global_region(resource: FunctionResource, spec: SYaml, live: dict[str
                                             severity=Severity.MEDIUM, region=region, expected=wanted))
 
 
-def check(factory: ClientFactory, deployment: SYaml | list[FunctionResource]) -> DeployReport:
-    """Compare every function of ``s.yaml`` (``syaml.read``; a bare resource list has no vars) with FC."""
+def check(factory: ClientFactory, deployment: SYaml | list[FunctionResource], *,
+          organization: bool = False) -> DeployReport:
+    """Compare every function of ``s.yaml`` (``syaml.read``; a bare resource list has no vars) with FC.
+
+    ``organization``: the config has an ``organization:`` section, so the writers fan their sweeps out
+    and may run more than one shard at once (their reserved concurrency is compared with ``s.yaml``).
+    """
     from alibabacloud_fc20230330 import models
 
     spec = deployment if isinstance(deployment, SYaml) else SYaml({}, list(deployment))
@@ -263,9 +269,39 @@ def check(factory: ClientFactory, deployment: SYaml | list[FunctionResource]) ->
                                             "destinationConfig.onFailure in s.yaml"))
         if name in writers:
             concurrency = call("fc", "GetConcurrencyConfig", factory.fc(region).get_concurrency_config, name)
-            if concurrency.reserved_concurrency != 1:
-                report.findings.append(_finding(name, "concurrency", f"writer {name} has reserved concurrency "
-                                                f"{concurrency.reserved_concurrency}, not 1: two runs may race",
-                                                "set concurrencyConfig.reservedConcurrency: 1",
-                                                severity=Severity.CRITICAL))
+            _check_concurrency(resource, concurrency.reserved_concurrency, organization, report)
     return report
+
+
+def _declared_concurrency(resource: FunctionResource) -> int | None:
+    """``concurrencyConfig.reservedConcurrency`` as ``s.yaml`` declares it (None: not declared)."""
+    declared = (resource.props.get("concurrencyConfig") or {}).get("reservedConcurrency")
+    return declared if isinstance(declared, int) and not isinstance(declared, bool) else None
+
+
+def _check_concurrency(resource: FunctionResource, reserved: int | None, organization: bool,
+                       report: DeployReport) -> None:
+    """A writer runs one invocation at a time; in an organisation, as many shards at once as ``s.yaml`` declares.
+
+    In one account two runs of a writer would race for the same targets, so anything but 1 is
+    critical. An organisation's shards are account x region each and carry their account in every
+    state key (docs/organisations.md), so there the writer needs a bound (FC runs an unbounded
+    function as wide as the account's quota) equal to the one ``s.yaml`` declares.
+    """
+    name = resource.function_name
+    if not organization:
+        if reserved != 1:
+            report.findings.append(_finding(name, "concurrency", f"writer {name} has reserved concurrency "
+                                            f"{reserved}, not 1: two runs may race",
+                                            "set concurrencyConfig.reservedConcurrency: 1",
+                                            severity=Severity.CRITICAL))
+        return
+    declared = _declared_concurrency(resource)
+    if reserved is None or reserved < 1:
+        report.findings.append(_finding(name, "concurrency", f"writer {name} has no reserved concurrency "
+                                        f"({reserved}): its shards fan out without a bound, or not at all",
+                                        "set concurrencyConfig.reservedConcurrency to the shards you want in "
+                                        "flight (docs/organisations.md)", severity=Severity.CRITICAL))
+    elif declared is not None and reserved != declared:
+        report.findings.append(_finding(name, "concurrency", f"writer {name} has reserved concurrency {reserved}, "
+                                        f"s.yaml says {declared}", "run `s deploy`"))

@@ -36,7 +36,7 @@ def check_triggers(ctx: DoctorContext) -> CheckResult:
         return single(NAME, Status.UNKNOWN, f"no s.yaml: {ctx.deployment_problem}",
                       "name the deployment file with --s-yaml PATH")
     try:
-        report = check(ctx.factory, ctx.deployment)
+        report = check(ctx.factory, ctx.deployment, organization=ctx.config.organization is not None)
     except CloudCallError as exc:
         return single(NAME, Status.UNKNOWN, f"the deployment cannot be read: {describe(exc)}", unknown_fix(exc, "fc"))
     failing = set(map(id, report.problems))

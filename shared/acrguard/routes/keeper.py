@@ -113,6 +113,12 @@ JOB = notes.JOB
 #: reads (and writes to different targets) in flight at once in one run
 DEFAULT_WORKERS = 16
 
+#: the fix when a state record cannot be used (records: SQLite rows, or OSS objects under records/)
+_REPAIR = ("record the error names (SQLite: a row of the state file; OSS: an object under the function's state "
+           "folder, records/); nothing is written until it can be read.")
+_REPAIR_STATE = "Repair or remove the state " + _REPAIR
+_REPAIR_HYSTERESIS = "Repair or remove the hysteresis " + _REPAIR
+
 
 class RecordingTracker(HysteresisTracker):
     """A ``HysteresisTracker`` that remembers each key's addresses after the last step (kept or seen).
@@ -370,7 +376,7 @@ class Keeper:
             shared = shared_ledgers(self.store, instance.instance_id)
         except StateError as exc:
             return self._stop(run, "routes.state-unreadable", "the state cannot be used", str(exc),
-                              "Repair or remove the routes section of the state document."), [], tracker
+                              _REPAIR_STATE), [], tracker
         try:
             adapters = build_targets(routes.targets, self.factory, ledgers=run.ledgers, shared=shared,
                                      waiter=self.waiter)
@@ -439,7 +445,7 @@ class Keeper:
             desired = self._retire(instance, run, desired, currents, moment)
         except StateError as exc:
             return self._stop(run, "routes.state-unreadable", "the hysteresis state cannot be used", str(exc),
-                              "Repair or remove the hysteresis section of the state document.")
+                              _REPAIR_HYSTERESIS)
         run.desired = desired
         run.moment = moment
         run.oss_addresses = frozenset(a for a in tracker.kept("oss") if rules.problem("oss", a) is None)

@@ -67,6 +67,24 @@ def _fix_for(exc: Exception) -> str:
     return "see the error; the next sweep retries"
 
 
+def _flow_summary(factory: Any) -> dict[str, Any]:
+    """What pacing cost this invocation: calls, seconds waited for a place, throttled answers, the longest waits.
+
+    Empty when flow control is off (``cloud.flow_control.enabled: false``). A shard of an
+    organisation paces each member account on its own (``acrguard.org.assume``); those calls are not
+    counted here.
+    """
+    flow = getattr(factory, "flow_control", None)
+    if flow is None:
+        return {}
+    stats = flow.stats()
+    waits = sorted(((c["waited_s"], op) for op, c in stats.items() if c["waited_s"] > 0), reverse=True)[:3]
+    return {"calls": sum(c["calls"] for c in stats.values()),
+            "waited_s": round(sum(c["waited_s"] for c in stats.values()), 3),
+            "throttled": sum(c["throttled"] for c in stats.values()),
+            "longest_waits": {op: waited for waited, op in waits}}
+
+
 def _release_after_bug(store: Any, key: str, job: str, log: DecisionLog) -> None:
     """Release an event's claim after an unexpected error, so FC's retry is not told "in progress"."""
     from acrguard.events.dedup import release
@@ -183,11 +201,11 @@ def run_job(job: str, event: Any, context: Any, *, config: Any = None, transport
             raise
         complete(store, key, job=job)
         log.decision("done", sweep=routed.sweep, findings=len(result.findings), changes=result.changes,
-                     alerts=alerts, **result.summary)
+                     alerts=alerts, flow_control=_flow_summary(factory), **result.summary)
         outcomes.append({"id": routed.correlation_id, "status": "done", "findings": len(result.findings),
                          "changes": result.changes, "alerts": alerts})
     return {"status": "ok", "job": job, "events": outcomes, "duration_ms": round((time.monotonic() - started) * 1000),
-            "state": store.stats.to_dict()}
+            "state": store.stats.to_dict(), "flow_control": _flow_summary(factory)}
 
 
 __all__ = ["AcrguardError", "RetryLater", "initialize_job", "run_job"]
