@@ -28,6 +28,8 @@ def world() -> dict[str, Any]:
                          "last_used": "2025-03-01T00:00:00Z"}],
         "login_profile": True,
     })
+    seed["roles"] = [{"name": "Acrguard-Keeper", "policies": [{"name": "acr-pull", "type": "Custom"},
+                                                              {"name": "AliyunRAMReadOnlyAccess", "type": "System"}]}]
     return data
 
 
@@ -80,6 +82,19 @@ def test_user_policies_and_groups_are_listed_with_default_versions(cloud, factor
     assert [g.group_name for g in groups] == ["pullers"]
     group_policies = ram_call(factory, "ListPoliciesForGroup", group_name="pullers").policies.policy
     assert [(p.policy_name, p.default_version) for p in group_policies] == [("acr-pull", "v2")]
+
+
+def test_role_policies_are_listed_with_default_versions_and_an_unknown_role_is_named(cloud, factory):
+    """ListPoliciesForRole names each attached policy, its type and DefaultVersion, and finds the role whatever
+    the case of its name; an unknown role is ``EntityNotExist.Role``.
+
+    Source: alibabacloud_ram20150501/models/_list_policies_for_role_response_body.py; the code
+    terraform-provider-alicloud treats as a missing role (alicloud/service_alicloud_ram.go).
+    """
+    attached = ram_call(factory, "ListPoliciesForRole", role_name="acrguard-keeper").policies.policy
+    assert sorted((p.policy_name, p.policy_type, p.default_version) for p in attached) == [
+        ("AliyunRAMReadOnlyAccess", "System", "v3"), ("acr-pull", "Custom", "v2")]
+    assert error_of(factory, "ListPoliciesForRole", role_name="no-such-role").code == "EntityNotExist.Role"
 
 
 def test_built_in_system_policies_can_be_read(cloud, factory):
