@@ -113,14 +113,20 @@ def _special(ip: ipaddress.IPv4Address) -> str | None:
     return None
 
 
-def public_problem(address: str) -> str | None:
-    """Why ``address`` may not enter a public ACL (None: it may). See the module docstring for the properties."""
+def _usable(address: str) -> tuple[ipaddress.IPv4Address | None, str | None]:
+    """``address`` parsed, or why it is no usable address in any context (not IPv4, special-purpose)."""
     ip = ipv4(address)
     if ip is None:
-        return "not an IPv4 address"
+        return None, "not an IPv4 address"
     special = _special(ip)
-    if special:
-        return f"{special} address"
+    return (None, f"{special} address") if special else (ip, None)
+
+
+def public_problem(address: str) -> str | None:
+    """Why ``address`` may not enter a public ACL (None: it may). See the module docstring for the properties."""
+    ip, unusable = _usable(address)
+    if ip is None:
+        return unusable
     if ip in SERVICE_SPACE:
         return "inside the shared range 100.64.0.0/10 (cloud services, carrier-grade NAT), not a public address"
     if ip.is_private:
@@ -171,12 +177,9 @@ class AddressRules:
 
     def problem(self, family: Family, address: str) -> str | None:
         """Why ``address`` may not be routed for ``family`` (None: it may)."""
-        ip = ipv4(address)
+        ip, unusable = _usable(address)
         if ip is None:
-            return "not an IPv4 address"
-        special = _special(ip)
-        if special:
-            return f"{special} address"
+            return unusable
         idc = _inside(ip, self.idc_ranges)
         if idc is not None:
             return f"inside the IDC's own range {idc}"

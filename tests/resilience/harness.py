@@ -21,8 +21,9 @@ import contextlib
 import ipaddress
 import itertools
 import json
+import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,26 @@ def role_context(cloud: Any, job: str, request_id: str | None = None) -> Any:
     """An FC-shaped context for ``job`` carrying its role's STS credentials, obtained afresh as FC does."""
     return make_context(function(job), REGION, ACCOUNT, credentials=fc_credentials(cloud, job),
                         request_id=request_id or f"req-{next(_REQUEST_IDS)}")
+
+
+def all_at_once(invocations: list[Callable[[], Any]], timeout_s: float = 60) -> list[Any]:
+    """Run every invocation in a thread of its own, all released together; each result, or what it raised."""
+    outcomes: list[Any] = [None] * len(invocations)
+    start = threading.Barrier(len(invocations))
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            outcomes[index] = invocations[index]()
+        except Exception as exc:  # the caller inspects what each invocation raised
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(invocations))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout_s)
+    return outcomes
 
 
 def by_function(cloud: Any, request: Any) -> bool:

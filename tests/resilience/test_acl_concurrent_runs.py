@@ -10,7 +10,7 @@ each one. Both runs sign as the guard's deployed role, with the credentials FC h
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from acrguard.runtime.handler import run_job
 from acrguard.runtime.local import make_context
 from acrguard.whitelist.marker import make_comment
 from support import ACCOUNT, INSTANCE_ID, REGION, base_world, fc_credentials, with_function_roles
-from tests.resilience.harness import AclWatch, by_function, timer
+from tests.resilience.harness import AclWatch, all_at_once, by_function, timer
 
 WHITELIST = "whitelist_guard"
 HOST = "idc-egress.example.test"
@@ -60,24 +60,10 @@ def at_once(cloud: Any, config: Any, events: list[bytes]) -> list[Any]:
     """One whitelist guard invocation per event, as the guard's role, all started together; each result or what
     it raised."""
     spec = function(WHITELIST)
-    outcomes: list[Any] = [None] * len(events)
-    start = threading.Barrier(len(events))
-    credentials = [fc_credentials(cloud, WHITELIST) for _ in events]
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            context = make_context(spec, REGION, ACCOUNT, credentials=credentials[index], request_id=f"req-{index}")
-            outcomes[index] = run_job(WHITELIST, events[index], context, config=config)
-        except Exception as exc:  # the test inspects what each invocation raised
-            outcomes[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(events))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+    contexts = [make_context(spec, REGION, ACCOUNT, credentials=fc_credentials(cloud, WHITELIST),
+                             request_id=f"req-{index}") for index in range(len(events))]
+    return all_at_once([functools.partial(run_job, WHITELIST, event, context, config=config)
+                        for event, context in zip(events, contexts, strict=True)])
 
 
 def test_two_runs_removing_each_others_address_never_empty_the_whitelist(cloud, tmp_path):

@@ -21,6 +21,7 @@ not; what holds either way (each entry once, each message once) is asserted alwa
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from typing import Any
@@ -34,7 +35,15 @@ from acrguard.runtime.handler import RetryLater, run_job
 from acrguard.state import open_store
 from acrguard.state.document import read_document
 from support import ACCOUNT, INSTANCE_ID, REGION
-from tests.resilience.harness import AclWatch, carried_out, mentions, repeated_messages, role_context, timer
+from tests.resilience.harness import (
+    AclWatch,
+    all_at_once,
+    carried_out,
+    mentions,
+    repeated_messages,
+    role_context,
+    timer,
+)
 from tests.resilience.whitelistworld import FOREIGN, HOST, desired_acl, whitelist_config, whitelist_world
 
 WHITELIST = "whitelist_guard"
@@ -64,22 +73,8 @@ def invoke(cloud: Any, config: Any, event: bytes, name: str) -> dict[str, Any]:
 
 def at_once(cloud: Any, config: Any, events: list[bytes]) -> list[Any]:
     """Invoke once per event, all at the same time; each result, or the exception the invocation raised."""
-    outcomes: list[Any] = [None] * len(events)
-    start = threading.Barrier(len(events))
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            outcomes[index] = invoke(cloud, config, events[index], f"req-{index}")
-        except Exception as exc:  # the test inspects what each invocation raised
-            outcomes[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(events))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
+    return all_at_once([functools.partial(invoke, cloud, config, event, f"req-{index}")
+                        for index, event in enumerate(events)], timeout_s=30)
 
 
 def state_of(cloud: Any, config: Any) -> dict[str, Any]:

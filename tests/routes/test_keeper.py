@@ -6,10 +6,8 @@ import pytest
 from alibabacloud_vpc20160428 import models as vpc_models
 
 from acrguard.clients import call
-from acrguard.routes.keeper import affected_instances, handle_event, run_sweep
-from acrguard.routes.targets.waiting import Waiter
+from acrguard.routes.keeper import affected_instances, handle_event
 from acrguard.state.document import edit_document, read_document
-from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.routes.keeperworld import (
     ALL_PREFIXES,
@@ -22,7 +20,6 @@ from tests.routes.keeperworld import (
     SERVICE_PREFIXES,
     VBR_TABLE,
     VPN_LOCAL,
-    H,
     cen_services,
     keeper_world,
     local_subnet,
@@ -41,35 +38,6 @@ SHORT_HOLD = {"hold_runs": 1, "hold_hours": 0}
 def world():
     """One target of every type, the auth name answering round robin, the OSS domain."""
     return keeper_world()
-
-
-@pytest.fixture
-def waiter(cloud) -> Waiter:
-    """Waiting for asynchronous states moves the local cloud's clock instead of sleeping."""
-    return Waiter(timeout_s=60, interval_s=1, sleep=cloud.advance)
-
-
-@pytest.fixture
-def state_path(tmp_path) -> str:
-    return str(tmp_path / "state.db")
-
-
-@pytest.fixture
-def store(state_path):
-    opened = SqliteStateStore(state_path)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def sweep(cloud, factory, store, waiter, state_path):
-    """One keeper run at hour ``hours`` with a config built from ``options``."""
-
-    def run(hours: float = 0.0, *, apply: bool = True, **options):
-        config = make_config(cloud, state_path, **options)
-        return run_sweep(config, factory, store, apply=apply, now=hours * H, waiter=waiter)
-
-    return run
 
 
 def move_endpoint(cloud, address: str) -> None:

@@ -12,7 +12,6 @@ from acrguard.clients import call
 from acrguard.config import load_config_data
 from acrguard.routes import findings as notes
 from acrguard.routes.keeper import handle_event, run_sweep
-from acrguard.routes.targets.waiting import Waiter
 from acrguard.state.document import read_document
 from acrguard.state.sqlite import SqliteStateStore
 from support import INSTANCE_ID, REGION
@@ -46,12 +45,6 @@ SLOW_MS = 300
 def world():
     """Every target type, settling at once, and a second instance in the same region."""
     return add_other_instance(keeper_world(delay=0))
-
-
-@pytest.fixture
-def waiter(cloud) -> Waiter:
-    """Waiting moves the local cloud's clock instead of sleeping."""
-    return Waiter(timeout_s=60, interval_s=1, sleep=cloud.advance)
 
 
 @pytest.fixture

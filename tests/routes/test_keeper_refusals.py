@@ -5,10 +5,7 @@ from __future__ import annotations
 import pytest
 
 from acrguard.findings import Severity
-from acrguard.routes.keeper import run_sweep
 from acrguard.routes.refusals import load_refusals
-from acrguard.routes.targets.waiting import Waiter
-from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, REGION
 from tests.routes.keeperworld import (
     AUTH_HOST,
@@ -20,7 +17,6 @@ from tests.routes.keeperworld import (
     H,
     cen_services,
     keeper_world,
-    make_config,
     ours,
     vbr_routes,
 )
@@ -34,35 +30,6 @@ DAY_H = 24.0
 def world():
     """Every target type; the VBR table refuses destinations inside 100.64.0.0/10 (the documented rule)."""
     return keeper_world(vbr_service_range="refuse")
-
-
-@pytest.fixture
-def waiter(cloud) -> Waiter:
-    """Waiting for asynchronous states moves the local cloud's clock instead of sleeping."""
-    return Waiter(timeout_s=60, interval_s=1, sleep=cloud.advance)
-
-
-@pytest.fixture
-def state_path(tmp_path) -> str:
-    return str(tmp_path / "state.db")
-
-
-@pytest.fixture
-def store(state_path):
-    opened = SqliteStateStore(state_path)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def sweep(cloud, factory, store, waiter, state_path):
-    """One keeper run at hour ``hours`` with a config built from ``options``."""
-
-    def run(hours: float = 0.0, *, apply: bool = True, **options):
-        return run_sweep(make_config(cloud, state_path, **options), factory, store, apply=apply, now=hours * H,
-                         waiter=waiter)
-
-    return run
 
 
 def vbr_creates(cloud, since: int = 0) -> list[str]:

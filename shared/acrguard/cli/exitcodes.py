@@ -159,35 +159,29 @@ def _invoke_under_contract(invoke: Callable[[], Any]) -> Any:
         fail(ExitCode.SOFTWARE, "internal error: please report it with the traceback above")
 
 
-class ContractCommand(click.Command):
-    """A command under the contract: usage errors exit 64, Ctrl-C 130, escaped errors their code, bugs 70."""
+class _UnderContract:
+    """Usage errors exit 64, Ctrl-C 130, escaped errors their code, bugs 70 (mixed into click's classes)."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         try:
-            return super().make_context(info_name, args, parent=parent, **extra)
+            return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[misc]
         except click.UsageError as exc:
             raise _usage(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
-        return _invoke_under_contract(lambda: super(ContractCommand, self).invoke(ctx))
+        return _invoke_under_contract(lambda: super(_UnderContract, self).invoke(ctx))  # type: ignore[misc]
 
 
-class ContractGroup(click.Group):
+class ContractCommand(_UnderContract, click.Command):
+    """A command under the contract: usage errors exit 64, Ctrl-C 130, escaped errors their code, bugs 70."""
+
+
+class ContractGroup(_UnderContract, click.Group):
     """A group under the contract; its subcommands and subgroups are too."""
 
     command_class = ContractCommand
     group_class = type  # subgroups are of this class
-
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise _usage(exc) from None
-
-    def invoke(self, ctx: click.Context) -> Any:
-        return _invoke_under_contract(lambda: super(ContractGroup, self).invoke(ctx))
 
 
 def _stop_now(message: str) -> NoReturn:

@@ -34,6 +34,10 @@ class JobContext:
     #: ``AssumeRole`` made only when called). The pull-key auditor searches them for the owners of keys its account
     #: does not own (``acrguard.pullkeys.owners.OtherAccounts``). None: one account
     other_accounts: Any = None
+    #: in an organisation's shard, the function's own ``ClientFactory`` (the central account's role), for what
+    #: lives in the central account while ``factory`` is a member's: the endpoint keeper's ``oss://`` IDC exports.
+    #: None: ``factory`` is the function's own
+    central_factory: Any = None
 
 
 @dataclass

@@ -43,7 +43,7 @@ class EndpointKeeperJob:
         """Discover, resolve and route every instance with a ``routes:`` section."""
         from acrguard.routes.keeper import run_sweep
 
-        return self._result(run_sweep(ctx.config, ctx.factory, ctx.store))
+        return self._result(run_sweep(ctx.config, ctx.factory, ctx.store, exports_factory=ctx.central_factory))
 
     def handle(self, ctx: JobContext, routed: RouteResult, actor: Actor | None) -> JobResult:
         """Re-check the instances the event's instance or route table concerns."""
@@ -54,7 +54,8 @@ class EndpointKeeperJob:
             return JobResult(summary={"instances": 0, "skipped": "acrguard's own route entry"})
         if not resources:
             return JobResult(summary={"instances": 0, "ignored": [str(r) for r in routed.resources]})
-        return self._result(handle_event(ctx.config, ctx.factory, ctx.store, resources))
+        return self._result(handle_event(ctx.config, ctx.factory, ctx.store, resources,
+                                         exports_factory=ctx.central_factory))
 
     @staticmethod
     def _result(result: KeeperResult) -> JobResult:

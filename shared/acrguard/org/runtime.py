@@ -154,7 +154,11 @@ def _refusal(org: OrganizationConfig, shard: ShardEvent, central: str) -> str | 
 
 def _shard_context(ctx: JobContext, job: str, account: str, region: str, where: Place, run_id: str,
                    ) -> JobContext:
-    """The job context of one account and region: its credentials, its part of the config, its own state."""
+    """The job context of one account and region: its credentials, its part of the config, its own state.
+
+    ``central_factory`` keeps the function's own credentials at hand for what stays in the central
+    account (the keeper's ``oss://`` exports); the state already does (``open_store`` with ``ctx.factory``).
+    """
     from acrguard.org.assume import Sessions
     from acrguard.state import open_store
 
@@ -165,7 +169,7 @@ def _shard_context(ctx: JobContext, job: str, account: str, region: str, where: 
     store = open_store(ctx.config.state, ctx.factory, job=job, namespace=namespace(account, region))
     others = _other_accounts(ctx, sessions, account, region) if job in GLOBAL_JOBS else None
     return JobContext(config=shard_config(ctx.config, account, region, where.account), factory=factory, store=store,
-                      log=ctx.log, dry_run=ctx.dry_run, other_accounts=others)
+                      log=ctx.log, dry_run=ctx.dry_run, other_accounts=others, central_factory=ctx.factory)
 
 
 def _other_accounts(ctx: JobContext, sessions: Any, account: str, region: str) -> dict[str, Any]:

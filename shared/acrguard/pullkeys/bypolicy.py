@@ -25,12 +25,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from acrguard.errors import CloudCallError, TransientCloudError
 from acrguard.pullkeys import plan as plans
 from acrguard.pullkeys.identity import Identity, IdentityResolver, PolicyInForce
 from acrguard.pullkeys.ramapi import PolicyAttachment, PolicyListing
 from acrguard.pullkeys.workers import Progress, Stages
+
+_T = TypeVar("_T")
 
 STAGES = ("policies", "holders", "users")
 
@@ -107,14 +110,10 @@ class PolicyDiscovery:
     def _holders(self, listing: PolicyListing) -> None:
         if self._every_user:
             return
-        try:
-            users, groups = self.resolver.reader.entities_for_policy(listing.name, listing.type)
-        except TransientCloudError:
-            raise
-        except CloudCallError as exc:
-            if not _gone(exc):
-                self._fall_back(exc)
+        entities = self._read(self.resolver.reader.entities_for_policy, listing.name, listing.type)
+        if entities is None:
             return
+        users, groups = entities
         for user in users:
             self._name(user)
         for group in groups:
@@ -127,16 +126,22 @@ class PolicyDiscovery:
     def _members(self, group: str) -> None:
         if self._every_user:
             return
+        for user in self._read(self.resolver.reader.users_for_group, group) or ():
+            self._name(user)
+
+    def _read(self, read: Callable[..., _T], *args: Any) -> _T | None:
+        """``read(*args)``; None when the entity is gone, or after falling back to the per-user plan on a refusal.
+
+        A transient failure propagates: the invocation is retried.
+        """
         try:
-            members = self.resolver.reader.users_for_group(group)
+            return read(*args)
         except TransientCloudError:
             raise
         except CloudCallError as exc:
             if not _gone(exc):
                 self._fall_back(exc)
-            return
-        for user in members:
-            self._name(user)
+            return None
 
     def _examine(self, user: str) -> None:
         try:

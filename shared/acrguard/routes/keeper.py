@@ -313,6 +313,9 @@ class Keeper:
 
     ``tables``: instance id -> the route tables an event named; only those targets of the instance
     are read (a partial run). ``workers``: reads and writes of different targets in flight at once.
+    ``exports_factory``: the factory the IDC exports are read and written with (default ``factory``): in
+    an organisation, the function's own, since an ``oss://`` export is the central account's bucket and
+    the member role grants no OSS access (``deploy/policies/acrguard-member.json``).
     """
 
     config: AcrguardConfig
@@ -326,6 +329,7 @@ class Keeper:
     ranges: OssRangeTable | None = None
     tables: Mapping[str, frozenset[str]] | None = None
     workers: int = DEFAULT_WORKERS
+    exports_factory: ClientFactory | None = None
     #: this run's DNS answers, shared by its instances (made anew by ``run``)
     _resolutions: SharedResolutions = field(default_factory=SharedResolutions, init=False, repr=False)
     #: refusals remembered from earlier runs, by target key and prefix (read by ``run``)
@@ -571,8 +575,9 @@ class Keeper:
         """Render and write the IDC exports; families not observed keep what they said when last observed."""
         rules = desired.rules or rules_for(instance.routes, None)
         remembered = load_memory(self.store, run.instance_id, rules)
-        exports = export_instance(self.config, instance, desired, self.factory, write=self.writes,
-                                  now=run.moment, oss_addresses=run.oss_addresses, remembered=remembered)
+        exports = export_instance(self.config, instance, desired, self.exports_factory or self.factory,
+                                  write=self.writes, now=run.moment, oss_addresses=run.oss_addresses,
+                                  remembered=remembered)
         run.exports = exports.results
         if self.writes:
             observed = {family: exports.observed[family] for family in desired.observed}
@@ -737,9 +742,10 @@ def _advice(instance: InstanceConfig, run: InstanceRun, decision: TargetDecision
 
 def run_sweep(config: AcrguardConfig, factory: ClientFactory, store: StateStore, *, apply: bool = True,
               now: float | None = None, resolver: NameResolver | None = None, waiter: Waiter | None = None,
-              session: Any = None) -> KeeperResult:
+              session: Any = None, exports_factory: ClientFactory | None = None) -> KeeperResult:
     """Check every instance with a ``routes:`` section; ``apply`` False previews (writes nothing)."""
-    keeper = Keeper(config, factory, store, apply=apply, now=now, resolver=resolver, waiter=waiter, session=session)
+    keeper = Keeper(config, factory, store, apply=apply, now=now, resolver=resolver, waiter=waiter, session=session,
+                    exports_factory=exports_factory)
     return keeper.run(config.instances)
 
 
@@ -761,8 +767,8 @@ def affected_instances(config: AcrguardConfig, resources: Iterable[tuple[str, st
 
 def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateStore,
                  resources: Iterable[tuple[str, str]], *, now: float | None = None,
-                 resolver: NameResolver | None = None, waiter: Waiter | None = None, session: Any = None
-                 ) -> KeeperResult:
+                 resolver: NameResolver | None = None, waiter: Waiter | None = None, session: Any = None,
+                 exports_factory: ClientFactory | None = None) -> KeeperResult:
     """Re-check what an event touched (``(type, id)`` resources); other events cost nothing.
 
     A named instance is re-checked whole; an instance chosen because of a route table it routes
@@ -774,5 +780,5 @@ def handle_event(config: AcrguardConfig, factory: ClientFactory, store: StateSto
     tables = frozenset(rid for rtype, rid in resources if rtype == "route-table")
     scoped = {i.instance_id: tables for i in chosen if i.instance_id not in instances} if tables else {}
     keeper = Keeper(config, factory, store, apply=True, now=now, resolver=resolver, waiter=waiter, session=session,
-                    tables=scoped)
+                    tables=scoped, exports_factory=exports_factory)
     return keeper.run(chosen)
