@@ -27,7 +27,9 @@ first import, so the interpreter's own start is in neither side:
   so they count in the figure.
 * **network**: the time, within the first invocation, during which the local cloud was answering one
   of its requests (``bench.cloudtime.ServerTimer`` on the OpenAPI, registry and DNS front ends, here
-  also on the OSS and chat front ends), at zero injected latency.
+  also on the OSS and chat front ends), at zero injected latency. No call waits for its quota: the
+  keeper's config raises the CEN write quota its world would otherwise wait about 3 s for
+  (``UNBOUND_QUOTAS``; waiting for a quota is paid warm as well, it is not start-up).
 
 **figure = (a) − (b) − network**; the goal is at most 50 ms. It is the median over interleaved
 samples of (a) and (b) (after one unmeasured sample of each: page cache warm, as on a reused FC
@@ -266,8 +268,16 @@ def cold_scenario(name: str, state: str = "sqlite") -> tuple[dict[str, Any], Any
         data["alerts"] = {"channels": [{
             "name": "ops", "type": "dingtalk", "secret": ROBOT_SECRET,
             "url": f"http://{endpoints['chat']}/dingtalk/robot/send?access_token={ROBOT_TOKEN}"}]}
+        if name == "endpoint_keeper":
+            data.setdefault("cloud", {})["flow_control"] = UNBOUND_QUOTAS
         return data
     return world, config
+
+
+#: The keeper's world writes more CEN routes than CEN's write quota (3/1(s)) lets through in one window, so
+#: paced to it the sweep would wait about 3 s for its places: the quota's wait, paid warm as well, not start-up.
+#: Its CEN quotas are raised here; the pacing code still runs (and its figures load) for every call.
+UNBOUND_QUOTAS = {"operations": {"cbn:*": {"limit": 10_000, "period_s": 1}}}
 
 
 class _CloudTimer(ServerTimer):
