@@ -303,3 +303,4 @@ class TestFailures:
         assert len(failed) == 1, failed
         assert f"scope {org_member(1)}/{region}:{org_instance(1, 0)[0]}" in failed[0]
         assert "Forbidden.RAM: CreateRouteEntry failed" in failed[0] and keeper_eni(1, 0) in failed[0]
+        assert "the member role: deploy/policies/acrguard-member.json" in failed[0]  # the fix names what to grant

@@ -201,7 +201,9 @@ def apply_failed(instance: str, instance_id: str, decision: TargetDecision, resu
     return _finding("routes.apply-failed", Severity.HIGH, instance_id, f"Route changes on {plan.label} failed for "
                     f"{instance}", "\n".join(lines),
                     "The next run retries (writes are idempotent)." if result.transient else
-                    "Check acrguard's RAM permissions and the target's state; the next run retries.",
+                    "Check the RAM permissions of the role acrguard runs as (the function's role; in an "
+                    "organisation's member account, the member role: deploy/policies/acrguard-member.json) and "
+                    "the target's state; the next run retries.",
                     {"transient": result.transient, "codes": sorted({f.code for f in result.failures})},
                     target=plan.target_key)
 
