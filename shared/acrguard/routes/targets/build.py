@@ -41,6 +41,15 @@ def build_target(config: TargetConfig, factory: ClientFactory, *, owned: Mapping
     raise TypeError(f"not a route target config: {type(config).__name__}")
 
 
+def target_product(config: TargetConfig) -> str:
+    """The SDK product (``ClientFactory.client``) a configured target is read and written with."""
+    if isinstance(config, (RouteTableTarget, VpnConnectionTarget)):
+        return "vpc"
+    if isinstance(config, (CenServiceTarget, TransitRouterTarget)):
+        return "cbn"
+    raise TypeError(f"not a route target config: {type(config).__name__}")
+
+
 def target_key(config: TargetConfig) -> str:
     """The key of a configured target (as its adapter's ``key``), without building a client."""
     if isinstance(config, RouteTableTarget):
