@@ -62,9 +62,11 @@ from acrguard.pullkeys.credreport import (
     DEFAULT_POLL_S,
     DEFAULT_WAIT_S,
     CredentialReport,
+    ReportFetch,
     fetch_report,
     key_report,
 )
+from acrguard.pullkeys.earlyreport import EarlyReport
 from acrguard.pullkeys.identity import Identity, IdentityResolver, OnceCache, RunCache
 from acrguard.pullkeys.imsapi import ImsReader
 from acrguard.pullkeys.keys import HygieneSettings, KeyReport, hygiene_findings, read_keys
@@ -268,10 +270,12 @@ class PullKeyAuditor:
         self._evaluations = OnceCache()
         self._reports = OnceCache()  # user -> KeyReport, read once per run
         self._report: CredentialReport | None = None  # the credential report, when the hygiene plan uses it
+        self._early: EarlyReport | None = None  # the report fetched during discovery, once it is sure to be used
 
     # -- entry points ---------------------------------------------------------------------------
     def full_audit(self, progress: Progress | None = None) -> AuditResult:
         """Every source, every pull user (the timer run)."""
+        self._early = EarlyReport(self._fetch_report, self.credential_report, lambda: self.directory.user_count)
         search = self.finder.find(
             users=self.settings.users,
             configmaps=self._configmap_sources(),
@@ -395,6 +399,10 @@ class PullKeyAuditor:
         An error is met again (or retried) when the user is judged.
         """
         if not self._report_ruled_out():
+            if self._early is not None:
+                with contextlib.suppress(CloudCallError):
+                    active = sum(1 for k in self.directory.keys_of(user) if k.status == "Active")
+                    self._early.found(user, active)
             return
         with contextlib.suppress(CloudCallError):
             self._key_report(user)
@@ -416,12 +424,19 @@ class PullKeyAuditor:
         counts = plans.HygieneCounts(len(search.users), active, self.directory.user_count)
         choice = plans.choose_hygiene(counts, self.credential_report)
         out = choice.to_dict()
+        early = self._early.result() if self._early is not None else None
+        if early is not None and choice.plan != "credential-report":  # cannot happen: the count only grows
+            choice = plans.Choice("credential-report", choice.estimates, "fetched during discovery")
         if choice.plan == "credential-report":
-            fetched = fetch_report(self.ims, now=self.now, max_age=self.report_max_age, wait_s=self.report_wait_s,
-                                   poll_s=self.report_poll_s)
+            fetched = early or self._fetch_report()
             self._report = fetched.report
             out["report"] = {"used": fetched.report is not None, "detail": fetched.reason, "calls": fetched.calls}
         return out
+
+    def _fetch_report(self) -> ReportFetch:
+        """Generate (or reuse) the account's credential report and read it (``credreport.fetch_report``)."""
+        return fetch_report(self.ims, now=self.now, max_age=self.report_max_age, wait_s=self.report_wait_s,
+                            poll_s=self.report_poll_s)
 
     def _instance_for(self, keys: list[ConfigMapKey]) -> str | None:
         found = [k.instance_id for k in keys if k.instance_id]
