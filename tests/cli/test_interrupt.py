@@ -31,13 +31,18 @@ def test_sigint_stops_routes_apply_at_once_with_130(cloud, tmp_path):
     config = write(tmp_path / "acrguard.yaml", routes_data(cloud, state=str(tmp_path / "state.db")))
     slow = cloud.inject(action="DescribeRouteEntryList", latency_ms=8000)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_ACCESS")}
+    # a shell's background job starts with SIGINT ignored, and Python keeps it so: give the command the default
     proc = subprocess.Popen([sys.executable, "-m", "acrguard", "routes", "apply", "--config", str(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 30
         while slow.matched == 0 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
-        assert slow.matched > 0, "the sweep never reached the slow read"
+        if slow.matched == 0:
+            ended = proc.poll()
+            pytest.fail(f"the sweep never reached the slow read (exit {ended}): "
+                        f"{proc.communicate(timeout=5)[1][-3000:] if ended is not None else 'still running'}")
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)

@@ -72,9 +72,14 @@ def world() -> dict[str, Any]:
 
 
 def test_the_audit_generates_the_report_before_discovery_ends_with_the_same_calls(cloud, factory):
-    """The report is asked for while users are still examined; the calls are those of the report plan."""
+    """The report is asked for while users are still examined; the calls are those of the report plan.
+
+    One worker examines the users one after another, each user's group read taking 150 ms, so the users
+    left after the report became sure take longer than starting the report does.
+    """
+    cloud.inject(action="ListGroupsForUser", latency_ms=150)
     auditor = PullKeyAuditor(factory, PullKeysConfig(discover=True), instance_ids=[INSTANCE_ID],
-                             now=cloud.clock.utcnow, report_poll_s=0.1)
+                             now=cloud.clock.utcnow, report_poll_s=0.1, workers=1)
     result = auditor.full_audit()
     assert result.read_plan["hygiene"]["plan"] == "credential-report"
     assert result.read_plan["hygiene"]["report"]["used"] is True
