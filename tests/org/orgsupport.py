@@ -137,23 +137,7 @@ def auditor_world(accounts: int, regions: tuple[str, ...] = ORG_REGIONS) -> dict
 
 def auditor_config(cloud: Any, tmp_path: Path, regions: tuple[str, ...] = ORG_REGIONS) -> Path:
     """The auditor's config: the directory's members, pull users named, chat and SQLite state."""
-    endpoints = cloud.endpoints()
-    data = {
-        "cloud": {"region": regions[0], "endpoint": endpoints["openapi"], "oss_endpoint": endpoints["oss"],
-                  "protocol": "http", "retry": {"max_attempts": 2, "base_delay_ms": 5, "max_delay_ms": 20},
-                  "read_timeout_ms": 3000, "connect_timeout_ms": 1000},
-        "organization": {"resource_directory": {}, "regions": list(regions), "async_retries": 2},
-        "pull_keys": {"users": ["ci-puller"], "discover": False},
-        "alerts": {"group_interval_s": 1, "repeat_interval_s": 3600, "channels": [{
-            "name": "ops", "type": "dingtalk",
-            "url": f"http://{endpoints['chat']}/dingtalk/robot/send?access_token={DING}"}]},
-        "state": {"backend": "sqlite", "path": str(tmp_path / "state.db")},
-    }
-    path = tmp_path / "acrguard.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    function = cloud.backend("fc", ORG_CENTRAL, regions[0]).function(AUDITOR)
-    function.environment = {"ACRGUARD_CONFIG": str(path), "ACRGUARD_CONFIG_TTL": "0"}
-    return path
+    return org_config(cloud, tmp_path, AUDITOR, [], regions, pull_keys={"users": ["ci-puller"], "discover": False})
 
 
 # -- any central function: the endpoint keeper and the image advisor ----------------------------------
@@ -389,3 +373,25 @@ def advisor_config(cloud: Any, tmp_path: Path, accounts: int, regions: tuple[str
                               "account": org_member(index),
                               "image_advisor": {"policy": policy, "repositories": ["apps/*"]}})
     return org_config(cloud, tmp_path, ADVISOR, instances, regions)
+
+
+def sweep_views(tmp_path: Path) -> list[Any]:
+    """Every sweep record of the central SQLite state (``org_config``'s), oldest first."""
+    from acrguard.org import sweeps
+    from acrguard.state.sqlite import SqliteStateStore
+
+    store = SqliteStateStore(tmp_path / "state.db", read_only=True)
+    try:
+        found = [sweeps.view(key[len(sweeps.PREFIX):], value) for key, value in store.values(sweeps.PREFIX).items()]
+    finally:
+        store.close()
+    return sorted(found, key=lambda s: s.sweep)
+
+
+def routed_to_central(event: dict[str, Any], index: int) -> bytes:
+    """Member ``index``'s event as its rule routes it to the central account's organisation bus."""
+    from acrguard.events.subscriptions import ORGANIZATION_BUS
+
+    event.update(aliyuneventbusname=ORGANIZATION_BUS, aliyunaccountid=ORG_CENTRAL,
+                 aliyunoriginalaccountid=org_member(index))
+    return json.dumps(event).encode()

@@ -9,15 +9,11 @@ shard per member and region; a member's push reaches it on the organisation's bu
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from acrguard.events.subscriptions import ORGANIZATION_BUS
 from acrguard.org import sweeps
-from acrguard.state.sqlite import SqliteStateStore
 from localcloud.worlds.generate import ORG_CENTRAL, ORG_REGIONS, org_instance, org_member
 from tests.org.orgsupport import (
     ADVISOR,
@@ -26,9 +22,11 @@ from tests.org.orgsupport import (
     advisor_world,
     chat_texts,
     fire,
+    routed_to_central,
     session_of,
     shard_runs,
     sweep_summaries,
+    sweep_views,
 )
 
 MEMBERS = 2
@@ -44,16 +42,6 @@ def advised(cloud: Any, rule: str = LARGE_RULE) -> list[str]:
 def member_calls(cloud: Any) -> list[Any]:
     """The CR requests the shards made in the members' accounts."""
     return [r for r in cloud.requests.all() if r.product == "cr" and r.account_id != ORG_CENTRAL]
-
-
-def the_sweeps(tmp_path: Path) -> list[sweeps.SweepView]:
-    """Every sweep record of the central state, oldest first."""
-    store = SqliteStateStore(tmp_path / "state.db", read_only=True)
-    try:
-        found = [sweeps.view(key[len(sweeps.PREFIX):], value) for key, value in store.values(sweeps.PREFIX).items()]
-    finally:
-        store.close()
-    return sorted(found, key=lambda s: s.sweep)
 
 
 class TestSweep:
@@ -88,7 +76,7 @@ class TestSweep:
                 assert f"scope {org_member(index)}/{region}:{instance_id}/apps/web" in text
                 assert "apps/web:v2 is 1.5 GiB" in text and f"on {name} ({instance_id})" in text
         assert not any("apps/tiny" in t for t in chat_texts(cloud))
-        (sweep,) = the_sweeps(tmp_path)
+        (sweep,) = sweep_views(tmp_path)
         assert sweep_summaries(cloud) == [f"🔵 [LOW] image_advisor sweep {sweep.sweep}: 4 of 4 shard(s) done, "
                                           f"0 failed, 0 pending — sweep/{sweep.sweep}"]
 
@@ -100,7 +88,7 @@ class TestSweep:
         fire(cloud, ADVISOR, 10)
         later = chat_texts(cloud)[told:]
         assert len(later) == 1 and "4 of 4 shard(s) done, 0 failed" in later[0].splitlines()[0], later
-        assert len(the_sweeps(tmp_path)) == 2
+        assert len(sweep_views(tmp_path)) == 2
 
     def test_enforce_enables_on_demand_loading_in_each_member(self, cloud, tmp_path):
         """With ``policy: enforce`` each member instance's ``apps/web`` gets its acceleration rule, created in that
@@ -127,9 +115,7 @@ def member_push(cloud: Any, index: int, region_index: int, tag: str, size: int) 
     region = ORG_REGIONS[region_index]
     event = cloud.backend("cr", org_member(index), region).push_image(org_instance(index, region_index)[0], "apps",
                                                                       "web", tag, size)
-    event.update(aliyuneventbusname=ORGANIZATION_BUS, aliyunaccountid=ORG_CENTRAL,
-                 aliyunoriginalaccountid=org_member(index))
-    return json.dumps(event).encode()
+    return routed_to_central(event, index)
 
 
 class TestMemberPush:
@@ -166,7 +152,7 @@ class TestFailures:
         """STS refuses member 1: its shard is failed with the reason in the summary; members 0 and 2 are advised."""
         advisor_config(cloud, tmp_path, 3, ORG_REGIONS[:1])
         fire(cloud, ADVISOR)
-        (sweep,) = the_sweeps(tmp_path)
+        (sweep,) = sweep_views(tmp_path)
         region = ORG_REGIONS[0]
         assert {s.key: s.status for s in sweep.shards} == {
             f"{org_member(0)}/{region}": sweeps.DONE, f"{org_member(1)}/{region}": sweeps.FAILED,

@@ -10,7 +10,6 @@ fans out into one shard per member and region (``tests/org/orgsupport.py``).
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +18,6 @@ import pytest
 from alibabacloud_vpc20160428 import models as vpc_models
 
 from acrguard.clients import call
-from acrguard.events.subscriptions import ORGANIZATION_BUS
 from acrguard.org import outcomes, sweeps
 from acrguard.org.shards import namespace
 from acrguard.state.sqlite import SqliteStateStore
@@ -38,9 +36,11 @@ from tests.org.orgsupport import (
     keeper_table,
     keeper_world,
     routed,
+    routed_to_central,
     session_of,
     shard_runs,
     sweep_summaries,
+    sweep_views,
 )
 
 MEMBERS = 2
@@ -67,16 +67,6 @@ def outcome(tmp_path: Path, index: int, region: str) -> dict[str, Any]:
         return {"keys": store.list(""), "outcome": store.value(outcomes.KEY) or {}}
     finally:
         store.close()
-
-
-def the_sweeps(tmp_path: Path) -> list[sweeps.SweepView]:
-    """Every sweep record of the central state, oldest first."""
-    store = SqliteStateStore(tmp_path / "state.db", read_only=True)
-    try:
-        found = [sweeps.view(key[len(sweeps.PREFIX):], value) for key, value in store.values(sweeps.PREFIX).items()]
-    finally:
-        store.close()
-    return sorted(found, key=lambda s: s.sweep)
 
 
 class TestSweep:
@@ -113,7 +103,7 @@ class TestSweep:
             for ri, region in enumerate(ORG_REGIONS)}
         assert len(writes) == sum(len(keeper_prefixes(i, ri)) for i in range(MEMBERS) for ri in range(2))
         assert not any(r.product in ("cr", "vpc") and r.account_id == ORG_CENTRAL for r in cloud.requests.all())
-        (sweep,) = the_sweeps(tmp_path)
+        (sweep,) = sweep_views(tmp_path)
         assert sweep_summaries(cloud) == [f"🔵 [LOW] endpoint_keeper sweep {sweep.sweep}: 4 of 4 shard(s) done, "
                                           f"0 failed, 0 pending — sweep/{sweep.sweep}"]
 
@@ -158,7 +148,7 @@ class TestSweep:
         later = chat_texts(cloud)[told:]
         assert [t.splitlines()[0] for t in later] == sweep_summaries(cloud)[1:], later
         assert len(later) == 1 and "4 of 4 shard(s) done, 0 failed" in later[0]
-        assert len(the_sweeps(tmp_path)) == 2
+        assert len(sweep_views(tmp_path)) == 2
 
     def test_a_moved_endpoint_is_routed_in_its_member_only(self, cloud, tmp_path):
         """Member 1's ENI moves in Hangzhou: the next sweep adds the new /32 to member 1's table and no other."""
@@ -194,9 +184,7 @@ def member_deletes(cloud: Any, index: int, destination: str) -> bytes:
         region_id=region, route_table_id=table, route_entry_id=entry.route_entry_id))
     (event,) = cloud.trail.take("DeleteRouteEntry")
     assert event["aliyunaccountid"] == event["data"]["userIdentity"]["accountId"] == org_member(index)
-    event.update(aliyuneventbusname=ORGANIZATION_BUS, aliyunaccountid=ORG_CENTRAL,
-                 aliyunoriginalaccountid=org_member(index))
-    return json.dumps(event).encode()
+    return routed_to_central(event, index)
 
 
 class TestMemberEvents:
@@ -284,7 +272,7 @@ class TestFailures:
         nothing; member 0 is routed as usual."""
         keeper_config(cloud, tmp_path, 3, ORG_REGIONS[:1])
         fire(cloud, KEEPER)
-        (sweep,) = the_sweeps(tmp_path)
+        (sweep,) = sweep_views(tmp_path)
         status = {s.key: s.status for s in sweep.shards}
         region = ORG_REGIONS[0]
         assert status == {f"{org_member(0)}/{region}": sweeps.DONE, f"{org_member(1)}/{region}": sweeps.DONE,
