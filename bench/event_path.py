@@ -176,25 +176,7 @@ def _factory(key: str = worlds.ROOT_KEY, secret: str = worlds.ROOT_SECRET, cloud
 
 def whitelist_event() -> list[Figure]:
     """Someone deletes a declared whitelist entry; the guard restores it."""
-    world = worlds.whitelist_world(3)
-    world["accounts"][worlds.ACCOUNT]["global"]["ram"]["users"].append(
-        {"name": "alice", "access_keys": [{"id": ALICE_KEY, "secret": ALICE_SECRET}],
-         # an operator of the registry, who may edit its whitelist (the local cloud authorizes every call)
-         "policies": [{"name": "AliyunContainerRegistryFullAccess", "type": "System"}]})
-    with running_cloud(world) as cloud, scratch_dir() as tmp, ServerTimer(cloud) as timer:
-        config = worlds.whitelist_config(cloud, str(tmp / "state.db"), 3)
-        alice = _factory(ALICE_KEY, ALICE_SECRET, cloud)
-        with warm("whitelist_guard", config, tmp) as fn:
-            fn.timer()
-            cloud.trail.take()
-            runs = []
-            entry = worlds.declared_entries(0)[0]
-            for _ in range(REPEATS):
-                _sdk(alice, "cr", "DeleteInstanceEndpointAclPolicy", instance_id=worlds.instance_id(0),
-                     endpoint_type="internet", entry=entry)
-                (event,) = cloud.trail.take("DeleteInstanceEndpointAclPolicy")
-                cloud.trail.take()
-                runs.append(_invoke(fn, cloud, timer, event))
+    runs = _whitelist_runs()
     needed = minimum.Minimum()
     needed.need("GetInstanceEndpoint", 1, "re-read the one instance the event names")
     needed.need("CreateInstanceEndpointAclPolicy", 1, "restore the one declared entry that was deleted")
@@ -284,6 +266,17 @@ def _polls(made: Counter[str], cloud: Any, since: int) -> Counter[str]:
                    if r.seq > since and any(p in r.params for p in POLL_FILTERS.get(r.action, ())))
 
 
+def _delete_route_by_hand(cloud: Any, root: Any, destination: str) -> dict[str, Any]:
+    """Delete acrguard's route to ``destination`` from the VBR table with the root key; its ActionTrail event."""
+    rows = _sdk(root, "vpc", "DescribeRouteEntryList", region_id=worlds.REGION, route_table_id="vtb-vbr1",
+                destination_cidr_block=destination)
+    _sdk(root, "vpc", "DeleteRouteEntry", region_id=worlds.REGION, route_table_id="vtb-vbr1",
+         route_entry_id=rows.route_entrys.route_entry[0].route_entry_id)
+    (event,) = cloud.trail.take("DeleteRouteEntry")
+    cloud.trail.take()
+    return event
+
+
 def keeper_events() -> list[Figure]:
     """A hand-deleted acrguard route on a VBR table; the instance's VPC endpoint linked to a new address."""
     with running_cloud(worlds.keeper_world(2)) as cloud, scratch_dir() as tmp, ServerTimer(cloud) as timer:
@@ -295,13 +288,7 @@ def keeper_events() -> list[Figure]:
             cloud.trail.take()
             runs, route_polls = [], Counter()
             for _ in range(REPEATS):
-                rows = _sdk(root, "vpc", "DescribeRouteEntryList", region_id=worlds.REGION, route_table_id="vtb-vbr1",
-                            destination_cidr_block=eni)
-                entry_id = rows.route_entrys.route_entry[0].route_entry_id
-                _sdk(root, "vpc", "DeleteRouteEntry", region_id=worlds.REGION, route_table_id="vtb-vbr1",
-                     route_entry_id=entry_id)
-                (event,) = cloud.trail.take("DeleteRouteEntry")
-                cloud.trail.take()
+                event = _delete_route_by_hand(cloud, root, eni)
                 since = cloud.requests.last_seq()
                 runs.append(_invoke(fn, cloud, timer, event))
                 route_polls = route_polls or _polls(runs[-1][0], cloud, since)
@@ -425,14 +412,16 @@ def scale_events(quick: bool = False) -> list[Figure]:
     return figures
 
 
-def _whitelist_runs(state: Path) -> list[tuple[Counter[str], float, float, Any]]:
-    """The whitelist scenario's events on a copy of ``state``."""
+def _whitelist_runs(state: Path | None = None) -> list[tuple[Counter[str], float, float, Any]]:
+    """The whitelist scenario's events (alice deletes a declared entry), on a fresh state or a copy of ``state``."""
     world = worlds.whitelist_world(3)
     world["accounts"][worlds.ACCOUNT]["global"]["ram"]["users"].append(
         {"name": "alice", "access_keys": [{"id": ALICE_KEY, "secret": ALICE_SECRET}],
+         # an operator of the registry, who may edit its whitelist (the local cloud authorizes every call)
          "policies": [{"name": "AliyunContainerRegistryFullAccess", "type": "System"}]})
     with running_cloud(world) as cloud, scratch_dir() as tmp, ServerTimer(cloud) as timer:
-        _copy_state(state, tmp / "state.db")
+        if state is not None:
+            _copy_state(state, tmp / "state.db")
         config = worlds.whitelist_config(cloud, str(tmp / "state.db"), 3)
         alice = _factory(ALICE_KEY, ALICE_SECRET, cloud)
         with warm("whitelist_guard", config, tmp) as fn:
@@ -461,13 +450,7 @@ def _keeper_runs(state: Path) -> list[tuple[Counter[str], float, float, Any]]:
             cloud.trail.take()
             runs = []
             for _ in range(REPEATS):
-                rows = _sdk(root, "vpc", "DescribeRouteEntryList", region_id=worlds.REGION, route_table_id="vtb-vbr1",
-                            destination_cidr_block=eni)
-                _sdk(root, "vpc", "DeleteRouteEntry", region_id=worlds.REGION, route_table_id="vtb-vbr1",
-                     route_entry_id=rows.route_entrys.route_entry[0].route_entry_id)
-                (event,) = cloud.trail.take("DeleteRouteEntry")
-                cloud.trail.take()
-                runs.append(_invoke(fn, cloud, timer, event))
+                runs.append(_invoke(fn, cloud, timer, _delete_route_by_hand(cloud, root, eni)))
     return runs
 
 

@@ -8,7 +8,6 @@ import pytest
 from acrguard.clients import call_oss
 from acrguard.routes.keeper import run_sweep
 from acrguard.routes.targets.waiting import Waiter
-from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.routes.keeperworld import AUTH_HOST, ENI, H, keeper_world, make_config
 
@@ -22,13 +21,6 @@ def world():
     data = keeper_world()
     data["oss"] = {"buckets": [{"name": BUCKET, "account": ACCOUNT, "region": REGION}]}
     return data
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = SqliteStateStore(tmp_path / "state.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from acrguard.config import load_config_data
 from acrguard.routes.keeper import run_sweep
 from acrguard.routes.targets.waiting import Waiter
 from acrguard.state.document import edit_document
-from acrguard.state.sqlite import SqliteStateStore
 from support import ACCOUNT, INSTANCE_ID, REGION
 from tests.routes.keeperworld import (
     ALL_PREFIXES,
@@ -55,13 +54,6 @@ VPN_KEY = f"vpn_connection:{VPN}"
 def world():
     """Every target type, settling at once, and a second instance in the same region (for sharing)."""
     return add_other_instance(keeper_world(delay=0))
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = SqliteStateStore(tmp_path / "state.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from acrguard.config import load_config_data
 from acrguard.routes import findings as notes
 from acrguard.routes.keeper import handle_event, run_sweep
 from acrguard.state.document import read_document
-from acrguard.state.sqlite import SqliteStateStore
 from support import INSTANCE_ID, REGION
 from tests.routes.keeperworld import (
     ALL_PREFIXES,
@@ -45,13 +44,6 @@ SLOW_MS = 300
 def world():
     """Every target type, settling at once, and a second instance in the same region."""
     return add_other_instance(keeper_world(delay=0))
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = SqliteStateStore(tmp_path / "state.db")
-    yield opened
-    opened.close()
 
 
 def actions(cloud, since: int) -> Counter[str]:

@@ -124,6 +124,26 @@ class _Resolved:
     why: str
 
 
+
+#: route-target resource kinds: the target config type, the ARN of one target (``region``, ``account``, the target
+#: ``t``), why those ARNs, and what to say when no such target is configured
+_TARGET_ARNS: dict[perms.ResourceKind, tuple[type, str, str, str]] = {
+    perms.VPC_ROUTE_TABLE: (RouteTableTarget, "acs:vpc:{region}:{account}:routetable/{t.route_table_id}",
+                            "the configured route tables (the VPC route APIs' pages: routetable/<id>)",
+                            "no vbr_route_table or vpc_route_table target"),
+    perms.VPC_VPN_CONNECTION: (VpnConnectionTarget, "acs:vpc:{region}:{account}:vpnconnection/{t.vpn_connection_id}",
+                               "the configured IPsec connections (VPC's RAM authorization table: "
+                               "vpnconnection/<id>)", "no vpn_connection target"),
+    perms.CEN_INSTANCE: (CenServiceTarget, "acs:cen:*:{account}:ceninstance/{t.cen_id}",
+                         "the configured CENs (DeleteRouteServiceInCen's page: ceninstance/<id>)",
+                         "no cen_service target"),
+    perms.CEN_TRANSIT_ROUTER_ROUTE_TABLE: (TransitRouterTarget,
+                                           "acs:cen:*:{account}:centransitrouterroutetable/{t.route_table_id}",
+                                           "the configured transit router route tables "
+                                           "(CreateTransitRouterRouteEntry's page)", "no cen_transit_router target"),
+}
+
+
 class _Resolver:
     """The ARNs each resource kind has under one config, for one function."""
 
@@ -171,30 +191,11 @@ class _Resolver:
                          for i in instances)
             what = "the instances" if kind is perms.CR_INSTANCE else "every repository of the instances"
             return _Resolved(arns, f"{what} configured with {section} (ACR's ARN table)")
-        if kind is perms.VPC_ROUTE_TABLE:
-            found = self.targets(RouteTableTarget)
-            return _Resolved(tuple(dict.fromkeys(f"acs:vpc:{region}:{account}:routetable/{t.route_table_id}"
-                                                 for t, region in found)) or None,
-                             "the configured route tables (the VPC route APIs' pages: routetable/<id>)"
-                             if found else "no vbr_route_table or vpc_route_table target")
-        if kind is perms.VPC_VPN_CONNECTION:
-            found = self.targets(VpnConnectionTarget)
-            return _Resolved(tuple(dict.fromkeys(f"acs:vpc:{region}:{account}:vpnconnection/{t.vpn_connection_id}"
-                                                 for t, region in found)) or None,
-                             "the configured IPsec connections (VPC's RAM authorization table: vpnconnection/<id>)"
-                             if found else "no vpn_connection target")
-        if kind is perms.CEN_INSTANCE:
-            found = self.targets(CenServiceTarget)
-            return _Resolved(tuple(dict.fromkeys(f"acs:cen:*:{account}:ceninstance/{t.cen_id}"
-                                                 for t, _ in found)) or None,
-                             "the configured CENs (DeleteRouteServiceInCen's page: ceninstance/<id>)"
-                             if found else "no cen_service target")
-        if kind is perms.CEN_TRANSIT_ROUTER_ROUTE_TABLE:
-            found = self.targets(TransitRouterTarget)
-            return _Resolved(tuple(dict.fromkeys(f"acs:cen:*:{account}:centransitrouterroutetable/{t.route_table_id}"
-                                                 for t, _ in found)) or None,
-                             "the configured transit router route tables (CreateTransitRouterRouteEntry's page)"
-                             if found else "no cen_transit_router target")
+        if kind in _TARGET_ARNS:
+            target_kind, template, why, none = _TARGET_ARNS[kind]
+            found = self.targets(target_kind)
+            arns = tuple(dict.fromkeys(template.format(region=region, account=account, t=t) for t, region in found))
+            return _Resolved(arns or None, why if found else none)
         if kind is perms.CEN_TRANSIT_ROUTER_ROUTE_ENTRY:
             found = self.targets(TransitRouterTarget)
             return _Resolved((f"acs:cen:*:{account}:centransitrouterroutentry/*",) if found else None,
