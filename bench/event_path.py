@@ -196,6 +196,15 @@ def _ram_holders(cloud: Any, policy: tuple[str, str]) -> tuple[list[str], list[s
     return users, groups
 
 
+def _toggle_full_access(cloud: Any, root: Any, user: str, index: int) -> dict[str, Any]:
+    """The ``index``-th change to ``user``: attach AliyunContainerRegistryFullAccess (even), detach it (odd); its
+    ActionTrail event."""
+    api = "AttachPolicyToUser" if index % 2 == 0 else "DetachPolicyFromUser"
+    _sdk(root, "ram", api, policy_name="AliyunContainerRegistryFullAccess", policy_type="System", user_name=user)
+    (event,) = cloud.trail.take(api)
+    return event
+
+
 def auditor_events() -> list[Figure]:
     """A policy attached to (then detached from) a pull user; a new default version of a shared policy."""
     with running_cloud(worlds.audit_world(300, 60)) as cloud, scratch_dir() as tmp, ServerTimer(cloud) as timer:
@@ -208,10 +217,7 @@ def auditor_events() -> list[Figure]:
             cloud.trail.take()
             runs = []
             for index in range(REPEATS):
-                api = "AttachPolicyToUser" if index % 2 == 0 else "DetachPolicyFromUser"
-                _sdk(root, "ram", api, policy_name="AliyunContainerRegistryFullAccess", policy_type="System",
-                     user_name=user)
-                (event,) = cloud.trail.take(api)
+                event = _toggle_full_access(cloud, root, user, index)
                 if index == 0:
                     user_needed = minimum.reaudit_minimum(minimum.ram_facts(cloud, [user]))
                 runs.append(_invoke(fn, cloud, timer, event))
@@ -397,10 +403,7 @@ def scale_events(quick: bool = False) -> list[Figure]:
                 present = f"{users:,}-user audit's state present"
                 runs = []
                 for index in range(REPEATS):
-                    api = "AttachPolicyToUser" if index % 2 == 0 else "DetachPolicyFromUser"
-                    _sdk(root, "ram", api, policy_name="AliyunContainerRegistryFullAccess", policy_type="System",
-                         user_name=user)
-                    (event,) = cloud.trail.take(api)
+                    event = _toggle_full_access(cloud, root, user, index)
                     runs.append(_invoke(fn, cloud, timer, event))
         figures.append(Figure(BENCH, f"state of a {users:,}-user audit", round(size / 1e6, 2), None, "MB",
                               note=f"{groups:,} alert groups in {records:,} records; the audit itself took "
