@@ -30,7 +30,6 @@ def test_the_result_counts_the_paced_calls_and_a_throttled_answer(cloud, tmp_pat
     made = [r for r in cloud.requests.all() if r.seq > since and r.product != "oss"]
     assert flow["calls"] == len(made) > 0
     assert flow["throttled"] == 1
-    assert flow["waited_s"] >= 0
     done = [json.loads(line) for line in outcome.stdout.splitlines()
             if line.startswith("{") and '"decision": "done"' in line]
     assert done and done[-1]["flow_control"] == flow, outcome.stdout
